@@ -1,0 +1,38 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// The model must be fast: exclusivity checks on its hot paths cost more than the work itself.
+let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+
+let package = Package(
+    name: "pcpsim",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "pcpsim", targets: ["pcpsim"]),
+        .library(name: "PCPModel", targets: ["PCPModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The allocator model: zones, buddy, PCP, knobs' recomputations. No text, no FUSE.
+        .target(name: "PCPModel", swiftSettings: fast),
+        // Kernel-format renderers, knob parsing/validation, zoneinfo import.
+        .target(name: "PCPRender", dependencies: ["PCPModel"]),
+        // libfuse3 through pkg-config.
+        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        // A thin FUSE adapter over a path → file table.
+        .target(name: "PCPFuse", dependencies: ["CFuse3"]),
+        .executableTarget(
+            name: "pcpsim",
+            dependencies: [
+                "PCPModel", "PCPRender", "PCPFuse",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: fast
+        ),
+        .testTarget(name: "PCPModelTests", dependencies: ["PCPModel"]),
+        .testTarget(name: "PCPRenderTests", dependencies: ["PCPModel", "PCPRender"]),
+        .testTarget(name: "PCPFuseTests", dependencies: ["PCPFuse"]),
+    ]
+)

@@ -1,0 +1,63 @@
+import Glibc
+import XCTest
+
+/// Sysctl-like permissions and writes.
+final class WriteTests: FuseTestCase {
+    func testWriteOnlyKnobCannotBeReadEvenByRoot() {
+        XCTAssertEqual(openError(path("proc/sys/vm/trigger"), O_RDONLY), EACCES)
+        XCTAssertEqual(openError(path("proc/sys/vm/trigger"), O_RDWR), EACCES)
+        XCTAssertEqual(access(path("proc/sys/vm/trigger"), R_OK), -1)
+        XCTAssertEqual(access(path("proc/sys/vm/trigger"), W_OK), 0)
+    }
+
+    func testReadOnlyFilesCannotBeWritten() {
+        XCTAssertEqual(openError(path("proc/counter"), O_WRONLY), EACCES)
+        XCTAssertEqual(openError(path("proc/secret"), O_RDWR), EACCES)
+        XCTAssertEqual(contents(path("proc/secret")), "secret\n")
+    }
+
+    func testBadWriteIsInvalidAndLeavesValue() {
+        XCTAssertEqual(writeOnce(path("proc/sys/vm/knob"), "200\n"), -Int(EINVAL))
+        XCTAssertEqual(writeOnce(path("proc/sys/vm/knob"), "abc"), -Int(EINVAL))
+        XCTAssertEqual(contents(path("proc/sys/vm/knob")), "10\n")
+    }
+
+    func testGoodWriteIsVisibleOnNextRead() {
+        XCTAssertEqual(writeOnce(path("proc/sys/vm/knob"), "42\n"), 3)
+        XCTAssertEqual(contents(path("proc/sys/vm/knob")), "42\n")
+    }
+
+    func testReadWriteDescriptorSeesItsOwnWrite() {
+        let fd = openOrFail(path("proc/sys/vm/knob"), O_RDWR)
+        defer { close(fd) }
+        XCTAssertEqual(pwrite(fd, "7", 1, 0), 1)
+        XCTAssertEqual(String(decoding: preadOnce(fd, 100, at: 0), as: UTF8.self), "7\n")
+    }
+
+    func testWriteOnlyKnobAcceptsOnlyOne() {
+        XCTAssertEqual(writeOnce(path("proc/sys/vm/trigger"), "2"), -Int(EINVAL))
+        XCTAssertEqual(writeOnce(path("proc/sys/vm/trigger"), "1\n"), 2)
+        XCTAssertEqual(table.state.withLock { $0.triggers }, 1)
+    }
+
+    func testShellRedirectionWrites() throws {
+        XCTAssertEqual(try runTool(["sh", "-c", "echo 5 > \(path("proc/sys/vm/knob"))"]).status, 0)
+        XCTAssertEqual(contents(path("proc/sys/vm/knob")), "5\n")
+        XCTAssertNotEqual(try runTool(["sh", "-c", "echo 500 > \(path("proc/sys/vm/knob")) 2>/dev/null"]).status, 0)
+        XCTAssertEqual(contents(path("proc/sys/vm/knob")), "5\n")
+    }
+
+    func testTruncateSucceedsOnlyOnWritableFiles() {
+        XCTAssertEqual(truncate(path("proc/sys/vm/knob"), 0), 0)
+        XCTAssertEqual(contents(path("proc/sys/vm/knob")), "10\n", "truncation changes nothing")
+        XCTAssertEqual(truncate(path("proc/counter"), 0), -1)
+        XCTAssertEqual(errno, EACCES)
+    }
+
+    func testModeAndOwnerCannotChange() {
+        XCTAssertEqual(chmod(path("proc/sys/vm/knob"), 0o666), -1)
+        XCTAssertEqual(errno, EPERM)
+        XCTAssertEqual(chown(path("proc/sys/vm/knob"), 1, 1), -1)
+        XCTAssertEqual(errno, EPERM)
+    }
+}

@@ -19,6 +19,9 @@ let package = Package(
         .target(name: "PCPModel", swiftSettings: fast),
         // Kernel-format renderers, knob parsing/validation, zoneinfo import.
         .target(name: "PCPRender", dependencies: ["PCPModel"]),
+        // The running simulation behind the mount: a background sim thread, knob writes
+        // applied at operation boundaries, snapshots published to readers.
+        .target(name: "PCPLive", dependencies: ["PCPModel", "PCPRender"]),
         // libfuse3 through pkg-config.
         .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         // A thin FUSE adapter over a path → file table.
@@ -26,13 +29,13 @@ let package = Package(
         .executableTarget(
             name: "pcpsim",
             dependencies: [
-                "PCPModel", "PCPRender", "PCPFuse",
+                "PCPModel", "PCPRender", "PCPLive", "PCPFuse",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast
         ),
         .testTarget(name: "PCPModelTests", dependencies: ["PCPModel"]),
-        .testTarget(name: "PCPRenderTests", dependencies: ["PCPModel", "PCPRender"]),
+        .testTarget(name: "PCPRenderTests", dependencies: ["PCPModel", "PCPRender", "PCPLive"]),
         .testTarget(name: "PCPFuseTests", dependencies: ["PCPFuse"]),
     ]
 )

@@ -8,6 +8,9 @@ import Synchronization
 /// `stop()` is called, or the process gets SIGINT, SIGTERM or SIGHUP; then it unmounts.
 /// Requests are served one at a time by libfuse's single-threaded loop, which is the fastest
 /// loop for open+read+close and needs no locking around the per-open snapshots.
+///
+/// `@unchecked Sendable` so that `stop()` can be called from any thread: the only non-Sendable
+/// state is the session pointer, used by `run()`, by the stop waiter it joins, and by deinit.
 public final class FuseServer: @unchecked Sendable {
     /// The absolute mount point.
     public let mountpoint: String
@@ -29,6 +32,9 @@ public final class FuseServer: @unchecked Sendable {
         guard access("/dev/fuse", F_OK) == 0 else {
             throw FuseError(
                 "/dev/fuse not available: install fuse3 (apt-get install fuse3) or run in a container with --device /dev/fuse")
+        }
+        guard geteuid() == 0 || access("/dev/fuse", R_OK | W_OK) == 0 else {
+            throw FuseError("/dev/fuse is not readable and writable by this user: run as root, or chmod 0666 /dev/fuse")
         }
         let path = absolutePath(mountpoint)
         try Self.clearStaleMount(at: path)

@@ -10,7 +10,7 @@ private let dotDotName = Array("..".utf8CString)
 
 /// The low-level operations. Each handler is a plain C function (no captures, no actor
 /// isolation) run on libfuse's loop thread, and replies exactly once. Operations left nil get
-/// libfuse's defaults: opendir, releasedir, flush, statfs and forget need nothing more here.
+/// libfuse's defaults, which suit opendir, releasedir, flush, statfs and forget here.
 func makeOperations() -> fuse_lowlevel_ops {
     var operations = fuse_lowlevel_ops()
     operations.lookup = onLookup
@@ -22,6 +22,7 @@ func makeOperations() -> fuse_lowlevel_ops {
     operations.write = onWrite
     operations.release = onRelease
     operations.readdir = onReaddir
+    operations.create = onCreate
     return operations
 }
 
@@ -84,7 +85,11 @@ private func onAccess(_ request: fuse_req_t?, _ ino: fuse_ino_t, _ mask: Int32) 
 /// direct_io makes every read reach `onRead` (st_size is 0); noflush spares a FLUSH on close.
 private func onOpen(_ request: fuse_req_t?, _ ino: fuse_ino_t, _ info: UnsafeMutablePointer<fuse_file_info>?) {
     let fs = FileSystem.of(request)
-    guard let info, let node = fs.tree.node(ino), node.children == nil else {
+    guard let info, let node = fs.tree.node(ino) else {
+        fuse_reply_err(request, ENOENT)
+        return
+    }
+    guard node.children == nil else {
         fuse_reply_err(request, EISDIR)
         return
     }
@@ -144,6 +149,14 @@ private func onWrite(
 private func onRelease(_ request: fuse_req_t?, _: fuse_ino_t, _ info: UnsafeMutablePointer<fuse_file_info>?) {
     OpenFile.release(info!.pointee.fh)
     fuse_reply_err(request, 0)
+}
+
+/// The tree is fixed: creating a file is refused as procfs refuses it, rather than with the
+/// ENOSYS a missing handler would give.
+private func onCreate(
+    _ request: fuse_req_t?, _: fuse_ino_t, _: UnsafePointer<CChar>?, _: mode_t, _: UnsafeMutablePointer<fuse_file_info>?
+) {
+    fuse_reply_err(request, EACCES)
 }
 
 /// Lists ".", ".." and the children. Entry `i` carries offset `i + 1`, the offset at which the

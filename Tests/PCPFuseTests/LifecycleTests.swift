@@ -8,7 +8,7 @@ final class LifecycleTests: FuseTestCase {
     func testReaddirListsTree() throws {
         let files = FileManager.default
         XCTAssertEqual(try files.contentsOfDirectory(atPath: mountpoint).sorted(), ["proc", "sys"])
-        XCTAssertEqual(try files.contentsOfDirectory(atPath: path("proc")).sorted(), ["big", "counter", "secret", "sys"])
+        XCTAssertEqual(try files.contentsOfDirectory(atPath: path("proc")).sorted(), ["big", "buddyinfo", "counter", "secret", "sys"])
         XCTAssertEqual(try files.contentsOfDirectory(atPath: path("proc/sys/vm")).sorted(), ["knob", "trigger"])
         XCTAssertEqual(try runTool(["ls", "-a", path("sys/kernel/mm")]).output, ".\n..\nflag\n")
     }

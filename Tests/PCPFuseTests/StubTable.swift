@@ -2,8 +2,8 @@ import Glibc
 import PCPFuse
 import Synchronization
 
-/// A FileTable shaped like pcpsim's: a counter that changes on every generation, a large file,
-/// a 0644 knob validated 0...100, a 0200 write-only trigger accepting only "1", a 0400 file.
+/// A FileTable shaped like pcpsim's: a counter that changes on every generation, a large and a
+/// 300-byte file, a 0644 knob validated 0...100, a 0200 trigger accepting only "1", a 0400 file.
 final class StubTable: FileTable {
     struct State {
         var generations = 0
@@ -14,6 +14,7 @@ final class StubTable: FileTable {
     let files = [
         FileEntry(path: "proc/counter", mode: 0o444),
         FileEntry(path: "proc/big", mode: 0o444),
+        FileEntry(path: "proc/buddyinfo", mode: 0o444),
         FileEntry(path: "proc/secret", mode: 0o400),
         FileEntry(path: "proc/sys/vm/knob", mode: 0o644),
         FileEntry(path: "proc/sys/vm/trigger", mode: 0o200),
@@ -21,6 +22,8 @@ final class StubTable: FileTable {
     ]
     /// 60,000 bytes: more than procps' 8 KiB buffer, less than one FUSE read (128 KiB).
     static let big = (0..<60_000).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+    /// 300 bytes, like fuse-floor.c's file.
+    static let buddyinfo = Array(repeating: UInt8(ascii: "x"), count: 299) + [UInt8(ascii: "\n")]
     /// 20 lines of 13 bytes, all naming the same generation, so a torn snapshot shows.
     static func counter(_ generation: Int) -> String {
         let digits = String(generation)
@@ -37,6 +40,7 @@ final class StubTable: FileTable {
                 state.generations += 1
                 return Array(Self.counter(state.generations).utf8)
             case "proc/big": return Self.big
+            case "proc/buddyinfo": return Self.buddyinfo
             case "proc/secret": return Array("secret\n".utf8)
             case "proc/sys/vm/knob": return Array("\(state.knob)\n".utf8)
             case "sys/kernel/mm/flag": return Array("1\n".utf8)

@@ -54,6 +54,10 @@ final class WriteTests: FuseTestCase {
         XCTAssertEqual(errno, EACCES)
     }
 
+    func testNewFilesCannotBeCreated() {
+        XCTAssertEqual(openError(path("proc/sys/vm/typo"), O_WRONLY | O_CREAT), EACCES)
+    }
+
     func testModeAndOwnerCannotChange() {
         XCTAssertEqual(chmod(path("proc/sys/vm/knob"), 0o666), -1)
         XCTAssertEqual(errno, EPERM)

@@ -1,0 +1,145 @@
+import Foundation
+import PCPModel
+import PCPRender
+
+/// A machine that keeps running: a background thread advances the workload in simulated
+/// time at `pace` simulated seconds per wall second, readers get the latest published
+/// snapshot, and knob writes are applied between two operations.
+public final class LiveMachine: @unchecked Sendable {
+    /// One file of the tree: rendered from a snapshot, or a knob.
+    public struct Entry: Sendable {
+        public let path: String
+        public let mode: UInt16
+        let render: (@Sendable (Snapshot) -> String)?
+        let knob: Knob?
+    }
+
+    public let entries: [Entry]
+    private let index: [String: Int]
+    private let machine: Machine
+    private var workload: Workload?
+    private var rng: SplitMix64
+    private let pace: Double
+    /// Guards `machine`, `workload` and `rng`: held by the sim thread for one chunk of
+    /// operations at a time, and by writers while they apply a knob.
+    private let simLock = NSLock()
+    /// Guards `published` and the render cache.
+    private let readLock = NSLock()
+    private var published: Snapshot
+    private var generation: UInt64 = 0
+    private var cache: [(generation: UInt64, bytes: [UInt8])]
+    private var running = false
+    private var thread: Thread?
+
+    /// Wall time between two publications.
+    static let tick: TimeInterval = 0.05
+    /// The most operations one tick runs, so the simulation never takes a whole core; when
+    /// the workload cannot keep up with the pace, the rest of the tick passes idle.
+    static let opsPerTick = 100_000
+    /// Operations between two releases of the sim lock (a writer waits at most this long).
+    static let chunk = 2_000
+
+    public init(machine: Machine, workload: Workload?, seed: UInt64, pace: Double) {
+        self.machine = machine
+        self.workload = workload
+        self.rng = SplitMix64(seed: seed)
+        self.pace = pace
+        var e = ProcFiles.all(for: machine).map { Entry(path: $0.path, mode: $0.mode, render: $0.render, knob: nil) }
+        e += KnobTable.all.map { Entry(path: $0.path, mode: $0.mode, render: nil, knob: $0) }
+        entries = e
+        index = Dictionary(uniqueKeysWithValues: e.enumerated().map { ($1.path, $0) })
+        published = machine.snapshot()
+        cache = Array(repeating: (UInt64.max, []), count: e.count)
+    }
+
+    /// Fresh content of a file from the latest snapshot (EACCES for write-only knobs is the
+    /// FUSE layer's business: it never calls this for them).
+    public func read(_ path: String) -> [UInt8] {
+        guard let i = index[path] else { return [] }
+        readLock.lock()
+        defer { readLock.unlock() }
+        if cache[i].generation == generation { return cache[i].bytes }
+        let e = entries[i]
+        let text = e.render?(published) ?? e.knob?.read?(published) ?? ""
+        cache[i] = (generation, Array(text.utf8))
+        return cache[i].bytes
+    }
+
+    /// Validates a knob write synchronously, applies it between two operations, and
+    /// republishes so the next read shows it. Returns 0 or an errno.
+    public func write(_ path: String, _ data: [UInt8]) -> Int32 {
+        guard let i = index[path], let knob = entries[i].knob else { return 13 }
+        if data.isEmpty { return 0 }
+        let w: KnobWrite
+        do { w = try knob.parse(data) } catch let e as KnobWriteError { return e.errno } catch { return 22 }
+        simLock.lock()
+        defer { simLock.unlock() }
+        do { try w.apply(to: machine) } catch { return 22 }
+        publish()
+        return 0
+    }
+
+    /// Starts the simulation thread.
+    public func start() {
+        running = true
+        let t = Thread { [self] in loop() }
+        t.name = "pcpsim-sim"
+        thread = t
+        t.start()
+    }
+
+    public func stop() {
+        simLock.lock()
+        running = false
+        simLock.unlock()
+    }
+
+    private func publish() {
+        let s = machine.snapshot()
+        readLock.lock()
+        published = s
+        generation &+= 1
+        readLock.unlock()
+    }
+
+    private func loop() {
+        var next = Date()
+        while true {
+            next += LiveMachine.tick
+            simLock.lock()
+            if !running { simLock.unlock(); return }
+            simLock.unlock()
+            advance(by: Int64(LiveMachine.tick * pace * 1e9))
+            publish()
+            let wait = next.timeIntervalSinceNow
+            if wait > 0 { Thread.sleep(forTimeInterval: wait) } else { next = Date() }
+        }
+    }
+
+    /// Runs workload operations until `ns` of simulated time have passed (or the tick's
+    /// budget is spent), then lets the remaining time pass idle.
+    private func advance(by ns: Int64) {
+        simLock.lock()
+        let target = machine.now + ns
+        simLock.unlock()
+        var done = 0
+        let step = max(1, Driver.nsPerOperation / Int64(machine.nrCPUs))
+        while done < LiveMachine.opsPerTick {
+            simLock.lock()
+            defer { simLock.unlock() }
+            guard machine.now + step <= target, var w = workload else { break }
+            workload = nil  // moved out, so its arrays are mutated in place, not copied
+            var failed = false
+            for _ in 0..<LiveMachine.chunk where machine.now + step <= target {
+                // A workload whose bookkeeping fails stops; the machine stays consistent.
+                do { _ = try w.step(machine, &rng) } catch { failed = true; break }
+                machine.advanceTime(to: machine.now + step)
+                done += 1
+            }
+            if !failed { workload = w }
+        }
+        simLock.lock()
+        if machine.now < target { machine.advanceTime(to: target) }
+        simLock.unlock()
+    }
+}

@@ -1,0 +1,114 @@
+/// Free-list maintenance under zone->lock (mm/page_alloc.c, 6.18).
+extension Zone {
+    /// __add_to_free_list(): link a block head, count it, and keep NR_FREE_PAGES_BLOCKS.
+    @inline(__always) func addToFreeList(_ i: Int, order: Int, mt: Int, toTail: Bool, cpu: Int?) {
+        pages.set(i, .buddy, order: order)
+        let l = Zone.freeList(order, mt)
+        if toTail { lists.addTail(l, i, pages) } else { lists.addHead(l, i, pages) }
+        nrFree[order] += 1
+        if order >= K.pageblockOrder && mt != MigrateType.isolate.rawValue {
+            modState(.nrFreePagesBlocks, cpu: cpu, 1 << order)
+        }
+    }
+
+    /// __del_page_from_free_list(): unlink a block head; the page stops being PageBuddy.
+    @inline(__always) func delFromFreeList(_ i: Int, order: Int, mt: Int, cpu: Int?) {
+        lists.remove(Zone.freeList(order, mt), i, pages)
+        pages.setTail(i)
+        nrFree[order] -= 1
+        if order >= K.pageblockOrder && mt != MigrateType.isolate.rawValue {
+            modState(.nrFreePagesBlocks, cpu: cpu, -(1 << order))
+        }
+    }
+
+    /// move_to_free_list(): a free block changes list with its pageblock's type.
+    func moveToFreeList(_ i: Int, order: Int, from old: Int, to new: Int, cpu: Int?) {
+        delFromFreeList(i, order: order, mt: old, cpu: cpu)
+        addToFreeList(i, order: order, mt: new, toTail: true, cpu: cpu)
+        let n = 1 << order
+        accountFreepages(-n, mt: old, cpu: cpu)
+        accountFreepages(n, mt: new, cpu: cpu)
+    }
+
+    /// account_freepages(): NR_FREE_PAGES (never for ISOLATE) and nr_free_highatomic.
+    @inline(__always) func accountFreepages(_ n: Int, mt: Int, cpu: Int?) {
+        if mt == MigrateType.isolate.rawValue { return }
+        modState(.nrFreePages, cpu: cpu, n)
+        if mt == MigrateType.highAtomic.rawValue { nrFreeHighatomic += n }
+    }
+
+    /// page_is_buddy() for the block at `i`: a free head of exactly `order` in this zone.
+    @inline(__always) func isFreeBuddy(_ i: Int, order: Int) -> Bool {
+        i >= 0 && i < pages.count && pages.isHead(i, .buddy, order: order)
+    }
+
+    /// __free_one_page() (6.18): merge with free buddies up to MAX_PAGE_ORDER and queue the
+    /// result. At pageblock order and above, blocks of different types merge only when both
+    /// are mergeable, and the buddy's block takes the freed block's type.
+    /// Returns the number of merge steps taken.
+    @discardableResult
+    func freeOneBuddy(_ start: Int, order startOrder: Int, mt: Int, toTail fpiToTail: Bool, cpu: Int?) -> Int {
+        var i = start, order = startOrder
+        accountFreepages(1 << order, mt: mt, cpu: cpu)
+        pages.setTail(start)
+        var merges = 0
+        while order < K.maxOrder {
+            let b = i ^ (1 << order)
+            guard isFreeBuddy(b, order: order) else { break }
+            var buddyMT = mt
+            if order >= K.pageblockOrder {
+                buddyMT = blockType(b)
+                if buddyMT != mt && !(mt < MigrateType.pcpTypes && buddyMT < MigrateType.pcpTypes) { break }
+            }
+            delFromFreeList(b, order: order, mt: buddyMT, cpu: cpu)
+            // Both types are mergeable here, so NR_FREE_PAGES is unchanged; only the tag moves.
+            if buddyMT != mt { setBlockType(b, mt) }
+            i &= b
+            order += 1
+            merges += 1
+        }
+        var toTail = fpiToTail
+        if !toTail && order < K.maxOrder - 1 {
+            // buddy_merge_likely(): the next-order buddy of the combined block is free.
+            let higher = i & ~(1 << order)
+            toTail = isFreeBuddy(higher ^ (1 << (order + 1)), order: order + 1)
+        }
+        addToFreeList(i, order: order, mt: mt, toTail: toTail, cpu: cpu)
+        return merges
+    }
+
+    /// expand(): split a block of `high` down to `low`, queueing the upper halves at the head.
+    /// Returns the pages put back.
+    @inline(__always) func expand(_ i: Int, low: Int, high h: Int, mt: Int, cpu: Int?) -> Int {
+        var high = h, size = 1 << h, added = 0
+        while high > low {
+            high -= 1
+            size >>= 1
+            addToFreeList(i + size, order: high, mt: mt, toTail: false, cpu: cpu)
+            added += size
+        }
+        return added
+    }
+
+    /// page_del_and_expand(): take a free block and split it to the requested order.
+    @inline(__always) func delAndExpand(_ i: Int, low: Int, high: Int, mt: Int, cpu: Int?) {
+        delFromFreeList(i, order: high, mt: mt, cpu: cpu)
+        let kept = (1 << high) - expand(i, low: low, high: high, mt: mt, cpu: cpu)
+        accountFreepages(-kept, mt: mt, cpu: cpu)
+    }
+
+    /// __rmqueue_smallest(): the head of the smallest non-empty list of `mt` at or above `order`.
+    @inline(__always) func rmqueueSmallest(order: Int, mt: Int, cpu: Int?) -> Int? {
+        var o = order
+        while o <= K.maxOrder {
+            let h = lists.head[Zone.freeList(o, mt)]
+            if h != PageStore.none {
+                let i = Int(h)
+                delAndExpand(i, low: order, high: o, mt: mt, cpu: cpu)
+                return i
+            }
+            o += 1
+        }
+        return nil
+    }
+}

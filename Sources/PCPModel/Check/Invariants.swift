@@ -1,0 +1,127 @@
+/// A broken model invariant: which zone, which page, after which operation.
+public struct InvariantViolation: Error, CustomStringConvertible {
+    public var zone: String
+    public var pfn: Int?
+    public var operation: String
+    public var what: String
+    public var description: String {
+        "invariant violated after \(operation): zone \(zone)\(pfn.map { " pfn \($0)" } ?? ""): \(what)"
+    }
+}
+
+/// Checks the whole machine: every page in exactly one place, list lengths and counters equal
+/// to list contents, no mergeable free buddies left apart, counters never going backwards.
+/// O(pages): tests and `--check` call it, the model itself never does.
+public final class InvariantChecker {
+    private var lastEvents: [Int] = []
+    private var lastLock: [LockCounters] = []
+    private var lastNuma: [[Int]] = []
+
+    public init() {}
+
+    public func check(_ m: Machine, after operation: String) throws(InvariantViolation) {
+        for z in m.zones where z.isPopulated { try checkZone(z, m, operation) }
+        try checkMonotonic(m, operation)
+    }
+
+    private func fail(_ z: Zone, _ i: Int?, _ op: String, _ what: String) -> InvariantViolation {
+        InvariantViolation(zone: "Node \(z.nid) \(z.type.name)", pfn: i.map(z.pfn), operation: op, what: what)
+    }
+
+    private func checkZone(_ z: Zone, _ m: Machine, _ op: String) throws(InvariantViolation) {
+        let p = z.pages
+        var buddyHeads = 0, pcpPages = 0, freePages = 0, freeBlocksPages = 0, highatomicFree = 0, heads = 0
+        var i = 0
+        while i < p.count {
+            let s = p.state(i)
+            if s == .reserved { i += 1; continue }
+            if s == .tail { throw fail(z, i, op, "page belongs to no block (tail without a head)") }
+            let o = p.order(i), n = 1 << o
+            guard i & (n - 1) == 0, i + n <= p.count else { throw fail(z, i, op, "order-\(o) block is misaligned") }
+            for t in (i + 1)..<(i + n) where p.state(t) != .tail {
+                throw fail(z, z.pfn(t), op, "page inside an order-\(o) \(s) block is itself \(p.state(t))")
+            }
+            heads += 1
+            switch s {
+            case .buddy:
+                buddyHeads += 1
+                let mt = z.blockType(i)
+                if mt != MigrateType.isolate.rawValue {
+                    freePages += n
+                    if o >= K.pageblockOrder { freeBlocksPages += n }
+                }
+                if mt == MigrateType.highAtomic.rawValue { highatomicFree += n }
+                if o < K.pageblockOrder, z.isFreeBuddy(i ^ n, order: o) {
+                    throw fail(z, i, op, "free order-\(o) block and its buddy were left unmerged")
+                }
+            case .pcp: pcpPages += n
+            default: break
+            }
+            i += n
+        }
+        // Free lists: contents, lengths, nr_free, and the list type matching the block type.
+        var listed = 0
+        for o in 0...K.maxOrder {
+            var perOrder = 0
+            for mt in 0..<MigrateType.count {
+                let l = Zone.freeList(o, mt)
+                var e = z.lists.head[l], len = 0, prev = PageStore.none
+                while e != PageStore.none {
+                    let x = Int(e)
+                    guard p.isHead(x, .buddy, order: o) else { throw fail(z, x, op, "entry on order-\(o) free list is not a free order-\(o) block") }
+                    guard p.prev[x] == prev else { throw fail(z, x, op, "free list back link is broken") }
+                    guard z.blockType(x) == mt else {
+                        throw fail(z, x, op, "block of type \(z.blockType(x)) sits on the type-\(mt) free list")
+                    }
+                    len += 1; prev = e; e = p.next[x]
+                }
+                guard len == z.lists.length[l] else { throw fail(z, nil, op, "order-\(o) type-\(mt) list holds \(len), length says \(z.lists.length[l])") }
+                perOrder += len
+            }
+            guard perOrder == z.nrFree[o] else { throw fail(z, nil, op, "nr_free[\(o)] is \(z.nrFree[o]) but the lists hold \(perOrder)") }
+            listed += perOrder
+        }
+        guard listed == buddyHeads else { throw fail(z, nil, op, "\(buddyHeads) free blocks in memory but \(listed) on free lists") }
+        guard z.pageStateExact(.nrFreePages) == freePages else {
+            throw fail(z, nil, op, "NR_FREE_PAGES is \(z.pageStateExact(.nrFreePages)) but \(freePages) pages are free")
+        }
+        guard z.pageStateExact(.nrFreePagesBlocks) == freeBlocksPages else {
+            throw fail(z, nil, op, "NR_FREE_PAGES_BLOCKS is \(z.pageStateExact(.nrFreePagesBlocks)) but \(freeBlocksPages) pages are in free pageblocks")
+        }
+        guard z.nrFreeHighatomic == highatomicFree else { throw fail(z, nil, op, "nr_free_highatomic is \(z.nrFreeHighatomic), lists hold \(highatomicFree)") }
+        // PCPs: every entry a PCP block of the list's order; count equals the lists.
+        var pcpListed = 0
+        for c in 0..<m.nrCPUs {
+            var count = 0
+            for pindex in 0..<K.nrPCPLists {
+                let l = z.pcpList(c, pindex), o = pindexToOrder(pindex)
+                var e = z.lists.head[l], len = 0
+                while e != PageStore.none {
+                    let x = Int(e)
+                    guard p.isHead(x, .pcp, order: o) else { throw fail(z, x, op, "entry on CPU \(c) PCP list \(pindex) is not an order-\(o) PCP block") }
+                    count += 1 << o; len += 1; e = p.next[x]
+                }
+                guard len == z.lists.length[l] else { throw fail(z, nil, op, "CPU \(c) PCP list \(pindex) length is wrong") }
+            }
+            guard count == z.pcp[c].count else { throw fail(z, nil, op, "CPU \(c) pcp->count is \(z.pcp[c].count) but its lists hold \(count)") }
+            pcpListed += count
+        }
+        guard pcpListed == pcpPages else { throw fail(z, nil, op, "\(pcpPages) pages marked PCP but \(pcpListed) on PCP lists") }
+    }
+
+    private func checkMonotonic(_ m: Machine, _ op: String) throws(InvariantViolation) {
+        let locks = m.zones.map(\.lock), numa = m.zones.map(\.numa)
+        if !lastEvents.isEmpty {
+            for (e, v) in m.events.enumerated() where v < lastEvents[e] {
+                throw InvariantViolation(zone: "-", pfn: nil, operation: op, what: "event counter \(VMEvent(rawValue: e)!) went backwards")
+            }
+            for (k, l) in locks.enumerated() where l.acquisitions < lastLock[k].acquisitions {
+                throw InvariantViolation(zone: m.zones[k].type.name, pfn: nil, operation: op, what: "zone->lock acquisitions went backwards")
+            }
+            for (k, n) in numa.enumerated() where zip(n, lastNuma[k]).contains(where: { $0 < $1 }) {
+                throw InvariantViolation(zone: m.zones[k].type.name, pfn: nil, operation: op, what: "a NUMA event counter went backwards")
+            }
+        }
+        lastEvents = m.events; lastLock = locks; lastNuma = numa
+    }
+}

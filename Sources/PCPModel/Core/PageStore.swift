@@ -1,0 +1,112 @@
+/// Per-page state of one zone in flat, manually managed buffers: 10 bytes a page.
+///
+/// Index `i` is page frame `base + i`. A page is either the head of a block (it carries the
+/// block's order and state) or a tail inside some block, exactly like the kernel's PageBuddy +
+/// page_private(order) on the first page of a free block. Free-list and PCP-list links share
+/// `next`/`prev`, because a page is on at most one list at a time.
+///
+/// Invariant: every page that is not a block head has state `.tail` (or `.reserved`), so a
+/// buddy lookup never mistakes a stale head for a free block.
+public final class PageStore {
+    public enum State: UInt8, Sendable {
+        /// Inside a block whose head is another page.
+        case tail = 0
+        /// Head of a free block on a zone free list (PageBuddy).
+        case buddy = 1
+        /// Head of a block on a PCP list.
+        case pcp = 2
+        /// Head of a block handed to a caller.
+        case allocated = 3
+        /// Never in the buddy: a hole, firmware, kernel image or memmap page.
+        case reserved = 4
+    }
+
+    public static let none: UInt32 = .max
+
+    public let count: Int
+    @usableFromInline let next: UnsafeMutablePointer<UInt32>
+    @usableFromInline let prev: UnsafeMutablePointer<UInt32>
+    /// bits 0-3 order, bits 4-6 State, bit 7 PagePCPBuddy (RFC).
+    @usableFromInline let info: UnsafeMutablePointer<UInt8>
+    /// For allocated heads: the AllocKind; for PCP heads: the CPU index low byte is not needed.
+    @usableFromInline let aux: UnsafeMutablePointer<UInt8>
+
+    init(count: Int) {
+        self.count = count
+        next = .allocate(capacity: count)
+        prev = .allocate(capacity: count)
+        info = .allocate(capacity: count)
+        aux = .allocate(capacity: count)
+        info.initialize(repeating: State.reserved.rawValue << 4, count: count)
+        aux.initialize(repeating: 0, count: count)
+        next.initialize(repeating: PageStore.none, count: count)
+        prev.initialize(repeating: PageStore.none, count: count)
+    }
+
+    deinit {
+        next.deallocate(); prev.deallocate(); info.deallocate(); aux.deallocate()
+    }
+
+    @inline(__always) public func state(_ i: Int) -> State { State(rawValue: (info[i] >> 4) & 7)! }
+    @inline(__always) public func order(_ i: Int) -> Int { Int(info[i] & 0xF) }
+    @inline(__always) func isHead(_ i: Int, _ s: State, order o: Int) -> Bool {
+        info[i] & 0x7F == (s.rawValue << 4) | UInt8(o)
+    }
+    @inline(__always) func set(_ i: Int, _ s: State, order o: Int) {
+        info[i] = (info[i] & 0x80) | (s.rawValue << 4) | UInt8(o)
+    }
+    @inline(__always) func setTail(_ i: Int) { info[i] = 0 }
+    @inline(__always) public func isPCPBuddy(_ i: Int) -> Bool { info[i] & 0x80 != 0 }
+    @inline(__always) func setPCPBuddy(_ i: Int, _ on: Bool) {
+        info[i] = on ? info[i] | 0x80 : info[i] & 0x7F
+    }
+    @inline(__always) public func kind(_ i: Int) -> Int { Int(aux[i]) }
+    @inline(__always) func setKind(_ i: Int, _ k: Int) { aux[i] = UInt8(truncatingIfNeeded: k) }
+}
+
+/// Heads and tails of many doubly linked lists threaded through one PageStore.
+///
+/// List `l` is empty when `head[l] == PageStore.none`. New entries go to the head (LIFO, cache
+/// hot) or the tail, as the kernel's list_add / list_add_tail.
+final class ListSet {
+    let head: UnsafeMutablePointer<UInt32>
+    let tail: UnsafeMutablePointer<UInt32>
+    let length: UnsafeMutablePointer<Int>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        head = .allocate(capacity: count); head.initialize(repeating: PageStore.none, count: count)
+        tail = .allocate(capacity: count); tail.initialize(repeating: PageStore.none, count: count)
+        length = .allocate(capacity: count); length.initialize(repeating: 0, count: count)
+    }
+
+    deinit { head.deallocate(); tail.deallocate(); length.deallocate() }
+
+    @inline(__always) func isEmpty(_ l: Int) -> Bool { head[l] == PageStore.none }
+
+    @inline(__always) func addHead(_ l: Int, _ i: Int, _ p: PageStore) {
+        let h = head[l], v = UInt32(truncatingIfNeeded: i)
+        p.prev[i] = PageStore.none
+        p.next[i] = h
+        if h == PageStore.none { tail[l] = v } else { p.prev[Int(h)] = v }
+        head[l] = v
+        length[l] += 1
+    }
+
+    @inline(__always) func addTail(_ l: Int, _ i: Int, _ p: PageStore) {
+        let t = tail[l], v = UInt32(truncatingIfNeeded: i)
+        p.next[i] = PageStore.none
+        p.prev[i] = t
+        if t == PageStore.none { head[l] = v } else { p.next[Int(t)] = v }
+        tail[l] = v
+        length[l] += 1
+    }
+
+    @inline(__always) func remove(_ l: Int, _ i: Int, _ p: PageStore) {
+        let n = p.next[i], pr = p.prev[i]
+        if pr == PageStore.none { head[l] = n } else { p.next[Int(pr)] = n }
+        if n == PageStore.none { tail[l] = pr } else { p.prev[Int(n)] = pr }
+        length[l] -= 1
+    }
+}

@@ -1,0 +1,85 @@
+/// enum zone_stat_item of 6.18 (without CONFIG_UNACCEPTED_MEMORY), in /proc order.
+public enum ZoneStat: Int, CaseIterable, Sendable {
+    case nrFreePages = 0, nrFreePagesBlocks, nrZoneInactiveAnon, nrZoneActiveAnon,
+        nrZoneInactiveFile, nrZoneActiveFile, nrZoneUnevictable, nrZoneWritePending, nrMlock,
+        nrZspages, nrFreeCMA
+    public static let count = 11
+}
+
+/// enum numa_stat_item.
+public enum NumaEvent: Int, CaseIterable, Sendable {
+    case hit = 0, miss, foreign, interleave, local, other
+    public static let count = 6
+}
+
+/// enum node_stat_item of 6.18, in /proc order. Only the cases named here are touched by the
+/// model; the renderer owns the full name list and prints 0 for the rest.
+public enum NodeStat: Int, Sendable {
+    case nrInactiveAnon = 0, nrActiveAnon = 1, nrInactiveFile = 2, nrActiveFile = 3
+    case nrSlabReclaimable = 5, nrSlabUnreclaimable = 6
+    case nrAnonPages = 17, nrFilePages = 19
+    case nrAnonTransparentHugepages = 27
+    case nrKernelStackKB = 36, nrPageTablePages = 37
+    /// NR_VM_NODE_STAT_ITEMS on 6.18 (the fixture's per-node stats block).
+    public static let count = 51
+}
+
+/// The VM events the allocator model raises (a subset of vm_event_item; the renderer prints
+/// the rest as 0 and the README lists them).
+public enum VMEvent: Int, CaseIterable, Sendable {
+    case pgallocDMA = 0, pgallocDMA32, pgallocNormal, pgallocMovable, pgallocDevice
+    case pgfree
+    case dropPagecache, dropSlab
+    case compactStall, compactFail, compactSuccess, compactDaemonWake
+    case htlbBuddyAllocSuccess, htlbBuddyAllocFail
+    case thpFaultAlloc, thpFaultFallback
+    public static let count = 16
+}
+
+/// Per-CPU differentials in front of a global counter array, as vm_stat_diff in front of
+/// zone->vm_stat: a CPU's delta is folded into the global value only when it passes the
+/// stat threshold, or at vmstat_update. So zoneinfo lags the truth exactly as the kernel's does.
+struct DiffCounters {
+    /// The global (folded) values.
+    var global: [Int]
+    /// cpu * items + item
+    var diff: [Int]
+    let items: Int
+
+    init(items: Int, cpus: Int) {
+        self.items = items
+        global = Array(repeating: 0, count: items)
+        diff = Array(repeating: 0, count: items * cpus)
+    }
+
+    /// __mod_zone_page_state / __mod_node_page_state (6.18): fold when |diff| exceeds threshold.
+    @inline(__always) mutating func mod(_ item: Int, cpu: Int, _ delta: Int, threshold: Int) {
+        let k = cpu * items + item
+        let x = diff[k] + delta
+        if x > threshold || x < -threshold {
+            global[item] += x
+            diff[k] = 0
+        } else {
+            diff[k] = x
+        }
+    }
+
+    /// The exact value: global plus every CPU's pending delta.
+    func exact(_ item: Int) -> Int {
+        var v = global[item]
+        var k = item
+        while k < diff.count { v += diff[k]; k += items }
+        return v
+    }
+
+    /// refresh_cpu_vm_stats for one CPU: returns whether anything was folded.
+    @discardableResult mutating func fold(cpu: Int) -> Bool {
+        var any = false
+        for i in 0..<items where diff[cpu * items + i] != 0 {
+            global[i] += diff[cpu * items + i]
+            diff[cpu * items + i] = 0
+            any = true
+        }
+        return any
+    }
+}

@@ -1,0 +1,30 @@
+/// The vm sysctls and sysfs switches the model obeys, with the kernel's defaults.
+public struct Knobs: Equatable, Sendable {
+    public var minFreeKbytes = 1024
+    public var watermarkScaleFactor = 10
+    public var watermarkBoostFactor = 15000
+    public var lowmemReserveRatio = [256, 256, 32, 0, 0]
+    public var percpuPagelistHighFraction = 0
+    public var extfragThreshold = 500
+    public var compactionProactiveness = 20
+    public var compactUnevictableAllowed = 1
+    public var defragMode = 0
+    /// stat_interval in jiffies at HZ=1000 (read back in seconds).
+    public var statIntervalJiffies = 1000
+    public var numaStat = 1
+    public var zoneReclaimMode = 0
+    public var thp = THPMode.always
+    public init() {}
+}
+
+/// /sys/kernel/mm/transparent_hugepage/enabled.
+public enum THPMode: String, CaseIterable, Sendable {
+    case always, madvise, never
+    public var enabled: Bool { self != .never }
+}
+
+/// A write the kernel would refuse, with the errno it returns.
+public enum KnobError: Error, Equatable {
+    /// EINVAL (22).
+    case invalid
+}

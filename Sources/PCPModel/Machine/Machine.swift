@@ -1,0 +1,85 @@
+/// A whole simulated machine: nodes, zones, CPUs, knobs and global counters.
+///
+/// Mutated from one thread at a time (the simulation's); readers take a `Snapshot`.
+public final class Machine {
+    public let spec: MachineSpec
+    /// Every zone of every node, node-major: zone id = nid * 5 + zone type.
+    public let zones: [Zone]
+    public let nrCPUs: Int
+    public let nrNodes: Int
+    public let cpuNode: [Int]
+    /// Per node: zone ids in the order a local allocation tries them (node_zonelists
+    /// ZONELIST_FALLBACK: highest local zone down, then the other nodes by distance).
+    let zonelists: [[Int]]
+
+    public internal(set) var knobs = Knobs()
+    /// user_min_free_kbytes: -1 until someone writes min_free_kbytes.
+    public internal(set) var userMinFreeKbytes = -1
+    public internal(set) var totalreservePages = 0
+    /// Per node: node_stat_item counters with per-CPU differentials.
+    var nodeStats: [DiffCounters]
+    /// Per node: the per-CPU node stat threshold (the max over the node's zones).
+    public internal(set) var nodeThreshold: [Int]
+    /// VM event counters (sums of the per-CPU counters: exact at any time).
+    public internal(set) var events = [Int](repeating: 0, count: VMEvent.count)
+    /// Simulated time in nanoseconds.
+    public internal(set) var now: Int64 = 0
+    var nextVmstatUpdate: Int64 = 0
+    /// Pages currently handed out to callers (for meminfo and the checker).
+    public internal(set) var allocatedPages = 0
+    /// Allocations that failed (they would have needed reclaim, compaction or the OOM killer).
+    public internal(set) var allocFailures = 0
+    /// kswapd was woken for a boosted zone and will reset the boosts at its next run.
+    var kswapdPending = false
+
+    public init(spec: MachineSpec, sysctls: [(String, String)] = []) throws(MachineError) {
+        try spec.validate()
+        self.spec = spec
+        nrCPUs = spec.cpuCount
+        nrNodes = spec.nodes.count
+        var cn = [Int](repeating: 0, count: spec.cpuCount)
+        for (nid, n) in spec.nodes.enumerated() { for c in n.cpus { cn[c] = nid } }
+        cpuNode = cn
+        var zs: [Zone] = []
+        for (nid, n) in spec.nodes.enumerated() {
+            for g in n.zones { zs.append(Zone(geometry: g, nid: nid, cpus: spec.cpuCount)) }
+        }
+        zones = zs
+        let nodes = spec.nodes.count
+        zonelists = (0..<nodes).map { nid in
+            let order = [nid] + (1..<nodes).map { (nid + $0) % nodes }
+            return order.flatMap { n in (0..<K.nrZoneTypes).reversed().map { n * K.nrZoneTypes + $0 } }
+                .filter { zs[$0].managed > 0 }
+        }
+        nodeStats = (0..<nodes).map { _ in DiffCounters(items: NodeStat.count, cpus: spec.cpuCount) }
+        nodeThreshold = [Int](repeating: 0, count: nodes)
+        for z in zones { z.bootFree() }
+        boot()
+    }
+
+    /// The boot-time sequence of mm_init / init_per_zone_wmark_min / khugepaged start.
+    func boot() {
+        refreshZoneStatThresholds()
+        initPerZoneWmarkMin()
+        if knobs.thp.enabled { setRecommendedMinFreeKbytes() }
+        for z in zones where z.isPopulated { setPCPFreeHighBatch(z) }
+        nextVmstatUpdate = statInterval
+    }
+
+    public func zone(nid: Int, type: ZoneType) -> Zone { zones[nid * K.nrZoneTypes + type.rawValue] }
+    public var populatedZones: [Zone] { zones.filter(\.isPopulated) }
+
+    /// stat_interval in nanoseconds.
+    var statInterval: Int64 { Int64(knobs.statIntervalJiffies) * 1_000_000 }
+
+    /// node_page_state(): the folded node counter.
+    public func nodeState(nid: Int, _ item: Int) -> Int { max(0, nodeStats[nid].global[item]) }
+    /// The node counter with every CPU's pending delta.
+    public func nodeStateExact(nid: Int, _ item: Int) -> Int { nodeStats[nid].exact(item) }
+
+    @inline(__always) func modNodeState(nid: Int, cpu: Int, _ item: NodeStat, _ delta: Int) {
+        nodeStats[nid].mod(item.rawValue, cpu: cpu, delta, threshold: nodeThreshold[nid])
+    }
+
+    @inline(__always) func countEvent(_ e: VMEvent, _ n: Int = 1) { events[e.rawValue] += n }
+}

@@ -1,0 +1,204 @@
+/// A block handed to a caller: its zone and page index (6 bytes, so workloads can hold
+/// millions of them).
+public struct PageRef: Equatable, Hashable, Sendable {
+    public var zone: UInt16
+    public var index: UInt32
+    public init(zone: Int, index: Int) {
+        self.zone = UInt16(truncatingIfNeeded: zone)
+        self.index = UInt32(truncatingIfNeeded: index)
+    }
+}
+
+/// Why a free was refused: the caller's bookkeeping is wrong, the model stays intact.
+public enum FreeError: Error, Equatable, CustomStringConvertible {
+    case notAllocated(pfn: Int, zone: String, order: Int)
+    public var description: String {
+        switch self {
+        case let .notAllocated(pfn, zone, order):
+            "free of pfn \(pfn) order \(order) in zone \(zone): no such allocated block (double free or wrong order)"
+        }
+    }
+}
+
+/// The page allocator's entry points (__alloc_pages / __free_pages, 6.18).
+extension Machine {
+    /// __alloc_pages(): fast path at the low watermark, then the slowpath's min watermark, one
+    /// drain_all_pages() retry and the highatomic reserve before giving up. Reclaim and
+    /// compaction are not modelled, so a request that needs them fails.
+    public func allocPages(cpu: Int, order: Int, kind: AllocKind, atomic: Bool = false) -> PageRef? {
+        precondition(cpu >= 0 && cpu < nrCPUs && order >= 0 && order <= K.maxOrder)
+        let nid = cpuNode[cpu]
+        let zl = zonelists[nid]
+        let hz = kind.highestZoneIdx
+        guard let preferred = zl.first(where: { zones[$0].type.rawValue <= hz }) else { return nil }
+        let mt = kind.migratetype
+        let kswapd: AllocFlags = kind == .thp ? [] : .kswapd
+        var flags: AllocFlags = [.wmarkLow, kswapd]
+        flags.formUnion(allocFlagsNofragment(preferred))
+        if let r = getPageFromFreelist(cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred) {
+            return finishAlloc(cpu: cpu, r, order: order, kind: kind)
+        }
+        // __alloc_pages_slowpath(): gfp_to_alloc_flags().
+        var slow: AllocFlags = [.wmarkMin, kswapd]
+        if atomic {
+            slow.formUnion([.minReserve, .nonBlock])
+            if order > 0 { slow.insert(.highAtomic) }
+        }
+        if slow.contains(.kswapd) { kswapdPending = true }
+        var drained = false, unreserved = false
+        while true {
+            if let r = getPageFromFreelist(cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred) {
+                return finishAlloc(cpu: cpu, r, order: order, kind: kind)
+            }
+            // Only a request that may sleep reaches direct reclaim and its drain-and-retry.
+            guard !atomic, kind != .thp else { break }
+            if !drained {
+                unreserveHighatomicPageblock(nid: nid, mt: mt, force: false)
+                drainAllPages(cpu: cpu, zone: nil)
+                drained = true
+                continue
+            }
+            if !unreserved {
+                unreserved = true
+                if unreserveHighatomicPageblock(nid: nid, mt: mt, force: true) { continue }
+            }
+            break
+        }
+        if kind == .thp { countEvent(.thpFaultFallback) }
+        allocFailures += 1
+        return nil
+    }
+
+    /// alloc_flags_nofragment(): avoid fragmenting Normal while DMA32 could take the fallback.
+    func allocFlagsNofragment(_ preferred: Int) -> AllocFlags {
+        if knobs.defragMode == 1 { return .noFragment }
+        let z = zones[preferred]
+        guard z.type == .normal else { return [] }
+        if nrNodes > 1 && !zones[preferred - 1].isPopulated { return [] }
+        return .noFragment
+    }
+
+    /// get_page_from_freelist(): the first zone of the zonelist whose watermark allows it.
+    func getPageFromFreelist(cpu: Int, order: Int, flags f: AllocFlags, mt: Int, hz: Int, preferred: Int) -> Int? {
+        var flags = f
+        let zl = zonelists[cpuNode[cpu]]
+        while true {
+            let noFallback = flags.contains(.noFragment)
+            var retry = false
+            for id in zl where zones[id].type.rawValue <= hz {
+                let z = zones[id]
+                if noFallback && nrNodes > 1 && id != preferred && z.nid != zones[preferred].nid {
+                    flags.remove(.noFragment)
+                    retry = true
+                    break
+                }
+                var ok = false
+                if !z.belowHigh {
+                    ok = z.zoneWatermarkFast(order: order, mark: z.highWmark, highestZoneIdx: hz, flags: flags)
+                    if !ok { z.belowHigh = true }
+                }
+                if !ok && !z.zoneWatermarkFast(order: order, mark: z.wmarkPages(flags.wmarkIndex), highestZoneIdx: hz, flags: flags) {
+                    continue
+                }
+                if let i = rmqueue(z, cpu: cpu, order: order, mt: mt, flags: flags) {
+                    if flags.contains(.highAtomic) { z.reserveHighatomicPageblock(i, order: order) }
+                    zoneStatistics(preferred: zones[preferred], z, cpu: cpu)
+                    return id << 32 | i
+                }
+            }
+            if retry { continue }
+            if noFallback && knobs.defragMode == 0 {
+                flags.remove(.noFragment)
+                continue
+            }
+            return nil
+        }
+    }
+
+    /// rmqueue(): PCP-eligible orders try this CPU's PCP first, then the buddy directly.
+    @inline(__always) func rmqueue(_ z: Zone, cpu: Int, order: Int, mt: Int, flags: AllocFlags) -> Int? {
+        var page: Int?
+        if pcpAllowedOrder(order) { page = z.rmqueuePCPList(cpu, order: order, mt: mt, flags: flags) }
+        if page == nil { page = z.rmqueueBuddy(cpu, order: order, mt: mt, flags: flags) }
+        if page != nil {
+            countEvent(VMEvent(rawValue: VMEvent.pgallocDMA.rawValue + z.type.rawValue)!, 1 << order)
+            if flags.contains(.kswapd) && z.boostedWatermark {
+                z.boostedWatermark = false
+                kswapdPending = true
+            }
+        }
+        return page
+    }
+
+    /// zone_statistics(): one NUMA hit/miss and local/other event per allocation.
+    @inline(__always) func zoneStatistics(preferred: Zone, _ z: Zone, cpu: Int) {
+        guard knobs.numaStat == 1 else { return }
+        if z.nid == preferred.nid {
+            z.numa[NumaEvent.hit.rawValue] += 1
+        } else {
+            z.numa[NumaEvent.miss.rawValue] += 1
+            preferred.numa[NumaEvent.foreign.rawValue] += 1
+        }
+        z.numa[(z.nid == cpuNode[cpu] ? NumaEvent.local : NumaEvent.other).rawValue] += 1
+    }
+
+    /// prep_new_page() and the caller's own accounting (rmap, slab, page tables...).
+    @inline(__always) func finishAlloc(cpu: Int, _ r: Int, order: Int, kind: AllocKind) -> PageRef {
+        let id = r >> 32, i = r & 0xFFFF_FFFF
+        let z = zones[id]
+        z.pages.set(i, .allocated, order: order)
+        z.pages.setKind(i, kind.rawValue)
+        allocatedPages += 1 << order
+        accountKind(z, cpu: cpu, kind: kind, pages: 1 << order)
+        if kind == .thp { countEvent(.thpFaultAlloc) }
+        return PageRef(zone: id, index: i)
+    }
+
+    /// The zone and node counters a block of `kind` feeds while it is in use.
+    @inline(__always) func accountKind(_ z: Zone, cpu: Int, kind: AllocKind, pages n: Int) {
+        let nid = z.nid
+        switch kind {
+        case .anon, .thp:
+            z.modState(.nrZoneInactiveAnon, cpu: cpu, n)
+            modNodeState(nid: nid, cpu: cpu, .nrInactiveAnon, n)
+            modNodeState(nid: nid, cpu: cpu, .nrAnonPages, n)
+            if kind == .thp { modNodeState(nid: nid, cpu: cpu, .nrAnonTransparentHugepages, n) }
+        case .file:
+            z.modState(.nrZoneInactiveFile, cpu: cpu, n)
+            modNodeState(nid: nid, cpu: cpu, .nrInactiveFile, n)
+            modNodeState(nid: nid, cpu: cpu, .nrFilePages, n)
+        case .slabReclaimable: modNodeState(nid: nid, cpu: cpu, .nrSlabReclaimable, n)
+        case .slabUnreclaimable: modNodeState(nid: nid, cpu: cpu, .nrSlabUnreclaimable, n)
+        case .pageTable: modNodeState(nid: nid, cpu: cpu, .nrPageTablePages, n)
+        case .kernelStack: modNodeState(nid: nid, cpu: cpu, .nrKernelStackKB, n * (K.pageSize / 1024))
+        case .kernel: break
+        }
+    }
+
+    /// __free_pages() -> __free_frozen_pages() (6.18): PCP orders go to this CPU's PCP unless
+    /// the block is isolated; other orders straight to the buddy.
+    public func freePages(cpu: Int, _ ref: PageRef, order: Int) throws(FreeError) {
+        precondition(cpu >= 0 && cpu < nrCPUs)
+        let id = Int(ref.zone), i = Int(ref.index)
+        guard id < zones.count, i < zones[id].pages.count, order >= 0, order <= K.maxOrder,
+              zones[id].pages.isHead(i, .allocated, order: order) else {
+            let z = zones[min(id, zones.count - 1)]
+            throw .notAllocated(pfn: z.pfn(i), zone: z.type.name, order: order)
+        }
+        let z = zones[id]
+        let kind = AllocKind(rawValue: z.pages.kind(i)) ?? .kernel
+        accountKind(z, cpu: cpu, kind: kind, pages: -(1 << order))
+        allocatedPages -= 1 << order
+        countEvent(.pgfree, 1 << order)
+        var mt = z.blockType(i)
+        if !pcpAllowedOrder(order) || mt == MigrateType.isolate.rawValue {
+            z.freeOneUnderLock(cpu, i, order: order)
+            return
+        }
+        if mt >= MigrateType.pcpTypes { mt = MigrateType.movable.rawValue }
+        z.freeFrozenPageCommit(cpu, i, mt: mt, order: order)
+    }
+
+    /// The pfn of a block a caller holds.
+    public func pfn(of ref: PageRef) -> Int { zones[Int(ref.zone)].pfn(Int(ref.index)) }
+}

@@ -1,0 +1,86 @@
+/// An immutable copy of everything the /proc views print, taken between two model steps.
+/// Renderers read only this, so a file is always one consistent state.
+public struct Snapshot: Sendable {
+    public struct PCP: Sendable {
+        public var count, high, batch, highMin, highMax, allocFactor, freeCount: Int
+        public var flags: UInt8
+        /// Entries (blocks) on each of the 14 lists.
+        public var listLengths: [Int]
+    }
+
+    public struct ZoneState: Sendable {
+        public var geometry: ZoneGeometry
+        public var nid: Int
+        /// free_area[order].nr_free.
+        public var nrFree: [Int]
+        /// [migratetype][order] blocks on each free list.
+        public var freeByType: [[Int]]
+        /// Pageblocks of each migratetype.
+        public var blocksByType: [Int]
+        public var watermark: [Int]
+        public var watermarkBoost: Int
+        public var lowmemReserve: [Int]
+        public var statThreshold: Int
+        /// zone_page_state() values (folded) in ZoneStat order.
+        public var vmStat: [Int]
+        public var numa: [Int]
+        public var pcp: [PCP]
+        public var nrReservedHighatomic: Int
+        public var nrFreeHighatomic: Int
+        public var lock: LockCounters
+        public var extfragEvents: Int
+        public var isPopulated: Bool { geometry.isPopulated }
+    }
+
+    public struct NodeState: Sendable {
+        /// node_page_state() values (folded) in 6.18 node_stat_item order.
+        public var stat: [Int]
+        public var cpus: [Int]
+    }
+
+    public var zones: [ZoneState]
+    public var nodes: [NodeState]
+    public var events: [Int]
+    public var knobs: Knobs
+    public var userMinFreeKbytes: Int
+    public var totalreservePages: Int
+    public var nrCPUs: Int
+    public var now: Int64
+    public var allocatedPages: Int
+    public var allocFailures: Int
+
+    public func zones(ofNode nid: Int) -> ArraySlice<ZoneState> {
+        zones[(nid * K.nrZoneTypes)..<((nid + 1) * K.nrZoneTypes)]
+    }
+
+    public func event(_ e: VMEvent) -> Int { events[e.rawValue] }
+}
+
+extension Machine {
+    /// Copies the state the renderers need. O(zones x CPUs + pageblocks).
+    public func snapshot() -> Snapshot {
+        let zs = zones.map { z -> Snapshot.ZoneState in
+            let pcps = (0..<(z.isPopulated ? nrCPUs : 0)).map { c -> Snapshot.PCP in
+                let p = z.pcp[c]
+                return Snapshot.PCP(count: p.count, high: p.high, batch: p.batch, highMin: p.highMin,
+                                    highMax: p.highMax, allocFactor: p.allocFactor, freeCount: p.freeCount,
+                                    flags: p.flags,
+                                    listLengths: (0..<K.nrPCPLists).map { z.pcpListLength(cpu: c, pindex: $0) })
+            }
+            return Snapshot.ZoneState(
+                geometry: z.geometry, nid: z.nid, nrFree: z.nrFree,
+                freeByType: (0..<MigrateType.count).map { mt in (0...K.maxOrder).map { z.freeCount(order: $0, mt: mt) } },
+                blocksByType: z.pageblockTypeCounts(), watermark: z.watermark, watermarkBoost: z.watermarkBoost,
+                lowmemReserve: z.lowmemReserve, statThreshold: z.statThreshold,
+                vmStat: ZoneStat.allCases.map { z.pageState($0) }, numa: z.numa, pcp: pcps,
+                nrReservedHighatomic: z.nrReservedHighatomic, nrFreeHighatomic: z.nrFreeHighatomic,
+                lock: z.lock, extfragEvents: z.extfragEvents)
+        }
+        let ns = (0..<nrNodes).map { nid in
+            Snapshot.NodeState(stat: (0..<NodeStat.count).map { nodeState(nid: nid, $0) }, cpus: spec.nodes[nid].cpus)
+        }
+        return Snapshot(zones: zs, nodes: ns, events: events, knobs: knobs, userMinFreeKbytes: userMinFreeKbytes,
+                        totalreservePages: totalreservePages, nrCPUs: nrCPUs, now: now,
+                        allocatedPages: allocatedPages, allocFailures: allocFailures)
+    }
+}

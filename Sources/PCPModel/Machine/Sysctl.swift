@@ -1,0 +1,113 @@
+/// The sysctl handlers: each validates like the kernel (throwing KnobError.invalid for EINVAL,
+/// leaving everything unchanged) and then runs the kernel's recomputation.
+extension Machine {
+    /// min_free_kbytes_sysctl_handler(): any int >= 0; the value becomes the user's floor.
+    public func setMinFreeKbytes(_ v: Int) throws(KnobError) {
+        guard v >= 0, v <= Int(Int32.max) else { throw .invalid }
+        knobs.minFreeKbytes = v
+        userMinFreeKbytes = v
+        setupPerZoneWmarks()
+    }
+
+    /// watermark_scale_factor_sysctl_handler(): 1...3000.
+    public func setWatermarkScaleFactor(_ v: Int) throws(KnobError) {
+        guard (1...3000).contains(v) else { throw .invalid }
+        knobs.watermarkScaleFactor = v
+        setupPerZoneWmarks()
+    }
+
+    /// watermark_boost_factor: any int >= 0, read at the next boost.
+    public func setWatermarkBoostFactor(_ v: Int) throws(KnobError) {
+        guard v >= 0, v <= Int(Int32.max) else { throw .invalid }
+        knobs.watermarkBoostFactor = v
+        for z in zones { z.boostFactor = v }
+    }
+
+    /// lowmem_reserve_ratio_sysctl_handler() as 6.12/6.18 have it: the parse result is
+    /// ignored, entries below 1 become 0, a shorter list updates only the first entries, and
+    /// the reserves are recomputed.
+    public func setLowmemReserveRatio(_ values: [Int]) {
+        for (i, v) in values.prefix(K.nrZoneTypes).enumerated() {
+            knobs.lowmemReserveRatio[i] = v < 1 ? 0 : v
+        }
+        setupPerZoneLowmemReserve()
+    }
+
+    /// percpu_pagelist_high_fraction_sysctl_handler(): 0, or at least 8. A change resizes
+    /// every populated zone's PCPs; non-zero turns high auto-tuning off.
+    public func setPercpuPagelistHighFraction(_ v: Int) throws(KnobError) {
+        guard v == 0 || (v >= K.minPercpuPagelistHighFraction && v <= Int(Int32.max)) else { throw .invalid }
+        if v == knobs.percpuPagelistHighFraction { return }
+        knobs.percpuPagelistHighFraction = v
+        for z in zones where z.isPopulated { zoneSetPagesetHighAndBatch(z, cpuOnline: 0) }
+    }
+
+    /// extfrag_threshold: 0...1000 (read by compaction_suitable).
+    public func setExtfragThreshold(_ v: Int) throws(KnobError) {
+        guard (0...1000).contains(v) else { throw .invalid }
+        knobs.extfragThreshold = v
+    }
+
+    /// compaction_proactiveness: 0...100.
+    public func setCompactionProactiveness(_ v: Int) throws(KnobError) {
+        guard (0...100).contains(v) else { throw .invalid }
+        knobs.compactionProactiveness = v
+    }
+
+    /// compact_unevictable_allowed: 0...1.
+    public func setCompactUnevictableAllowed(_ v: Int) throws(KnobError) {
+        guard (0...1).contains(v) else { throw .invalid }
+        knobs.compactUnevictableAllowed = v
+    }
+
+    /// defrag_mode: 0...1; 1 makes ALLOC_NOFRAGMENT permanent.
+    public func setDefragMode(_ v: Int) throws(KnobError) {
+        guard (0...1).contains(v) else { throw .invalid }
+        knobs.defragMode = v
+    }
+
+    /// numa_stat: 0...1.
+    public func setNumaStat(_ v: Int) throws(KnobError) {
+        guard (0...1).contains(v) else { throw .invalid }
+        knobs.numaStat = v
+    }
+
+    /// zone_reclaim_mode: any int >= 0.
+    public func setZoneReclaimMode(_ v: Int) throws(KnobError) {
+        guard v >= 0, v <= Int(Int32.max) else { throw .invalid }
+        knobs.zoneReclaimMode = v
+    }
+
+    /// stat_interval (proc_dointvec_jiffies): seconds, stored as jiffies at HZ=1000.
+    public func setStatInterval(seconds v: Int) throws(KnobError) {
+        guard v <= Int(Int32.max) / 1000, v >= -(Int(Int32.max) / 1000) else { throw .invalid }
+        knobs.statIntervalJiffies = v * 1000
+        nextVmstatUpdate = v > 0 ? now + statInterval : .max
+    }
+
+    /// compact_memory: only 1. Compaction (page migration) is not modelled: the write is
+    /// validated and has no effect on the model.
+    public func compactMemory(_ v: Int) throws(KnobError) {
+        guard v == 1 else { throw .invalid }
+    }
+
+    /// drop_caches: 6.18 as observed accepts any value >= 1 (5 and 10 were accepted). Bit 1
+    /// counts drop_pagecache, bit 2 drop_slab; dropping cached pages is not modelled.
+    public func dropCaches(_ v: Int) throws(KnobError) {
+        guard v >= 1, v <= Int(Int32.max) else { throw .invalid }
+        if v & 1 != 0 { countEvent(.dropPagecache) }
+        if v & 2 != 0 { countEvent(.dropSlab) }
+    }
+
+    /// transparent_hugepage/enabled: every successful store runs start_stop_khugepaged(),
+    /// which recomputes min_free_kbytes (set_recommended_min_free_kbytes) and the watermarks.
+    public func setTHP(_ mode: THPMode) {
+        knobs.thp = mode
+        if mode.enabled {
+            setRecommendedMinFreeKbytes()
+        } else {
+            calculateMinFreeKbytes()
+            setupPerZoneWmarks()
+        }
+    }
+}

@@ -1,0 +1,89 @@
+/// PCP maintenance: periodic decay, drains, and the vmstat worker (6.18).
+extension Zone {
+    /// decay_pcp_high(): shrink an idle PCP's high by 1/8 per stat interval and return what
+    /// exceeds it, a batch per pcp->lock hold. Returns whether more work remains.
+    @discardableResult
+    func decayPCPHigh(_ cpu: Int) -> Bool {
+        var todo = false
+        let highMin = pcp[cpu].highMin, batch = pcp[cpu].batch
+        if pcp[cpu].high > highMin {
+            pcp[cpu].high = max(pcp[cpu].count - (batch << K.pcpBatchScaleMax),
+                                pcp[cpu].high - (pcp[cpu].high >> 3), highMin)
+            if pcp[cpu].high > highMin { todo = true }
+        }
+        var toDrain = pcp[cpu].count - pcp[cpu].high
+        while toDrain > 0 {
+            let chunk = min(toDrain, batch)
+            freePCPPagesBulk(cpu, count: chunk, pindex: 0)
+            todo = true
+            toDrain -= chunk
+        }
+        return todo
+    }
+
+    /// drain_zone_pages(): a remote-node PCP that sat unused for 3 intervals gives back a batch.
+    func drainZonePages(_ cpu: Int) {
+        let n = min(pcp[cpu].count, pcp[cpu].batch)
+        if n > 0 { freePCPPagesBulk(cpu, count: n, pindex: 0) }
+    }
+
+    /// drain_pages_zone(): empty one CPU's PCP, batch << SCALE_MAX pages per lock hold.
+    func drainPagesZone(_ cpu: Int) {
+        while pcp[cpu].count > 0 {
+            freePCPPagesBulk(cpu, count: min(pcp[cpu].count, pcp[cpu].batch << K.pcpBatchScaleMax), pindex: 0)
+        }
+    }
+}
+
+extension Machine {
+    /// drain_all_pages(): the caller empties every CPU's PCP for the zone (or all zones),
+    /// taking each remote pcp->lock itself.
+    public func drainAllPages(cpu: Int, zone: Zone?) {
+        for c in 0..<nrCPUs {
+            if let zone {
+                zone.drainPagesZone(c)
+            } else {
+                for z in zones where z.isPopulated { z.drainPagesZone(c) }
+            }
+        }
+    }
+
+    /// refresh_cpu_vm_stats(true) for one CPU, as vmstat_update runs it every stat_interval:
+    /// fold the CPU's counter deltas, decay its PCPs, and expire its remote-node PCPs.
+    func refreshCPUVMStats(cpu: Int) {
+        for z in zones where z.isPopulated {
+            if z.vmStat.fold(cpu: cpu) && nrNodes > 1 { z.pcp[cpu].expire = 3 }
+            z.decayPCPHigh(cpu)
+            guard nrNodes > 1, z.pcp[cpu].expire > 0, z.pcp[cpu].count > 0 else { continue }
+            if z.nid == cpuNode[cpu] {
+                z.pcp[cpu].expire = 0
+                continue
+            }
+            z.pcp[cpu].expire -= 1
+            if z.pcp[cpu].expire == 0 { z.drainZonePages(cpu) }
+        }
+        for nid in 0..<nrNodes { nodeStats[nid].fold(cpu: cpu) }
+    }
+
+    /// Moves simulated time forward, running vmstat_update on every CPU at each stat_interval
+    /// boundary crossed. kswapd's reclaim is not modelled; its end-of-run reset of the
+    /// watermark boost is, at the first interval after it was woken.
+    public func advanceTime(to t: Int64) {
+        precondition(t >= now)
+        while nextVmstatUpdate <= t {
+            now = nextVmstatUpdate
+            vmstatUpdate()
+            nextVmstatUpdate = knobs.statIntervalJiffies > 0 ? now + statInterval : .max
+        }
+        now = t
+    }
+
+    /// One round of vmstat_update over all CPUs.
+    func vmstatUpdate() {
+        if kswapdPending {
+            for z in zones { z.watermarkBoost = 0 }
+            kswapdPending = false
+        }
+        for c in 0..<nrCPUs { refreshCPUVMStats(cpu: c) }
+    }
+}

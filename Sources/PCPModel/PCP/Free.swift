@@ -1,0 +1,106 @@
+/// The PCP free side (mm/page_alloc.c, 6.18).
+extension Zone {
+    /// nr_pcp_high(): the count at which a free drains, adapting pcp->high to the free pattern.
+    @inline(__always) func nrPCPHigh(_ cpu: Int, batch: Int, freeHigh: Bool) -> Int {
+        let highMin = pcp[cpu].highMin, highMax = pcp[cpu].highMax
+        var high = clamp(pcp[cpu].high, highMin, highMax)
+        pcp[cpu].high = high
+        if high == 0 { return 0 }
+        if freeHigh {
+            pcp[cpu].high = max(high - (batch << K.pcpBatchScaleMax), highMin)
+            return 0
+        }
+        if highMin == highMax { return high }
+        if belowHigh {
+            let fc = max(pcp[cpu].freeCount, batch)
+            pcp[cpu].high = max(high - fc, highMin)
+            high = max(pcp[cpu].count, highMin)
+        } else if pcp[cpu].count >= high {
+            let need = pcp[cpu].freeCount + batch
+            if pcp[cpu].high < need { pcp[cpu].high = clamp(need, highMin, highMax) }
+        }
+        return high
+    }
+
+    /// nr_pcp_free(): base pages to return; long free runs drain more per zone->lock hold.
+    @inline(__always) func nrPCPFree(_ cpu: Int, batch: Int, high: Int, freeHigh: Bool) -> Int {
+        if freeHigh { return min(pcp[cpu].count, batch << K.pcpBatchScaleMax) }
+        if high < batch { return 1 }
+        return clamp(pcp[cpu].freeCount, batch, high - batch)
+    }
+
+    /// free_frozen_page_commit() (6.18; free_unref_page_commit before 6.14): queue the page at
+    /// the list head, then drain if the PCP is over its high mark. Returns pages drained.
+    @inline(__always) func freeFrozenPageCommit(_ cpu: Int, _ i: Int, mt: Int, order: Int) {
+        pcp[cpu].allocFactor >>= 1
+        let pindex = orderToPindex(mt, order)
+        pages.set(i, .pcp, order: order)
+        lists.addHead(pcpList(cpu, pindex), i, pages)
+        pcp[cpu].count += 1 << order
+        let batch = pcp[cpu].batch
+        var freeHigh = false
+        if order > 0 && order <= K.costlyOrder {
+            // The + high_min/2 term arrived in 6.16 ("increase pcp->free_count threshold").
+            let f = pcp[cpu].flags
+            freeHigh = pcp[cpu].freeCount >= batch + pcp[cpu].highMin / 2
+                && f & PerCPUPages.prevFreeHighOrder != 0
+                && (f & PerCPUPages.freeHighBatch == 0 || pcp[cpu].count >= batch)
+            pcp[cpu].flags |= PerCPUPages.prevFreeHighOrder
+        } else {
+            pcp[cpu].flags &= ~PerCPUPages.prevFreeHighOrder
+        }
+        if pcp[cpu].freeCount < batch << K.pcpBatchScaleMax { pcp[cpu].freeCount += 1 << order }
+        let high = nrPCPHigh(cpu, batch: batch, freeHigh: freeHigh)
+        if pcp[cpu].count < high { return }
+        // Following 7.3: free in chunks of at most `batch`, one zone->lock hold each (6.18 unknown).
+        var toFree = nrPCPFree(cpu, batch: batch, high: high, freeHigh: freeHigh)
+        while toFree > 0 && pcp[cpu].count > 0 {
+            let chunk = min(toFree, batch)
+            freePCPPagesBulk(cpu, count: chunk, pindex: pindex)
+            toFree -= chunk
+        }
+        if belowHigh && zoneWatermarkOK(order: 0, mark: highWmark, highestZoneIdx: ZoneType.movable.rawValue, flags: [], free: pageState(.nrFreePages)) {
+            belowHigh = false
+        }
+    }
+
+    /// free_pcppages_bulk(): under one zone->lock hold, take entries from the list tails
+    /// (oldest first), round-robin from `pindex`, and merge each into the buddy.
+    func freePCPPagesBulk(_ cpu: Int, count requested: Int, pindex start: Int) {
+        var count = min(pcp[cpu].count, requested)
+        guard count > 0 else { return }
+        lock.acquisitions += 1
+        var pindex = start - 1
+        while count > 0 {
+            var l: Int
+            repeat {
+                pindex += 1
+                if pindex > K.nrPCPLists - 1 { pindex = 0 }
+                l = pcpList(cpu, pindex)
+            } while lists.isEmpty(l)
+            let order = pindexToOrder(pindex)
+            let n = 1 << order
+            repeat {
+                let i = Int(lists.tail[l])
+                lists.remove(l, i, pages)
+                count -= n
+                pcp[cpu].count -= n
+                lock.pagesMoved += n
+                lock.mergeSteps += freeOneBuddy(i, order: order, mt: blockType(i), toTail: false, cpu: cpu)
+            } while count > 0 && !lists.isEmpty(l)
+        }
+    }
+
+    /// free_one_page() + split_large_buddy(): a free that bypasses the PCP, under zone->lock.
+    /// Blocks above pageblock order go back one pageblock at a time, each with its own type.
+    func freeOneUnderLock(_ cpu: Int, _ i: Int, order: Int) {
+        lock.acquisitions += 1
+        lock.pagesMoved += 1 << order
+        let o = min(order, K.pageblockOrder)
+        var p = i
+        while p < i + (1 << order) {
+            lock.mergeSteps += freeOneBuddy(p, order: o, mt: blockType(p), toTail: false, cpu: cpu)
+            p += 1 << o
+        }
+    }
+}

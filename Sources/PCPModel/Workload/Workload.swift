@@ -1,0 +1,113 @@
+/// A source of allocator operations. Each `step` performs one allocation or free on the
+/// machine; the driver owns time, the checker and the operation count.
+public protocol Workload {
+    var name: String { get }
+    mutating func step(_ m: Machine, _ rng: inout SplitMix64) throws(FreeError) -> Operation
+}
+
+/// What one step did, for error messages and counts.
+public struct Operation: Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case alloc, allocFailed, free }
+    public var kind: Kind
+    public var cpu: Int
+    public var order: Int
+    public var pfn: Int
+    public var description: String {
+        switch kind {
+        case .alloc: "alloc order \(order) on CPU \(cpu) (pfn \(pfn))"
+        case .allocFailed: "failed alloc order \(order) on CPU \(cpu)"
+        case .free: "free order \(order) of pfn \(pfn) on CPU \(cpu)"
+        }
+    }
+}
+
+/// The workloads by name, with their parameters' defaults.
+public enum Workloads {
+    public static let names = ["random", "fault-loop"]
+
+    public static func make(_ name: String, machine m: Machine) -> Workload? {
+        switch name {
+        case "random": RandomMix(machine: m)
+        case "fault-loop": FaultLoop(machine: m)
+        default: nil
+        }
+    }
+}
+
+/// `random`: a seeded mix of allocations and frees over orders 0-10, every kind (so every
+/// migratetype) and every CPU, holding between 20% and 70% of memory.
+public struct RandomMix: Workload {
+    public let name = "random"
+    var held = HeldBlocks()
+    let low: Int, high: Int
+
+    public init(machine m: Machine) {
+        let managed = m.zones.reduce(0) { $0 + $1.managed }
+        low = managed / 5
+        high = managed * 7 / 10
+    }
+
+    /// Orders weighted towards the small ones, as real traffic is.
+    static func order(_ rng: inout SplitMix64) -> Int {
+        let r = rng.below(100)
+        if r < 60 { return 0 }
+        if r < 80 { return 1 + rng.below(3) }
+        if r < 92 { return 4 + rng.below(5) }
+        return 9 + rng.below(2)
+    }
+
+    public mutating func step(_ m: Machine, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
+        let cpu = rng.below(m.nrCPUs)
+        let allocate = held.count == 0 || held.pages < low || (held.pages < high && rng.below(2) == 0)
+        if allocate {
+            let order = RandomMix.order(&rng)
+            let kind = AllocKind(rawValue: rng.below(AllocKind.count))!
+            let k = order == K.hpagePMDOrder && kind == .anon ? AllocKind.thp : (kind == .thp ? .anon : kind)
+            guard let r = m.allocPages(cpu: cpu, order: order, kind: k, atomic: rng.below(50) == 0) else {
+                return Operation(kind: .allocFailed, cpu: cpu, order: order, pfn: -1)
+            }
+            held.append(r, order: order)
+            return Operation(kind: .alloc, cpu: cpu, order: order, pfn: m.pfn(of: r))
+        }
+        let (r, order) = held.swapRemove(rng.below(held.count))
+        try m.freePages(cpu: cpu, r, order: order)
+        return Operation(kind: .free, cpu: cpu, order: order, pfn: m.pfn(of: r))
+    }
+}
+
+/// `fault-loop` (will-it-scale page_fault1): every CPU in turn faults `pagesPerCPU` order-0
+/// anonymous pages, then unmaps them all, and starts again; the case PCPs serve well.
+public struct FaultLoop: Workload {
+    public let name = "fault-loop"
+    public static let defaultPagesPerCPU = 32768
+    let pagesPerCPU: Int
+    var held: [HeldBlocks]
+    var freeing: [Bool]
+    var cpu = 0
+
+    public init(machine m: Machine, pagesPerCPU: Int = FaultLoop.defaultPagesPerCPU) {
+        let managed = m.zones.reduce(0) { $0 + $1.managed }
+        self.pagesPerCPU = max(1, min(pagesPerCPU, managed / 2 / m.nrCPUs))
+        held = Array(repeating: HeldBlocks(), count: m.nrCPUs)
+        freeing = Array(repeating: false, count: m.nrCPUs)
+    }
+
+    public mutating func step(_ m: Machine, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
+        // Round-robin over CPUs, 64 operations at a time, as CPUs run side by side.
+        let c = cpu / 64 % m.nrCPUs
+        cpu += 1
+        if !freeing[c] {
+            if let r = m.allocPages(cpu: c, order: 0, kind: .anon) {
+                held[c].append(r, order: 0)
+                if held[c].count >= pagesPerCPU { freeing[c] = true }
+                return Operation(kind: .alloc, cpu: c, order: 0, pfn: m.pfn(of: r))
+            }
+            freeing[c] = held[c].count > 0
+            return Operation(kind: .allocFailed, cpu: c, order: 0, pfn: -1)
+        }
+        let (r, _) = held[c].removeLast()
+        if held[c].count == 0 { freeing[c] = false }
+        try m.freePages(cpu: c, r, order: 0)
+        return Operation(kind: .free, cpu: c, order: 0, pfn: m.pfn(of: r))
+    }
+}

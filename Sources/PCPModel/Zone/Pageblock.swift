@@ -1,0 +1,17 @@
+/// The per-pageblock word (the RFC's 8-byte struct pageblock_data, 1/2): migratetype bits, the
+/// isolate bit kept apart from the type (as 7.3's PB_migrate_isolate), and an owner CPU for
+/// policies that let a PCP own whole blocks (-1: none).
+public struct PageblockData: Sendable {
+    public var migratetype: UInt8
+    public var isolated: Bool
+    public var skip: Bool
+    public var owner: Int32
+
+    static let initial = PageblockData(migratetype: UInt8(MigrateType.movable.rawValue),
+                                       isolated: false, skip: false, owner: -1)
+
+    /// get_pfnblock_migratetype(): ISOLATE when the isolate bit is set.
+    @inline(__always) public var effectiveType: Int {
+        isolated ? MigrateType.isolate.rawValue : Int(migratetype)
+    }
+}

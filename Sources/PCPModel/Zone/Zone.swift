@@ -1,0 +1,172 @@
+/// The geometry of one zone, as /proc/zoneinfo prints it.
+public struct ZoneGeometry: Sendable, Equatable, Codable {
+    public var type: ZoneType
+    public var startPFN: Int
+    public var spanned: Int
+    public var present: Int
+    public var managed: Int
+
+    public init(type: ZoneType, startPFN: Int, spanned: Int, present: Int, managed: Int) {
+        self.type = type; self.startPFN = startPFN; self.spanned = spanned
+        self.present = present; self.managed = managed
+    }
+
+    public var isPopulated: Bool { present > 0 }
+    public var endPFN: Int { startPFN + spanned }
+
+    enum CodingKeys: String, CodingKey { case type, startPFN = "start_pfn", spanned, present, managed }
+}
+
+extension ZoneType: Codable {}
+
+/// struct zone: free areas, pageblocks, watermarks, PCPs and counters of one zone.
+///
+/// Pages are indices into `pages`, counted from `base` (start_pfn rounded down to a
+/// MAX_ORDER block so that buddy arithmetic on pfns stays inside the arrays). Online pages are
+/// [start_pfn, start_pfn + present); of those the first `managed` are given to the buddy at
+/// boot and the rest stay reserved (memmap, kernel image, firmware).
+public final class Zone {
+    public let geometry: ZoneGeometry
+    public let nid: Int
+    public var type: ZoneType { geometry.type }
+    public var managed: Int { geometry.managed }
+    public var isPopulated: Bool { geometry.isPopulated }
+
+    let base: Int
+    let pages: PageStore
+    let lists: ListSet
+    public let nrCPUs: Int
+
+    /// pageblock_data, one per 512 pages from `base`.
+    var pageblocks: [PageblockData]
+
+    /// free_area[order].nr_free (blocks, all types).
+    public internal(set) var nrFree = [Int](repeating: 0, count: K.nrOrders)
+
+    /// _watermark[WMARK_MIN...WMARK_PROMO].
+    public internal(set) var watermark = [0, 0, 0, 0]
+    public internal(set) var watermarkBoost = 0
+    public internal(set) var lowmemReserve = [Int](repeating: 0, count: K.nrZoneTypes)
+    public internal(set) var nrReservedHighatomic = 0
+    public internal(set) var nrFreeHighatomic = 0
+
+    /// watermark_boost_factor, pushed down from the machine's knobs.
+    var boostFactor = 15000
+    /// mm_page_alloc_extfrag events: allocations that fell back to another migratetype.
+    public internal(set) var extfragEvents = 0
+
+    /// ZONE_BOOSTED_WATERMARK, ZONE_BELOW_HIGH.
+    var boostedWatermark = false
+    var belowHigh = false
+
+    /// The last (high_min, high_max, batch) pushed to every PCP (zone->pageset_*).
+    public internal(set) var pagesetHighMin = 0
+    public internal(set) var pagesetHighMax = 0
+    public internal(set) var pagesetBatch = 1
+
+    /// per_cpu_pageset, one per possible CPU.
+    public internal(set) var pcp: [PerCPUPages]
+
+    /// per_cpu_zonestats.stat_threshold (the same for every CPU).
+    public internal(set) var statThreshold = 0
+    var vmStat: DiffCounters
+    /// NUMA events; zoneinfo folds every CPU's share before printing, so only the sum matters.
+    var numa = [Int](repeating: 0, count: NumaEvent.count)
+    /// zone->lock traffic, for the lock_stat-style metrics.
+    public internal(set) var lock = LockCounters()
+
+    /// Free-list index of (order, migratetype).
+    @inline(__always) static func freeList(_ order: Int, _ mt: Int) -> Int { order * MigrateType.count + mt }
+    static let nrFreeLists = K.nrOrders * MigrateType.count
+    /// List index of (cpu, pindex).
+    @inline(__always) func pcpList(_ cpu: Int, _ pindex: Int) -> Int {
+        Zone.nrFreeLists + cpu * K.nrPCPLists + pindex
+    }
+
+    init(geometry: ZoneGeometry, nid: Int, cpus: Int) {
+        self.geometry = geometry
+        self.nid = nid
+        self.nrCPUs = cpus
+        let b = geometry.startPFN & ~(1 << K.maxOrder - 1)
+        let end = (geometry.endPFN + (1 << K.maxOrder) - 1) & ~(1 << K.maxOrder - 1)
+        base = b
+        let n = geometry.isPopulated ? end - b : 0
+        pages = PageStore(count: n)
+        lists = ListSet(count: Zone.nrFreeLists + cpus * K.nrPCPLists)
+        pageblocks = Array(repeating: .initial, count: n >> K.pageblockOrder)
+        pcp = Array(repeating: PerCPUPages(), count: cpus)
+        vmStat = DiffCounters(items: ZoneStat.count, cpus: cpus)
+    }
+
+    @inline(__always) public func index(_ pfn: Int) -> Int { pfn - base }
+    @inline(__always) public func pfn(_ index: Int) -> Int { index + base }
+    /// zone_spans_pfn() for a page index.
+    @inline(__always) func spans(_ i: Int) -> Bool {
+        let p = i + base
+        return p >= geometry.startPFN && p < geometry.endPFN
+    }
+
+    @inline(__always) func blockType(_ i: Int) -> Int { pageblocks[i >> K.pageblockOrder].effectiveType }
+
+    /// set_pageblock_migratetype().
+    @inline(__always) func setBlockType(_ i: Int, _ mt: Int) {
+        pageblocks[i >> K.pageblockOrder].migratetype = UInt8(mt)
+    }
+
+    /// Gives the managed range to the buddy allocator, as memblock_free_all() does at boot:
+    /// maximal aligned chunks, each freed to the tail (FPI_TO_TAIL), all pageblocks MOVABLE.
+    func bootFree() {
+        guard isPopulated else { return }
+        var pfn = geometry.startPFN
+        let end = geometry.startPFN + geometry.managed
+        while pfn < end {
+            var order = min(K.maxOrder, pfn == 0 ? K.maxOrder : pfn.trailingZeroBitCount)
+            while pfn + (1 << order) > end { order -= 1 }
+            let i = index(pfn)
+            for t in i..<(i + (1 << order)) { pages.setTail(t) }
+            freeOneBuddy(i, order: order, mt: MigrateType.movable.rawValue, toTail: true, cpu: nil)
+            pfn += 1 << order
+        }
+        vmStat.fold(cpu: 0)
+    }
+
+    /// zone_page_state(): the folded value /proc/zoneinfo prints.
+    public func pageState(_ item: ZoneStat) -> Int { max(0, vmStat.global[item.rawValue]) }
+    /// zone_page_state_snapshot(): with every CPU's pending delta.
+    public func pageStateExact(_ item: ZoneStat) -> Int { vmStat.exact(item.rawValue) }
+    /// zone_numa_event_state() after fold_vm_zone_numa_events().
+    public func numaEvent(_ e: NumaEvent) -> Int { numa[e.rawValue] }
+
+    @inline(__always) func modState(_ item: ZoneStat, cpu: Int?, _ delta: Int) {
+        if let cpu {
+            vmStat.mod(item.rawValue, cpu: cpu, delta, threshold: statThreshold)
+        } else {
+            vmStat.global[item.rawValue] += delta
+        }
+    }
+
+    /// wmark_pages(): the effective mark includes the boost.
+    @inline(__always) public func wmarkPages(_ w: Int) -> Int { watermark[w] + watermarkBoost }
+    @inline(__always) public var highWmark: Int { watermark[2] + watermarkBoost }
+    @inline(__always) public var lowWmark: Int { watermark[1] + watermarkBoost }
+
+    /// Blocks of `order` on free_list[mt] (what /proc/pagetypeinfo counts).
+    public func freeCount(order: Int, mt: Int) -> Int { lists.length[Zone.freeList(order, mt)] }
+
+    /// Pages on one PCP list of one CPU.
+    public func pcpListLength(cpu: Int, pindex: Int) -> Int { lists.length[pcpList(cpu, pindex)] }
+
+    /// Number of blocks of each migratetype, counted as pagetypeinfo does: walk from
+    /// zone_start_pfn in steps of a pageblock over online pages.
+    public func pageblockTypeCounts() -> [Int] {
+        var counts = [Int](repeating: 0, count: MigrateType.count)
+        guard isPopulated else { return counts }
+        var pfn = geometry.startPFN
+        let online = geometry.startPFN + geometry.present
+        while pfn < online {
+            counts[blockType(index(pfn))] += 1
+            pfn += K.pageblockNrPages
+        }
+        return counts
+    }
+}

@@ -1,0 +1,82 @@
+import PCPModel
+
+/// Reads the zone geometry and CPU count of a real machine from its /proc/zoneinfo.
+public enum ZoneinfoImport {
+    public struct Failure: Error, CustomStringConvertible {
+        public let line: Int
+        public let message: String
+        /// Line 0: a problem with the file as a whole.
+        public var description: String { line > 0 ? "line \(line): \(message)" : message }
+    }
+
+    /// start_pfn, spanned, present and managed of every zone; CPUs from the pagesets of the
+    /// first populated zone (CPUs are spread over nodes in order, as the import cannot see
+    /// the real CPU-to-node map).
+    public static func parse(_ text: String) throws(Failure) -> MachineSpec {
+        var zones: [[ZoneGeometry]] = []
+        var current: ZoneGeometry?
+        var nid = -1
+        var cpus = 0, countingCPUs = false, sawPagesets = false
+        func flush() {
+            if let c = current { zones[nid].append(c) }
+            current = nil
+        }
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingPrefixSpaces()
+            let words = line.split(separator: " ", omittingEmptySubsequences: true)
+            if raw.hasPrefix("Node ") {
+                flush()
+                guard words.count == 4, words[2] == "zone", let id = Int(words[1].dropLast()),
+                      let type = ZoneType.allCases.first(where: { $0.name == words[3] }) else {
+                    throw Failure(line: n + 1, message: "expected 'Node N, zone NAME', got '\(raw)'")
+                }
+                if id != nid {
+                    guard id == nid + 1 else { throw Failure(line: n + 1, message: "node \(id) out of order") }
+                    nid = id
+                    zones.append([])
+                }
+                guard zones[nid].count == type.rawValue else {
+                    throw Failure(line: n + 1, message: "zone \(type.name) out of order in node \(nid)")
+                }
+                current = ZoneGeometry(type: type, startPFN: 0, spanned: 0, present: 0, managed: 0)
+                countingCPUs = false
+                continue
+            }
+            guard current != nil else { continue }
+            if words == ["pagesets"] {
+                countingCPUs = !sawPagesets
+                sawPagesets = true
+                continue
+            }
+            guard words.count >= 2 else { continue }
+            let key = words[0], value = Int(words[words.count - 1])
+            switch key {
+            case "spanned", "present", "managed", "start_pfn:":
+                guard let v = value, v >= 0 else { throw Failure(line: n + 1, message: "bad number in '\(line)'") }
+                switch key {
+                case "spanned": current!.spanned = v
+                case "present": current!.present = v
+                case "managed": current!.managed = v
+                default: current!.startPFN = v
+                }
+            case "cpu:" where countingCPUs: cpus += 1
+            default: break
+            }
+        }
+        flush()
+        guard !zones.isEmpty else { throw Failure(line: 1, message: "no 'Node N, zone NAME' line: is this a /proc/zoneinfo?") }
+        for (id, z) in zones.enumerated() where z.count != K.nrZoneTypes {
+            throw Failure(line: 0, message: "node \(id) lists \(z.count) zones, expected \(K.nrZoneTypes)")
+        }
+        guard cpus > 0 else { throw Failure(line: 0, message: "no pagesets with 'cpu:' entries: cannot tell the CPU count") }
+        guard cpus >= zones.count else { throw Failure(line: 0, message: "\(cpus) CPUs for \(zones.count) nodes") }
+        let nodes = zones.enumerated().map { nid, z in
+            MachineSpec.Node(zones: z, cpus: (0..<cpus).filter { $0 * zones.count / cpus == nid })
+        }
+        return MachineSpec(nodes: nodes)
+    }
+}
+
+extension Substring {
+    func trimmingPrefixSpaces() -> Substring { drop { $0 == " " } }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import PCPModel
+
+/// Speed and size figures (wall clock, so only here: nothing in the model reads the clock).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the model: pcp-fastpath (order-0 PCP alloc+free rate) or boot (time and memory).",
+        discussion: """
+        Examples: pcpsim bench pcp-fastpath
+                  pcpsim bench boot --memory 1T --cpus 256
+        """
+    )
+    @Argument(help: "pcp-fastpath or boot.")
+    var name: String
+    @OptionGroup var machine: MachineOptions
+    @Option(help: "pcp-fastpath: alloc+free pairs to time.")
+    var pairs: Int = 20_000_000
+
+    func run() throws {
+        switch name {
+        case "pcp-fastpath": try fastpath()
+        case "boot": try boot()
+        default: throw UsageError("unknown benchmark '\(name)' (known: pcp-fastpath, boot)")
+        }
+    }
+
+    /// Order-0 allocate then free on CPU 0: after the first refill both sides stay on the PCP,
+    /// like the kernel's own alloc/free round trip.
+    func fastpath() throws {
+        let m = try machine.boot()
+        guard pairs > 0 else { throw UsageError("--pairs must be positive") }
+        for _ in 0..<1000 { if let r = m.allocPages(cpu: 0, order: 0, kind: .anon) { try m.freePages(cpu: 0, r, order: 0) } }
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<pairs {
+            guard let r = m.allocPages(cpu: 0, order: 0, kind: .anon) else { throw UsageError("allocation failed") }
+            try m.freePages(cpu: 0, r, order: 0)
+        }
+        let ns = Double(DispatchTime.now().uptimeNanoseconds - start)
+        let rate = Double(2 * pairs) / ns * 1e3
+        print("pcp-fastpath: \((rate * 10).rounded() / 10) M page ops/s (\(pairs) alloc+free pairs, \(((ns / Double(pairs)) * 10).rounded() / 10) ns per pair)")
+    }
+
+    func boot() throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let m = try machine.boot()
+        let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let pages = m.zones.reduce(0) { $0 + $1.geometry.spanned }
+        print("boot: \(pages) pages, \(m.nrCPUs) CPUs in \((secs * 100).rounded() / 100) s, peak RSS \(peakRSSMiB()) MiB")
+    }
+
+    func peakRSSMiB() -> Int {
+        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
+        return kb / 1024
+    }
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import PCPModel
+import PCPRender
+
+/// How to get a machine: shared by every subcommand that simulates one.
+struct MachineOptions: ParsableArguments {
+    @Option(help: "RAM size, e.g. 16G, 512M, 1T.")
+    var memory: String = "16G"
+    @Option(help: "Number of CPUs.")
+    var cpus: Int = 8
+    @Option(help: "Number of NUMA nodes (memory and CPUs split evenly).")
+    var nodes: Int = 1
+    @Option(help: "Per-CPU last-level cache slice in KiB (sets PCPF_FREE_HIGH_BATCH when above 3 batches; 0: not reported).")
+    var cpuDataSliceKB: Int = 0
+    @Option(name: .customLong("like-zoneinfo"), help: "Copy zone geometry and CPU count from a real /proc/zoneinfo.")
+    var likeZoneinfo: String?
+    @Option(help: "A saved machine description (JSON, as `pcpsim machine` prints).")
+    var machine: String?
+    @Option(name: .customLong("sysctl"), help: "A knob applied at boot, e.g. vm.min_free_kbytes=67584 (repeatable, applied in order).")
+    var sysctls: [String] = []
+    @Option(help: "A sysctl.conf-style file of vm.* knobs applied at boot.")
+    var sysctlFile: String?
+
+    /// The machine description these options name.
+    func spec() throws -> MachineSpec {
+        if let path = likeZoneinfo {
+            do { return try ZoneinfoImport.parse(try readText(path)) } catch let e as ZoneinfoImport.Failure {
+                throw UsageError("\(path): \(e.description)")
+            }
+        }
+        if let path = machine {
+            do { return try JSONDecoder().decode(MachineSpec.self, from: Data(try readText(path).utf8)) } catch let e as UsageError {
+                throw e
+            } catch {
+                throw UsageError("\(path): not a machine description (\(error)); `pcpsim machine` prints one")
+            }
+        }
+        guard let bytes = parseSize(memory) else {
+            throw UsageError("--memory '\(memory)': expected a size like 512M, 16G or 1T")
+        }
+        return try MachineSpec.x86(memory: bytes, cpus: cpus, nodes: nodes, cpuDataSliceKB: cpuDataSliceKB)
+    }
+
+    /// Boots the machine and applies the boot knobs in order.
+    func boot() throws -> Machine {
+        let s = try spec()
+        guard cpus > 0 || likeZoneinfo != nil else { throw UsageError("--cpus must be at least 1") }
+        let m = try Machine(spec: s)
+        for (name, value, origin) in try knobAssignments() {
+            guard let path = KnobTable.path(forSysctl: name), let knob = KnobTable.byPath[path] else {
+                throw UsageError("\(origin): unknown knob '\(name)' (known: \(KnobTable.all.map { $0.path.replacingOccurrences(of: "proc/sys/", with: "").replacingOccurrences(of: "/", with: ".") }.joined(separator: ", ")))")
+            }
+            do {
+                try knob.parse(Array(value.utf8)).apply(to: m)
+            } catch {
+                throw UsageError("\(origin): \(name)=\(value): Invalid argument (the kernel would refuse this write)")
+            }
+        }
+        return m
+    }
+
+    /// (name, value, where it came from) from --sysctl-file then --sysctl, in order.
+    func knobAssignments() throws -> [(String, String, String)] {
+        var out: [(String, String, String)] = []
+        if let path = sysctlFile {
+            for (n, raw) in try readText(path).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let line = raw.trimmingCharacters(in: .whitespaces)
+                if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+                guard let eq = line.firstIndex(of: "=") else { throw UsageError("\(path):\(n + 1): expected NAME = VALUE") }
+                out.append((line[..<eq].trimmingCharacters(in: .whitespaces), line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces), "\(path):\(n + 1)"))
+            }
+        }
+        for s in sysctls {
+            guard let eq = s.firstIndex(of: "=") else { throw UsageError("--sysctl '\(s)': expected NAME=VALUE, e.g. vm.min_free_kbytes=67584") }
+            out.append((String(s[..<eq]), String(s[s.index(after: eq)...]), "--sysctl"))
+        }
+        return out
+    }
+}
+
+/// How to drive the machine before looking at it.
+struct WorkloadOptions: ParsableArguments {
+    @Option(help: "Workload: \(Workloads.names.joined(separator: ", ")).")
+    var workload: String?
+    @Option(help: "Allocator operations to run.")
+    var ops: Int = 100_000
+    @Option(help: "Random seed (same seed, same output).")
+    var seed: UInt64 = 1
+    @Flag(help: "Check every invariant after every operation (slow on big machines).")
+    var check = false
+    @Option(help: "With --check: check every N operations instead of every one.")
+    var checkEvery: Int = 1
+
+    func run(on m: Machine) throws {
+        guard let name = workload else { return }
+        guard var w = Workloads.make(name, machine: m) else {
+            throw UsageError("unknown workload '\(name)' (known: \(Workloads.names.joined(separator: ", ")))")
+        }
+        guard ops >= 0 else { throw UsageError("--ops must be >= 0") }
+        guard checkEvery >= 1 else { throw UsageError("--check-every must be >= 1") }
+        do {
+            _ = try Driver(checkEvery: check ? checkEvery : 0).run(&w, on: m, ops: ops, seed: seed)
+        } catch {
+            throw UsageError(error.description)
+        }
+    }
+}
+
+func readText(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw UsageError("cannot read '\(path)': no such file or not readable")
+    }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// "16G", "512M", "1T", "16GiB", "4096K", or plain bytes.
+func parseSize(_ s: String) -> Int? {
+    var t = s.uppercased()
+    for suffix in ["IB", "B"] where t.hasSuffix(suffix) { t.removeLast(suffix.count); break }
+    let units: [Character: Int] = ["K": 10, "M": 20, "G": 30, "T": 40]
+    var shift = 0
+    if let u = t.last, let sh = units[u] { shift = sh; t.removeLast() }
+    guard let v = Int(t), v > 0, v < (1 << (62 - shift)) else { return nil }
+    return v << shift
+}

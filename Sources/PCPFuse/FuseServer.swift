@@ -25,8 +25,8 @@ public final class FuseServer: @unchecked Sendable {
 
     /// Mounts `table` at `mountpoint`, first clearing a stale pcpsim mount there and creating the
     /// directory if needed. Only the mounting user may access the files unless `allowOther`,
-    /// which lets every user in and has the kernel check the file modes (as root, a non-root
-    /// mounter also needs `user_allow_other` in /etc/fuse.conf).
+    /// which lets every user in and has the kernel check the file modes; a mounter other than
+    /// root then also needs `user_allow_other` in /etc/fuse.conf.
     public init(table: any FileTable, mountpoint: String, allowOther: Bool = false) throws {
         let fileSystem = try FileSystem(table: table)
         guard access("/dev/fuse", F_OK) == 0 else {

@@ -23,6 +23,22 @@ final class LifecycleTests: FuseTestCase {
         stopServer() // asserts that run() returned and the mount is gone
     }
 
+    func testStopsRightAfterStartingAlwaysReturn() throws {
+        let path = mountpoint
+        for _ in 0..<30 {
+            stopServer()
+            try mount(at: path)
+        }
+    }
+
+    func testStopBeforeRunMakesRunReturn() throws {
+        let early = try FuseServer(table: table, mountpoint: mountpoint + "-early")
+        early.stop()
+        try early.run()
+        XCTAssertFalse(isMounted(early.mountpoint))
+        XCTAssertThrowsError(try early.run(), "run() works once")
+    }
+
     func testTerminationSignalUnmounts() {
         XCTAssertEqual(contents(path("sys/kernel/mm/flag")), "1\n", "served, so run() has its handlers")
         kill(getpid(), SIGTERM) // lands on some thread of this process, rarely the loop's

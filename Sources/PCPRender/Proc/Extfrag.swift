@@ -3,14 +3,24 @@ import PCPModel
 /// debugfs extfrag/unusable_index and extfrag/extfrag_index.
 public enum Extfrag {
     public static func unusableIndex(_ s: Snapshot) -> String {
-        render(s) { nrFree, o in
+        s.zones.filter(\.isPopulated).map { unusableRow(nid: $0.nid, zone: $0.geometry.type, nrFree: $0.nrFree) }.joined()
+    }
+
+    public static func extfragIndex(_ s: Snapshot) -> String {
+        s.zones.filter(\.isPopulated).map { extfragRow(nid: $0.nid, zone: $0.geometry.type, nrFree: $0.nrFree) }.joined()
+    }
+
+    /// unusable_show_print(): "%d.%03d " per order.
+    public static func unusableRow(nid: Int, zone: ZoneType, nrFree: [Int]) -> String {
+        row(nid, zone) { o in
             let v = Fragmentation.unusableIndex(nrFree, order: o)
             return "\(v / 1000).\(pad3(v % 1000)) "
         }
     }
 
-    public static func extfragIndex(_ s: Snapshot) -> String {
-        render(s) { nrFree, o in
+    /// extfrag_show_print(): "%2d.%03d " per order.
+    public static func extfragRow(nid: Int, zone: ZoneType, nrFree: [Int]) -> String {
+        row(nid, zone) { o in
             let v = Fragmentation.fragmentationIndex(nrFree, order: o)
             // The index is -1000 or within 0...1000, so the remainder is never negative.
             var field = ""
@@ -19,16 +29,12 @@ public enum Extfrag {
         }
     }
 
-    static func render(_ s: Snapshot, _ cell: ([Int], Int) -> String) -> String {
-        var out = ""
-        for z in s.zones where z.isPopulated {
-            out += "Node \(z.nid), zone "
-            out.right(z.geometry.type.name, 8)
-            out += " "
-            for o in 0...K.maxOrder { out += cell(z.nrFree, o) }
-            out += "\n"
-        }
-        return out
+    static func row(_ nid: Int, _ zone: ZoneType, _ cell: (Int) -> String) -> String {
+        var out = "Node \(nid), zone "
+        out.right(zone.name, 8)
+        out += " "
+        for o in 0...K.maxOrder { out += cell(o) }
+        return out + "\n"
     }
 
     static func pad3(_ v: Int) -> String {

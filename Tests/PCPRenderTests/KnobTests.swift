@@ -1,0 +1,65 @@
+import XCTest
+import PCPModel
+import PCPRender
+import PCPLive
+
+/// Knob writes: the kernel's errno, nothing changed on error, the new value read back.
+final class KnobTests: XCTestCase {
+    func live() throws -> LiveMachine {
+        LiveMachine(machine: try Fixture.machine(), workload: nil, seed: 1, pace: 1)
+    }
+
+    func read(_ l: LiveMachine, _ p: String) -> String { String(decoding: l.read(p), as: UTF8.self) }
+
+    func testPercpuPagelistHighFraction() throws {
+        let l = try live()
+        let p = "proc/sys/vm/percpu_pagelist_high_fraction"
+        XCTAssertEqual(l.write(p, Array("5\n".utf8)), 22, "1..7 is EINVAL")
+        XCTAssertEqual(read(l, p), "0\n")
+        XCTAssertEqual(l.write(p, Array("8\n".utf8)), 0)
+        XCTAssertEqual(read(l, p), "8\n")
+        XCTAssertTrue(read(l, "proc/zoneinfo").contains("high_min: 48307\n              high_max: 48307"))
+    }
+
+    func testValidationErrnos() throws {
+        let l = try live()
+        let cases: [(String, String, Int32)] = [
+            ("proc/sys/vm/watermark_scale_factor", "0", 22), ("proc/sys/vm/watermark_scale_factor", "3001", 22),
+            ("proc/sys/vm/watermark_scale_factor", "abc", 22), ("proc/sys/vm/watermark_scale_factor", "-1", 22),
+            ("proc/sys/vm/watermark_scale_factor", "   \n", 22), ("proc/sys/vm/watermark_scale_factor", "12x", 22),
+            ("proc/sys/vm/watermark_scale_factor", "4294967306", 22), ("proc/sys/vm/watermark_scale_factor", " 20\n", 0),
+            ("proc/sys/vm/min_free_kbytes", "-5", 22), ("proc/sys/vm/extfrag_threshold", "1001", 22),
+            ("proc/sys/vm/compact_memory", "0", 22), ("proc/sys/vm/compact_memory", "1", 0),
+            ("proc/sys/vm/drop_caches", "0", 22), ("proc/sys/vm/drop_caches", "3", 0), ("proc/sys/vm/drop_caches", "5", 0),
+            ("proc/sys/vm/defrag_mode", "2", 22), ("proc/sys/vm/lowmem_reserve_ratio", "abc", 0),
+            ("sys/kernel/mm/transparent_hugepage/enabled", "sometimes", 22),
+            ("sys/kernel/mm/transparent_hugepage/enabled", "never\n", 0),
+            ("proc/buddyinfo", "1", 13),
+        ]
+        for (p, v, errno) in cases {
+            let before = read(l, "proc/zoneinfo")
+            XCTAssertEqual(l.write(p, Array(v.utf8)), errno, "\(p) <- \(v.debugDescription)")
+            if errno != 0 { XCTAssertEqual(read(l, "proc/zoneinfo"), before, "a refused write changes nothing") }
+        }
+        XCTAssertEqual(read(l, "proc/sys/vm/watermark_scale_factor"), "20\n")
+        XCTAssertEqual(read(l, "sys/kernel/mm/transparent_hugepage/enabled"), "always madvise [never]\n")
+        XCTAssertTrue(read(l, "proc/vmstat").contains("drop_pagecache 2\ndrop_slab 1\n"))
+        XCTAssertEqual(read(l, "proc/sys/vm/lowmem_reserve_ratio"), "256\t256\t32\t0\t0\n")
+    }
+
+    func testHexAndOctalLikeStrtoul() throws {
+        let l = try live()
+        XCTAssertEqual(l.write("proc/sys/vm/watermark_scale_factor", Array("0x20".utf8)), 0)
+        XCTAssertEqual(read(l, "proc/sys/vm/watermark_scale_factor"), "32\n")
+        XCTAssertEqual(l.write("proc/sys/vm/watermark_scale_factor", Array("010".utf8)), 0)
+        XCTAssertEqual(read(l, "proc/sys/vm/watermark_scale_factor"), "8\n")
+    }
+
+    func testTHPNeverThenAlwaysRecomputesMinFreeKbytes() throws {
+        let m = try Fixture.machine([])
+        try Fixture.write(m, "sys/kernel/mm/transparent_hugepage/enabled", "never")
+        XCTAssertLessThan(m.knobs.minFreeKbytes, 67584, "back to sqrt(lowmem x 16)")
+        try Fixture.write(m, "sys/kernel/mm/transparent_hugepage/enabled", "always")
+        XCTAssertEqual(m.knobs.minFreeKbytes, 67584)
+    }
+}

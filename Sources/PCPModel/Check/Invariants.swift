@@ -110,7 +110,7 @@ public final class InvariantChecker {
     }
 
     private func checkMonotonic(_ m: Machine, _ op: String) throws(InvariantViolation) {
-        let locks = m.zones.map(\.lock), numa = m.zones.map(\.numa)
+        let locks = m.zones.map(\.lock), numa = m.zones.map(\.numaEvents)
         if !lastEvents.isEmpty {
             for (e, v) in m.events.enumerated() where v < lastEvents[e] {
                 throw InvariantViolation(zone: "-", pfn: nil, operation: op, what: "event counter \(VMEvent(rawValue: e)!) went backwards")

@@ -7,7 +7,10 @@
 ///
 /// Invariant: every page that is not a block head has state `.tail` (or `.reserved`), so a
 /// buddy lookup never mistakes a stale head for a free block.
-public final class PageStore {
+///
+/// A struct of pointers, so hot paths pay no reference counting; the owning Zone frees the
+/// buffers in its deinit and never hands a copy out.
+public struct PageStore {
     public enum State: UInt8, Sendable {
         /// Inside a block whose head is another page.
         case tail = 0
@@ -43,7 +46,7 @@ public final class PageStore {
         prev.initialize(repeating: PageStore.none, count: count)
     }
 
-    deinit {
+    func deallocate() {
         next.deallocate(); prev.deallocate(); info.deallocate(); aux.deallocate()
     }
 
@@ -67,8 +70,8 @@ public final class PageStore {
 /// Heads and tails of many doubly linked lists threaded through one PageStore.
 ///
 /// List `l` is empty when `head[l] == PageStore.none`. New entries go to the head (LIFO, cache
-/// hot) or the tail, as the kernel's list_add / list_add_tail.
-final class ListSet {
+/// hot) or the tail, as the kernel's list_add / list_add_tail. Owned like PageStore.
+struct ListSet {
     let head: UnsafeMutablePointer<UInt32>
     let tail: UnsafeMutablePointer<UInt32>
     let length: UnsafeMutablePointer<Int>
@@ -81,7 +84,7 @@ final class ListSet {
         length = .allocate(capacity: count); length.initialize(repeating: 0, count: count)
     }
 
-    deinit { head.deallocate(); tail.deallocate(); length.deallocate() }
+    func deallocate() { head.deallocate(); tail.deallocate(); length.deallocate() }
 
     @inline(__always) func isEmpty(_ l: Int) -> Bool { head[l] == PageStore.none }
 

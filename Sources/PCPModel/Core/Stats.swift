@@ -39,21 +39,26 @@ public enum VMEvent: Int, CaseIterable, Sendable {
 /// Per-CPU differentials in front of a global counter array, as vm_stat_diff in front of
 /// zone->vm_stat: a CPU's delta is folded into the global value only when it passes the
 /// stat threshold, or at vmstat_update. So zoneinfo lags the truth exactly as the kernel's does.
+/// A struct of pointers owned (and freed) by its Zone or Machine.
 struct DiffCounters {
     /// The global (folded) values.
-    var global: [Int]
+    let global: UnsafeMutablePointer<Int>
     /// cpu * items + item
-    var diff: [Int]
+    let diff: UnsafeMutablePointer<Int>
     let items: Int
+    let cpus: Int
 
     init(items: Int, cpus: Int) {
         self.items = items
-        global = Array(repeating: 0, count: items)
-        diff = Array(repeating: 0, count: items * cpus)
+        self.cpus = cpus
+        global = .allocate(capacity: items); global.initialize(repeating: 0, count: items)
+        diff = .allocate(capacity: items * cpus); diff.initialize(repeating: 0, count: items * cpus)
     }
 
+    func deallocate() { global.deallocate(); diff.deallocate() }
+
     /// __mod_zone_page_state / __mod_node_page_state (6.18): fold when |diff| exceeds threshold.
-    @inline(__always) mutating func mod(_ item: Int, cpu: Int, _ delta: Int, threshold: Int) {
+    @inline(__always) func mod(_ item: Int, cpu: Int, _ delta: Int, threshold: Int) {
         let k = cpu * items + item
         let x = diff[k] + delta
         if x > threshold || x < -threshold {
@@ -67,13 +72,12 @@ struct DiffCounters {
     /// The exact value: global plus every CPU's pending delta.
     func exact(_ item: Int) -> Int {
         var v = global[item]
-        var k = item
-        while k < diff.count { v += diff[k]; k += items }
+        for c in 0..<cpus { v += diff[c * items + item] }
         return v
     }
 
     /// refresh_cpu_vm_stats for one CPU: returns whether anything was folded.
-    @discardableResult mutating func fold(cpu: Int) -> Bool {
+    @discardableResult func fold(cpu: Int) -> Bool {
         var any = false
         for i in 0..<items where diff[cpu * items + i] != 0 {
             global[i] += diff[cpu * items + i]

@@ -16,12 +16,20 @@ public final class Machine {
     /// user_min_free_kbytes: -1 until someone writes min_free_kbytes.
     public internal(set) var userMinFreeKbytes = -1
     public internal(set) var totalreservePages = 0
-    /// Per node: node_stat_item counters with per-CPU differentials.
-    var nodeStats: [DiffCounters]
+    /// node_stat_item counters of every node (item nid * NodeStat.count + i), with per-CPU
+    /// differentials.
+    let nodeStats: DiffCounters
     /// Per node: the per-CPU node stat threshold (the max over the node's zones).
-    public internal(set) var nodeThreshold: [Int]
+    let nodeThreshold: UnsafeMutablePointer<Int>
     /// VM event counters (sums of the per-CPU counters: exact at any time).
-    public internal(set) var events = [Int](repeating: 0, count: VMEvent.count)
+    let eventCounters: UnsafeMutablePointer<Int>
+    public var events: [Int] { Array(UnsafeBufferPointer(start: eventCounters, count: VMEvent.count)) }
+    /// Zone ids a request from node `nid` may use for highest zone index `hz`, flattened:
+    /// entries [zonelistStart[nid * 5 + hz], zonelistStart[nid * 5 + hz + 1]) of zonelistIDs.
+    let zonelistIDs: UnsafeMutablePointer<Int>
+    let zonelistStart: UnsafeMutablePointer<Int>
+    /// Per zone id: alloc_flags_nofragment() of a request whose preferred zone it is.
+    let nofragment: UnsafeMutablePointer<Bool>
     /// Simulated time in nanoseconds.
     public internal(set) var now: Int64 = 0
     var nextVmstatUpdate: Int64 = 0
@@ -51,8 +59,28 @@ public final class Machine {
             return order.flatMap { n in (0..<K.nrZoneTypes).reversed().map { n * K.nrZoneTypes + $0 } }
                 .filter { zs[$0].managed > 0 }
         }
-        nodeStats = (0..<nodes).map { _ in DiffCounters(items: NodeStat.count, cpus: spec.cpuCount) }
-        nodeThreshold = [Int](repeating: 0, count: nodes)
+        nodeStats = DiffCounters(items: nodes * NodeStat.count, cpus: spec.cpuCount)
+        nodeThreshold = .allocate(capacity: nodes)
+        nodeThreshold.initialize(repeating: 0, count: nodes)
+        eventCounters = .allocate(capacity: VMEvent.count)
+        eventCounters.initialize(repeating: 0, count: VMEvent.count)
+        var ids: [Int] = [], starts: [Int] = []
+        for nid in 0..<nodes {
+            for hz in 0..<K.nrZoneTypes {
+                starts.append(ids.count)
+                ids += zonelists[nid].filter { zs[$0].type.rawValue <= hz }
+            }
+        }
+        starts.append(ids.count)
+        zonelistIDs = .allocate(capacity: max(1, ids.count))
+        zonelistIDs.initialize(from: ids, count: ids.count)
+        zonelistStart = .allocate(capacity: starts.count)
+        zonelistStart.initialize(from: starts, count: starts.count)
+        // Normal with a populated DMA32 below it (on one node, DMA32 anywhere will do).
+        nofragment = .allocate(capacity: zs.count)
+        for (id, z) in zs.enumerated() {
+            nofragment[id] = z.type == .normal && (nodes == 1 || zs[id - 1].isPopulated)
+        }
         for z in zones { z.bootFree() }
         boot()
     }
@@ -73,13 +101,18 @@ public final class Machine {
     var statInterval: Int64 { Int64(knobs.statIntervalJiffies) * 1_000_000 }
 
     /// node_page_state(): the folded node counter.
-    public func nodeState(nid: Int, _ item: Int) -> Int { max(0, nodeStats[nid].global[item]) }
+    public func nodeState(nid: Int, _ item: Int) -> Int { max(0, nodeStats.global[nid * NodeStat.count + item]) }
     /// The node counter with every CPU's pending delta.
-    public func nodeStateExact(nid: Int, _ item: Int) -> Int { nodeStats[nid].exact(item) }
+    public func nodeStateExact(nid: Int, _ item: Int) -> Int { nodeStats.exact(nid * NodeStat.count + item) }
 
     @inline(__always) func modNodeState(nid: Int, cpu: Int, _ item: NodeStat, _ delta: Int) {
-        nodeStats[nid].mod(item.rawValue, cpu: cpu, delta, threshold: nodeThreshold[nid])
+        nodeStats.mod(nid * NodeStat.count + item.rawValue, cpu: cpu, delta, threshold: nodeThreshold[nid])
     }
 
-    @inline(__always) func countEvent(_ e: VMEvent, _ n: Int = 1) { events[e.rawValue] += n }
+    @inline(__always) func countEvent(_ e: VMEvent, _ n: Int = 1) { eventCounters[e.rawValue] += n }
+
+    deinit {
+        eventCounters.deallocate(); zonelistIDs.deallocate(); zonelistStart.deallocate()
+        nodeThreshold.deallocate(); nodeStats.deallocate(); nofragment.deallocate()
+    }
 }

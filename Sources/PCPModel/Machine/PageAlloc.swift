@@ -28,15 +28,16 @@ extension Machine {
     public func allocPages(cpu: Int, order: Int, kind: AllocKind, atomic: Bool = false) -> PageRef? {
         precondition(cpu >= 0 && cpu < nrCPUs && order >= 0 && order <= K.maxOrder)
         let nid = cpuNode[cpu]
-        let zl = zonelists[nid]
         let hz = kind.highestZoneIdx
-        guard let preferred = zl.first(where: { zones[$0].type.rawValue <= hz }) else { return nil }
+        let first = zonelistStart[nid * K.nrZoneTypes + hz]
+        guard first < zonelistStart[nid * K.nrZoneTypes + hz + 1] else { return nil }
+        let preferred = zonelistIDs[first]
         let mt = kind.migratetype
         let kswapd: AllocFlags = kind == .thp ? [] : .kswapd
         var flags: AllocFlags = [.wmarkLow, kswapd]
         flags.formUnion(allocFlagsNofragment(preferred))
-        if let r = getPageFromFreelist(cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred) {
-            return finishAlloc(cpu: cpu, r, order: order, kind: kind)
+        if let (z, i) = getPageFromFreelist(cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred) {
+            return finishAlloc(cpu: cpu, z, i, order: order, kind: kind)
         }
         // __alloc_pages_slowpath(): gfp_to_alloc_flags().
         var slow: AllocFlags = [.wmarkMin, kswapd]
@@ -47,8 +48,8 @@ extension Machine {
         if slow.contains(.kswapd) { kswapdPending = true }
         var drained = false, unreserved = false
         while true {
-            if let r = getPageFromFreelist(cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred) {
-                return finishAlloc(cpu: cpu, r, order: order, kind: kind)
+            if let (z, i) = getPageFromFreelist(cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred) {
+                return finishAlloc(cpu: cpu, z, i, order: order, kind: kind)
             }
             // Only a request that may sleep reaches direct reclaim and its drain-and-retry.
             guard !atomic, kind != .thp else { break }
@@ -70,24 +71,22 @@ extension Machine {
     }
 
     /// alloc_flags_nofragment(): avoid fragmenting Normal while DMA32 could take the fallback.
-    func allocFlagsNofragment(_ preferred: Int) -> AllocFlags {
-        if knobs.defragMode == 1 { return .noFragment }
-        let z = zones[preferred]
-        guard z.type == .normal else { return [] }
-        if nrNodes > 1 && !zones[preferred - 1].isPopulated { return [] }
-        return .noFragment
+    @inline(__always) func allocFlagsNofragment(_ preferred: Int) -> AllocFlags {
+        knobs.defragMode == 1 || nofragment[preferred] ? .noFragment : []
     }
 
     /// get_page_from_freelist(): the first zone of the zonelist whose watermark allows it.
-    func getPageFromFreelist(cpu: Int, order: Int, flags f: AllocFlags, mt: Int, hz: Int, preferred: Int) -> Int? {
+    func getPageFromFreelist(cpu: Int, order: Int, flags f: AllocFlags, mt: Int, hz: Int, preferred: Int) -> (Zone, Int)? {
         var flags = f
-        let zl = zonelists[cpuNode[cpu]]
+        let slot = cpuNode[cpu] * K.nrZoneTypes + hz
+        let start = zonelistStart[slot], end = zonelistStart[slot + 1]
         while true {
             let noFallback = flags.contains(.noFragment)
             var retry = false
-            for id in zl where zones[id].type.rawValue <= hz {
+            for k in start..<end {
+                let id = zonelistIDs[k]
                 let z = zones[id]
-                if noFallback && nrNodes > 1 && id != preferred && z.nid != zones[preferred].nid {
+                if noFallback && nrNodes > 1 && id != preferred && z.nid != zoneNid(preferred) {
                     flags.remove(.noFragment)
                     retry = true
                     break
@@ -102,8 +101,8 @@ extension Machine {
                 }
                 if let i = rmqueue(z, cpu: cpu, order: order, mt: mt, flags: flags) {
                     if flags.contains(.highAtomic) { z.reserveHighatomicPageblock(i, order: order) }
-                    zoneStatistics(preferred: zones[preferred], z, cpu: cpu)
-                    return id << 32 | i
+                    zoneStatistics(preferred: preferred, z, cpu: cpu)
+                    return (z, i)
                 }
             }
             if retry { continue }
@@ -131,28 +130,29 @@ extension Machine {
     }
 
     /// zone_statistics(): one NUMA hit/miss and local/other event per allocation.
-    @inline(__always) func zoneStatistics(preferred: Zone, _ z: Zone, cpu: Int) {
+    @inline(__always) func zoneStatistics(preferred: Int, _ z: Zone, cpu: Int) {
         guard knobs.numaStat == 1 else { return }
-        if z.nid == preferred.nid {
+        if z.nid == zoneNid(preferred) {
             z.numa[NumaEvent.hit.rawValue] += 1
         } else {
             z.numa[NumaEvent.miss.rawValue] += 1
-            preferred.numa[NumaEvent.foreign.rawValue] += 1
+            zones[preferred].numa[NumaEvent.foreign.rawValue] += 1
         }
         z.numa[(z.nid == cpuNode[cpu] ? NumaEvent.local : NumaEvent.other).rawValue] += 1
     }
 
     /// prep_new_page() and the caller's own accounting (rmap, slab, page tables...).
-    @inline(__always) func finishAlloc(cpu: Int, _ r: Int, order: Int, kind: AllocKind) -> PageRef {
-        let id = r >> 32, i = r & 0xFFFF_FFFF
-        let z = zones[id]
+    @inline(__always) func finishAlloc(cpu: Int, _ z: Zone, _ i: Int, order: Int, kind: AllocKind) -> PageRef {
         z.pages.set(i, .allocated, order: order)
         z.pages.setKind(i, kind.rawValue)
         allocatedPages += 1 << order
         accountKind(z, cpu: cpu, kind: kind, pages: 1 << order)
         if kind == .thp { countEvent(.thpFaultAlloc) }
-        return PageRef(zone: id, index: i)
+        return PageRef(zone: z.id, index: i)
     }
+
+    /// The node of zone `id` (zone ids are node-major).
+    @inline(__always) func zoneNid(_ id: Int) -> Int { id / K.nrZoneTypes }
 
     /// The zone and node counters a block of `kind` feeds while it is in use.
     @inline(__always) func accountKind(_ z: Zone, cpu: Int, kind: AllocKind, pages n: Int) {
@@ -180,12 +180,11 @@ extension Machine {
     public func freePages(cpu: Int, _ ref: PageRef, order: Int) throws(FreeError) {
         precondition(cpu >= 0 && cpu < nrCPUs)
         let id = Int(ref.zone), i = Int(ref.index)
-        guard id < zones.count, i < zones[id].pages.count, order >= 0, order <= K.maxOrder,
-              zones[id].pages.isHead(i, .allocated, order: order) else {
-            let z = zones[min(id, zones.count - 1)]
+        guard id < zones.count else { throw .notAllocated(pfn: -1, zone: "#\(id)", order: order) }
+        let z = zones[id]
+        guard i < z.pages.count, order >= 0, order <= K.maxOrder, z.pages.isHead(i, .allocated, order: order) else {
             throw .notAllocated(pfn: z.pfn(i), zone: z.type.name, order: order)
         }
-        let z = zones[id]
         let kind = AllocKind(rawValue: z.pages.kind(i)) ?? .kernel
         accountKind(z, cpu: cpu, kind: kind, pages: -(1 << order))
         allocatedPages -= 1 << order

@@ -72,7 +72,7 @@ extension Machine {
                 freeByType: (0..<MigrateType.count).map { mt in (0...K.maxOrder).map { z.freeCount(order: $0, mt: mt) } },
                 blocksByType: z.pageblockTypeCounts(), watermark: z.watermark, watermarkBoost: z.watermarkBoost,
                 lowmemReserve: z.lowmemReserve, statThreshold: z.statThreshold,
-                vmStat: ZoneStat.allCases.map { z.pageState($0) }, numa: z.numa, pcp: pcps,
+                vmStat: ZoneStat.allCases.map { z.pageState($0) }, numa: z.numaEvents, pcp: pcps,
                 nrReservedHighatomic: z.nrReservedHighatomic, nrFreeHighatomic: z.nrFreeHighatomic,
                 lock: z.lock, extfragEvents: z.extfragEvents)
         }

@@ -62,7 +62,7 @@ extension Machine {
             z.pcp[cpu].expire -= 1
             if z.pcp[cpu].expire == 0 { z.drainZonePages(cpu) }
         }
-        for nid in 0..<nrNodes { nodeStats[nid].fold(cpu: cpu) }
+        nodeStats.fold(cpu: cpu)
     }
 
     /// Moves simulated time forward, running vmstat_update on every CPU at each stat_interval

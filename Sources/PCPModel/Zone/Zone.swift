@@ -28,6 +28,8 @@ extension ZoneType: Codable {}
 public final class Zone {
     public let geometry: ZoneGeometry
     public let nid: Int
+    /// Index in Machine.zones: nid * 5 + zone type.
+    public var id: Int { nid * K.nrZoneTypes + geometry.type.rawValue }
     public var type: ZoneType { geometry.type }
     public var managed: Int { geometry.managed }
     public var isPopulated: Bool { geometry.isPopulated }
@@ -65,13 +67,13 @@ public final class Zone {
     public internal(set) var pagesetBatch = 1
 
     /// per_cpu_pageset, one per possible CPU.
-    public internal(set) var pcp: [PerCPUPages]
+    public let pcp: UnsafeMutablePointer<PerCPUPages>
 
     /// per_cpu_zonestats.stat_threshold (the same for every CPU).
     public internal(set) var statThreshold = 0
-    var vmStat: DiffCounters
+    let vmStat: DiffCounters
     /// NUMA events; zoneinfo folds every CPU's share before printing, so only the sum matters.
-    var numa = [Int](repeating: 0, count: NumaEvent.count)
+    let numa: UnsafeMutablePointer<Int>
     /// zone->lock traffic, for the lock_stat-style metrics.
     public internal(set) var lock = LockCounters()
 
@@ -94,9 +96,21 @@ public final class Zone {
         pages = PageStore(count: n)
         lists = ListSet(count: Zone.nrFreeLists + cpus * K.nrPCPLists)
         pageblocks = Array(repeating: .initial, count: n >> K.pageblockOrder)
-        pcp = Array(repeating: PerCPUPages(), count: cpus)
+        pcp = .allocate(capacity: cpus)
+        pcp.initialize(repeating: PerCPUPages(), count: cpus)
+        numa = .allocate(capacity: NumaEvent.count)
+        numa.initialize(repeating: 0, count: NumaEvent.count)
         vmStat = DiffCounters(items: ZoneStat.count, cpus: cpus)
     }
+
+    deinit {
+        pcp.deinitialize(count: nrCPUs); pcp.deallocate()
+        numa.deallocate()
+        pages.deallocate(); lists.deallocate(); vmStat.deallocate()
+    }
+
+    /// NUMA event counters, in NumaEvent order.
+    public var numaEvents: [Int] { Array(UnsafeBufferPointer(start: numa, count: NumaEvent.count)) }
 
     @inline(__always) public func index(_ pfn: Int) -> Int { pfn - base }
     @inline(__always) public func pfn(_ index: Int) -> Int { index + base }

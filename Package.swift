@@ -37,5 +37,7 @@ let package = Package(
         .testTarget(name: "PCPModelTests", dependencies: ["PCPModel"]),
         .testTarget(name: "PCPRenderTests", dependencies: ["PCPModel", "PCPRender", "PCPLive"]),
         .testTarget(name: "PCPFuseTests", dependencies: ["PCPFuse"]),
+        // Mounts the built pcpsim and reads it with real clients.
+        .testTarget(name: "IntegrationTests", dependencies: ["pcpsim"]),
     ]
 )

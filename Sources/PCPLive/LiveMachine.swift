@@ -46,16 +46,23 @@ public final class LiveMachine: @unchecked Sendable {
         self.pace = pace
         var e = ProcFiles.all(for: machine).map { Entry(path: $0.path, mode: $0.mode, render: $0.render, knob: nil) }
         e += KnobTable.all.map { Entry(path: $0.path, mode: $0.mode, render: nil, knob: $0) }
+        e.append(Entry(path: LiveMachine.invariantsPath, mode: 0o444, render: nil, knob: nil))
         entries = e
         index = Dictionary(uniqueKeysWithValues: e.enumerated().map { ($1.path, $0) })
         published = machine.snapshot()
         cache = Array(repeating: (UInt64.max, []), count: e.count)
     }
 
+    /// pcpsim's own debugfs file: "ok" or the first broken invariant of the running machine,
+    /// checked (O(pages)) at the moment of the read.
+    public static let invariantsPath = "sys/kernel/debug/pcpsim/invariants"
+    private let checker = InvariantChecker()
+
     /// Fresh content of a file from the latest snapshot (EACCES for write-only knobs is the
     /// FUSE layer's business: it never calls this for them).
     public func read(_ path: String) -> [UInt8] {
         guard let i = index[path] else { return [] }
+        if path == LiveMachine.invariantsPath { return checkInvariants() }
         readLock.lock()
         defer { readLock.unlock() }
         if cache[i].generation == generation { return cache[i].bytes }
@@ -77,6 +84,13 @@ public final class LiveMachine: @unchecked Sendable {
         do { try w.apply(to: machine) } catch { return 22 }
         publish()
         return 0
+    }
+
+    private func checkInvariants() -> [UInt8] {
+        simLock.lock()
+        defer { simLock.unlock() }
+        do { try checker.check(machine, after: "the operations so far") } catch { return Array("\(error)\n".utf8) }
+        return Array("ok\n".utf8)
     }
 
     /// Starts the simulation thread.

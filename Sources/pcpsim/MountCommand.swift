@@ -43,7 +43,6 @@ struct MountCommand: ParsableCommand {
         let live = LiveMachine(machine: m, workload: w, seed: seed, pace: pace)
         let server: FuseServer
         do {
-            try FuseServer.clearStaleMount(at: dir)
             server = try FuseServer(table: live, mountpoint: dir, allowOther: allowOther)
         } catch {
             throw UsageError("\(error)")
@@ -57,6 +56,7 @@ struct MountCommand: ParsableCommand {
           node_exporter --path.procfs=\(dir)/proc   or   pcpsim shell \(dir) -- vmstat -s
         Ctrl-C to unmount.
         """)
+        fflush(nil)  // all streams: the banner must show even when stdout is a pipe
         do { try server.run() } catch { live.stop(); throw UsageError("\(error)") }
         live.stop()
     }

@@ -6,7 +6,7 @@ struct PCPSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pcpsim",
         abstract: "A simulated Linux 6.18 page allocator (buddy + per-CPU page lists) you can mount.",
-        subcommands: [RenderCommand.self, MachineCommand.self, BenchCommand.self, MountCommand.self]
+        subcommands: [MountCommand.self, ShellCommand.self, RenderCommand.self, MachineCommand.self, BenchCommand.self]
     )
 }
 
@@ -17,6 +17,8 @@ enum Main {
         do {
             var command = try PCPSim.parseAsRoot()
             try command.run()
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
         } catch {
             if PCPSim.exitCode(for: error) == .success { PCPSim.exit(withError: error) }
             let message = PCPSim.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"

@@ -18,7 +18,7 @@ public final class LiveMachine: @unchecked Sendable {
     private let index: [String: Int]
     private let machine: Machine
     private var workload: Workload?
-    private var rng: SplitMix64
+    private let engine: Engine
     private let pace: Double
     /// Guards `machine`, `workload` and `rng`: held by the sim thread for one chunk of
     /// operations at a time, and by writers while they apply a knob.
@@ -42,7 +42,7 @@ public final class LiveMachine: @unchecked Sendable {
     public init(machine: Machine, workload: Workload?, seed: UInt64, pace: Double) {
         self.machine = machine
         self.workload = workload
-        self.rng = SplitMix64(seed: seed)
+        self.engine = Engine(machine: machine, seed: seed)
         self.pace = pace
         var e = ProcFiles.all(for: machine).map { Entry(path: $0.path, mode: $0.mode, render: $0.render, knob: nil) }
         e += KnobTable.all.map { Entry(path: $0.path, mode: $0.mode, render: nil, knob: $0) }
@@ -134,23 +134,23 @@ public final class LiveMachine: @unchecked Sendable {
     /// budget is spent), then lets the remaining time pass idle.
     private func advance(by ns: Int64) {
         simLock.lock()
-        let target = machine.now + ns
+        let target = max(machine.now, engine.nowNs) + ns
         simLock.unlock()
         var done = 0
-        let step = max(1, Driver.nsPerOperation / Int64(machine.nrCPUs))
         while done < LiveMachine.opsPerTick {
             simLock.lock()
             defer { simLock.unlock() }
-            guard machine.now + step <= target, var w = workload else { break }
+            guard engine.nowNs < target, var w = workload else { break }
             workload = nil  // moved out, so its arrays are mutated in place, not copied
-            var failed = false
-            for _ in 0..<LiveMachine.chunk where machine.now + step <= target {
+            do {
+                let n = try engine.run(&w, ops: LiveMachine.chunk, untilNs: target)
+                done += n
+                workload = w
+                if n == 0 { break }
+            } catch {
                 // A workload whose bookkeeping fails stops; the machine stays consistent.
-                do { _ = try w.step(machine, &rng) } catch { failed = true; break }
-                machine.advanceTime(to: machine.now + step)
-                done += 1
+                break
             }
-            if !failed { workload = w }
         }
         simLock.lock()
         if machine.now < target { machine.advanceTime(to: target) }

@@ -83,27 +83,48 @@ struct MachineOptions: ParsableArguments {
 struct WorkloadOptions: ParsableArguments {
     @Option(help: "Workload: \(Workloads.names.joined(separator: ", ")).")
     var workload: String?
-    @Option(help: "Allocator operations to run.")
+    @Option(help: "Allocator operations to run (idle steps included).")
     var ops: Int = 100_000
     @Option(help: "Random seed (same seed, same output).")
     var seed: UInt64 = 1
+    @Option(help: "Cost model file (`name = nanoseconds` lines) overriding the defaults.")
+    var costModel: String?
     @Flag(help: "Check every invariant after every operation (slow on big machines).")
     var check = false
     @Option(help: "With --check: check every N operations instead of every one.")
     var checkEvery: Int = 1
 
-    func run(on m: Machine) throws {
-        guard let name = workload else { return }
-        guard var w = Workloads.make(name, machine: m) else {
+    func costs() throws -> CostModel {
+        guard let path = costModel else { return CostModel() }
+        do { return try CostModel.parse(readText(path)) } catch let e as CostModel.ParseError {
+            throw UsageError("\(path): \(e.description)")
+        }
+    }
+
+    func makeWorkload(_ name: String, _ m: Machine) throws -> Workload {
+        guard let w = Workloads.make(name, machine: m) else {
             throw UsageError("unknown workload '\(name)' (known: \(Workloads.names.joined(separator: ", ")))")
         }
+        return w
+    }
+
+    /// Runs the workload, if one was named, and returns the engine that ran it.
+    @discardableResult
+    func run(on m: Machine) throws -> Engine? {
+        guard let name = workload else { return nil }
+        var w = try makeWorkload(name, m)
         guard ops >= 0 else { throw UsageError("--ops must be >= 0") }
         guard checkEvery >= 1 else { throw UsageError("--check-every must be >= 1") }
+        let engine = Engine(machine: m, seed: seed, cost: try costs(), checkEvery: check ? checkEvery : 0)
         do {
-            _ = try Driver(checkEvery: check ? checkEvery : 0).run(&w, on: m, ops: ops, seed: seed)
+            try engine.run(&w, ops: ops)
+            if check { try engine.check(after: "the last operation") }
+        } catch let e as Engine.Failure {
+            throw UsageError(e.description)
         } catch {
-            throw UsageError(error.description)
+            throw UsageError("\(error)")
         }
+        return engine
     }
 }
 

@@ -39,7 +39,7 @@ final class FormatTests: XCTestCase {
     func testBuddyinfoParsesLikePrometheusProcfs() throws {
         let m = try Machine(spec: .x86(memory: 256 << 20, cpus: 2, nodes: 2))
         var w: Workload = RandomMix(machine: m)
-        _ = try Driver().run(&w, on: m, ops: 3000, seed: 7)
+        try Engine(machine: m, seed: 7).run(&w, ops: 3000)
         let text = Buddyinfo.render(m.snapshot())
         let re = try NSRegularExpression(pattern: #"^Node (\d+), zone\s+(\w+)"#)
         var rows = 0
@@ -58,7 +58,9 @@ final class FormatTests: XCTestCase {
     func testVmstatCountersMatchTheModel() throws {
         let m = try Machine(spec: .x86(memory: 512 << 20, cpus: 4))
         var w: Workload = RandomMix(machine: m)
-        let sum = try Driver().run(&w, on: m, ops: 5000, seed: 3)
+        let engine = Engine(machine: m, seed: 3)
+        try engine.run(&w, ops: 5000)
+        let sum = engine.totals
         let lines = Dictionary(uniqueKeysWithValues: Vmstat.render(m.snapshot()).split(separator: "\n").map {
             let f = $0.split(separator: " "); return (String(f[0]), Int(f[1])!)
         })
@@ -74,7 +76,7 @@ final class FormatTests: XCTestCase {
     func testPagetypeinfoCountsMatchBuddyinfo() throws {
         let m = try Machine(spec: .x86(memory: 512 << 20, cpus: 4))
         var w: Workload = RandomMix(machine: m)
-        _ = try Driver().run(&w, on: m, ops: 5000, seed: 11)
+        try Engine(machine: m, seed: 11).run(&w, ops: 5000)
         let s = m.snapshot()
         for z in s.zones where z.isPopulated {
             for o in 0...K.maxOrder {

@@ -92,6 +92,8 @@ extension Zone {
 
     /// page_del_and_expand(): take a free block and split it to the requested order.
     @inline(__always) func delAndExpand(_ i: Int, low: Int, high: Int, mt: Int, cpu: Int?) {
+        lock.splitSteps += high - low
+        trace?.work(.splitStep, high - low)
         delFromFreeList(i, order: high, mt: mt, cpu: cpu)
         let kept = (1 << high) - expand(i, low: low, high: high, mt: mt, cpu: cpu)
         accountFreepages(-kept, mt: mt, cpu: cpu)

@@ -53,6 +53,7 @@ public final class Machine {
             for g in n.zones { zs.append(Zone(geometry: g, nid: nid, cpus: spec.cpuCount)) }
         }
         zones = zs
+        for z in zs { z.pcpLockBase = zs.count + z.id * spec.cpuCount }
         let nodes = spec.nodes.count
         zonelists = (0..<nodes).map { nid in
             let order = [nid] + (1..<nodes).map { (nid + $0) % nodes }
@@ -110,6 +111,32 @@ public final class Machine {
     }
 
     @inline(__always) func countEvent(_ e: VMEvent, _ n: Int = 1) { eventCounters[e.rawValue] += n }
+
+    /// Every zone->lock and pcp->lock: zone ids first, then zone * CPUs + cpu.
+    public var lockCount: Int { zones.count * (1 + nrCPUs) }
+
+    /// Called after vmstat_update ran on a CPU, so an engine can price that CPU's work.
+    public var vmstatObserver: ((Int) -> Void)?
+
+    /// Pages held on every PCP of every zone.
+    public var pcpPagesTotal: Int {
+        var n = 0
+        for z in zones where z.isPopulated { for c in 0..<nrCPUs { n += z.pcp[c].count } }
+        return n
+    }
+
+    /// free_area[].nr_free summed over the populated zones (one combined free area).
+    public var combinedNrFree: [Int] {
+        var n = [Int](repeating: 0, count: K.nrOrders)
+        for z in zones where z.isPopulated { for o in 0...K.maxOrder { n[o] += z.nrFree[o] } }
+        return n
+    }
+
+    /// Free pageblocks in a free area: order-9 blocks plus two per order-10 block.
+    public static func freePageblocks(_ nrFree: [Int]) -> Int { nrFree[K.pageblockOrder] + 2 * nrFree[K.maxOrder] }
+
+    /// Records lock sections into `trace` (nil stops recording).
+    public func record(into trace: LockTrace?) { for z in zones { z.trace = trace } }
 
     deinit {
         eventCounters.deallocate(); zonelistIDs.deallocate(); zonelistStart.deallocate()

@@ -117,7 +117,11 @@ extension Machine {
     /// rmqueue(): PCP-eligible orders try this CPU's PCP first, then the buddy directly.
     @inline(__always) func rmqueue(_ z: Zone, cpu: Int, order: Int, mt: Int, flags: AllocFlags) -> Int? {
         var page: Int?
-        if pcpAllowedOrder(order) { page = z.rmqueuePCPList(cpu, order: order, mt: mt, flags: flags) }
+        if pcpAllowedOrder(order) && z.trylockPCP(cpu) {
+            z.lockPCP(cpu)
+            page = z.rmqueuePCPList(cpu, order: order, mt: mt, flags: flags)
+            z.unlockPCP(cpu)
+        }
         if page == nil { page = z.rmqueueBuddy(cpu, order: order, mt: mt, flags: flags) }
         if page != nil {
             countEvent(VMEvent(rawValue: VMEvent.pgallocDMA.rawValue + z.type.rawValue)!, 1 << order)
@@ -195,7 +199,13 @@ extension Machine {
             return
         }
         if mt >= MigrateType.pcpTypes { mt = MigrateType.movable.rawValue }
+        guard z.trylockPCP(cpu) else {
+            z.freeOneUnderLock(cpu, i, order: order)
+            return
+        }
+        z.lockPCP(cpu)
         z.freeFrozenPageCommit(cpu, i, mt: mt, order: order)
+        z.unlockPCP(cpu)
     }
 
     /// The pfn of a block a caller holds.

@@ -27,7 +27,7 @@ extension Zone {
     /// rmqueue_bulk(): one zone->lock hold, up to `count` blocks appended to the PCP list's tail
     /// so the list stays in physical order. Returns the blocks taken.
     func rmqueueBulk(_ cpu: Int, order: Int, count: Int, list l: Int, mt: Int, flags: AllocFlags) -> Int {
-        lock.acquisitions += 1
+        lockZone()
         var mode = RmqueueMode.normal
         var taken = 0
         while taken < count {
@@ -37,6 +37,8 @@ extension Zone {
             taken += 1
         }
         lock.pagesMoved += taken << order
+        trace?.work(.pageMoved, taken << order)
+        unlockZone()
         return taken
     }
 
@@ -55,6 +57,7 @@ extension Zone {
         }
         let i = Int(lists.head[l])
         lists.remove(l, i, pages)
+        trace?.work(.listOp, 1)
         pcp[cpu].count -= 1 << order
         return i
     }
@@ -62,7 +65,8 @@ extension Zone {
     /// rmqueue_buddy(): straight from the buddy under zone->lock (orders PCPs don't keep, or a
     /// PCP miss), with the HIGHATOMIC reserve for the requests entitled to it.
     func rmqueueBuddy(_ cpu: Int, order: Int, mt: Int, flags: AllocFlags) -> Int? {
-        lock.acquisitions += 1
+        lockZone()
+        defer { unlockZone() }
         var page: Int?
         if flags.contains(.highAtomic) {
             page = rmqueueSmallest(order: order, mt: MigrateType.highAtomic.rawValue, cpu: cpu)
@@ -74,7 +78,10 @@ extension Zone {
                 page = rmqueueSmallest(order: order, mt: MigrateType.highAtomic.rawValue, cpu: cpu)
             }
         }
-        if page != nil { lock.pagesMoved += 1 << order }
+        if page != nil {
+            lock.pagesMoved += 1 << order
+            trace?.work(.pageMoved, 1 << order)
+        }
         return page
     }
 }

@@ -14,7 +14,9 @@ extension Zone {
         var toDrain = pcp[cpu].count - pcp[cpu].high
         while toDrain > 0 {
             let chunk = min(toDrain, batch)
+            lockPCP(cpu)
             freePCPPagesBulk(cpu, count: chunk, pindex: 0)
+            unlockPCP(cpu)
             todo = true
             toDrain -= chunk
         }
@@ -24,13 +26,18 @@ extension Zone {
     /// drain_zone_pages(): a remote-node PCP that sat unused for 3 intervals gives back a batch.
     func drainZonePages(_ cpu: Int) {
         let n = min(pcp[cpu].count, pcp[cpu].batch)
-        if n > 0 { freePCPPagesBulk(cpu, count: n, pindex: 0) }
+        guard n > 0 else { return }
+        lockPCP(cpu)
+        freePCPPagesBulk(cpu, count: n, pindex: 0)
+        unlockPCP(cpu)
     }
 
     /// drain_pages_zone(): empty one CPU's PCP, batch << SCALE_MAX pages per lock hold.
     func drainPagesZone(_ cpu: Int) {
         while pcp[cpu].count > 0 {
+            lockPCP(cpu)
             freePCPPagesBulk(cpu, count: min(pcp[cpu].count, pcp[cpu].batch << K.pcpBatchScaleMax), pindex: 0)
+            unlockPCP(cpu)
         }
     }
 }
@@ -84,6 +91,9 @@ extension Machine {
             for z in zones { z.watermarkBoost = 0 }
             kswapdPending = false
         }
-        for c in 0..<nrCPUs { refreshCPUVMStats(cpu: c) }
+        for c in 0..<nrCPUs {
+            refreshCPUVMStats(cpu: c)
+            vmstatObserver?(c)
+        }
     }
 }

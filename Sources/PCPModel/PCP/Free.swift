@@ -36,6 +36,7 @@ extension Zone {
         let pindex = orderToPindex(mt, order)
         pages.set(i, .pcp, order: order)
         lists.addHead(pcpList(cpu, pindex), i, pages)
+        trace?.work(.listOp, 1)
         pcp[cpu].count += 1 << order
         let batch = pcp[cpu].batch
         var freeHigh = false
@@ -69,7 +70,8 @@ extension Zone {
     func freePCPPagesBulk(_ cpu: Int, count requested: Int, pindex start: Int) {
         var count = min(pcp[cpu].count, requested)
         guard count > 0 else { return }
-        lock.acquisitions += 1
+        lockZone()
+        defer { unlockZone() }
         var pindex = start - 1
         while count > 0 {
             var l: Int
@@ -86,7 +88,10 @@ extension Zone {
                 count -= n
                 pcp[cpu].count -= n
                 lock.pagesMoved += n
-                lock.mergeSteps += freeOneBuddy(i, order: order, mt: blockType(i), toTail: false, cpu: cpu)
+                trace?.work(.pageMoved, n)
+                let merges = freeOneBuddy(i, order: order, mt: blockType(i), toTail: false, cpu: cpu)
+                lock.mergeSteps += merges
+                trace?.work(.mergeStep, merges)
             } while count > 0 && !lists.isEmpty(l)
         }
     }
@@ -94,12 +99,16 @@ extension Zone {
     /// free_one_page() + split_large_buddy(): a free that bypasses the PCP, under zone->lock.
     /// Blocks above pageblock order go back one pageblock at a time, each with its own type.
     func freeOneUnderLock(_ cpu: Int, _ i: Int, order: Int) {
-        lock.acquisitions += 1
+        lockZone()
+        defer { unlockZone() }
         lock.pagesMoved += 1 << order
+        trace?.work(.pageMoved, 1 << order)
         let o = min(order, K.pageblockOrder)
         var p = i
         while p < i + (1 << order) {
-            lock.mergeSteps += freeOneBuddy(p, order: o, mt: blockType(p), toTail: false, cpu: cpu)
+            let merges = freeOneBuddy(p, order: o, mt: blockType(p), toTail: false, cpu: cpu)
+            lock.mergeSteps += merges
+            trace?.work(.mergeStep, merges)
             p += 1 << o
         }
     }

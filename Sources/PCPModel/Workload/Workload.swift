@@ -1,27 +1,31 @@
-/// A source of allocator operations. Each `step` performs one allocation or free on the
-/// machine; the driver owns time, the checker and the operation count.
+/// A source of allocator operations. The engine picks which CPU runs next (the one furthest
+/// behind in virtual time); the workload does one allocation or free on it, or lets it idle.
 public protocol Workload {
     var name: String { get }
-    mutating func step(_ m: Machine, _ rng: inout SplitMix64) throws(FreeError) -> Operation
+    mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation
 }
 
 /// What one step did, for error messages and counts.
 public struct Operation: Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case alloc, allocFailed, free }
+    public enum Kind: Sendable { case alloc, allocFailed, free, idle }
     public var kind: Kind
     public var cpu: Int
     public var order: Int
     public var pfn: Int
+
+    public static func idle(_ cpu: Int) -> Operation { Operation(kind: .idle, cpu: cpu, order: 0, pfn: -1) }
+
     public var description: String {
         switch kind {
         case .alloc: "alloc order \(order) on CPU \(cpu) (pfn \(pfn))"
         case .allocFailed: "failed alloc order \(order) on CPU \(cpu)"
         case .free: "free order \(order) of pfn \(pfn) on CPU \(cpu)"
+        case .idle: "idle on CPU \(cpu)"
         }
     }
 }
 
-/// The workloads by name, with their parameters' defaults.
+/// The workloads by name.
 public enum Workloads {
     public static let names = ["random", "fault-loop"]
 
@@ -34,8 +38,26 @@ public enum Workloads {
     }
 }
 
+extension Machine {
+    /// Allocates and records the operation.
+    func allocOp(cpu: Int, order: Int, kind: AllocKind, atomic: Bool = false, into held: inout HeldBlocks) -> Operation {
+        guard let r = allocPages(cpu: cpu, order: order, kind: kind, atomic: atomic) else {
+            return Operation(kind: .allocFailed, cpu: cpu, order: order, pfn: -1)
+        }
+        held.append(r, order: order)
+        return Operation(kind: .alloc, cpu: cpu, order: order, pfn: pfn(of: r))
+    }
+
+    /// Frees and records the operation.
+    func freeOp(cpu: Int, _ r: PageRef, order: Int) throws(FreeError) -> Operation {
+        try freePages(cpu: cpu, r, order: order)
+        return Operation(kind: .free, cpu: cpu, order: order, pfn: pfn(of: r))
+    }
+}
+
 /// `random`: a seeded mix of allocations and frees over orders 0-10, every kind (so every
-/// migratetype) and every CPU, holding between 20% and 70% of memory.
+/// migratetype) and every CPU, holding between 20% and 70% of memory. A block may be freed by
+/// any CPU, not only the one that allocated it.
 public struct RandomMix: Workload {
     public let name = "random"
     var held = HeldBlocks()
@@ -56,34 +78,28 @@ public struct RandomMix: Workload {
         return 9 + rng.below(2)
     }
 
-    public mutating func step(_ m: Machine, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
-        let cpu = rng.below(m.nrCPUs)
+    public mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
         let allocate = held.count == 0 || held.pages < low || (held.pages < high && rng.below(2) == 0)
         if allocate {
             let order = RandomMix.order(&rng)
             let kind = AllocKind(rawValue: rng.below(AllocKind.count))!
             let k = order == K.hpagePMDOrder && kind == .anon ? AllocKind.thp : (kind == .thp ? .anon : kind)
-            guard let r = m.allocPages(cpu: cpu, order: order, kind: k, atomic: rng.below(50) == 0) else {
-                return Operation(kind: .allocFailed, cpu: cpu, order: order, pfn: -1)
-            }
-            held.append(r, order: order)
-            return Operation(kind: .alloc, cpu: cpu, order: order, pfn: m.pfn(of: r))
+            return m.allocOp(cpu: cpu, order: order, kind: k, atomic: rng.below(50) == 0, into: &held)
         }
         let (r, order) = held.swapRemove(rng.below(held.count))
-        try m.freePages(cpu: cpu, r, order: order)
-        return Operation(kind: .free, cpu: cpu, order: order, pfn: m.pfn(of: r))
+        return try m.freeOp(cpu: cpu, r, order: order)
     }
 }
 
-/// `fault-loop` (will-it-scale page_fault1): every CPU in turn faults `pagesPerCPU` order-0
-/// anonymous pages, then unmaps them all, and starts again; the case PCPs serve well.
+/// `fault-loop` (will-it-scale page_fault1): every CPU faults `pagesPerCPU` order-0 anonymous
+/// pages, then unmaps them all, and starts again; allocation and free stay on one CPU, the
+/// case PCPs serve well.
 public struct FaultLoop: Workload {
     public let name = "fault-loop"
     public static let defaultPagesPerCPU = 32768
     let pagesPerCPU: Int
     var held: [HeldBlocks]
     var freeing: [Bool]
-    var cpu = 0
 
     public init(machine m: Machine, pagesPerCPU: Int = FaultLoop.defaultPagesPerCPU) {
         let managed = m.zones.reduce(0) { $0 + $1.managed }
@@ -92,22 +108,14 @@ public struct FaultLoop: Workload {
         freeing = Array(repeating: false, count: m.nrCPUs)
     }
 
-    public mutating func step(_ m: Machine, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
-        // Round-robin over CPUs, 64 operations at a time, as CPUs run side by side.
-        let c = cpu / 64 % m.nrCPUs
-        cpu += 1
+    public mutating func step(_ m: Machine, cpu c: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
         if !freeing[c] {
-            if let r = m.allocPages(cpu: c, order: 0, kind: .anon) {
-                held[c].append(r, order: 0)
-                if held[c].count >= pagesPerCPU { freeing[c] = true }
-                return Operation(kind: .alloc, cpu: c, order: 0, pfn: m.pfn(of: r))
-            }
-            freeing[c] = held[c].count > 0
-            return Operation(kind: .allocFailed, cpu: c, order: 0, pfn: -1)
+            let op = m.allocOp(cpu: c, order: 0, kind: .anon, into: &held[c])
+            if op.kind == .allocFailed || held[c].count >= pagesPerCPU { freeing[c] = held[c].count > 0 }
+            return op
         }
         let (r, _) = held[c].removeLast()
         if held[c].count == 0 { freeing[c] = false }
-        try m.freePages(cpu: c, r, order: 0)
-        return Operation(kind: .free, cpu: c, order: 0, pfn: m.pfn(of: r))
+        return try m.freeOp(cpu: c, r, order: 0)
     }
 }

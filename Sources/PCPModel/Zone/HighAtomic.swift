@@ -6,7 +6,8 @@ extension Zone {
         if managed / 100 < K.pageblockNrPages { return }
         let maxManaged = (managed / 100 + K.pageblockNrPages - 1) & ~(K.pageblockNrPages - 1)
         if nrReservedHighatomic >= maxManaged { return }
-        lock.acquisitions += 1
+        lockZone()
+        defer { unlockZone() }
         let mt = blockType(i)
         guard mt < MigrateType.pcpTypes else { return }
         if order < K.pageblockOrder {
@@ -27,7 +28,8 @@ extension Zone {
     func unreserveOneHighatomic(mt: Int, force: Bool) -> Bool {
         if !force && nrReservedHighatomic <= K.pageblockNrPages { return false }
         if nrReservedHighatomic == 0 { return false }
-        lock.acquisitions += 1
+        lockZone()
+        defer { unlockZone() }
         let ha = MigrateType.highAtomic.rawValue
         for o in 0...K.maxOrder {
             let h = lists.head[Zone.freeList(o, ha)]

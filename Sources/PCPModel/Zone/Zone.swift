@@ -76,6 +76,10 @@ public final class Zone {
     let numa: UnsafeMutablePointer<Int>
     /// zone->lock traffic, for the lock_stat-style metrics.
     public internal(set) var lock = LockCounters()
+    /// Where lock sections are recorded when an engine prices them (nil: not recorded).
+    var trace: LockTrace?
+    /// Lock id of this zone's zone->lock (its zone id) and of CPU 0's pcp->lock in this zone.
+    var pcpLockBase = 0
 
     /// Free-list index of (order, migratetype).
     @inline(__always) static func freeList(_ order: Int, _ mt: Int) -> Int { order * MigrateType.count + mt }
@@ -111,6 +115,19 @@ public final class Zone {
 
     /// NUMA event counters, in NumaEvent order.
     public var numaEvents: [Int] { Array(UnsafeBufferPointer(start: numa, count: NumaEvent.count)) }
+
+    /// spin_lock(&zone->lock), counted and recorded.
+    @inline(__always) func lockZone() {
+        lock.acquisitions += 1
+        trace?.acquire(id)
+    }
+    @inline(__always) func unlockZone() { trace?.release(id) }
+    /// The lock id of `cpu`'s pcp->lock in this zone.
+    @inline(__always) public func pcpLockID(_ cpu: Int) -> Int { pcpLockBase + cpu }
+    @inline(__always) func lockPCP(_ cpu: Int) { trace?.acquire(pcpLockBase + cpu) }
+    @inline(__always) func unlockPCP(_ cpu: Int) { trace?.release(pcpLockBase + cpu) }
+    /// pcp_spin_trylock() on `cpu`'s pcp->lock.
+    @inline(__always) func trylockPCP(_ cpu: Int) -> Bool { trace?.trylock(pcpLockBase + cpu) ?? true }
 
     @inline(__always) public func index(_ pfn: Int) -> Int { pfn - base }
     @inline(__always) public func pfn(_ index: Int) -> Int { index + base }

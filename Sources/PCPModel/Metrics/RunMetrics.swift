@@ -1,0 +1,106 @@
+/// The result of one simulation, with stable keys (the JSON of `pcpsim run --json`).
+public struct RunMetrics: Codable, Sendable, Equatable {
+    public struct Lock: Codable, Sendable, Equatable {
+        public var acquisitions, contentions, conBounces, acqBounces: Int
+        public var waitNsTotal, waitNsMax, waitNsMin, holdNsTotal, holdNsMax, holdNsMin: Double
+        /// pcp->lock only.
+        public var remoteAcquisitions: Int?
+        enum CodingKeys: String, CodingKey {
+            case acquisitions, contentions, conBounces = "con_bounces", acqBounces = "acq_bounces"
+            case waitNsTotal = "wait_ns_total", waitNsMax = "wait_ns_max", waitNsMin = "wait_ns_min"
+            case holdNsTotal = "hold_ns_total", holdNsMax = "hold_ns_max", holdNsMin = "hold_ns_min"
+            case remoteAcquisitions = "remote_acquisitions"
+        }
+
+        init(_ s: LockStats, remote: Bool) {
+            acquisitions = s.acquisitions; contentions = s.contentions
+            conBounces = s.conBounces; acqBounces = s.acqBounces
+            waitNsTotal = s.waitNsTotal; waitNsMax = s.waitNsMax; waitNsMin = s.waitNsMin
+            holdNsTotal = s.holdNsTotal; holdNsMax = s.holdNsMax; holdNsMin = s.holdNsMin
+            remoteAcquisitions = remote ? s.remoteAcquisitions : nil
+        }
+    }
+
+    public struct Locks: Codable, Sendable, Equatable { public var zone: Lock; public var pcp: Lock }
+    public struct Merges: Codable, Sendable, Equatable {
+        public var zoneLock: Int, pcpLock: Int
+        enum CodingKeys: String, CodingKey { case zoneLock = "zone_lock", pcpLock = "pcp_lock" }
+    }
+    public struct PCPPages: Codable, Sendable, Equatable { public var mean: Double; public var peak: Int }
+
+    public struct CPU: Codable, Sendable, Equatable {
+        public var cpu, node, allocs, failedAllocs, frees, pagesAllocated, pagesFreed: Int
+        public var zoneLock: Lock, pcpLock: Lock
+        /// Pages on this CPU's PCPs, all zones, at the end.
+        public var pcpCount: Int
+        /// Its pcp->high in each populated zone at the end.
+        public var pcpHigh: [Int]
+        enum CodingKeys: String, CodingKey {
+            case cpu, node, allocs, failedAllocs = "failed_allocs", frees
+            case pagesAllocated = "pages_allocated", pagesFreed = "pages_freed"
+            case zoneLock = "zone_lock", pcpLock = "pcp_lock", pcpCount = "pcp_count", pcpHigh = "pcp_high"
+        }
+    }
+
+    public var policy: String
+    public var workload: String
+    public var seed: UInt64
+    public var ops: Int
+    public var simSeconds: Double
+    public var throughputPagesPerSimS: Double
+    public var pagesAllocated: Int
+    public var pagesFreed: Int
+    public var allocFailures: Int
+    public var locks: Locks
+    public var zoneLockPagesPerAcquisition: Double
+    public var merges: Merges
+    public var pcpPages: PCPPages
+    public var freePageblocks: Int
+    /// Keyed by order "0"..."10", in thousandths, over all populated zones' free areas together.
+    public var unusableIndex: [String: Int]
+    public var fragmentationIndex: [String: Int]
+    public var perCPU: [CPU]
+    public var series: [Engine.Sample]
+
+    enum CodingKeys: String, CodingKey {
+        case policy, workload, seed, ops, simSeconds = "sim_seconds"
+        case throughputPagesPerSimS = "throughput_pages_per_sim_s"
+        case pagesAllocated = "pages_allocated", pagesFreed = "pages_freed", allocFailures = "alloc_failures"
+        case locks, zoneLockPagesPerAcquisition = "zone_lock_pages_per_acquisition", merges
+        case pcpPages = "pcp_pages", freePageblocks = "free_pageblocks"
+        case unusableIndex = "unusable_index", fragmentationIndex = "fragmentation_index"
+        case perCPU = "per_cpu", series
+    }
+}
+
+extension Engine {
+    /// The metrics of everything run so far.
+    public func metrics(policy: String, workload: String, seed: UInt64) -> RunMetrics {
+        let m = machine
+        let t = totals
+        let nrFree = m.combinedNrFree
+        let moved = m.zones.reduce(0) { $0 + $1.lock.pagesMoved }
+        let acquisitions = m.zones.reduce(0) { $0 + $1.lock.acquisitions }
+        let perCPU = (0..<m.nrCPUs).map { c in
+            RunMetrics.CPU(cpu: c, node: m.cpuNode[c], allocs: perCPUOps[c].allocs, failedAllocs: perCPUOps[c].failedAllocs,
+                           frees: perCPUOps[c].frees, pagesAllocated: perCPUOps[c].pagesAllocated,
+                           pagesFreed: perCPUOps[c].pagesFreed,
+                           zoneLock: .init(perCPUZoneLock[c], remote: false), pcpLock: .init(perCPUPCPLock[c], remote: true),
+                           pcpCount: m.populatedZones.reduce(0) { $0 + $1.pcp[c].count },
+                           pcpHigh: m.populatedZones.map { $0.pcp[c].high })
+        }
+        let orders = (0...K.maxOrder)
+        return RunMetrics(
+            policy: policy, workload: workload, seed: seed, ops: operations, simSeconds: simSeconds,
+            throughputPagesPerSimS: simSeconds > 0 ? Double(t.pagesAllocated) / simSeconds : 0,
+            pagesAllocated: t.pagesAllocated, pagesFreed: t.pagesFreed, allocFailures: t.failedAllocs,
+            locks: .init(zone: .init(zoneLock, remote: false), pcp: .init(pcpLock, remote: true)),
+            zoneLockPagesPerAcquisition: acquisitions > 0 ? Double(moved) / Double(acquisitions) : 0,
+            merges: .init(zoneLock: mergesUnderZoneLock, pcpLock: mergesUnderPCPLock),
+            pcpPages: .init(mean: pcpPagesMean, peak: max(pcpPagesPeak, m.pcpPagesTotal)),
+            freePageblocks: Machine.freePageblocks(nrFree),
+            unusableIndex: Dictionary(uniqueKeysWithValues: orders.map { ("\($0)", Fragmentation.unusableIndex(nrFree, order: $0)) }),
+            fragmentationIndex: Dictionary(uniqueKeysWithValues: orders.map { ("\($0)", Fragmentation.fragmentationIndex(nrFree, order: $0)) }),
+            perCPU: perCPU, series: samples)
+    }
+}

@@ -21,6 +21,32 @@ struct MachineOptions: ParsableArguments {
     var sysctls: [String] = []
     @Option(help: "A sysctl.conf-style file of vm.* knobs applied at boot.")
     var sysctlFile: String?
+    @Option(help: "Allocator design: \(Policy.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var policy: String = "baseline"
+    @Option(help: "pcp-buddy/block-economy: how a routed free takes the owner's pcp->lock (spin, trylock).")
+    var remoteFreeLock: String = "spin"
+    @Option(help: "pcp-buddy: phase 2 takes the largest (largest) or smallest (smallest) chunk first.")
+    var phase2Chunk: String = "largest"
+
+    func chosenPolicy() throws -> Policy {
+        guard let p = Policy(rawValue: policy) else {
+            throw UsageError("unknown policy '\(policy)' (known: \(Policy.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return p
+    }
+
+    func pcpBuddyOptions() throws -> PCPBuddyOptions {
+        var o = PCPBuddyOptions()
+        guard let lock = PCPBuddyOptions.RemoteFreeLock(rawValue: remoteFreeLock) else {
+            throw UsageError("--remote-free-lock must be spin or trylock (got '\(remoteFreeLock)')")
+        }
+        o.remoteFreeLock = lock
+        guard ["largest", "smallest"].contains(phase2Chunk) else {
+            throw UsageError("--phase2-chunk must be largest or smallest (got '\(phase2Chunk)')")
+        }
+        o.phase2LargestFirst = phase2Chunk == "largest"
+        return o
+    }
 
     /// The machine description these options name.
     func spec() throws -> MachineSpec {
@@ -46,7 +72,10 @@ struct MachineOptions: ParsableArguments {
     func boot() throws -> Machine {
         let s = try spec()
         guard cpus > 0 || likeZoneinfo != nil else { throw UsageError("--cpus must be at least 1") }
+        let p = try chosenPolicy(), options = try pcpBuddyOptions()
         let m = try Machine(spec: s)
+        m.setPCPBuddyOptions(options)
+        m.setPolicy(p)
         for (name, value, origin) in try knobAssignments() {
             guard let path = KnobTable.path(forSysctl: name), let knob = KnobTable.byPath[path] else {
                 throw UsageError("\(origin): unknown knob '\(name)' (known: \(KnobTable.all.map { $0.path.replacingOccurrences(of: "proc/sys/", with: "").replacingOccurrences(of: "/", with: ".") }.joined(separator: ", ")))")

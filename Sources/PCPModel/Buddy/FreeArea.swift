@@ -9,6 +9,7 @@ extension Zone {
         if order >= K.pageblockOrder && mt != MigrateType.isolate.rawValue {
             modState(.nrFreePagesBlocks, cpu: cpu, 1 << order)
         }
+        if policy.ownsBlocks { ownedFragmentChanged(i, order: order, 1 << order) }
     }
 
     /// __del_page_from_free_list(): unlink a block head; the page stops being PageBuddy.
@@ -19,6 +20,7 @@ extension Zone {
         if order >= K.pageblockOrder && mt != MigrateType.isolate.rawValue {
             modState(.nrFreePagesBlocks, cpu: cpu, -(1 << order))
         }
+        if policy.ownsBlocks { ownedFragmentChanged(i, order: order, -(1 << order)) }
     }
 
     /// move_to_free_list(): a free block changes list with its pageblock's type.

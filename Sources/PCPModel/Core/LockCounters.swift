@@ -8,5 +8,7 @@ public struct LockCounters: Sendable, Equatable {
     public var mergeSteps = 0
     /// Split steps (expand) done under the lock.
     public var splitSteps = 0
+    /// Merge steps done on PCPs under pcp->lock instead (the merging policies).
+    public var pcpMergeSteps = 0
     public init() {}
 }

@@ -1,4 +1,4 @@
-/// Per-page state of one zone in flat, manually managed buffers: 10 bytes a page.
+/// Per-page state of one zone in flat, manually managed buffers: 12 bytes a page.
 ///
 /// Index `i` is page frame `base + i`. A page is either the head of a block (it carries the
 /// block's order and state) or a tail inside some block, exactly like the kernel's PageBuddy +
@@ -31,8 +31,11 @@ public struct PageStore {
     @usableFromInline let prev: UnsafeMutablePointer<UInt32>
     /// bits 0-3 order, bits 4-6 State, bit 7 PagePCPBuddy (RFC).
     @usableFromInline let info: UnsafeMutablePointer<UInt8>
-    /// For allocated heads: the AllocKind; for PCP heads: the CPU index low byte is not needed.
+    /// For allocated heads: the AllocKind.
     @usableFromInline let aux: UnsafeMutablePointer<UInt8>
+    /// For PCP heads: the CPU whose PCP holds the block (what a PagePCPBuddy-style marker
+    /// plus a per-page cpu field would record; the merging policies read it).
+    @usableFromInline let cpuOf: UnsafeMutablePointer<UInt16>
 
     init(count: Int) {
         self.count = count
@@ -42,12 +45,14 @@ public struct PageStore {
         aux = .allocate(capacity: count)
         info.initialize(repeating: State.reserved.rawValue << 4, count: count)
         aux.initialize(repeating: 0, count: count)
+        cpuOf = .allocate(capacity: count)
+        cpuOf.initialize(repeating: 0, count: count)
         next.initialize(repeating: PageStore.none, count: count)
         prev.initialize(repeating: PageStore.none, count: count)
     }
 
     func deallocate() {
-        next.deallocate(); prev.deallocate(); info.deallocate(); aux.deallocate()
+        next.deallocate(); prev.deallocate(); info.deallocate(); aux.deallocate(); cpuOf.deallocate()
     }
 
     @inline(__always) public func state(_ i: Int) -> State { State(rawValue: (info[i] >> 4) & 7)! }

@@ -13,6 +13,8 @@ public final class Machine {
     let zonelists: [[Int]]
 
     public internal(set) var knobs = Knobs()
+    public internal(set) var policy = Policy.baseline
+    public internal(set) var pcpBuddyOptions = PCPBuddyOptions()
     /// user_min_free_kbytes: -1 until someone writes min_free_kbytes.
     public internal(set) var userMinFreeKbytes = -1
     public internal(set) var totalreservePages = 0
@@ -53,7 +55,10 @@ public final class Machine {
             for g in n.zones { zs.append(Zone(geometry: g, nid: nid, cpus: spec.cpuCount)) }
         }
         zones = zs
-        for z in zs { z.pcpLockBase = zs.count + z.id * spec.cpuCount }
+        for z in zs {
+            z.pcpLockBase = zs.count + z.id * spec.cpuCount
+            z.cpuNodes = cn
+        }
         let nodes = spec.nodes.count
         zonelists = (0..<nodes).map { nid in
             let order = [nid] + (1..<nodes).map { (nid + $0) % nodes }

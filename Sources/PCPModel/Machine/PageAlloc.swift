@@ -55,7 +55,8 @@ extension Machine {
             guard !atomic, kind != .thp else { break }
             if !drained {
                 unreserveHighatomicPageblock(nid: nid, mt: mt, force: false)
-                drainAllPages(cpu: cpu, zone: nil)
+                // block-economy asks other PCPs for only what it needs (in its refill) instead.
+                if policy != .blockEconomy { drainAllPages(cpu: cpu, zone: nil) }
                 drained = true
                 continue
             }
@@ -117,13 +118,20 @@ extension Machine {
     /// rmqueue(): PCP-eligible orders try this CPU's PCP first, then the buddy directly.
     @inline(__always) func rmqueue(_ z: Zone, cpu: Int, order: Int, mt: Int, flags: AllocFlags) -> Int? {
         var page: Int?
-        if pcpAllowedOrder(order) && z.trylockPCP(cpu) {
+        if policy.ownsBlocks && (pcpAllowedOrder(order) || (policy == .blockEconomy && order < K.pageblockOrder)) {
+            if z.trylockPCP(cpu) {
+                z.lockPCP(cpu)
+                page = z.rmqueuePCPBuddy(cpu, order: order, mt: mt, flags: flags)
+                z.unlockPCP(cpu)
+            }
+        } else if pcpAllowedOrder(order) && z.trylockPCP(cpu) {
             z.lockPCP(cpu)
             page = z.rmqueuePCPList(cpu, order: order, mt: mt, flags: flags)
             z.unlockPCP(cpu)
         }
         if page == nil { page = z.rmqueueBuddy(cpu, order: order, mt: mt, flags: flags) }
         if page != nil {
+            z.lastAllocNs[cpu] = now
             countEvent(VMEvent(rawValue: VMEvent.pgallocDMA.rawValue + z.type.rawValue)!, 1 << order)
             if flags.contains(.kswapd) && z.boostedWatermark {
                 z.boostedWatermark = false
@@ -194,6 +202,13 @@ extension Machine {
         allocatedPages -= 1 << order
         countEvent(.pgfree, 1 << order)
         var mt = z.blockType(i)
+        if policy.ownsBlocks && order <= K.pageblockOrder && mt < MigrateType.pcpTypes {
+            let owner = z.owner(ofBlock: i >> K.pageblockOrder)
+            if owner >= 0 {
+                freeToOwner(z, cpu: cpu, i, order: order, mt: mt, owner: owner)
+                return
+            }
+        }
         if !pcpAllowedOrder(order) || mt == MigrateType.isolate.rawValue {
             z.freeOneUnderLock(cpu, i, order: order)
             return
@@ -206,6 +221,26 @@ extension Machine {
         z.lockPCP(cpu)
         z.freeFrozenPageCommit(cpu, i, mt: mt, order: order)
         z.unlockPCP(cpu)
+    }
+
+    /// The owning policies' free: the page goes to its owner's PCP, whichever CPU frees it,
+    /// and merges there with its buddies under the owner's pcp->lock.
+    func freeToOwner(_ z: Zone, cpu: Int, _ i: Int, order: Int, mt: Int, owner: Int) {
+        if owner != cpu {
+            z.routedFrees += 1
+            // "Cold": the owner has not allocated from this zone for a stat interval.
+            if now - z.lastAllocNs[owner] > statInterval { z.routedFreesOwnerCold += 1 }
+            if pcpBuddyOptions.remoteFreeLock == .trylock && !z.trylockPCP(owner) {
+                z.freeOneUnderLock(cpu, i, order: order)
+                return
+            }
+        }
+        z.lockPCP(owner)
+        z.pcp[owner].allocFactor >>= 1
+        z.pcp[owner].count += 1 << order
+        z.pcpBuddyFree(owner, i, order: order, mt: mt)
+        z.afterFreeCommit(owner, order: order, pindex: pcpAllowedOrder(order) ? orderToPindex(mt, order) : 0)
+        z.unlockPCP(owner)
     }
 
     /// The pfn of a block a caller holds.

@@ -32,7 +32,7 @@ extension Zone {
         var taken = 0
         while taken < count {
             guard let i = rmqueue(order: order, mt: mt, flags: flags, mode: &mode, cpu: cpu) else { break }
-            pages.set(i, .pcp, order: order)
+            enterPCP(cpu, i, order: order, mt: mt, buddy: false)
             lists.addTail(l, i, pages)
             taken += 1
         }

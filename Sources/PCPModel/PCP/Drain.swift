@@ -33,11 +33,14 @@ extension Zone {
     }
 
     /// drain_pages_zone(): empty one CPU's PCP, batch << SCALE_MAX pages per lock hold.
-    func drainPagesZone(_ cpu: Int) {
+    /// Under block-economy only whole blocks leave (fragments stay) unless `force`.
+    func drainPagesZone(_ cpu: Int, force: Bool = false) {
         while pcp[cpu].count > 0 {
+            let before = pcp[cpu].count
             lockPCP(cpu)
-            freePCPPagesBulk(cpu, count: min(pcp[cpu].count, pcp[cpu].batch << K.pcpBatchScaleMax), pindex: 0)
+            freePCPPagesBulk(cpu, count: min(pcp[cpu].count, pcp[cpu].batch << K.pcpBatchScaleMax), pindex: 0, force: force)
             unlockPCP(cpu)
+            if pcp[cpu].count == before { break }
         }
     }
 }

@@ -34,10 +34,16 @@ extension Zone {
     @inline(__always) func freeFrozenPageCommit(_ cpu: Int, _ i: Int, mt: Int, order: Int) {
         pcp[cpu].allocFactor >>= 1
         let pindex = orderToPindex(mt, order)
-        pages.set(i, .pcp, order: order)
+        enterPCP(cpu, i, order: order, mt: mt, buddy: false)
         lists.addHead(pcpList(cpu, pindex), i, pages)
         trace?.work(.listOp, 1)
         pcp[cpu].count += 1 << order
+        afterFreeCommit(cpu, order: order, pindex: pindex)
+    }
+
+    /// The second half of the free commit: free_count, the PCPF flags, nr_pcp_high and the
+    /// drain when the PCP is over it.
+    @inline(__always) func afterFreeCommit(_ cpu: Int, order: Int, pindex: Int) {
         let batch = pcp[cpu].batch
         var freeHigh = false
         if order > 0 && order <= K.costlyOrder {
@@ -65,9 +71,20 @@ extension Zone {
         }
     }
 
-    /// free_pcppages_bulk(): under one zone->lock hold, take entries from the list tails
-    /// (oldest first), round-robin from `pindex`, and merge each into the buddy.
-    func freePCPPagesBulk(_ cpu: Int, count requested: Int, pindex start: Int) {
+    /// free_pcppages_bulk(): return `count` pages of `cpu`'s PCP to the buddy, as the policy
+    /// does it. `force` (a policy switch) empties block-economy PCPs of fragments too.
+    func freePCPPagesBulk(_ cpu: Int, count requested: Int, pindex start: Int, force: Bool = false) {
+        switch policy {
+        case .baseline: freePCPPagesBulkBaseline(cpu, count: requested, pindex: start)
+        case .pcpMerge: freePCPPagesBulkMerged(cpu, count: requested, pindex: start)
+        case .pcpBuddy: freePCPPagesBulkOwned(cpu, count: requested, pindex: start, wholeBlocksOnly: false)
+        case .blockEconomy: freePCPPagesBulkOwned(cpu, count: requested, pindex: start, wholeBlocksOnly: !force)
+        }
+    }
+
+    /// free_pcppages_bulk() of 6.18: under one zone->lock hold, take entries from the list
+    /// tails (oldest first), round-robin from `pindex`, and merge each into the buddy.
+    func freePCPPagesBulkBaseline(_ cpu: Int, count requested: Int, pindex start: Int) {
         var count = min(pcp[cpu].count, requested)
         guard count > 0 else { return }
         lockZone()

@@ -10,6 +10,8 @@ extension Zone {
         defer { unlockZone() }
         let mt = blockType(i)
         guard mt < MigrateType.pcpTypes else { return }
+        // Owning policies: a block a PCP owns is not turned into a reserve under it.
+        if pageblocks[i >> K.pageblockOrder].owner >= 0 { return }
         if order < K.pageblockOrder {
             guard let _ = prepMoveFreepagesBlock(i) else { return }
             moveFreepagesBlock(i, from: mt, to: MigrateType.highAtomic.rawValue, cpu: nil)

@@ -76,6 +76,31 @@ public final class Zone {
     let numa: UnsafeMutablePointer<Int>
     /// zone->lock traffic, for the lock_stat-style metrics.
     public internal(set) var lock = LockCounters()
+    var policy = Policy.baseline
+    var options = PCPBuddyOptions()
+    /// First list of the PCP buddy areas (owning policies): (cpu * 10 + order) * 3 + type.
+    let buddyAreaBase: Int
+    /// owned_blocks: per CPU, pageblocks it owns that have fragments in the zone buddy, as a
+    /// doubly linked list through ownedNext/ownedPrev (-1 ends; -2 in ownedPrev: not listed).
+    var ownedHead: [Int32]
+    var ownedNext: [Int32]
+    var ownedPrev: [Int32]
+    /// Per pageblock: pages of an owned block that sit on the zone's free lists.
+    var fragPages: [Int32]
+    /// Frees that went to another CPU's PCP because that CPU owns the block.
+    public internal(set) var routedFrees = 0
+    /// Routed frees whose owner had not allocated from this zone for a stat interval: the
+    /// page goes home to a CPU that is not using its cache.
+    public internal(set) var routedFreesOwnerCold = 0
+    /// block-economy: whole blocks and smaller pieces taken from another CPU's PCP.
+    public internal(set) var stolenBlocks = 0
+    public internal(set) var stolenPieces = 0
+    /// The node of every CPU (block-economy steals nearest first).
+    var cpuNodes: [Int] = []
+    /// Per CPU: simulated time of its last allocation from this zone (ns).
+    var lastAllocNs: [Int64]
+    /// Simulated time, pushed by the machine.
+    var nowNs: Int64 = 0
     /// Where lock sections are recorded when an engine prices them (nil: not recorded).
     var trace: LockTrace?
     /// Lock id of this zone's zone->lock (its zone id) and of CPU 0's pcp->lock in this zone.
@@ -98,8 +123,14 @@ public final class Zone {
         base = b
         let n = geometry.isPopulated ? end - b : 0
         pages = PageStore(count: n)
-        lists = ListSet(count: Zone.nrFreeLists + cpus * K.nrPCPLists)
+        buddyAreaBase = Zone.nrFreeLists + cpus * K.nrPCPLists
+        lists = ListSet(count: buddyAreaBase + cpus * Zone.buddyOrders * MigrateType.pcpTypes)
         pageblocks = Array(repeating: .initial, count: n >> K.pageblockOrder)
+        ownedHead = Array(repeating: -1, count: cpus)
+        ownedNext = Array(repeating: -1, count: n >> K.pageblockOrder)
+        ownedPrev = Array(repeating: -2, count: n >> K.pageblockOrder)
+        fragPages = Array(repeating: 0, count: n >> K.pageblockOrder)
+        lastAllocNs = Array(repeating: 0, count: cpus)
         pcp = .allocate(capacity: cpus)
         pcp.initialize(repeating: PerCPUPages(), count: cpus)
         numa = .allocate(capacity: NumaEvent.count)

@@ -1,0 +1,73 @@
+/// Draining a PCP under the owning policies.
+extension Zone {
+    /// free_pcppages_bulk() of the RFC: the cached-only lists first (oldest first,
+    /// round-robin as in 6.18), then the buddy area largest chunk first, so fewer and larger
+    /// chunks reach zone->lock. A whole block leaves its owner; a smaller chunk becomes a
+    /// fragment on the owner's owned_blocks. Under block-economy (`wholeBlocksOnly`) only whole
+    /// blocks go to the zone and cached pages of owned blocks go home to their owner instead.
+    func freePCPPagesBulkOwned(_ cpu: Int, count requested: Int, pindex start: Int, wholeBlocksOnly: Bool) {
+        var count = min(pcp[cpu].count, requested)
+        guard count > 0 else { return }
+        lockZone()
+        defer { unlockZone() }
+        var pindex = start - 1
+        var regular = pcp[cpu].count - pcpBuddyPages(cpu)
+        while count > 0 && regular > 0 {
+            var l: Int
+            repeat {
+                pindex += 1
+                if pindex > K.nrPCPLists - 1 { pindex = 0 }
+                l = pcpList(cpu, pindex)
+            } while lists.isEmpty(l)
+            let order = pindexToOrder(pindex), n = 1 << order
+            repeat {
+                let i = Int(lists.tail[l])
+                lists.remove(l, i, pages)
+                count -= n
+                regular -= n
+                pcp[cpu].count -= n
+                let o = owner(ofBlock: i >> K.pageblockOrder)
+                if wholeBlocksOnly && o >= 0 {
+                    sendHome(i, order: order, owner: o)
+                } else {
+                    toZone(cpu, i, order: order)
+                }
+            } while count > 0 && !lists.isEmpty(l)
+        }
+        var o = K.pageblockOrder
+        while count > 0 && o >= (wholeBlocksOnly ? K.pageblockOrder : 0) {
+            for mt in 0..<MigrateType.pcpTypes {
+                let l = buddyList(cpu, o, mt)
+                while count > 0 && !lists.isEmpty(l) {
+                    let i = Int(lists.tail[l])
+                    lists.remove(l, i, pages)
+                    pages.setPCPBuddy(i, false)
+                    count -= 1 << o
+                    pcp[cpu].count -= 1 << o
+                    if o == K.pageblockOrder { releaseOwnership(block: i >> K.pageblockOrder) }
+                    toZone(cpu, i, order: o)
+                }
+            }
+            o -= 1
+        }
+    }
+
+    /// One chunk into the zone buddy under the held zone->lock.
+    @inline(__always) func toZone(_ cpu: Int, _ i: Int, order: Int) {
+        lock.pagesMoved += 1 << order
+        trace?.work(.pageMoved, 1 << order)
+        let m = freeOneBuddy(i, order: order, mt: blockType(i), toTail: false, cpu: cpu)
+        lock.mergeSteps += m
+        trace?.work(.mergeStep, m)
+    }
+
+    /// A page of an owned block returns to its owner's buddy area (owner's pcp->lock).
+    func sendHome(_ i: Int, order: Int, owner o: Int) {
+        let mt = blockType(i)
+        guard mt < MigrateType.pcpTypes else { toZone(o, i, order: order); return }
+        lockPCP(o)
+        pcp[o].count += 1 << order
+        pcpBuddyFree(o, i, order: order, mt: mt)
+        unlockPCP(o)
+    }
+}

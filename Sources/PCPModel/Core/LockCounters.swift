@@ -10,5 +10,8 @@ public struct LockCounters: Sendable, Equatable {
     public var splitSteps = 0
     /// Merge steps done on PCPs under pcp->lock instead (the merging policies).
     public var pcpMergeSteps = 0
+    /// PCP refills (rmqueue_bulk) and PCP drains (free_pcppages_bulk) that took the lock.
+    public var refills = 0
+    public var drains = 0
     public init() {}
 }

@@ -28,6 +28,7 @@ extension Zone {
     /// so the list stays in physical order. Returns the blocks taken.
     func rmqueueBulk(_ cpu: Int, order: Int, count: Int, list l: Int, mt: Int, flags: AllocFlags) -> Int {
         lockZone()
+        lock.refills += 1
         var mode = RmqueueMode.normal
         var taken = 0
         while taken < count {

@@ -88,6 +88,7 @@ extension Zone {
         var count = min(pcp[cpu].count, requested)
         guard count > 0 else { return }
         lockZone()
+        lock.drains += 1
         defer { unlockZone() }
         var pindex = start - 1
         while count > 0 {

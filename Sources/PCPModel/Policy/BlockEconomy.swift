@@ -15,6 +15,7 @@ extension Zone {
         // kernel's free_area checks), go straight to the other PCPs without zone->lock.
         if nrFree[K.pageblockOrder] + nrFree[K.maxOrder] > 0 {
             lockZone()
+            lock.refills += 1
             got = takeWholeBlocks(cpu, pages: need, mt: mt)
             unlockZone()
             pcp[cpu].count += got

@@ -8,8 +8,14 @@ extension Zone {
     func freePCPPagesBulkOwned(_ cpu: Int, count requested: Int, pindex start: Int, wholeBlocksOnly: Bool) {
         var count = min(pcp[cpu].count, requested)
         guard count > 0 else { return }
-        lockZone()
-        defer { unlockZone() }
+        // zone->lock is taken at the first chunk that goes to the zone: a block-economy drain
+        // that only sends pages home, or finds no whole block, never takes it.
+        var locked = false
+        defer { if locked { unlockZone() } }
+        @inline(__always) func zone(_ i: Int, _ order: Int) {
+            if !locked { lockZone(); lock.drains += 1; locked = true }
+            toZone(cpu, i, order: order)
+        }
         var pindex = start - 1
         var regular = pcp[cpu].count - pcpBuddyPages(cpu)
         while count > 0 && regular > 0 {
@@ -30,7 +36,7 @@ extension Zone {
                 if wholeBlocksOnly && o >= 0 {
                     sendHome(i, order: order, owner: o)
                 } else {
-                    toZone(cpu, i, order: order)
+                    zone(i, order)
                 }
             } while count > 0 && !lists.isEmpty(l)
         }
@@ -45,7 +51,7 @@ extension Zone {
                     count -= 1 << o
                     pcp[cpu].count -= 1 << o
                     if o == K.pageblockOrder { releaseOwnership(block: i >> K.pageblockOrder) }
-                    toZone(cpu, i, order: o)
+                    zone(i, o)
                 }
             }
             o -= 1

@@ -41,6 +41,8 @@ extension Zone {
         var got = 0
         var chunks: [(Int, Int)] = []
         lockZone()
+        lock.refills += 1
+        var phase = [0, 0, 0, 0]
         // Phase 0: owned_blocks, skipping blocks of another type.
         var b = ownedHead[cpu]
         while b >= 0 && got < need {
@@ -48,12 +50,14 @@ extension Zone {
             if blockType(Int(b) << K.pageblockOrder) == mt { got += recoverFragments(cpu, block: Int(b), mt: mt) }
             b = next
         }
+        phase[0] = got
         // Phase 1: whole blocks of this type.
         while got < need, let i = rmqueueSmallest(order: K.pageblockOrder, mt: mt, cpu: cpu) {
             setOwner(block: i >> K.pageblockOrder, cpu)
             pcpBuddyFree(cpu, i, order: K.pageblockOrder, mt: mt)
             got += K.pageblockNrPages
         }
+        phase[1] = got - phase[0]
         // Phase 2: sub-pageblock chunks of this type, no fallback.
         if pcpAllowedOrder(order) {
             while got < need, let (i, o) = takeChunk(order: order, mt: mt, cpu: cpu) {
@@ -61,6 +65,7 @@ extension Zone {
                 got += 1 << o
             }
         }
+        phase[2] = got - phase[0] - phase[1]
         // Phase 3: __rmqueue with fallback, one block of the requested order at a time.
         var mode = RmqueueMode.normal
         let l = pcpList(cpu, orderToPindex(mt, order))
@@ -69,6 +74,8 @@ extension Zone {
             lists.addTail(l, i, pages)
             got += 1 << order
         }
+        phase[3] = got - phase[0] - phase[1] - phase[2]
+        for k in 0..<4 { refillPhasePages[k] += phase[k] }
         lock.pagesMoved += got
         trace?.work(.pageMoved, got)
         unlockZone()

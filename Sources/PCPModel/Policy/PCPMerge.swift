@@ -59,6 +59,7 @@ extension Zone {
         trace?.work(.mergeStep, merges)
         lock.pcpMergeSteps += merges
         lockZone()
+        lock.drains += 1
         defer { unlockZone() }
         for i in picked where pages.state(i) == .pcp && pages.isPCPBuddy(i) {
             let order = pages.order(i)

@@ -92,6 +92,8 @@ public final class Zone {
     /// Routed frees whose owner had not allocated from this zone for a stat interval: the
     /// page goes home to a CPU that is not using its cache.
     public internal(set) var routedFreesOwnerCold = 0
+    /// pcp-buddy: pages each refill phase (0-3) brought to PCPs.
+    public internal(set) var refillPhasePages = [0, 0, 0, 0]
     /// block-economy: whole blocks and smaller pieces taken from another CPU's PCP.
     public internal(set) var stolenBlocks = 0
     public internal(set) var stolenPieces = 0

@@ -12,6 +12,15 @@ public final class LiveMachine: @unchecked Sendable {
         public let mode: UInt16
         let render: (@Sendable (Snapshot) -> String)?
         let knob: Knob?
+        /// pcpsim's own knob (sys/kernel/mm/pcpsim/...), handled here.
+        let own: OwnKnob?
+    }
+
+    /// pcpsim's knobs: the design, the pace, and the RFC's open questions.
+    enum OwnKnob: String, CaseIterable, Sendable {
+        case policy, pace, workload, remoteFreeLock = "remote_free_lock", phase2Chunk = "phase2_chunk"
+        var path: String { "sys/kernel/mm/pcpsim/" + rawValue }
+        var mode: UInt16 { self == .workload ? 0o444 : 0o644 }
     }
 
     public let entries: [Entry]
@@ -19,7 +28,8 @@ public final class LiveMachine: @unchecked Sendable {
     private let machine: Machine
     private var workload: Workload?
     private let engine: Engine
-    private let pace: Double
+    private var pace: Double
+    private let workloadName: String
     /// Guards `machine`, `workload` and `rng`: held by the sim thread for one chunk of
     /// operations at a time, and by writers while they apply a knob.
     private let simLock = NSLock()
@@ -39,17 +49,20 @@ public final class LiveMachine: @unchecked Sendable {
     /// Operations between two releases of the sim lock (a writer waits at most this long).
     static let chunk = 2_000
 
-    public init(machine: Machine, workload: Workload?, seed: UInt64, pace: Double) {
+    public init(machine: Machine, workload: Workload?, seed: UInt64, pace: Double, cost: CostModel = CostModel()) {
         self.machine = machine
         self.workload = workload
-        self.engine = Engine(machine: machine, seed: seed)
+        self.workloadName = workload?.name ?? "none"
+        self.engine = Engine(machine: machine, seed: seed, cost: cost)
         self.pace = pace
-        var e = ProcFiles.all(for: machine).map { Entry(path: $0.path, mode: $0.mode, render: $0.render, knob: nil) }
-        e += KnobTable.all.map { Entry(path: $0.path, mode: $0.mode, render: nil, knob: $0) }
-        e.append(Entry(path: LiveMachine.invariantsPath, mode: 0o444, render: nil, knob: nil))
+        var e = ProcFiles.all(for: machine).map { Entry(path: $0.path, mode: $0.mode, render: $0.render, knob: nil, own: nil) }
+        e += KnobTable.all.map { Entry(path: $0.path, mode: $0.mode, render: nil, knob: $0, own: nil) }
+        e += OwnKnob.allCases.map { Entry(path: $0.path, mode: $0.mode, render: nil, knob: nil, own: $0) }
+        e.append(Entry(path: LiveMachine.invariantsPath, mode: 0o444, render: nil, knob: nil, own: nil))
         entries = e
         index = Dictionary(uniqueKeysWithValues: e.enumerated().map { ($1.path, $0) })
         published = machine.snapshot()
+        published.locks = engine.locks
         cache = Array(repeating: (UInt64.max, []), count: e.count)
     }
 
@@ -63,6 +76,7 @@ public final class LiveMachine: @unchecked Sendable {
     public func read(_ path: String) -> [UInt8] {
         guard let i = index[path] else { return [] }
         if path == LiveMachine.invariantsPath { return checkInvariants() }
+        if let own = entries[i].own { return Array(readOwn(own).utf8) }
         readLock.lock()
         defer { readLock.unlock() }
         if cache[i].generation == generation { return cache[i].bytes }
@@ -75,13 +89,66 @@ public final class LiveMachine: @unchecked Sendable {
     /// Validates a knob write synchronously, applies it between two operations, and
     /// republishes so the next read shows it. Returns 0 or an errno.
     public func write(_ path: String, _ data: [UInt8]) -> Int32 {
-        guard let i = index[path], let knob = entries[i].knob else { return 13 }
+        guard let i = index[path] else { return 13 }
         if data.isEmpty { return 0 }
+        if let own = entries[i].own { return writeOwn(own, data) }
+        guard let knob = entries[i].knob else { return 13 }
         let w: KnobWrite
         do { w = try knob.parse(data) } catch let e as KnobWriteError { return e.errno } catch { return 22 }
         simLock.lock()
         defer { simLock.unlock() }
         do { try w.apply(to: machine) } catch { return 22 }
+        publish()
+        return 0
+    }
+
+    /// A choice file as sysfs prints one: every option, the current one in brackets.
+    static func choices(_ all: [String], _ current: String) -> String {
+        all.map { $0 == current ? "[\($0)]" : $0 }.joined(separator: " ") + "\n"
+    }
+
+    private func readOwn(_ k: OwnKnob) -> String {
+        simLock.lock()
+        defer { simLock.unlock() }
+        switch k {
+        case .policy: return LiveMachine.choices(Policy.allCases.map(\.rawValue), machine.policy.rawValue)
+        case .pace: return "\(pace)\n"
+        case .workload: return workloadName + "\n"
+        case .remoteFreeLock:
+            return LiveMachine.choices(PCPBuddyOptions.RemoteFreeLock.allCases.map(\.rawValue), machine.pcpBuddyOptions.remoteFreeLock.rawValue)
+        case .phase2Chunk:
+            return LiveMachine.choices(["largest", "smallest"], machine.pcpBuddyOptions.phase2LargestFirst ? "largest" : "smallest")
+        }
+    }
+
+    /// Validates like a sysfs store (one word, optional trailing newline; EINVAL otherwise),
+    /// then applies between two operations.
+    private func writeOwn(_ k: OwnKnob, _ data: [UInt8]) -> Int32 {
+        var b = data
+        if b.last == 0x0A { b.removeLast() }
+        let word = String(decoding: b, as: UTF8.self)
+        simLock.lock()
+        defer { simLock.unlock() }
+        switch k {
+        case .policy:
+            guard let p = Policy(rawValue: word) else { return 22 }
+            machine.setPolicy(p)
+        case .pace:
+            guard let v = Double(word), v > 0, v <= 1000 else { return 22 }
+            pace = v
+        case .workload:
+            return 13
+        case .remoteFreeLock:
+            guard let v = PCPBuddyOptions.RemoteFreeLock(rawValue: word) else { return 22 }
+            var o = machine.pcpBuddyOptions
+            o.remoteFreeLock = v
+            machine.setPCPBuddyOptions(o)
+        case .phase2Chunk:
+            guard word == "largest" || word == "smallest" else { return 22 }
+            var o = machine.pcpBuddyOptions
+            o.phase2LargestFirst = word == "largest"
+            machine.setPCPBuddyOptions(o)
+        }
         publish()
         return 0
     }
@@ -109,7 +176,8 @@ public final class LiveMachine: @unchecked Sendable {
     }
 
     private func publish() {
-        let s = machine.snapshot()
+        var s = machine.snapshot()
+        s.locks = engine.locks
         readLock.lock()
         published = s
         generation &+= 1
@@ -123,7 +191,10 @@ public final class LiveMachine: @unchecked Sendable {
             simLock.lock()
             if !running { simLock.unlock(); return }
             simLock.unlock()
-            advance(by: Int64(LiveMachine.tick * pace * 1e9))
+            simLock.lock()
+            let p = pace
+            simLock.unlock()
+            advance(by: Int64(LiveMachine.tick * p * 1e9))
             publish()
             let wait = next.timeIntervalSinceNow
             if wait > 0 { Thread.sleep(forTimeInterval: wait) } else { next = Date() }

@@ -29,6 +29,15 @@ struct MountCommand: ParsableCommand {
     var seed: UInt64 = 1
     @Flag(help: "Let other users read the files (allow_other with default_permissions).")
     var allowOther = false
+    @Option(help: "Cost model file (`name = nanoseconds` lines) overriding the defaults.")
+    var costModel: String?
+
+    func costs() throws -> CostModel {
+        guard let path = costModel else { return CostModel() }
+        do { return try CostModel.parse(readText(path)) } catch let e as CostModel.ParseError {
+            throw UsageError("\(path): \(e.description)")
+        }
+    }
 
     func run() throws {
         guard pace > 0, pace <= 1000 else { throw UsageError("--pace must be in (0, 1000] simulated seconds per second") }
@@ -40,7 +49,7 @@ struct MountCommand: ParsableCommand {
             }
             w = made
         }
-        let live = LiveMachine(machine: m, workload: w, seed: seed, pace: pace)
+        let live = LiveMachine(machine: m, workload: w, seed: seed, pace: pace, cost: try costs())
         let server: FuseServer
         do {
             server = try FuseServer(table: live, mountpoint: dir, allowOther: allowOther)
@@ -50,7 +59,7 @@ struct MountCommand: ParsableCommand {
         live.start()
         let zones = m.populatedZones.count
         print("""
-        pcpsim: \(m.nrCPUs) CPUs, \(zones) populated zones, workload \(workload), pace \(pace)x, mounted at \(dir)
+        pcpsim: \(m.nrCPUs) CPUs, \(zones) populated zones, policy \(m.policy.rawValue), workload \(workload), pace \(pace)x, mounted at \(dir)
           cat \(dir)/proc/buddyinfo \(dir)/proc/zoneinfo
           echo 8 > \(dir)/proc/sys/vm/percpu_pagelist_high_fraction
           node_exporter --path.procfs=\(dir)/proc   or   pcpsim shell \(dir) -- vmstat -s

@@ -63,3 +63,48 @@ final class KnobTests: XCTestCase {
         XCTAssertEqual(m.knobs.minFreeKbytes, 67584)
     }
 }
+
+/// pcpsim's own knobs and the engine-backed files of a live machine.
+final class LiveFileTests: XCTestCase {
+    func read(_ l: LiveMachine, _ p: String) -> String { String(decoding: l.read(p), as: UTF8.self) }
+
+    func testPolicyKnobSwitchesTheDesign() throws {
+        let m = try Machine(spec: .x86(memory: 256 << 20, cpus: 2))
+        let l = LiveMachine(machine: m, workload: RandomMix(machine: m), seed: 1, pace: 1)
+        let p = "sys/kernel/mm/pcpsim/policy"
+        XCTAssertEqual(read(l, p), "[baseline] pcp-buddy pcp-merge block-economy\n")
+        XCTAssertEqual(l.write(p, Array("pcp-buddy\n".utf8)), 0)
+        XCTAssertEqual(read(l, p), "baseline [pcp-buddy] pcp-merge block-economy\n")
+        XCTAssertEqual(m.policy, .pcpBuddy)
+        XCTAssertEqual(l.write(p, Array("slab".utf8)), 22)
+        XCTAssertEqual(m.policy, .pcpBuddy)
+        XCTAssertEqual(l.write("sys/kernel/mm/pcpsim/pace", Array("0".utf8)), 22)
+        XCTAssertEqual(l.write("sys/kernel/mm/pcpsim/pace", Array("2.5\n".utf8)), 0)
+        XCTAssertEqual(read(l, "sys/kernel/mm/pcpsim/pace"), "2.5\n")
+        XCTAssertEqual(l.write("sys/kernel/mm/pcpsim/remote_free_lock", Array("trylock".utf8)), 0)
+        XCTAssertEqual(m.pcpBuddyOptions.remoteFreeLock, .trylock)
+        XCTAssertEqual(l.write("sys/kernel/mm/pcpsim/workload", Array("none".utf8)), 13)
+        XCTAssertEqual(read(l, "sys/kernel/mm/pcpsim/workload"), "random\n")
+    }
+
+    func testLockStatHasTheKernelLayout() throws {
+        let m = try Machine(spec: .x86(memory: 512 << 20, cpus: 4))
+        var w: Workload = RandomMix(machine: m)
+        let e = Engine(machine: m, seed: 3)
+        try e.run(&w, ops: 20000)
+        var s = m.snapshot()
+        s.locks = e.locks
+        let text = ProcFiles.fixed.first { $0.path == "proc/lock_stat" }!.render(s)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines[0], "lock_stat version 0.4")
+        XCTAssertEqual(lines[1].count, 40 + 1 + 12 * 15)
+        XCTAssertTrue(lines[2].hasSuffix("   holdtime-avg"))
+        let zone = lines.first { $0.hasSuffix("") && $0.contains("&zone->lock:") }!
+        let fields = zone.split(separator: ":")[1].split(separator: " ")
+        XCTAssertEqual(fields.count, 12)
+        XCTAssertEqual(Int(fields[7]), e.zoneLock.acquisitions)
+        XCTAssertEqual(Int(fields[1]), e.zoneLock.contentions)
+        // Times are µs with two decimals.
+        XCTAssertTrue(fields[4].contains(".") && fields[4].split(separator: ".")[1].count == 2)
+    }
+}

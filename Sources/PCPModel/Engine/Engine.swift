@@ -227,6 +227,10 @@ public final class Engine {
         lastSample = t
     }
 
+    public var locks: EngineLocks {
+        EngineLocks(zone: zoneLock, pcp: pcpLock, perCPUZone: perCPUZoneLock, perCPUPCP: perCPUPCPLock)
+    }
+
     /// Mean pages held on PCPs over the run's virtual time.
     public var pcpPagesMean: Double {
         lastSample > startClock ? pcpPagesIntegral / Double(lastSample - startClock) : Double(machine.pcpPagesTotal)

@@ -1,3 +1,11 @@
+/// The engine's lock figures at one moment, for the /proc views.
+public struct EngineLocks: Sendable {
+    public var zone: LockStats
+    public var pcp: LockStats
+    public var perCPUZone: [LockStats]
+    public var perCPUPCP: [LockStats]
+}
+
 /// lock_stat figures of one lock class (or of one CPU's use of it), in picoseconds inside and
 /// nanoseconds outside.
 public struct LockStats: Sendable, Equatable {
@@ -33,6 +41,10 @@ public struct LockStats: Sendable, Equatable {
         holdMax = max(holdMax, d)
         holdMin = min(holdMin, d)
     }
+
+    /// Whole nanoseconds, as lock_stat keeps them: total, min, max of waits and holds.
+    public var waitNs: (total: Int64, min: Int64, max: Int64) { (waitTotal / 1000, waitMin == .max ? 0 : waitMin / 1000, waitMax / 1000) }
+    public var holdNs: (total: Int64, min: Int64, max: Int64) { (holdTotal / 1000, holdMin == .max ? 0 : holdMin / 1000, holdMax / 1000) }
 
     public var waitNsTotal: Double { Double(waitTotal) / 1000 }
     public var waitNsMax: Double { Double(waitMax) / 1000 }

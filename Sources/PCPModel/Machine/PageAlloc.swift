@@ -228,6 +228,8 @@ extension Machine {
     func freeToOwner(_ z: Zone, cpu: Int, _ i: Int, order: Int, mt: Int, owner: Int) {
         if owner != cpu {
             z.routedFrees += 1
+            z.routedIn[owner] += 1
+            z.routedOut[cpu] += 1
             // "Cold": the owner has not allocated from this zone for a stat interval.
             if now - z.lastAllocNs[owner] > statInterval { z.routedFreesOwnerCold += 1 }
             if pcpBuddyOptions.remoteFreeLock == .trylock && !z.trylockPCP(owner) {

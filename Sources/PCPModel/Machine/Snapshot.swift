@@ -6,6 +6,9 @@ public struct Snapshot: Sendable {
         public var flags: UInt8
         /// Entries (blocks) on each of the 14 lists.
         public var listLengths: [Int]
+        /// Owning policies: pages in the buddy area, pageblocks owned, blocks on owned_blocks,
+        /// routed frees received and sent.
+        public var buddyAreaPages, ownedBlocks, ownedBlocksListed, routedIn, routedOut: Int
     }
 
     public struct ZoneState: Sendable {
@@ -48,6 +51,10 @@ public struct Snapshot: Sendable {
     public var now: Int64
     public var allocatedPages: Int
     public var allocFailures: Int
+    public var policy: Policy
+    public var pcpBuddyOptions: PCPBuddyOptions
+    /// The engine's lock_stat figures, when an engine drives the machine.
+    public var locks: EngineLocks?
 
     public func zones(ofNode nid: Int) -> ArraySlice<ZoneState> {
         zones[(nid * K.nrZoneTypes)..<((nid + 1) * K.nrZoneTypes)]
@@ -60,12 +67,22 @@ extension Machine {
     /// Copies the state the renderers need. O(zones x CPUs + pageblocks).
     public func snapshot() -> Snapshot {
         let zs = zones.map { z -> Snapshot.ZoneState in
+            var owned = [Int](repeating: 0, count: nrCPUs), listed = owned
+            if policy.ownsBlocks {
+                for (b, d) in z.pageblocks.enumerated() where d.owner >= 0 {
+                    owned[Int(d.owner)] += 1
+                    if z.ownedPrev[b] != -2 { listed[Int(d.owner)] += 1 }
+                }
+            }
             let pcps = (0..<(z.isPopulated ? nrCPUs : 0)).map { c -> Snapshot.PCP in
                 let p = z.pcp[c]
                 return Snapshot.PCP(count: p.count, high: p.high, batch: p.batch, highMin: p.highMin,
                                     highMax: p.highMax, allocFactor: p.allocFactor, freeCount: p.freeCount,
                                     flags: p.flags,
-                                    listLengths: (0..<K.nrPCPLists).map { z.pcpListLength(cpu: c, pindex: $0) })
+                                    listLengths: (0..<K.nrPCPLists).map { z.pcpListLength(cpu: c, pindex: $0) },
+                                    buddyAreaPages: policy.ownsBlocks ? z.pcpBuddyPages(c) : 0,
+                                    ownedBlocks: owned[c], ownedBlocksListed: listed[c],
+                                    routedIn: z.routedIn[c], routedOut: z.routedOut[c])
             }
             return Snapshot.ZoneState(
                 geometry: z.geometry, nid: z.nid, nrFree: z.nrFree,
@@ -81,6 +98,7 @@ extension Machine {
         }
         return Snapshot(zones: zs, nodes: ns, events: events, knobs: knobs, userMinFreeKbytes: userMinFreeKbytes,
                         totalreservePages: totalreservePages, nrCPUs: nrCPUs, now: now,
-                        allocatedPages: allocatedPages, allocFailures: allocFailures)
+                        allocatedPages: allocatedPages, allocFailures: allocFailures,
+                        policy: policy, pcpBuddyOptions: pcpBuddyOptions)
     }
 }

@@ -89,6 +89,9 @@ public final class Zone {
     var fragPages: [Int32]
     /// Frees that went to another CPU's PCP because that CPU owns the block.
     public internal(set) var routedFrees = 0
+    /// Per CPU: routed frees it received as owner, and routed frees it sent away.
+    public internal(set) var routedIn: [Int]
+    public internal(set) var routedOut: [Int]
     /// Routed frees whose owner had not allocated from this zone for a stat interval: the
     /// page goes home to a CPU that is not using its cache.
     public internal(set) var routedFreesOwnerCold = 0
@@ -133,6 +136,8 @@ public final class Zone {
         ownedPrev = Array(repeating: -2, count: n >> K.pageblockOrder)
         fragPages = Array(repeating: 0, count: n >> K.pageblockOrder)
         lastAllocNs = Array(repeating: 0, count: cpus)
+        routedIn = Array(repeating: 0, count: cpus)
+        routedOut = Array(repeating: 0, count: cpus)
         pcp = .allocate(capacity: cpus)
         pcp.initialize(repeating: PerCPUPages(), count: cpus)
         numa = .allocate(capacity: NumaEvent.count)

@@ -15,6 +15,10 @@ public enum ProcFiles {
         ProcFile(path: "proc/pagetypeinfo", mode: 0o400, render: Pagetypeinfo.render),
         ProcFile(path: "proc/vmstat", mode: 0o444, render: Vmstat.render),
         ProcFile(path: "proc/meminfo", mode: 0o444, render: Meminfo.render),
+        ProcFile(path: "proc/lock_stat", mode: 0o444) { s in
+            guard let l = s.locks else { return LockStat.render([]) }
+            return LockStat.render([("&zone->lock", l.zone), ("&pcp->lock", l.pcp)])
+        },
         ProcFile(path: "sys/kernel/debug/extfrag/unusable_index", mode: 0o444, render: Extfrag.unusableIndex),
         ProcFile(path: "sys/kernel/debug/extfrag/extfrag_index", mode: 0o444, render: Extfrag.extfragIndex),
     ]
@@ -39,7 +43,9 @@ public enum ProcFiles {
 }
 
 /// sys/kernel/debug/pcp/cpuN/nodeM-ZONE: one CPU's pageset in one zone (pcpsim's own
-/// debugfs file: `name value` lines, lists by pindex as `list<P>_o<ORDER>_<TYPE>`).
+/// debugfs file: `name value` lines, lists by pindex as `list<P>_o<ORDER>_<TYPE>`; the owning
+/// policies' buddy area, owned blocks and routed frees; this CPU's lock figures, all zones
+/// together, when an engine runs the machine).
 public enum PCPStats {
     public static func path(cpu: Int, nid: Int, zone: ZoneType) -> String {
         "sys/kernel/debug/pcp/cpu\(cpu)/node\(nid)-\(zone.name)"
@@ -58,6 +64,15 @@ public enum PCPStats {
         var out = "count \(p.count)\nhigh \(p.high)\nbatch \(p.batch)\nhigh_min \(p.highMin)\nhigh_max \(p.highMax)\n"
         out += "flags \(p.flags)\nalloc_factor \(p.allocFactor)\nfree_count \(p.freeCount)\n"
         for (i, n) in p.listLengths.enumerated() { out += "\(listNames[i]) \(n)\n" }
+        out += "buddy_area_pages \(p.buddyAreaPages)\nowned_blocks \(p.ownedBlocks)\n"
+        out += "owned_blocks_listed \(p.ownedBlocksListed)\nrouted_frees_in \(p.routedIn)\nrouted_frees_out \(p.routedOut)\n"
+        if let l = s.locks, cpu < l.perCPUZone.count {
+            for (name, st) in [("zone_lock", l.perCPUZone[cpu]), ("pcp_lock", l.perCPUPCP[cpu])] {
+                out += "\(name)_acquisitions \(st.acquisitions)\n\(name)_contentions \(st.contentions)\n"
+                out += "\(name)_wait_ns \(st.waitNs.total)\n\(name)_hold_ns \(st.holdNs.total)\n"
+            }
+            out += "pcp_lock_remote_acquisitions \(l.perCPUPCP[cpu].remoteAcquisitions)\n"
+        }
         return out
     }
 }

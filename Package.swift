@@ -22,6 +22,8 @@ let package = Package(
         // The running simulation behind the mount: a background sim thread, knob writes
         // applied at operation boundaries, snapshots published to readers.
         .target(name: "PCPLive", dependencies: ["PCPModel", "PCPRender"]),
+        // Comparisons across policies, patch cards and their claims, reports, patch inspection.
+        .target(name: "PCPAnalysis", dependencies: ["PCPModel"]),
         // libfuse3 through pkg-config.
         .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         // A thin FUSE adapter over a path → file table.
@@ -29,7 +31,7 @@ let package = Package(
         .executableTarget(
             name: "pcpsim",
             dependencies: [
-                "PCPModel", "PCPRender", "PCPLive", "PCPFuse",
+                "PCPModel", "PCPRender", "PCPLive", "PCPFuse", "PCPAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast
@@ -37,6 +39,7 @@ let package = Package(
         .testTarget(name: "PCPModelTests", dependencies: ["PCPModel"]),
         .testTarget(name: "PCPRenderTests", dependencies: ["PCPModel", "PCPRender", "PCPLive"]),
         .testTarget(name: "PCPFuseTests", dependencies: ["PCPFuse"]),
+        .testTarget(name: "PCPAnalysisTests", dependencies: ["PCPAnalysis", "PCPModel"]),
         // Mounts the built pcpsim and reads it with real clients.
         .testTarget(name: "IntegrationTests", dependencies: ["pcpsim"]),
     ]

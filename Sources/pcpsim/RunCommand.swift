@@ -48,7 +48,7 @@ enum MetricsTable {
     static func render(_ m: RunMetrics) -> String {
         func f(_ v: Double) -> String { v >= 100 ? String(Int(v.rounded())) : String(format: "%.2f", v) }
         func row(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in i == 0 ? c.padding(toLength: 12, withPad: " ", startingAt: 0) : String(repeating: " ", count: max(0, 13 - c.count)) + c }.joined() + "\n"
+            cells.enumerated().map { i, c in i == 0 ? c.padding(toLength: 11, withPad: " ", startingAt: 0) : " " + String(repeating: " ", count: max(0, 15 - c.count)) + c }.joined() + "\n"
         }
         var out = "policy \(m.policy)  workload \(m.workload)  seed \(m.seed)  ops \(m.ops)  simulated \(String(format: "%.6f", m.simSeconds)) s\n"
         out += "throughput  \(f(m.throughputPagesPerSimS)) pages/simulated s  (allocated \(m.pagesAllocated), freed \(m.pagesFreed), failed allocations \(m.allocFailures))\n\n"

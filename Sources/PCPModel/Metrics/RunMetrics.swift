@@ -35,10 +35,14 @@ public struct RunMetrics: Codable, Sendable, Equatable {
         public var pcpCount: Int
         /// Its pcp->high in each populated zone at the end.
         public var pcpHigh: [Int]
+        /// Owning policies: frees routed to this CPU as owner, and frees it routed away.
+        public var routedFreesIn: Int
+        public var routedFreesOut: Int
         enum CodingKeys: String, CodingKey {
             case cpu, node, allocs, failedAllocs = "failed_allocs", frees
             case pagesAllocated = "pages_allocated", pagesFreed = "pages_freed"
             case zoneLock = "zone_lock", pcpLock = "pcp_lock", pcpCount = "pcp_count", pcpHigh = "pcp_high"
+            case routedFreesIn = "routed_frees_in", routedFreesOut = "routed_frees_out"
         }
     }
 
@@ -87,7 +91,9 @@ extension Engine {
                            pagesFreed: perCPUOps[c].pagesFreed,
                            zoneLock: .init(perCPUZoneLock[c], remote: false), pcpLock: .init(perCPUPCPLock[c], remote: true),
                            pcpCount: m.populatedZones.reduce(0) { $0 + $1.pcp[c].count },
-                           pcpHigh: m.populatedZones.map { $0.pcp[c].high })
+                           pcpHigh: m.populatedZones.map { $0.pcp[c].high },
+                           routedFreesIn: m.zones.reduce(0) { $0 + $1.routedIn[c] },
+                           routedFreesOut: m.zones.reduce(0) { $0 + $1.routedOut[c] })
         }
         let orders = (0...K.maxOrder)
         return RunMetrics(

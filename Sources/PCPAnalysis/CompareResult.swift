@@ -1,0 +1,100 @@
+import PCPModel
+
+/// Several policies run on the same machine and workload, over several seeds: what
+/// `pcpsim compare --json` writes and the HTML report draws.
+public struct CompareResult: Codable, Sendable, Equatable {
+    public struct Spread: Codable, Sendable, Equatable {
+        public var mean: Double, min: Double, max: Double, stddev: Double
+        public init(_ values: [Double]) {
+            let n = Double(Swift.max(values.count, 1))
+            mean = values.reduce(0, +) / n
+            self.min = values.min() ?? 0
+            self.max = values.max() ?? 0
+            let m = mean
+            stddev = (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / n).squareRoot()
+        }
+    }
+
+    public struct PolicyResult: Codable, Sendable, Equatable {
+        public var policy: String
+        /// One run per seed, in seed order.
+        public var runs: [RunMetrics]
+        /// Per table metric (CompareResult.metricKeys): spread over the seeds.
+        public var summary: [String: Spread]
+        /// Per table metric: this policy's mean over the first policy's mean (the baseline).
+        public var ratioToBaseline: [String: Double]
+        enum CodingKeys: String, CodingKey { case policy, runs, summary, ratioToBaseline = "ratio_to_baseline" }
+    }
+
+    public struct SweepPoint: Codable, Sendable, Equatable {
+        public var value: String
+        public var result: CompareResult
+    }
+
+    public var workload: String
+    /// The machine the runs used, in words (e.g. "64 CPUs, 64G, 1 node").
+    public var machine: String
+    public var seeds: [UInt64]
+    public var ops: Int
+    public var policies: [PolicyResult]
+    /// With --sweep: the parameter, and a full comparison at each of its values.
+    public var sweepParameter: String?
+    public var sweep: [SweepPoint]?
+
+    enum CodingKeys: String, CodingKey {
+        case workload, machine, seeds, ops, policies, sweepParameter = "sweep_parameter", sweep
+    }
+
+    /// The table's metrics: key path in RunMetrics' JSON, and how to read it from a run.
+    public static let metricKeys: [(key: String, value: @Sendable (RunMetrics) -> Double)] = [
+        ("throughput_pages_per_sim_s", { $0.throughputPagesPerSimS }),
+        ("locks.zone.acquisitions", { Double($0.locks.zone.acquisitions) }),
+        ("locks.zone.contentions", { Double($0.locks.zone.contentions) }),
+        ("locks.zone.wait_ns_total", { $0.locks.zone.waitNsTotal }),
+        ("locks.zone.hold_ns_total", { $0.locks.zone.holdNsTotal }),
+        ("locks.pcp.acquisitions", { Double($0.locks.pcp.acquisitions) }),
+        ("locks.pcp.contentions", { Double($0.locks.pcp.contentions) }),
+        ("locks.pcp.wait_ns_total", { $0.locks.pcp.waitNsTotal }),
+        ("locks.pcp.hold_ns_total", { $0.locks.pcp.holdNsTotal }),
+        ("locks.pcp.remote_acquisitions", { Double($0.locks.pcp.remoteAcquisitions ?? 0) }),
+        ("zone_lock_pages_per_acquisition", { $0.zoneLockPagesPerAcquisition }),
+        ("zone_lock_acquisitions_per_mpage", { $0.zoneLockAcquisitionsPerMillionPages }),
+        ("merges.zone_lock", { Double($0.merges.zoneLock) }),
+        ("merges.pcp_lock", { Double($0.merges.pcpLock) }),
+        ("pcp_pages.mean", { $0.pcpPages.mean }),
+        ("pcp_pages.peak", { Double($0.pcpPages.peak) }),
+        ("free_pageblocks", { Double($0.freePageblocks) }),
+        ("unusable_index.9", { Double($0.unusableIndex["9"] ?? 0) }),
+        ("alloc_failures", { Double($0.allocFailures) }),
+    ]
+
+    /// Builds the summary and ratios from the runs (the first policy is the baseline).
+    public init(workload: String, machine: String, seeds: [UInt64], ops: Int, runs: [(policy: String, runs: [RunMetrics])]) {
+        self.workload = workload
+        self.machine = machine
+        self.seeds = seeds
+        self.ops = ops
+        var results: [PolicyResult] = []
+        for (policy, rs) in runs {
+            var summary: [String: Spread] = [:]
+            for (key, value) in CompareResult.metricKeys { summary[key] = Spread(rs.map(value)) }
+            results.append(PolicyResult(policy: policy, runs: rs, summary: summary, ratioToBaseline: [:]))
+        }
+        if let base = results.first {
+            for k in results.indices {
+                for (key, _) in CompareResult.metricKeys {
+                    let b = base.summary[key]!.mean, v = results[k].summary[key]!.mean
+                    results[k].ratioToBaseline[key] = b == 0 ? (v == 0 ? 1 : .infinity) : v / b
+                }
+            }
+        }
+        policies = results
+    }
+}
+
+extension RunMetrics {
+    /// zone->lock acquisitions per million pages allocated.
+    public var zoneLockAcquisitionsPerMillionPages: Double {
+        pagesAllocated > 0 ? Double(locks.zone.acquisitions) * 1e6 / Double(pagesAllocated) : 0
+    }
+}

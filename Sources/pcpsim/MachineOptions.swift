@@ -110,8 +110,10 @@ struct MachineOptions: ParsableArguments {
 
 /// How to drive the machine before looking at it.
 struct WorkloadOptions: ParsableArguments {
-    @Option(help: "Workload: \(Workloads.names.joined(separator: ", ")).")
+    @Option(help: "Workload: \(Workloads.names.joined(separator: ", ")) (`pcpsim workloads` lists their parameters).")
     var workload: String?
+    @Option(name: .customLong("param"), help: "A workload parameter KEY=VALUE (repeatable; for mix:A+B, a.KEY / b.KEY).")
+    var params: [String] = []
     @Option(help: "Allocator operations to run (idle steps included).")
     var ops: Int = 100_000
     @Option(help: "Random seed (same seed, same output).")
@@ -131,10 +133,18 @@ struct WorkloadOptions: ParsableArguments {
     }
 
     func makeWorkload(_ name: String, _ m: Machine) throws -> Workload {
-        guard let w = Workloads.make(name, machine: m) else {
-            throw UsageError("unknown workload '\(name)' (known: \(Workloads.names.joined(separator: ", ")))")
+        try WorkloadOptions.make(name, params, m)
+    }
+
+    static func make(_ name: String, _ params: [String], _ m: Machine) throws -> Workload {
+        var values: [String: String] = [:]
+        for p in params {
+            guard let eq = p.firstIndex(of: "="), eq != p.startIndex else { throw UsageError("--param '\(p)': expected KEY=VALUE") }
+            values[String(p[..<eq])] = String(p[p.index(after: eq)...])
         }
-        return w
+        do { return try Workloads.make(name, machine: m, params: values) } catch {
+            throw UsageError(error.description)
+        }
     }
 
     /// Runs the workload, if one was named, and returns the engine that ran it.

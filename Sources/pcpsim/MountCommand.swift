@@ -23,6 +23,8 @@ struct MountCommand: ParsableCommand {
     @OptionGroup var machine: MachineOptions
     @Option(help: "Workload running in the background: \(Workloads.names.joined(separator: ", ")), or none.")
     var workload: String = "random"
+    @Option(name: .customLong("param"), help: "A workload parameter KEY=VALUE (repeatable).")
+    var params: [String] = []
     @Option(help: "Simulated seconds per wall-clock second.")
     var pace: Double = 1
     @Option(help: "Random seed of the workload.")
@@ -44,10 +46,7 @@ struct MountCommand: ParsableCommand {
         let m = try machine.boot()
         var w: Workload?
         if workload != "none" {
-            guard let made = Workloads.make(workload, machine: m) else {
-                throw UsageError("unknown workload '\(workload)' (known: none, \(Workloads.names.joined(separator: ", ")))")
-            }
-            w = made
+            w = try WorkloadOptions.make(workload, params, m)
         }
         let live = LiveMachine(machine: m, workload: w, seed: seed, pace: pace, cost: try costs())
         let server: FuseServer

@@ -4,7 +4,7 @@ import XCTest
 /// Invariants hold over long random runs on every order and migratetype.
 final class InvariantTests: XCTestCase {
     func run(_ m: Machine, _ workload: String, ops: Int, seed: UInt64, every: Int = 1) throws -> Engine.OpCounts {
-        var w = Workloads.make(workload, machine: m)!
+        var w = try Workloads.make(workload, machine: m)
         let e = Engine(machine: m, seed: seed, checkEvery: every)
         try e.run(&w, ops: ops)
         if every > 0 { try e.check(after: "the last operation") }

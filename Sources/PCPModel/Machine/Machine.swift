@@ -39,6 +39,8 @@ public final class Machine {
     public internal(set) var allocatedPages = 0
     /// Allocations that failed (they would have needed reclaim, compaction or the OOM killer).
     public internal(set) var allocFailures = 0
+    /// alloc_contig_range() attempts and what they met.
+    public internal(set) var contig = ContigStats()
     /// kswapd was woken for a boosted zone and will reset the boosts at its next run.
     var kswapdPending = false
 
@@ -119,6 +121,14 @@ public final class Machine {
 
     /// Every zone->lock and pcp->lock: zone ids first, then zone * CPUs + cpu.
     public var lockCount: Int { zones.count * (1 + nrCPUs) }
+
+    func recordContig(_ r: ContigResult) {
+        contig.attempts += 1
+        if r.success { contig.successes += 1 }
+        contig.pagesInUse += r.pagesInUse
+        contig.pagesStrandedOnPCP += r.pagesStrandedOnPCP
+        contig.unmovableBlocks += r.unmovableBlocks
+    }
 
     /// Called after vmstat_update ran on a CPU, so an engine can price that CPU's work.
     public var vmstatObserver: ((Int) -> Void)?

@@ -65,6 +65,11 @@ public struct RunMetrics: Codable, Sendable, Equatable {
     public var fragmentationIndex: [String: Int]
     public var perCPU: [CPU]
     public var series: [Engine.Sample]
+    /// THP faults that got a huge page, and those that fell back.
+    public var thpFaultAlloc: Int
+    public var thpFaultFallback: Int
+    /// alloc_contig_range() attempts (the contig workload).
+    public var contig: ContigStats
 
     enum CodingKeys: String, CodingKey {
         case policy, workload, seed, ops, simSeconds = "sim_seconds"
@@ -74,6 +79,7 @@ public struct RunMetrics: Codable, Sendable, Equatable {
         case pcpPages = "pcp_pages", freePageblocks = "free_pageblocks"
         case unusableIndex = "unusable_index", fragmentationIndex = "fragmentation_index"
         case perCPU = "per_cpu", series
+        case thpFaultAlloc = "thp_fault_alloc", thpFaultFallback = "thp_fault_fallback", contig
     }
 }
 
@@ -107,6 +113,8 @@ extension Engine {
             freePageblocks: Machine.freePageblocks(nrFree),
             unusableIndex: Dictionary(uniqueKeysWithValues: orders.map { ("\($0)", Fragmentation.unusableIndex(nrFree, order: $0)) }),
             fragmentationIndex: Dictionary(uniqueKeysWithValues: orders.map { ("\($0)", Fragmentation.fragmentationIndex(nrFree, order: $0)) }),
-            perCPU: perCPU, series: samples)
+            perCPU: perCPU, series: samples,
+            thpFaultAlloc: m.events[VMEvent.thpFaultAlloc.rawValue], thpFaultFallback: m.events[VMEvent.thpFaultFallback.rawValue],
+            contig: m.contig)
     }
 }

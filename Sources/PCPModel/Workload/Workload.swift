@@ -25,19 +25,6 @@ public struct Operation: Sendable, CustomStringConvertible {
     }
 }
 
-/// The workloads by name.
-public enum Workloads {
-    public static let names = ["random", "fault-loop"]
-
-    public static func make(_ name: String, machine m: Machine) -> Workload? {
-        switch name {
-        case "random": RandomMix(machine: m)
-        case "fault-loop": FaultLoop(machine: m)
-        default: nil
-        }
-    }
-}
-
 extension Machine {
     /// Allocates and records the operation.
     func allocOp(cpu: Int, order: Int, kind: AllocKind, atomic: Bool = false, into held: inout HeldBlocks) -> Operation {
@@ -62,11 +49,14 @@ public struct RandomMix: Workload {
     public let name = "random"
     var held = HeldBlocks()
     let low: Int, high: Int
+    let maxOrder: Int
 
-    public init(machine m: Machine) {
+    /// `fill`: the share of memory held at most, in percent; `max_order`: the largest order.
+    public init(machine m: Machine, fillPercent: Int = 70, maxOrder: Int = K.maxOrder) {
         let managed = m.zones.reduce(0) { $0 + $1.managed }
-        low = managed / 5
-        high = managed * 7 / 10
+        low = managed * fillPercent / 350
+        high = managed * fillPercent / 100
+        self.maxOrder = maxOrder
     }
 
     /// Orders weighted towards the small ones, as real traffic is.
@@ -81,7 +71,7 @@ public struct RandomMix: Workload {
     public mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
         let allocate = held.count == 0 || held.pages < low || (held.pages < high && rng.below(2) == 0)
         if allocate {
-            let order = RandomMix.order(&rng)
+            let order = min(RandomMix.order(&rng), maxOrder)
             let kind = AllocKind(rawValue: rng.below(AllocKind.count))!
             let k = order == K.hpagePMDOrder && kind == .anon ? AllocKind.thp : (kind == .thp ? .anon : kind)
             return m.allocOp(cpu: cpu, order: order, kind: k, atomic: rng.below(50) == 0, into: &held)

@@ -1,0 +1,133 @@
+/// Workloads where pages are allocated on one CPU and freed on another: the affinity
+/// violations the RFC is about.
+
+/// `jemalloc-purge`: every CPU but the purgers faults order-0 anonymous pages; after `pages`
+/// faults its arena releases them to the allocator's dirty cache; the `purgers` CPUs return
+/// that memory to the kernel in bursts of `burst` pages (jemalloc's background purging, the
+/// RFC's motivating case).
+struct JemallocPurge: Workload {
+    let name = "jemalloc-purge"
+    let isPurger: [Bool], inSet: [Bool]
+    let pages: Int, burst: Int
+    var held: [HeldBlocks]
+    var dirty = HeldBlocks()
+    var burstLeft: [Int]
+    /// Memory ran out: purgers free whatever is dirty instead of waiting for a full burst.
+    var starved = false
+
+    init(_ m: Machine, _ cpus: CPUSet, purgers: Int, pages: Int, burst: Int) {
+        let p = Set(cpus.cpus.suffix(purgers))
+        isPurger = (0..<m.nrCPUs).map { p.contains($0) }
+        inSet = (0..<m.nrCPUs).map { cpus.cpus.contains($0) }
+        self.pages = pages
+        self.burst = burst
+        held = Array(repeating: HeldBlocks(), count: m.nrCPUs)
+        burstLeft = Array(repeating: 0, count: m.nrCPUs)
+    }
+
+    mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
+        guard inSet[cpu] else { return .idle(cpu) }
+        if isPurger[cpu] {
+            if burstLeft[cpu] == 0 {
+                guard dirty.count >= burst || (starved && dirty.count > 0) else { return .idle(cpu) }
+                burstLeft[cpu] = min(burst, dirty.count)
+                starved = false
+            }
+            burstLeft[cpu] -= 1
+            let (r, o) = dirty.removeLast()
+            return try m.freeOp(cpu: cpu, r, order: o)
+        }
+        let op = m.allocOp(cpu: cpu, order: 0, kind: .anon, into: &held[cpu])
+        if op.kind == .allocFailed { starved = true }
+        if held[cpu].count >= pages || (op.kind == .allocFailed && held[cpu].count > 0) {
+            dirty.absorb(&held[cpu])
+        }
+        return op.kind == .allocFailed ? .idle(cpu) : op
+    }
+}
+
+/// `one-allocator`: the first CPU allocates for everybody (a refiller, an rx CPU), handing
+/// pages round-robin to the others, which free them: Weiner's named worst case for ownership.
+struct OneAllocator: Workload {
+    let name = "one-allocator"
+    let allocator: Int
+    let consumers: [Int]
+    let inFlight: Int
+    var queue: [HeldBlocks]
+    var next = 0
+
+    init(_ m: Machine, _ cpus: CPUSet, inFlight: Int) {
+        allocator = cpus.cpus[0]
+        consumers = Array(cpus.cpus.dropFirst())
+        self.inFlight = inFlight
+        queue = Array(repeating: HeldBlocks(), count: m.nrCPUs)
+    }
+
+    mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
+        if cpu == allocator {
+            guard !consumers.isEmpty else { return .idle(cpu) }
+            for _ in consumers.indices {
+                let c = consumers[next % consumers.count]
+                next += 1
+                if queue[c].count < inFlight { return m.allocOp(cpu: cpu, order: 0, kind: .anon, into: &queue[c]) }
+            }
+            return .idle(cpu)
+        }
+        guard queue[cpu].count > 0 else { return .idle(cpu) }
+        let (r, o) = queue[cpu].removeFirstish()
+        return try m.freeOp(cpu: cpu, r, order: o)
+    }
+}
+
+/// `producer-consumer`: network-buffer style. The first half of the CPUs allocate buffers
+/// atomically (GFP_ATOMIC, unmovable), each handing them to its partner in the second half,
+/// which frees them.
+struct ProducerConsumer: Workload {
+    let name = "producer-consumer"
+    let partner: [Int]
+    let isProducer: [Bool]
+    let order: Int, queue: Int
+    var inFlight: [HeldBlocks]
+
+    init(_ m: Machine, _ cpus: CPUSet, order: Int, queue: Int) {
+        let half = max(1, cpus.count / 2)
+        var partner = Array(repeating: -1, count: m.nrCPUs), producer = Array(repeating: false, count: m.nrCPUs)
+        for k in 0..<(cpus.count - half) {
+            let p = cpus.cpus[k], c = cpus.cpus[half + k]
+            partner[p] = c
+            partner[c] = p
+            producer[p] = true
+        }
+        self.partner = partner
+        isProducer = producer
+        self.order = order
+        self.queue = queue
+        inFlight = Array(repeating: HeldBlocks(), count: m.nrCPUs)
+    }
+
+    mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
+        guard partner[cpu] >= 0 else { return .idle(cpu) }
+        if isProducer[cpu] {
+            guard inFlight[cpu].count < queue else { return .idle(cpu) }
+            return m.allocOp(cpu: cpu, order: order, kind: .kernel, atomic: true, into: &inFlight[cpu])
+        }
+        let p = partner[cpu]
+        guard inFlight[p].count > 0 else { return .idle(cpu) }
+        let (r, o) = inFlight[p].removeFirstish()
+        return try m.freeOp(cpu: cpu, r, order: o)
+    }
+}
+
+extension HeldBlocks {
+    /// Moves every block of `other` here.
+    mutating func absorb(_ other: inout HeldBlocks) {
+        while other.count > 0 {
+            let (r, o) = other.removeLast()
+            append(r, order: o)
+        }
+    }
+
+    /// An old entry, cheaply: the first one, replaced by the last (queues here need only
+    /// "older first", not strict FIFO).
+    mutating func removeFirstish() -> (PageRef, Int) { swapRemove(0) }
+}

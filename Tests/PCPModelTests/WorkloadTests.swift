@@ -1,0 +1,63 @@
+import XCTest
+@testable import PCPModel
+
+/// Every workload runs under every policy with the invariants intact, and does what it says.
+final class WorkloadTests: XCTestCase {
+    func run(_ name: String, _ p: Policy, params: [String: String] = [:], ops: Int = 6000, check: Int = 50) throws -> (Machine, Engine) {
+        let m = try Machine(spec: .x86(memory: 128 << 20, cpus: 4))
+        m.setPolicy(p)
+        var w = try Workloads.make(name, machine: m, params: params)
+        let e = Engine(machine: m, seed: 3, checkEvery: check)
+        try e.run(&w, ops: ops)
+        try e.check(after: "the end")
+        return (m, e)
+    }
+
+    func testEveryWorkloadUnderEveryPolicy() throws {
+        for w in Workloads.names.filter({ $0 != "mix:A+B" }) + ["mix:jemalloc-purge+kbuild"] {
+            for p in Policy.allCases {
+                let (_, e) = try run(w, p)
+                XCTAssertGreaterThan(e.totals.allocs, 0, "\(w) under \(p.rawValue) allocated nothing")
+            }
+        }
+    }
+
+    func testJemallocPurgeFreesOnThePurgers() throws {
+        let (_, e) = try run("jemalloc-purge", .baseline, params: ["purgers": "1", "pages": "256", "burst": "256"], check: 0)
+        XCTAssertEqual(e.perCPUOps[3].allocs, 0, "the purger only frees")
+        XCTAssertGreaterThan(e.perCPUOps[3].frees, 0)
+        XCTAssertEqual(e.perCPUOps[0].frees, 0, "allocating CPUs never free")
+    }
+
+    func testOneAllocatorUnderPCPBuddyRoutesEveryFreeHome() throws {
+        let (m, e) = try run("one-allocator", .pcpBuddy, check: 0)
+        XCTAssertEqual(e.perCPUOps[0].frees, 0)
+        let routed = m.zones.reduce(0) { $0 + $1.routedFrees }
+        // CPU 0 never frees, so every free of a page in an owned block goes to another CPU's
+        // PCP; pages phases 2-3 cached without ownership are freed locally.
+        XCTAssertGreaterThan(routed, e.totals.frees / 2)
+        XCTAssertGreaterThanOrEqual(e.pcpLock.remoteAcquisitions, routed)
+    }
+
+    func testContigReportsAttemptsAndStrandedPages() throws {
+        let (m, _) = try run("contig", .baseline, params: ["every": "200"], check: 0)
+        XCTAssertGreaterThan(m.contig.attempts, 5)
+        XCTAssertLessThanOrEqual(m.contig.successes, m.contig.attempts)
+    }
+
+    func testTHPFaultsAreCounted() throws {
+        let (m, _) = try run("thp", .baseline, check: 0)
+        XCTAssertGreaterThan(m.events[VMEvent.thpFaultAlloc.rawValue], 0)
+    }
+
+    func testBadParametersAreRefused() throws {
+        let m = try Machine(spec: .x86(memory: 128 << 20, cpus: 4))
+        XCTAssertThrowsError(try Workloads.make("jemalloc-purge", machine: m, params: ["purgrs": "2"])) { e in
+            XCTAssertTrue("\(e)".contains("unknown parameter 'purgrs'"), "\(e)")
+        }
+        XCTAssertThrowsError(try Workloads.make("thp", machine: m, params: ["thps": "-1"]))
+        XCTAssertThrowsError(try Workloads.make("nope", machine: m))
+        XCTAssertThrowsError(try Workloads.make("mix:thp+nope", machine: m))
+        XCTAssertNoThrow(try Workloads.make("mix:thp+kbuild", machine: m, params: ["a.thps": "4", "b.pages": "64", "cpus": "shared"]))
+    }
+}

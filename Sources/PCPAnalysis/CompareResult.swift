@@ -29,6 +29,7 @@ public struct CompareResult: Codable, Sendable, Equatable {
     public struct SweepPoint: Codable, Sendable, Equatable {
         public var value: String
         public var result: CompareResult
+        public init(value: String, result: CompareResult) { self.value = value; self.result = result }
     }
 
     public var workload: String

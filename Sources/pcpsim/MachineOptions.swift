@@ -68,15 +68,15 @@ struct MachineOptions: ParsableArguments {
         return try MachineSpec.x86(memory: bytes, cpus: cpus, nodes: nodes, cpuDataSliceKB: cpuDataSliceKB)
     }
 
-    /// Boots the machine and applies the boot knobs in order.
-    func boot() throws -> Machine {
+    /// Boots the machine and applies the boot knobs in order (then `extraSysctls`).
+    func boot(extraSysctls: [(String, String)] = []) throws -> Machine {
         let s = try spec()
         guard cpus > 0 || likeZoneinfo != nil else { throw UsageError("--cpus must be at least 1") }
         let p = try chosenPolicy(), options = try pcpBuddyOptions()
         let m = try Machine(spec: s)
         m.setPCPBuddyOptions(options)
         m.setPolicy(p)
-        for (name, value, origin) in try knobAssignments() {
+        for (name, value, origin) in try knobAssignments() + extraSysctls.map({ ($0.0, $0.1, "variant") }) {
             guard let path = KnobTable.path(forSysctl: name), let knob = KnobTable.byPath[path] else {
                 throw UsageError("\(origin): unknown knob '\(name)' (known: \(KnobTable.all.map { $0.path.replacingOccurrences(of: "proc/sys/", with: "").replacingOccurrences(of: "/", with: ".") }.joined(separator: ", ")))")
             }
@@ -125,8 +125,10 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "With --check: check every N operations instead of every one.")
     var checkEvery: Int = 1
 
-    func costs() throws -> CostModel {
-        guard let path = costModel else { return CostModel() }
+    func costs() throws -> CostModel { try WorkloadOptions.costs(costModel) }
+
+    static func costs(_ path: String?) throws -> CostModel {
+        guard let path else { return CostModel() }
         do { return try CostModel.parse(readText(path)) } catch let e as CostModel.ParseError {
             throw UsageError("\(path): \(e.description)")
         }

@@ -34,12 +34,7 @@ struct MountCommand: ParsableCommand {
     @Option(help: "Cost model file (`name = nanoseconds` lines) overriding the defaults.")
     var costModel: String?
 
-    func costs() throws -> CostModel {
-        guard let path = costModel else { return CostModel() }
-        do { return try CostModel.parse(readText(path)) } catch let e as CostModel.ParseError {
-            throw UsageError("\(path): \(e.description)")
-        }
-    }
+    func costs() throws -> CostModel { try WorkloadOptions.costs(costModel) }
 
     func run() throws {
         guard pace > 0, pace <= 1000 else { throw UsageError("--pace must be in (0, 1000] simulated seconds per second") }

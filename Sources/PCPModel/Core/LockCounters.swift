@@ -13,5 +13,7 @@ public struct LockCounters: Sendable, Equatable {
     /// PCP refills (rmqueue_bulk) and PCP drains (free_pcppages_bulk) that took the lock.
     public var refills = 0
     public var drains = 0
+    /// Pages refills brought from the buddy onto PCPs.
+    public var refillPages = 0
     public init() {}
 }

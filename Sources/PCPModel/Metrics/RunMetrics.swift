@@ -70,6 +70,29 @@ public struct RunMetrics: Codable, Sendable, Equatable {
     public var thpFaultFallback: Int
     /// alloc_contig_range() attempts (the contig workload).
     public var contig: ContigStats
+    /// Share of allocated pages that did not come fresh from the buddy by a refill: pages the
+    /// PCPs reused.
+    public var pcpReuse: Double
+    /// Pages each pcp-buddy refill phase (0-3) brought, keyed "0"..."3".
+    public var refillPhasePages: [String: Int]
+    public var ownership: Ownership
+
+    /// The owning policies' bookkeeping at the end of the run.
+    public struct Ownership: Codable, Sendable, Equatable {
+        /// Frees sent to the owner's PCP, and those whose owner had gone cold.
+        public var routedFrees: Int, routedFreesOwnerCold: Int
+        /// Mean length of a PCP's owned_blocks list (per CPU and zone, over populated zones).
+        public var ownedBlocksListedMean: Double
+        /// Weiner's estimate of that length: pcp->high / average free pages per pageblock.
+        public var ownedBlocksPredicted: Double
+        /// Measured over predicted (1 when the estimate is exact; 0 when nothing is owned).
+        public var ownedBlocksRatio: Double
+        enum CodingKeys: String, CodingKey {
+            case routedFrees = "routed_frees", routedFreesOwnerCold = "routed_frees_owner_cold"
+            case ownedBlocksListedMean = "owned_blocks_listed_mean", ownedBlocksPredicted = "owned_blocks_predicted"
+            case ownedBlocksRatio = "owned_blocks_ratio"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case policy, workload, seed, ops, simSeconds = "sim_seconds"
@@ -80,6 +103,7 @@ public struct RunMetrics: Codable, Sendable, Equatable {
         case unusableIndex = "unusable_index", fragmentationIndex = "fragmentation_index"
         case perCPU = "per_cpu", series
         case thpFaultAlloc = "thp_fault_alloc", thpFaultFallback = "thp_fault_fallback", contig
+        case pcpReuse = "pcp_reuse", refillPhasePages = "refill_phase_pages", ownership
     }
 }
 
@@ -115,6 +139,33 @@ extension Engine {
             fragmentationIndex: Dictionary(uniqueKeysWithValues: orders.map { ("\($0)", Fragmentation.fragmentationIndex(nrFree, order: $0)) }),
             perCPU: perCPU, series: samples,
             thpFaultAlloc: m.events[VMEvent.thpFaultAlloc.rawValue], thpFaultFallback: m.events[VMEvent.thpFaultFallback.rawValue],
-            contig: m.contig)
+            contig: m.contig,
+            pcpReuse: t.pagesAllocated > 0 ? max(0, 1 - Double(m.zones.reduce(0) { $0 + $1.lock.refillPages }) / Double(t.pagesAllocated)) : 0,
+            refillPhasePages: Dictionary(uniqueKeysWithValues: (0..<4).map { k in ("\(k)", m.zones.reduce(0) { $0 + $1.refillPhasePages[k] }) }),
+            ownership: ownershipFigures())
+    }
+}
+
+extension Engine {
+    /// owned_blocks lengths against Weiner's estimate, over every CPU and populated zone.
+    func ownershipFigures() -> RunMetrics.Ownership {
+        let m = machine
+        var listed = 0, predicted = 0.0, n = 0
+        for z in m.populatedZones {
+            // Free pages per owned block: its fragments in the zone plus its pages on PCPs.
+            let owned = z.pageblocks.reduce(0) { $0 + ($1.owner >= 0 ? 1 : 0) }
+            let free = z.fragPages.reduce(0) { $0 + Int($1) } + (0..<m.nrCPUs).reduce(0) { $0 + z.pcpBuddyPages($1) }
+            let perBlock = owned > 0 ? max(1, Double(free) / Double(owned)) : Double(K.pageblockNrPages)
+            for c in 0..<m.nrCPUs {
+                listed += z.ownedBlocksCount(cpu: c)
+                predicted += Double(z.pcp[c].high) / perBlock
+                n += 1
+            }
+        }
+        let mean = n > 0 ? Double(listed) / Double(n) : 0, pred = n > 0 ? predicted / Double(n) : 0
+        return .init(routedFrees: m.zones.reduce(0) { $0 + $1.routedFrees },
+                     routedFreesOwnerCold: m.zones.reduce(0) { $0 + $1.routedFreesOwnerCold },
+                     ownedBlocksListedMean: mean, ownedBlocksPredicted: pred,
+                     ownedBlocksRatio: pred > 0 ? mean / pred : 0)
     }
 }

@@ -38,6 +38,7 @@ extension Zone {
             taken += 1
         }
         lock.pagesMoved += taken << order
+        lock.refillPages += taken << order
         trace?.work(.pageMoved, taken << order)
         unlockZone()
         return taken

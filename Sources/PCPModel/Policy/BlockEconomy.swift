@@ -51,6 +51,7 @@ extension Zone {
             got += K.pageblockNrPages
         }
         lock.pagesMoved += got
+        lock.refillPages += got
         trace?.work(.pageMoved, got)
         return got
     }

@@ -77,6 +77,7 @@ extension Zone {
         phase[3] = got - phase[0] - phase[1] - phase[2]
         for k in 0..<4 { refillPhasePages[k] += phase[k] }
         lock.pagesMoved += got
+        lock.refillPages += got
         trace?.work(.pageMoved, got)
         unlockZone()
         // Phase 2's chunks are split into order-sized pages outside zone->lock.

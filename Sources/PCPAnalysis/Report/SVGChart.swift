@@ -71,15 +71,12 @@ struct DataAttributes {
 /// labels left, legend right), and drawing primitives. Data marks always carry their
 /// `DataAttributes` and a <title> tooltip, so the chart reads without JavaScript.
 struct SVGChart {
-    let width: Double, height: Double
     /// The plot area in pixels.
     let left: Double, top: Double, right: Double, bottom: Double
     private var parts: [String] = []
 
     init(title: String, width: Double = 760, height: Double = 340,
          margin: (top: Double, right: Double, bottom: Double, left: Double) = (40, 170, 56, 72)) {
-        self.width = width
-        self.height = height
         left = margin.left
         top = margin.top
         right = width - margin.right
@@ -109,7 +106,7 @@ struct SVGChart {
             parts.append("<line class=\"axis\" x1=\"\(n(t.x))\" y1=\"\(n(bottom))\" x2=\"\(n(t.x))\" y2=\"\(n(bottom + 4))\"/>")
             text(t.label, x: t.x, y: bottom + 16, anchor: "middle")
         }
-        text(label, x: (left + right) / 2, y: bottom + 38, anchor: "middle")
+        if !label.isEmpty { text(label, x: (left + right) / 2, y: bottom + 38, anchor: "middle") }
     }
 
     /// Colour swatches with labels, stacked in the right margin.

@@ -21,7 +21,8 @@ public struct CompareResult: Codable, Sendable, Equatable {
         public var runs: [RunMetrics]
         /// Per table metric (CompareResult.metricKeys): spread over the seeds.
         public var summary: [String: Spread]
-        /// Per table metric: this policy's mean over the first policy's mean (the baseline).
+        /// Per table metric: this policy's mean over the first policy's mean (the baseline);
+        /// absent where the baseline's mean is 0 and the ratio is undefined.
         public var ratioToBaseline: [String: Double]
         enum CodingKeys: String, CodingKey { case policy, runs, summary, ratioToBaseline = "ratio_to_baseline" }
     }
@@ -85,7 +86,7 @@ public struct CompareResult: Codable, Sendable, Equatable {
             for k in results.indices {
                 for (key, _) in CompareResult.metricKeys {
                     let b = base.summary[key]!.mean, v = results[k].summary[key]!.mean
-                    results[k].ratioToBaseline[key] = b == 0 ? (v == 0 ? 1 : .infinity) : v / b
+                    if b != 0 { results[k].ratioToBaseline[key] = v / b } else if v == 0 { results[k].ratioToBaseline[key] = 1 }
                 }
             }
         }

@@ -36,7 +36,7 @@ struct CompareCommand: ParsableCommand {
             }
             return p
         }
-        guard !chosen.isEmpty, seeds >= 1, workload.ops >= 0 else { throw UsageError("need at least one policy, one seed and --ops >= 0") }
+        guard !chosen.isEmpty, seeds >= 1, workload.opsOrDefault >= 0 else { throw UsageError("need at least one policy, one seed and --ops >= 0") }
         let seedList = (0..<seeds).map { workload.seed &+ UInt64($0) }
         var result: CompareResult
         if let sweep {
@@ -81,7 +81,7 @@ struct CompareCommand: ParsableCommand {
         _ = try WorkloadOptions.make(name, w.params, try m.boot())
         let mem = spec.nodes.flatMap(\.zones).reduce(0) { $0 + $1.present } >> 8
         let plan = Compare.Plan(variants: chosen.map { Compare.Variant(label: $0.rawValue, policy: $0) }, workload: name,
-                                params: params, seeds: seedList, ops: w.ops, cost: costs,
+                                params: params, seeds: seedList, ops: w.opsOrDefault, cost: costs,
                                 machineDescription: "\(spec.cpuCount) CPUs, \(spec.nodes.count) node(s), \(mem) MiB",
                                 machine: { v in try m.boot(extraSysctls: v.sysctls) })
         let tty = isatty(2) == 1
@@ -117,7 +117,7 @@ enum CompareTable {
                 let s = p.summary[key]!
                 var cell = num(s.mean)
                 if r.seeds.count > 1 { cell += " ±" + num(s.stddev) }
-                if k > 0 { cell += " (" + ratio(p.ratioToBaseline[key]!) + ")" }
+                if k > 0 { cell += " (" + (p.ratioToBaseline[key].map(ratio) ?? "×—") + ")" }
                 out += cell.padding(toLength: width, withPad: " ", startingAt: 0)
             }
             out += "\n"
@@ -130,5 +130,5 @@ enum CompareTable {
         return String(format: abs(v) >= 100 ? "%.0f" : "%.3g", v)
     }
 
-    static func ratio(_ v: Double) -> String { v.isFinite ? String(format: "×%.2f", v) : "×∞" }
+    static func ratio(_ v: Double) -> String { String(format: "×%.2f", v) }
 }

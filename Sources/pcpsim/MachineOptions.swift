@@ -21,6 +21,13 @@ struct MachineOptions: ParsableArguments {
     var sysctls: [String] = []
     @Option(help: "A sysctl.conf-style file of vm.* knobs applied at boot.")
     var sysctlFile: String?
+    @Flag(help: "With --like-zoneinfo: start each CPU's PCPs at that zoneinfo's count and high (for replaying a trace taken after it).")
+    var pcpStateFromZoneinfo = false
+    @Option(help: "With --pcp-state-from-zoneinfo: the order-0 list the preset pages go to (unmovable, movable, reclaimable); zoneinfo does not say.")
+    var pcpStateList: String = "unmovable"
+    var presetType: Int {
+        ["unmovable": 0, "movable": 1, "reclaimable": 2][pcpStateList] ?? 0
+    }
     @Option(help: "Allocator design: \(Policy.allCases.map(\.rawValue).joined(separator: ", ")).")
     var policy: String = "baseline"
     @Option(help: "pcp-buddy/block-economy: how a routed free takes the owner's pcp->lock (spin, trylock).")
@@ -76,6 +83,12 @@ struct MachineOptions: ParsableArguments {
         let m = try Machine(spec: s)
         m.setPCPBuddyOptions(options)
         m.setPolicy(p)
+        if pcpStateFromZoneinfo {
+            guard let path = likeZoneinfo else { throw UsageError("--pcp-state-from-zoneinfo needs --like-zoneinfo FILE") }
+            for st in ZoneinfoImport.pcpState(try readText(path)) {
+                m.presetPCP(nid: st.nid, zone: st.zone, cpu: st.cpu, count: st.count, high: st.high, mt: presetType)
+            }
+        }
         for (name, value, origin) in try knobAssignments() + extraSysctls.map({ ($0.0, $0.1, "variant") }) {
             guard let path = KnobTable.path(forSysctl: name), let knob = KnobTable.byPath[path] else {
                 throw UsageError("\(origin): unknown knob '\(name)' (known: \(KnobTable.all.map { $0.path.replacingOccurrences(of: "proc/sys/", with: "").replacingOccurrences(of: "/", with: ".") }.joined(separator: ", ")))")
@@ -114,8 +127,10 @@ struct WorkloadOptions: ParsableArguments {
     var workload: String?
     @Option(name: .customLong("param"), help: "A workload parameter KEY=VALUE (repeatable; for mix:A+B, a.KEY / b.KEY).")
     var params: [String] = []
-    @Option(help: "Allocator operations to run (idle steps included).")
-    var ops: Int = 100_000
+    @Option(help: "Allocator operations to run (idle steps included); a trace replay runs to its end by default.")
+    var ops: Int?
+    @Option(help: "Write the kmem tracepoints the simulation fires, as ftrace text, to this file.")
+    var traceOut: String?
     @Option(help: "Random seed (same seed, same output).")
     var seed: UInt64 = 1
     @Option(help: "Cost model file (`name = nanoseconds` lines) overriding the defaults.")
@@ -138,7 +153,17 @@ struct WorkloadOptions: ParsableArguments {
         try WorkloadOptions.make(name, params, m)
     }
 
+    /// Operations to run: --ops, or 100000 (a whole trace for a replay).
+    var opsOrDefault: Int { ops ?? 100_000 }
+
     static func make(_ name: String, _ params: [String], _ m: Machine) throws -> Workload {
+        if name.hasPrefix("trace:") {
+            guard params.isEmpty else { throw UsageError("a trace replay takes no --param") }
+            let path = String(name.dropFirst(6))
+            do { return TraceReplay(records: try TraceText.records(readTraceFile(path), cpus: m.nrCPUs)) } catch let e as TraceText.ParseError {
+                throw UsageError("\(path): \(e.description)")
+            }
+        }
         var values: [String: String] = [:]
         for p in params {
             guard let eq = p.firstIndex(of: "="), eq != p.startIndex else { throw UsageError("--param '\(p)': expected KEY=VALUE") }
@@ -154,12 +179,23 @@ struct WorkloadOptions: ParsableArguments {
     func run(on m: Machine) throws -> Engine? {
         guard let name = workload else { return nil }
         var w = try makeWorkload(name, m)
-        guard ops >= 0 else { throw UsageError("--ops must be >= 0") }
+        guard opsOrDefault >= 0 else { throw UsageError("--ops must be >= 0") }
         guard checkEvery >= 1 else { throw UsageError("--check-every must be >= 1") }
         let engine = Engine(machine: m, seed: seed, cost: try costs(), checkEvery: check ? checkEvery : 0)
+        let trace = try traceOut.map { try TraceWriter(path: $0, cpus: m.nrCPUs) }
+        if let trace {
+            m.setTracer(Tracer())
+            engine.traceSink = { cpu, t, events in trace.write(cpu: cpu, timeNs: t, events) }
+        }
         do {
-            try engine.run(&w, ops: ops)
+            if w is TraceReplay && ops == nil {
+                // A replay runs to the end of its trace.
+                while try engine.run(&w, ops: 1_000_000) > 0, (w as? TraceReplay)?.done == false {}
+            } else {
+                try engine.run(&w, ops: opsOrDefault)
+            }
             if check { try engine.check(after: "the last operation") }
+            try trace?.finish()
         } catch let e as Engine.Failure {
             throw UsageError(e.description)
         } catch {
@@ -185,4 +221,66 @@ func parseSize(_ s: String) -> Int? {
     if let u = t.last, let sh = units[u] { shift = sh; t.removeLast() }
     guard let v = Int(t), v > 0, v < (1 << (62 - shift)) else { return nil }
     return v << shift
+}
+
+/// A trace capture, gunzipped when its name ends in .gz.
+func readTraceFile(_ path: String) throws -> String {
+    guard path.hasSuffix(".gz") else { return try readText(path) }
+    guard FileManager.default.isReadableFile(atPath: path) else { throw UsageError("cannot read '\(path)': no such file or not readable") }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    p.arguments = ["-dc", path]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { throw UsageError("'\(path)' is not a readable gzip file") }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// Streams fired tracepoints to a file as ftrace text; the header (with the entry count) is
+/// put in front at the end.
+final class TraceWriter {
+    let path: String, cpus: Int
+    let body: FileHandle
+    let tmp: String
+    var entries = 0
+    var buffer = ""
+
+    init(path: String, cpus: Int) throws {
+        self.path = path
+        self.cpus = cpus
+        tmp = path + ".body"
+        guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
+            throw UsageError("cannot write '\(path)'")
+        }
+        body = h
+    }
+
+    func write(cpu: Int, timeNs: Int64, _ events: [TraceEvent]) {
+        for e in events {
+            buffer += TraceText.line(cpu: cpu, timeNs: timeNs, e)
+            entries += 1
+        }
+        if buffer.utf8.count > 1 << 20 { flush() }
+    }
+
+    func flush() {
+        body.write(Data(buffer.utf8))
+        buffer = ""
+    }
+
+    func finish() throws {
+        flush()
+        try body.close()
+        guard FileManager.default.createFile(atPath: path, contents: Data(TraceText.header(entries: entries, cpus: cpus).utf8)),
+              let out = FileHandle(forWritingAtPath: path), let input = FileHandle(forReadingAtPath: tmp) else {
+            throw UsageError("cannot write '\(path)'")
+        }
+        out.seekToEndOfFile()
+        while case let chunk = input.readData(ofLength: 1 << 20), !chunk.isEmpty { out.write(chunk) }
+        try out.close()
+        try FileManager.default.removeItem(atPath: tmp)
+    }
 }

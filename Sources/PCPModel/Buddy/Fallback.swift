@@ -45,6 +45,8 @@ extension Zone {
             let head = Int(lists.head[Zone.freeList(o, fb)])
             if let p = tryToClaimBlock(head, currentOrder: o, order: order, startType: startType, blockType: fb, flags: flags, cpu: cpu) {
                 extfragEvents += 1
+                tracer?.emit(.extfrag(pfn: pfn(p), allocOrder: order, fallbackOrder: o, allocMT: startType, fallbackMT: fb,
+                                      changeOwnership: blockType(p) == startType))
                 return p
             }
         }
@@ -59,6 +61,8 @@ extension Zone {
             let head = Int(lists.head[Zone.freeList(o, fb)])
             delAndExpand(head, low: order, high: o, mt: fb, cpu: cpu)
             extfragEvents += 1
+            tracer?.emit(.extfrag(pfn: pfn(head), allocOrder: order, fallbackOrder: o, allocMT: startType, fallbackMT: fb,
+                                  changeOwnership: blockType(head) == startType))
             return head
         }
         return nil

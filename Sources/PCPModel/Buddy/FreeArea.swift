@@ -109,6 +109,7 @@ extension Zone {
             if h != PageStore.none {
                 let i = Int(h)
                 delAndExpand(i, low: order, high: o, mt: mt, cpu: cpu)
+                tracer?.emit(.zoneLocked(pfn: pfn(i), order: order, mt: mt, percpuRefill: pcpAllowedOrder(order) && mt < MigrateType.pcpTypes))
                 return i
             }
             o += 1

@@ -17,8 +17,10 @@ public final class LockTrace {
 
     /// Packed events: kind in the top 2 bits (0 acquire, 1 release, 2 work), payload below.
     public private(set) var events: [UInt64] = []
-    /// Virtual time each lock becomes free, owned by the engine (nil: every trylock succeeds).
+    /// Virtual time each lock becomes free, and the CPU that last held it, owned by the
+    /// engine (nil: every trylock succeeds).
     var busyUntil: UnsafeMutablePointer<Int64>?
+    var lastHolder: UnsafeMutablePointer<Int32>?
     /// The operation's start time in the engine's clock.
     var opStart: Int64 = 0
 
@@ -30,10 +32,11 @@ public final class LockTrace {
         if n > 0 { events.append(2 << 62 | w.rawValue << 48 | UInt64(n)) }
     }
 
-    /// pcp_spin_trylock(): fails when another CPU holds the lock at the operation's start.
-    @inline(__always) func trylock(_ lock: Int) -> Bool {
+    /// pcp_spin_trylock() by `cpu`: fails when another CPU holds the lock at the operation's
+    /// start (a CPU never contends with its own earlier sections).
+    @inline(__always) func trylock(_ lock: Int, by cpu: Int) -> Bool {
         guard let busy = busyUntil else { return true }
-        return busy[lock] <= opStart
+        return busy[lock] <= opStart || lastHolder?[lock] == Int32(cpu)
     }
 
     public func reset() { events.removeAll(keepingCapacity: true) }

@@ -35,6 +35,8 @@ public final class Engine {
     var pcpPagesIntegral: Double = 0
     var lastSample: Int64 = 0
     public private(set) var samples: [Sample] = []
+    /// Receives the tracepoints each operation fired: CPU, time (ns), events.
+    public var traceSink: ((Int, Int64, [TraceEvent]) -> Void)?
     /// Sample the time series every this many picoseconds of virtual time.
     public var sampleEvery: Int64 = 10_000_000_000
 
@@ -92,8 +94,12 @@ public final class Engine {
               p(cost.mergeStepNs), p(cost.splitStepNs), p(cost.bounceNs), p(cost.operationNs))
         lastSample = start
         trace.busyUntil = busyUntil
+        trace.lastHolder = lastCPU
         m.record(into: trace)
-        m.vmstatObserver = { [unowned self] cpu in self.price(cpu: cpu, from: max(self.clock[cpu], self.machine.now * 1000)) }
+        m.vmstatObserver = { [unowned self] cpu in
+            self.price(cpu: cpu, from: max(self.clock[cpu], self.machine.now * 1000))
+            if let sink = self.traceSink, let t = self.machine.tracer { sink(cpu, self.machine.now, t.take()) }
+        }
     }
 
     deinit {
@@ -125,15 +131,22 @@ public final class Engine {
             let n = operations
             let c = heap.minCPU
             trace.reset()
-            trace.opStart = clock[c]
+            trace.opStart = clock[w.actingCPU(asked: c) ?? c]
             let op: Operation
             do { op = try w.step(machine, cpu: c, &rng) } catch {
                 throw .free(error)
             }
             count(op)
-            price(cpu: c, from: clock[c])
-            clock[c] += ps.op
-            heap.update(cpu: c, key: clock[c])
+            if op.kind == .wait {
+                let t = startClock + Int64(op.pfn) * 1000
+                for k in 0..<clock.count where clock[k] < t { clock[k] = t; heap.update(cpu: k, key: t) }
+            } else {
+                let pc = op.cpu
+                price(cpu: pc, from: clock[pc])
+                if let sink = traceSink, let t = machine.tracer { sink(pc, clock[pc] / 1000, t.take()) }
+                if op.kind != .idle || pc == c { clock[pc] += ps.op }
+                heap.update(cpu: pc, key: clock[pc])
+            }
             sample()
             // vmstat_update runs for every CPU once the slowest CPU passes an interval boundary.
             machine.advanceTime(to: max(machine.now, heap.minKey / 1000))
@@ -156,7 +169,7 @@ public final class Engine {
         case .free:
             perCPUOps[op.cpu].frees += 1
             perCPUOps[op.cpu].pagesFreed += 1 << op.order
-        case .idle: perCPUOps[op.cpu].idles += 1
+        case .idle, .wait: perCPUOps[op.cpu].idles += 1
         }
     }
 

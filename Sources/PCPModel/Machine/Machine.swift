@@ -150,6 +150,14 @@ public final class Machine {
     /// Free pageblocks in a free area: order-9 blocks plus two per order-10 block.
     public static func freePageblocks(_ nrFree: [Int]) -> Int { nrFree[K.pageblockOrder] + 2 * nrFree[K.maxOrder] }
 
+    /// Where tracepoints fire (nil: tracing off).
+    public private(set) var tracer: Tracer?
+
+    public func setTracer(_ t: Tracer?) {
+        tracer = t
+        for z in zones { z.tracer = t }
+    }
+
     /// Records lock sections into `trace` (nil stops recording).
     public func record(into trace: LockTrace?) { for z in zones { z.trace = trace } }
 

@@ -37,7 +37,7 @@ extension Machine {
         var flags: AllocFlags = [.wmarkLow, kswapd]
         flags.formUnion(allocFlagsNofragment(preferred))
         if let (z, i) = getPageFromFreelist(cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred) {
-            return finishAlloc(cpu: cpu, z, i, order: order, kind: kind)
+            return finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic)
         }
         // __alloc_pages_slowpath(): gfp_to_alloc_flags().
         var slow: AllocFlags = [.wmarkMin, kswapd]
@@ -49,7 +49,7 @@ extension Machine {
         var drained = false, unreserved = false
         while true {
             if let (z, i) = getPageFromFreelist(cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred) {
-                return finishAlloc(cpu: cpu, z, i, order: order, kind: kind)
+                return finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic)
             }
             // Only a request that may sleep reaches direct reclaim and its drain-and-retry.
             guard !atomic, kind != .thp else { break }
@@ -68,6 +68,7 @@ extension Machine {
         }
         if kind == .thp { countEvent(.thpFaultFallback) }
         allocFailures += 1
+        tracer?.emit(.pageAlloc(pfn: -1, order: order, mt: mt, kind: kind, atomic: atomic))
         return nil
     }
 
@@ -154,7 +155,8 @@ extension Machine {
     }
 
     /// prep_new_page() and the caller's own accounting (rmap, slab, page tables...).
-    @inline(__always) func finishAlloc(cpu: Int, _ z: Zone, _ i: Int, order: Int, kind: AllocKind) -> PageRef {
+    @inline(__always) func finishAlloc(cpu: Int, _ z: Zone, _ i: Int, order: Int, kind: AllocKind, atomic: Bool) -> PageRef {
+        tracer?.emit(.pageAlloc(pfn: z.pfn(i), order: order, mt: kind.migratetype, kind: kind, atomic: atomic))
         z.pages.set(i, .allocated, order: order)
         z.pages.setKind(i, kind.rawValue)
         allocatedPages += 1 << order
@@ -198,6 +200,7 @@ extension Machine {
             throw .notAllocated(pfn: z.pfn(i), zone: z.type.name, order: order)
         }
         let kind = AllocKind(rawValue: z.pages.kind(i)) ?? .kernel
+        tracer?.emit(.pageFree(pfn: z.pfn(i), order: order))
         accountKind(z, cpu: cpu, kind: kind, pages: -(1 << order))
         allocatedPages -= 1 << order
         countEvent(.pgfree, 1 << order)
@@ -232,7 +235,7 @@ extension Machine {
             z.routedOut[cpu] += 1
             // "Cold": the owner has not allocated from this zone for a stat interval.
             if now - z.lastAllocNs[owner] > statInterval { z.routedFreesOwnerCold += 1 }
-            if pcpBuddyOptions.remoteFreeLock == .trylock && !z.trylockPCP(owner) {
+            if pcpBuddyOptions.remoteFreeLock == .trylock && !z.trylockPCP(owner, by: cpu) {
                 z.freeOneUnderLock(cpu, i, order: order)
                 return
             }

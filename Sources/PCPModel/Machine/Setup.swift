@@ -65,6 +65,8 @@ extension Machine {
             z.watermark[1] = z.watermark[0] + d
             z.watermark[2] = z.watermark[1] + d
             z.watermark[3] = z.watermark[2] + d
+            tracer?.emit(.setupWmarks(nid: z.nid, zone: z.type, min: z.watermark[0], low: z.watermark[1],
+                                      high: z.watermark[2], promo: z.watermark[3]))
         }
         calculateTotalreservePages()
         for z in zones where z.isPopulated { zoneSetPagesetHighAndBatch(z, cpuOnline: 0) }

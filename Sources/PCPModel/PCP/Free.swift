@@ -107,7 +107,9 @@ extension Zone {
                 pcp[cpu].count -= n
                 lock.pagesMoved += n
                 trace?.work(.pageMoved, n)
-                let merges = freeOneBuddy(i, order: order, mt: blockType(i), toTail: false, cpu: cpu)
+                let mt = blockType(i)
+                tracer?.emit(.pcpuDrain(pfn: pfn(i), order: order, mt: mt))
+                let merges = freeOneBuddy(i, order: order, mt: mt, toTail: false, cpu: cpu)
                 lock.mergeSteps += merges
                 trace?.work(.mergeStep, merges)
             } while count > 0 && !lists.isEmpty(l)

@@ -62,7 +62,9 @@ extension Zone {
     @inline(__always) func toZone(_ cpu: Int, _ i: Int, order: Int) {
         lock.pagesMoved += 1 << order
         trace?.work(.pageMoved, 1 << order)
-        let m = freeOneBuddy(i, order: order, mt: blockType(i), toTail: false, cpu: cpu)
+        let mt = blockType(i)
+        tracer?.emit(.pcpuDrain(pfn: pfn(i), order: order, mt: mt))
+        let m = freeOneBuddy(i, order: order, mt: mt, toTail: false, cpu: cpu)
         lock.mergeSteps += m
         trace?.work(.mergeStep, m)
     }

@@ -66,7 +66,9 @@ extension Zone {
             pages.setPCPBuddy(i, false)
             lock.pagesMoved += 1 << order
             trace?.work(.pageMoved, 1 << order)
-            let m = freeOneBuddy(i, order: order, mt: blockType(i), toTail: false, cpu: cpu)
+            let mt = blockType(i)
+            tracer?.emit(.pcpuDrain(pfn: pfn(i), order: order, mt: mt))
+            let m = freeOneBuddy(i, order: order, mt: mt, toTail: false, cpu: cpu)
             lock.mergeSteps += m
             trace?.work(.mergeStep, m)
         }

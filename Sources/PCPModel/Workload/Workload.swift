@@ -3,12 +3,20 @@
 public protocol Workload {
     var name: String { get }
     mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation
+    /// The CPU the next step will act on when it is not the one asked (a trace replay).
+    func actingCPU(asked: Int) -> Int?
+}
+
+extension Workload {
+    public func actingCPU(asked: Int) -> Int? { nil }
 }
 
 /// What one step did, for error messages and counts.
 public struct Operation: Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case alloc, allocFailed, free, idle }
+    /// `wait`: every CPU is idle until `pfn` nanoseconds after the start (a trace's gaps).
+    public enum Kind: Sendable { case alloc, allocFailed, free, idle, wait }
     public var kind: Kind
+    /// The CPU that did it (a trace replay may act on another CPU than the engine asked).
     public var cpu: Int
     public var order: Int
     public var pfn: Int
@@ -21,6 +29,7 @@ public struct Operation: Sendable, CustomStringConvertible {
         case .allocFailed: "failed alloc order \(order) on CPU \(cpu)"
         case .free: "free order \(order) of pfn \(pfn) on CPU \(cpu)"
         case .idle: "idle on CPU \(cpu)"
+        case .wait: "wait until \(pfn) ns"
         }
     }
 }

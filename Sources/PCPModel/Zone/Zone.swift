@@ -108,6 +108,8 @@ public final class Zone {
     var nowNs: Int64 = 0
     /// Where lock sections are recorded when an engine prices them (nil: not recorded).
     var trace: LockTrace?
+    /// Where tracepoints fire (nil: tracing off).
+    var tracer: Tracer?
     /// Lock id of this zone's zone->lock (its zone id) and of CPU 0's pcp->lock in this zone.
     var pcpLockBase = 0
 
@@ -164,8 +166,10 @@ public final class Zone {
     @inline(__always) public func pcpLockID(_ cpu: Int) -> Int { pcpLockBase + cpu }
     @inline(__always) func lockPCP(_ cpu: Int) { trace?.acquire(pcpLockBase + cpu) }
     @inline(__always) func unlockPCP(_ cpu: Int) { trace?.release(pcpLockBase + cpu) }
-    /// pcp_spin_trylock() on `cpu`'s pcp->lock.
-    @inline(__always) func trylockPCP(_ cpu: Int) -> Bool { trace?.trylock(pcpLockBase + cpu) ?? true }
+    /// pcp_spin_trylock() on `cpu`'s pcp->lock, by CPU `by` (the same CPU unless remote).
+    @inline(__always) func trylockPCP(_ cpu: Int, by: Int? = nil) -> Bool {
+        trace?.trylock(pcpLockBase + cpu, by: by ?? cpu) ?? true
+    }
 
     @inline(__always) public func index(_ pfn: Int) -> Int { pfn - base }
     @inline(__always) public func pfn(_ index: Int) -> Int { index + base }

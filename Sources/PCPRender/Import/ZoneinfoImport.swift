@@ -80,3 +80,34 @@ public enum ZoneinfoImport {
 extension Substring {
     func trimmingPrefixSpaces() -> Substring { drop { $0 == " " } }
 }
+
+extension ZoneinfoImport {
+    /// One CPU's pageset in one zone, as a zoneinfo shows it.
+    public struct PCPState: Sendable, Equatable {
+        public var nid: Int, zone: ZoneType, cpu: Int, count: Int, high: Int
+    }
+
+    /// Every populated zone's pagesets (count and high per CPU).
+    public static func pcpState(_ text: String) -> [PCPState] {
+        var out: [PCPState] = []
+        var nid = 0, zone = ZoneType.dma, cpu = -1, count = 0
+        for raw in text.split(separator: "\n") {
+            if raw.hasPrefix("Node ") {
+                let w = raw.split(separator: " ")
+                nid = Int(w[1].dropLast()) ?? 0
+                zone = ZoneType.allCases.first { $0.name == w.last! } ?? .dma
+                cpu = -1
+                continue
+            }
+            let w = raw.split(separator: " ")
+            guard w.count == 2, let v = Int(w[1]) else { continue }
+            switch w[0] {
+            case "cpu:": cpu = v
+            case "count:": count = v
+            case "high:" where cpu >= 0: out.append(PCPState(nid: nid, zone: zone, cpu: cpu, count: count, high: v))
+            default: break
+            }
+        }
+        return out
+    }
+}

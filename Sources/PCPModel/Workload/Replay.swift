@@ -1,0 +1,95 @@
+/// One allocation or free of a captured kmem trace.
+public struct TraceRecord: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case alloc(kind: AllocKind, atomic: Bool)
+        case free
+    }
+    public var cpu: Int
+    /// Nanoseconds since the trace's first record.
+    public var timeNs: Int64
+    public var pfn: Int
+    public var order: Int
+    public var kind: Kind
+    public init(cpu: Int, timeNs: Int64, pfn: Int, order: Int, kind: Kind) {
+        self.cpu = cpu; self.timeNs = timeNs; self.pfn = pfn; self.order = order; self.kind = kind
+    }
+}
+
+/// `trace:FILE`: replays a kernel's mm_page_alloc / mm_page_free events on the CPUs that did
+/// them, in the trace's order, with the trace's idle gaps (so decay and counter folding run as
+/// they did). A traced pfn maps to the page the simulator hands out for that allocation; a
+/// free of a page the trace never showed allocated is counted and skipped.
+public struct TraceReplay: Workload {
+    public let name = "trace"
+    let records: [TraceRecord]
+    var next = 0
+    var waited = false
+    var lastNs: Int64 = 0
+    /// Traced pfn -> the simulator's block and its order (a dictionary is fine here: replay is
+    /// driven by trace text, not on the model's hot path).
+    var live: [Int: (PageRef, Int)] = [:]
+    public private(set) var unknownFrees = 0
+    public private(set) var orderMismatches = 0
+    public private(set) var failedAllocs = 0
+
+    public init(records: [TraceRecord]) { self.records = records }
+
+    public var done: Bool { next >= records.count }
+
+    public func actingCPU(asked: Int) -> Int? { next < records.count ? records[next].cpu : nil }
+    public var remaining: Int { records.count - next }
+
+    public mutating func step(_ m: Machine, cpu c: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
+        guard next < records.count else { return .idle(c) }
+        let r = records[next]
+        // Gaps of more than a millisecond pass idle on every CPU first.
+        if !waited && r.timeNs - lastNs > 1_000_000 {
+            waited = true
+            return Operation(kind: .wait, cpu: c, order: 0, pfn: Int(r.timeNs))
+        }
+        waited = false
+        next += 1
+        lastNs = r.timeNs
+        switch r.kind {
+        case let .alloc(kind, atomic):
+            guard let ref = m.allocPages(cpu: r.cpu, order: r.order, kind: kind, atomic: atomic) else {
+                failedAllocs += 1
+                return Operation(kind: .allocFailed, cpu: r.cpu, order: r.order, pfn: r.pfn)
+            }
+            if let old = live.updateValue((ref, r.order), forKey: r.pfn) {
+                // The trace missed this page's free: give the old block back quietly.
+                try m.freePages(cpu: r.cpu, old.0, order: old.1)
+            }
+            return Operation(kind: .alloc, cpu: r.cpu, order: r.order, pfn: r.pfn)
+        case .free:
+            guard let (ref, order) = live.removeValue(forKey: r.pfn) else {
+                unknownFrees += 1
+                return .idle(c)
+            }
+            if order != r.order { orderMismatches += 1 }
+            try m.freePages(cpu: r.cpu, ref, order: order)
+            return Operation(kind: .free, cpu: r.cpu, order: order, pfn: r.pfn)
+        }
+    }
+}
+
+extension Machine {
+    /// Starts a CPU's PCP in one zone where a real machine's zoneinfo had it: `high`, and
+    /// `count` pages taken from the buddy. zoneinfo does not say which lists held them; `mt`
+    /// chooses the order-0 list they go to.
+    public func presetPCP(nid: Int, zone type: ZoneType, cpu: Int, count: Int, high: Int, mt: Int) {
+        let z = zone(nid: nid, type: type)
+        guard z.isPopulated, cpu < nrCPUs else { return }
+        z.pcp[cpu].high = high
+        let l = z.pcpList(cpu, orderToPindex(mt, 0))
+        var n = 0
+        // Boot left every free page MOVABLE: the pages come from there, whatever list they join.
+        while n < count, let i = z.rmqueueSmallest(order: 0, mt: MigrateType.movable.rawValue, cpu: nil) {
+            z.enterPCP(cpu, i, order: 0, mt: mt, buddy: false)
+            z.lists.addTail(l, i, z.pages)
+            n += 1
+        }
+        z.pcp[cpu].count += n
+        z.vmStat.fold(cpu: 0)
+    }
+}

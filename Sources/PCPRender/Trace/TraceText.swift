@@ -1,0 +1,159 @@
+import PCPModel
+
+/// The ftrace text of the kmem tracepoints (/sys/kernel/tracing/trace, or trace-cmd report):
+/// printing the model's events, and reading a real capture for replay.
+public enum TraceText {
+    /// vmemmap_base on x86-64 with 4-level paging; page= shows the struct page address as a
+    /// kernel booted with no_hash_pointers would (a hashed %p cannot be reproduced).
+    static let vmemmapBase = 0xffff_ea00_0000_0000 as UInt64
+
+    /// The header /sys/kernel/tracing/trace starts with.
+    public static func header(entries: Int, cpus: Int) -> String {
+        """
+        # tracer: nop
+        #
+        # entries-in-buffer/entries-written: \(entries)/\(entries)   #P:\(cpus)
+        #
+        #                                _-----=> irqs-off/BH-disabled
+        #                               / _----=> need-resched
+        #                              | / _---=> hardirq/softirq
+        #                              || / _--=> preempt-depth
+        #                              ||| / _-=> migrate-disable
+        #                              |||| /     delay
+        #           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
+        #              | |         |   |||||     |         |
+
+        """
+    }
+
+    /// One event line. The task is "pcpsim-<cpu>" with pid cpu + 1; flags are not modelled.
+    public static func line(cpu: Int, timeNs: Int64, _ e: TraceEvent) -> String {
+        var out = ""
+        out.right("pcpsim", 16)
+        out += "-"
+        out.left(String(cpu + 1), 7)
+        out += " ["
+        let c = String(cpu)
+        out += String(repeating: "0", count: max(0, 3 - c.count)) + c
+        out += "] ..... "
+        let us = String(timeNs / 1000 % 1_000_000)
+        out.right("\(timeNs / 1_000_000_000)." + String(repeating: "0", count: 6 - us.count) + us, 12)
+        out += ": \(e.name): \(fields(e))\n"
+        return out
+    }
+
+    static func page(_ pfn: Int) -> String {
+        guard pfn >= 0 else { return "0000000000000000" }
+        return hex(vmemmapBase &+ UInt64(pfn) &* 64, width: 16)
+    }
+
+    static func hex(_ v: UInt64, width: Int = 0) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+
+    static func fields(_ e: TraceEvent) -> String {
+        switch e {
+        case let .pageAlloc(pfn, order, mt, kind, atomic):
+            "page=\(page(pfn)) pfn=0x\(hex(UInt64(max(pfn, 0)))) order=\(order) migratetype=\(mt) gfp_flags=\(gfpFlags(kind, atomic: atomic))"
+        case let .pageFree(pfn, order):
+            "page=\(page(pfn)) pfn=0x\(hex(UInt64(pfn))) order=\(order)"
+        case let .zoneLocked(pfn, order, mt, refill):
+            "page=\(page(pfn)) pfn=0x\(hex(UInt64(pfn))) order=\(order) migratetype=\(mt) percpu_refill=\(refill ? 1 : 0)"
+        case let .pcpuDrain(pfn, order, mt):
+            "page=\(page(pfn)) pfn=0x\(hex(UInt64(pfn))) order=\(order) migratetype=\(mt)"
+        case let .extfrag(pfn, a, f, am, fm, change):
+            "page=\(page(pfn)) pfn=0x\(hex(UInt64(pfn))) alloc_order=\(a) fallback_order=\(f) pageblock_order=\(K.pageblockOrder) alloc_migratetype=\(am) fallback_migratetype=\(fm) fragmenting=\(f < K.pageblockOrder ? 1 : 0) change_ownership=\(change ? 1 : 0)"
+        case let .setupWmarks(nid, zone, min, low, high, promo):
+            "node_id=\(nid) zone name=\(zone.name) watermark min=\(min) low=\(low) high=\(high) promo=\(promo)"
+        }
+    }
+
+    /// The GFP mask each allocation kind stands for, as show_gfp_flags() names it.
+    static func gfpFlags(_ k: AllocKind, atomic: Bool) -> String {
+        if atomic { return "GFP_ATOMIC" }
+        switch k {
+        case .anon: return "GFP_HIGHUSER_MOVABLE|__GFP_ZERO"
+        case .file: return "GFP_HIGHUSER_MOVABLE"
+        case .thp: return "GFP_TRANSHUGE_LIGHT"
+        case .slabReclaimable: return "GFP_KERNEL|__GFP_RECLAIMABLE"
+        case .slabUnreclaimable, .kernel: return "GFP_KERNEL"
+        case .pageTable, .kernelStack: return "GFP_KERNEL_ACCOUNT|__GFP_ZERO"
+        }
+    }
+
+    public struct ParseError: Error, CustomStringConvertible {
+        public let line: Int, message: String
+        public var description: String { "line \(line): \(message)" }
+    }
+
+    /// A parsed event line: CPU, time, tracepoint, and its `key=value` fields.
+    public struct Line: Sendable {
+        public var cpu: Int, timeNs: Int64, event: String, fields: [String: String]
+    }
+
+    /// Every event line of a capture (comment lines skipped).
+    public static func lines(_ text: String) throws(ParseError) -> [Line] {
+        var out: [Line] = []
+        var n = 0
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            n += 1
+            if raw.isEmpty || raw.first == "#" { continue }
+            guard let open = raw.firstIndex(of: "["), let close = raw[open...].firstIndex(of: "]"),
+                  let cpu = Int(raw[raw.index(after: open)..<close]) else {
+                throw ParseError(line: n, message: "no [CPU] field: '\(raw.prefix(80))'")
+            }
+            // After the CPU: optional flags, "SECONDS.MICROS:", "event:", fields.
+            let words = raw[raw.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+            guard let t = words.firstIndex(where: { $0.hasSuffix(":") && $0.dropLast().contains(".") && Double($0.dropLast()) != nil }),
+                  t + 1 < words.count, words[t + 1].hasSuffix(":") else {
+                throw ParseError(line: n, message: "expected 'TIMESTAMP: event:' after the CPU: '\(raw.prefix(80))'")
+            }
+            let ts = words[t].dropLast().split(separator: ".")
+            guard ts.count == 2, let s = Int64(ts[0]), let frac = Int64(ts[1].prefix(9)) else {
+                throw ParseError(line: n, message: "bad timestamp '\(words[t])'")
+            }
+            var scale: Int64 = 1
+            for _ in 0..<(9 - min(ts[1].count, 9)) { scale *= 10 }
+            var fields: [String: String] = [:]
+            for w in words[(t + 2)...] {
+                if let eq = w.firstIndex(of: "=") { fields[String(w[..<eq])] = String(w[w.index(after: eq)...]) }
+            }
+            out.append(Line(cpu: cpu, timeNs: s * 1_000_000_000 + frac * scale, event: String(words[t + 1].dropLast()), fields: fields))
+        }
+        return out
+    }
+
+    /// The allocations and frees of a capture, for replay. mm_page_free_batched is skipped:
+    /// every page it names also has its own mm_page_free.
+    public static func records(_ text: String, cpus: Int) throws(ParseError) -> [TraceRecord] {
+        var out: [TraceRecord] = []
+        var t0: Int64?
+        var n = 0
+        for l in try lines(text) {
+            n += 1
+            guard l.event == "mm_page_alloc" || l.event == "mm_page_free" else { continue }
+            guard l.cpu < cpus else {
+                throw ParseError(line: n, message: "event on CPU \(l.cpu) but the machine has \(cpus) CPUs (use --cpus or --like-zoneinfo)")
+            }
+            guard let pfnText = l.fields["pfn"], let pfn = Int(pfnText.hasPrefix("0x") ? String(pfnText.dropFirst(2)) : pfnText, radix: 16),
+                  let order = l.fields["order"].flatMap({ Int($0) }), (0...K.maxOrder).contains(order) else {
+                throw ParseError(line: n, message: "\(l.event) without a valid pfn= and order=")
+            }
+            if t0 == nil { t0 = l.timeNs }
+            let time = l.timeNs - t0!
+            if l.event == "mm_page_free" {
+                out.append(TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .free))
+                continue
+            }
+            if pfn == 0 && (l.fields["page"] == "(null)" || l.fields["page"].map { $0.allSatisfy { $0 == "0" } } == true) { continue }
+            let gfp = l.fields["gfp_flags"] ?? ""
+            let mt = Int(l.fields["migratetype"] ?? "0") ?? 0
+            let kind: AllocKind = mt == MigrateType.movable.rawValue ? (order == K.hpagePMDOrder ? .thp : .anon)
+                : mt == MigrateType.reclaimable.rawValue ? .slabReclaimable : .kernel
+            let atomic = gfp.contains("GFP_ATOMIC") || gfp.contains("GFP_NOWAIT")
+            out.append(TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .alloc(kind: kind, atomic: atomic)))
+        }
+        return out
+    }
+}

@@ -21,10 +21,10 @@ struct MachineOptions: ParsableArguments {
     var sysctls: [String] = []
     @Option(help: "A sysctl.conf-style file of vm.* knobs applied at boot.")
     var sysctlFile: String?
-    @Flag(help: "With --like-zoneinfo: start each CPU's PCPs at that zoneinfo's count and high (for replaying a trace taken after it).")
+    @Flag(help: "With --like-zoneinfo: start each CPU's PCPs at that zoneinfo's count and high, and each zone at its pages free (for replaying a trace taken after it).")
     var pcpStateFromZoneinfo = false
     @Option(help: "With --pcp-state-from-zoneinfo: the order-0 list the preset pages go to (unmovable, movable, reclaimable); zoneinfo does not say.")
-    var pcpStateList: String = "unmovable"
+    var pcpStateList: String = "movable"
     var presetType: Int {
         ["unmovable": 0, "movable": 1, "reclaimable": 2][pcpStateList] ?? 0
     }
@@ -85,9 +85,11 @@ struct MachineOptions: ParsableArguments {
         m.setPolicy(p)
         if pcpStateFromZoneinfo {
             guard let path = likeZoneinfo else { throw UsageError("--pcp-state-from-zoneinfo needs --like-zoneinfo FILE") }
-            for st in ZoneinfoImport.pcpState(try readText(path)) {
+            let text = try readText(path)
+            for st in ZoneinfoImport.pcpState(text) {
                 m.presetPCP(nid: st.nid, zone: st.zone, cpu: st.cpu, count: st.count, high: st.high, mt: presetType)
             }
+            for f in ZoneinfoImport.freePages(text) { m.occupy(nid: f.nid, zone: f.zone, leavingFree: f.pages) }
         }
         for (name, value, origin) in try knobAssignments() + extraSysctls.map({ ($0.0, $0.1, "variant") }) {
             guard let path = KnobTable.path(forSysctl: name), let knob = KnobTable.byPath[path] else {

@@ -93,3 +93,24 @@ extension Machine {
         z.vmStat.fold(cpu: 0)
     }
 }
+
+extension Machine {
+    /// Makes a zone as full as a real machine's zoneinfo showed it (`pages free`): the surplus
+    /// free memory is taken out as in-use page cache, largest blocks first, so watermark checks
+    /// see the same free memory the traced kernel saw.
+    public func occupy(nid: Int, zone type: ZoneType, leavingFree target: Int) {
+        let z = zone(nid: nid, type: type)
+        guard z.isPopulated else { return }
+        var o = K.maxOrder
+        while z.pageStateExact(.nrFreePages) > target && o >= 0 {
+            guard z.pageStateExact(.nrFreePages) - target >= 1 << o,
+                  let i = z.rmqueueSmallest(order: o, mt: MigrateType.movable.rawValue, cpu: nil) else { o -= 1; continue }
+            z.pages.set(i, .allocated, order: o)
+            z.pages.setKind(i, AllocKind.file.rawValue)
+            allocatedPages += 1 << o
+            accountKind(z, cpu: 0, kind: .file, pages: 1 << o)
+        }
+        z.vmStat.fold(cpu: 0)
+        nodeStats.fold(cpu: 0)
+    }
+}

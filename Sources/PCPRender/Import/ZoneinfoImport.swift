@@ -87,6 +87,22 @@ extension ZoneinfoImport {
         public var nid: Int, zone: ZoneType, cpu: Int, count: Int, high: Int
     }
 
+    /// `pages free` of every populated zone: (node, zone, pages).
+    public static func freePages(_ text: String) -> [(nid: Int, zone: ZoneType, pages: Int)] {
+        var out: [(nid: Int, zone: ZoneType, pages: Int)] = []
+        var nid = 0, zone = ZoneType.dma
+        for raw in text.split(separator: "\n") {
+            let w = raw.split(separator: " ")
+            if raw.hasPrefix("Node ") {
+                nid = Int(w[1].dropLast()) ?? 0
+                zone = ZoneType.allCases.first { $0.name == w.last! } ?? .dma
+            } else if w.count == 3, w[0] == "pages", w[1] == "free", let v = Int(w[2]) {
+                out.append((nid, zone, v))
+            }
+        }
+        return out
+    }
+
     /// Every populated zone's pagesets (count and high per CPU).
     public static func pcpState(_ text: String) -> [PCPState] {
         var out: [PCPState] = []

@@ -174,9 +174,12 @@ public final class Engine {
     }
 
     /// Prices the recorded lock sections of one CPU starting at `start`, and moves its clock.
+    /// Locks held while pricing one operation (kept to avoid an allocation per operation).
+    var held: [(lock: Int, since: Int64)] = []
+
     func price(cpu c: Int, from start: Int64) {
         var t = start
-        var held: [(lock: Int, since: Int64)] = []
+        held.removeAll(keepingCapacity: true)
         for e in trace.events {
             switch LockTrace.decode(e) {
             case .acquire(let l):

@@ -78,12 +78,18 @@ extension Zone {
         return i
     }
 
-    /// Other CPUs, nearest first: the same node, then by distance in CPU number.
+    /// Other CPUs, nearest first: the same node, then by distance in CPU number (computed once
+    /// per CPU).
     func stealOrder(_ cpu: Int) -> [Int] {
-        (0..<nrCPUs).filter { $0 != cpu }.sorted {
-            let a = (cpuNodes[$0] != cpuNodes[cpu] ? 1 : 0, abs($0 - cpu), $0)
-            let b = (cpuNodes[$1] != cpuNodes[cpu] ? 1 : 0, abs($1 - cpu), $1)
-            return a < b
+        if stealOrders.isEmpty {
+            stealOrders = (0..<nrCPUs).map { c in
+                (0..<nrCPUs).filter { $0 != c }.sorted {
+                    let a = (cpuNodes[$0] != cpuNodes[c] ? 1 : 0, abs($0 - c), $0)
+                    let b = (cpuNodes[$1] != cpuNodes[c] ? 1 : 0, abs($1 - c), $1)
+                    return a < b
+                }
+            }
         }
+        return stealOrders[cpu]
     }
 }

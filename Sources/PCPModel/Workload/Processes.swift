@@ -1,19 +1,28 @@
 /// Workloads made of processes that come and go.
 
-/// One process's memory: its anonymous pages, page-table pages, and the order-1 PGD (PTI)
-/// and order-2 kernel stack it starts with.
+/// One process's memory: its anonymous pages, page-table pages, the order-1 PGD (PTI) and
+/// the order-2 kernel stack.
 struct ProcessMemory {
     var anon = HeldBlocks()
     var tables = HeldBlocks()
-    var firsts = HeldBlocks()
+    var pgd = HeldBlocks()
+    var stack = HeldBlocks()
+    /// The previous process's stack: the kernel frees a dead task's stack later
+    /// (delayed_put_task_struct, after an RCU grace period), not in exit_mmap().
+    var deadStack = HeldBlocks()
     var started = false
     var pages: Int { anon.count }
 
-    /// Starts the process: kernel stack first, then the PGD.
-    mutating func start(_ m: Machine, cpu: Int) -> Operation {
-        if firsts.count == 0 { return m.allocOp(cpu: cpu, order: 2, kind: .kernelStack, into: &firsts) }
+    /// Starts the process: kernel stack, PGD, then the previous process's stack goes.
+    mutating func start(_ m: Machine, cpu: Int) throws(FreeError) -> Operation {
+        if stack.count == 0 { return m.allocOp(cpu: cpu, order: 2, kind: .kernelStack, into: &stack) }
+        if pgd.count == 0 { return m.allocOp(cpu: cpu, order: 1, kind: .pageTable, into: &pgd) }
         started = true
-        return m.allocOp(cpu: cpu, order: 1, kind: .pageTable, into: &firsts)
+        if deadStack.count > 0 {
+            let (r, o) = deadStack.removeLast()
+            return try m.freeOp(cpu: cpu, r, order: o)
+        }
+        return .idle(cpu)
     }
 
     /// One fault: a page-table page every 512 anonymous pages, else an anonymous page.
@@ -24,12 +33,13 @@ struct ProcessMemory {
         return m.allocOp(cpu: cpu, order: 0, kind: .anon, into: &anon)
     }
 
-    /// One step of exit_mmap(): anonymous pages, then page tables, then the PGD and stack.
-    /// Returns nil when nothing is left.
+    /// One step of exit_mmap(): anonymous pages, then page tables, then the PGD; the stack
+    /// stays until the next process starts. Returns nil when nothing is left.
     mutating func exitStep(_ m: Machine, cpu: Int) throws(FreeError) -> Operation? {
         if anon.count > 0 { let (r, o) = anon.removeLast(); return try m.freeOp(cpu: cpu, r, order: o) }
         if tables.count > 0 { let (r, o) = tables.removeLast(); return try m.freeOp(cpu: cpu, r, order: o) }
-        if firsts.count > 0 { let (r, o) = firsts.removeLast(); return try m.freeOp(cpu: cpu, r, order: o) }
+        if pgd.count > 0 { let (r, o) = pgd.removeLast(); return try m.freeOp(cpu: cpu, r, order: o) }
+        deadStack.absorb(&stack)
         started = false
         return nil
     }
@@ -81,7 +91,7 @@ struct ExitAvalanche: Workload {
             return .idle(cpu)
         }
         if ready[cpu] { return .idle(cpu) }  // built: waiting for the others
-        let op = procs[cpu].started ? procs[cpu].fault(m, cpu: cpu) : procs[cpu].start(m, cpu: cpu)
+        let op = procs[cpu].started ? procs[cpu].fault(m, cpu: cpu) : try procs[cpu].start(m, cpu: cpu)
         if procs[cpu].pages >= pages || op.kind == .allocFailed {
             ready[cpu] = true
             built += 1
@@ -123,7 +133,7 @@ struct KernelBuild: Workload {
             if let op = try procs[cpu].exitStep(m, cpu: cpu) { return op }
             exiting[cpu] = false
         }
-        if !procs[cpu].started { return procs[cpu].start(m, cpu: cpu) }
+        if !procs[cpu].started { return try procs[cpu].start(m, cpu: cpu) }
         let r = rng.below(1000)
         if r < slabPermille {
             if slab.count >= slabCap || (slab.count > 0 && rng.below(4) == 0) {

@@ -100,8 +100,9 @@ public final class Zone {
     /// block-economy: whole blocks and smaller pieces taken from another CPU's PCP.
     public internal(set) var stolenBlocks = 0
     public internal(set) var stolenPieces = 0
-    /// The node of every CPU (block-economy steals nearest first).
+    /// The node of every CPU, and each CPU's steal order (block-economy steals nearest first).
     var cpuNodes: [Int] = []
+    var stealOrders: [[Int]] = []
     /// Per CPU: simulated time of its last allocation from this zone (ns).
     var lastAllocNs: [Int64]
     /// Simulated time, pushed by the machine.

@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+
+/// Bad input of every kind: one line on stderr that names the problem, exit status 2.
+final class BadInputTests: XCTestCase {
+    func expectUsageError(_ args: [String], mentions: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try Harness.run([Harness.binary] + args)
+        XCTAssertEqual(r.status, 2, "\(args): \(r.err)", file: file, line: line)
+        let lines = r.err.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "one line: \(r.err)", file: file, line: line)
+        XCTAssertTrue(r.err.hasPrefix("pcpsim: error: "), r.err, file: file, line: line)
+        XCTAssertTrue(r.err.contains(mentions), "\(r.err) should mention \(mentions)", file: file, line: line)
+        XCTAssertFalse(r.err.contains("Fatal error") || r.err.contains("Stack dump"), file: file, line: line)
+    }
+
+    func temp(_ name: String, _ text: String) -> String {
+        let p = NSTemporaryDirectory() + "pcpsim-bad-\(getpid())-\(name)"
+        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        return p
+    }
+
+    func testEveryKindOfBadInput() throws {
+        let small = ["--memory", "256M", "--cpus", "2"]
+        try expectUsageError(["render", "proc/buddyinfo", "--sysctl", "vm.nope=1"] + small, mentions: "unknown knob 'vm.nope'")
+        try expectUsageError(["render", "proc/buddyinfo", "--sysctl", "vm.watermark_scale_factor=0"] + small, mentions: "Invalid argument")
+        try expectUsageError(["render", "proc/buddyinfo", "--sysctl", "vm.percpu_pagelist_high_fraction=5"] + small, mentions: "Invalid argument")
+        try expectUsageError(["render", "proc/buddyinfo", "--like-zoneinfo", temp("zi", "Node 0, zone Bogus\n")], mentions: "expected 'Node N, zone NAME'")
+        try expectUsageError(["render", "proc/buddyinfo", "--memory", "1M"], mentions: "--memory must be at least")
+        try expectUsageError(["render", "proc/buddyinfo", "--memory", "lots"], mentions: "--memory 'lots'")
+        try expectUsageError(["render", "proc/buddyinfo", "--cpus", "1", "--nodes", "4"], mentions: "--cpus must be at least --nodes")
+        try expectUsageError(["render", "proc/nope"] + small, mentions: "no file 'proc/nope'")
+        try expectUsageError(["run", "--workload", "nope"] + small, mentions: "unknown workload 'nope'")
+        try expectUsageError(["run", "--workload", "thp", "--param", "thps=x"] + small, mentions: "thps=x")
+        try expectUsageError(["run", "--workload", "thp", "--param", "bogus=1"] + small, mentions: "unknown parameter 'bogus'")
+        try expectUsageError(["run", "--workload", "random", "--policy", "slab"] + small, mentions: "unknown policy 'slab'")
+        try expectUsageError(["run", "--workload", "random", "--cost-model", temp("cm", "zone_lock_ns = fast\n")] + small, mentions: "line 1")
+        try expectUsageError(["run", "--workload", "random", "--cost-model", temp("cm2", "warp_ns = 1\n")] + small, mentions: "unknown cost 'warp_ns'")
+        let trace = temp("tr", "# tracer: nop\n  bash-1 [000] ..... 1.000000: mm_page_alloc: page=0 pfn=0x10 order=0 migratetype=1\n  garbage line\n")
+        try expectUsageError(["run", "--workload", "trace:" + trace] + small, mentions: "line 3")
+        try expectUsageError(["compare", "--workload", "random", "--policies", "baseline,nope"] + small, mentions: "unknown policy 'nope'")
+        let card = temp("card.card", "title: t\nclaim: c\n  workload: random\n  expect: no.such.metric baseline > 0\n")
+        try expectUsageError(["analyze", card], mentions: "unknown metric 'no.such.metric'")
+        try expectUsageError(["patch", "inspect", temp("notpatch", "hello\n")], mentions: ":1: not a patch")
+        try expectUsageError(["mount", "/tmp/x", "--pace", "0"], mentions: "--pace")
+    }
+
+    func testAnalyzeRunsEveryCardAtSmallScale() throws {
+        let r = try Harness.run([Harness.binary, "analyze", Harness.root.appendingPathComponent("patches").path, "--small"], timeout: 600)
+        XCTAssertEqual(r.status, 0, r.err)
+        let verdicts = r.out.split(separator: "\n").filter { $0.hasPrefix("CONFIRMED") || $0.hasPrefix("REFUTED") || $0.hasPrefix("INCONCLUSIVE") }
+        XCTAssertGreaterThanOrEqual(verdicts.count, 15, r.out)
+        XCTAssertTrue(r.out.contains(" confirmed, "), r.out)
+    }
+}

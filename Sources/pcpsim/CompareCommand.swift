@@ -116,7 +116,8 @@ enum CompareTable {
             for (k, p) in r.policies.enumerated() {
                 let s = p.summary[key]!
                 var cell = num(s.mean)
-                if r.seeds.count > 1 { cell += " ±" + num(s.stddev) }
+                // Spread below the doubles' rounding noise is no spread.
+                if r.seeds.count > 1 { cell += " ±" + num(s.stddev <= abs(s.mean) * 1e-9 ? 0 : s.stddev) }
                 if k > 0 { cell += " (" + (p.ratioToBaseline[key].map(ratio) ?? "×—") + ")" }
                 out += cell.padding(toLength: width, withPad: " ", startingAt: 0)
             }

@@ -16,7 +16,11 @@ public final class LockTrace {
     }
 
     /// Packed events: kind in the top 2 bits (0 acquire, 1 release, 2 work), payload below.
-    public private(set) var events: [UInt64] = []
+    /// A growable raw buffer: this is appended to on every lock operation.
+    private(set) var buffer: UnsafeMutablePointer<UInt64>
+    private(set) var capacity = 4096
+    public private(set) var count = 0
+    public var events: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: buffer, count: count) }
     /// Virtual time each lock becomes free, and the CPU that last held it, owned by the
     /// engine (nil: every trylock succeeds).
     var busyUntil: UnsafeMutablePointer<Int64>?
@@ -24,12 +28,25 @@ public final class LockTrace {
     /// The operation's start time in the engine's clock.
     var opStart: Int64 = 0
 
-    public init() { events.reserveCapacity(4096) }
+    public init() { buffer = .allocate(capacity: capacity) }
+    deinit { buffer.deallocate() }
 
-    @inline(__always) func acquire(_ lock: Int) { events.append(UInt64(lock)) }
-    @inline(__always) func release(_ lock: Int) { events.append(1 << 62 | UInt64(lock)) }
+    @inline(__always) func append(_ e: UInt64) {
+        if count == capacity {
+            let bigger = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity * 2)
+            bigger.update(from: buffer, count: count)
+            buffer.deallocate()
+            buffer = bigger
+            capacity *= 2
+        }
+        buffer[count] = e
+        count += 1
+    }
+
+    @inline(__always) func acquire(_ lock: Int) { append(UInt64(lock)) }
+    @inline(__always) func release(_ lock: Int) { append(1 << 62 | UInt64(lock)) }
     @inline(__always) func work(_ w: Work, _ n: Int) {
-        if n > 0 { events.append(2 << 62 | w.rawValue << 48 | UInt64(n)) }
+        if n > 0 { append(2 << 62 | w.rawValue << 48 | UInt64(n)) }
     }
 
     /// pcp_spin_trylock() by `cpu`: fails when another CPU holds the lock at the operation's
@@ -39,7 +56,7 @@ public final class LockTrace {
         return busy[lock] <= opStart || lastHolder?[lock] == Int32(cpu)
     }
 
-    public func reset() { events.removeAll(keepingCapacity: true) }
+    @inline(__always) public func reset() { count = 0 }
 
     public enum Event: Equatable, Sendable {
         case acquire(Int), release(Int), work(Work, Int)

@@ -16,8 +16,10 @@ public final class Engine {
     /// Operations run so far (idle steps included).
     public private(set) var operations = 0
 
-    var clock: [Int64]
-    var heap: CPUHeap
+    /// Per-CPU virtual clocks (ps), in a raw buffer: touched on every operation.
+    let clock: UnsafeMutablePointer<Int64>
+    let nrCPUs: Int
+    let heap: CPUHeap
     let trace = LockTrace()
     let busyUntil: UnsafeMutablePointer<Int64>
     let lastCPU: UnsafeMutablePointer<Int32>
@@ -25,9 +27,12 @@ public final class Engine {
 
     public private(set) var zoneLock = LockStats()
     public private(set) var pcpLock = LockStats()
-    public private(set) var perCPUZoneLock: [LockStats]
-    public private(set) var perCPUPCPLock: [LockStats]
-    public private(set) var perCPUOps: [OpCounts]
+    let cpuZoneLock: UnsafeMutablePointer<LockStats>
+    let cpuPCPLock: UnsafeMutablePointer<LockStats>
+    let cpuOps: UnsafeMutablePointer<OpCounts>
+    public var perCPUZoneLock: [LockStats] { Array(UnsafeBufferPointer(start: cpuZoneLock, count: nrCPUs)) }
+    public var perCPUPCPLock: [LockStats] { Array(UnsafeBufferPointer(start: cpuPCPLock, count: nrCPUs)) }
+    public var perCPUOps: [OpCounts] { Array(UnsafeBufferPointer(start: cpuOps, count: nrCPUs)) }
     /// Merge steps done while the innermost held lock was zone->lock / a pcp->lock.
     public private(set) var mergesUnderZoneLock = 0
     public private(set) var mergesUnderPCPLock = 0
@@ -79,16 +84,22 @@ public final class Engine {
         rng = SplitMix64(seed: seed)
         let start = m.now * 1000
         startClock = start
-        clock = Array(repeating: start, count: m.nrCPUs)
-        heap = CPUHeap(clock: clock)
+        nrCPUs = m.nrCPUs
+        clock = .allocate(capacity: m.nrCPUs)
+        clock.initialize(repeating: start, count: m.nrCPUs)
+        heap = CPUHeap(clock: Array(repeating: start, count: m.nrCPUs))
         zoneLocks = m.zones.count
         busyUntil = .allocate(capacity: m.lockCount)
         busyUntil.initialize(repeating: 0, count: m.lockCount)
         lastCPU = .allocate(capacity: m.lockCount)
         lastCPU.initialize(repeating: -1, count: m.lockCount)
-        perCPUZoneLock = Array(repeating: LockStats(), count: m.nrCPUs)
-        perCPUPCPLock = Array(repeating: LockStats(), count: m.nrCPUs)
-        perCPUOps = Array(repeating: OpCounts(), count: m.nrCPUs)
+        cpuZoneLock = .allocate(capacity: m.nrCPUs)
+        cpuZoneLock.initialize(repeating: LockStats(), count: m.nrCPUs)
+        cpuPCPLock = .allocate(capacity: m.nrCPUs)
+        cpuPCPLock.initialize(repeating: LockStats(), count: m.nrCPUs)
+        cpuOps = .allocate(capacity: m.nrCPUs)
+        cpuOps.initialize(repeating: OpCounts(), count: m.nrCPUs)
+        held = .allocate(capacity: 64)
         let p = { (ns: Double) in Int64((ns * 1000).rounded()) }
         ps = (p(cost.pcpLockNs), p(cost.zoneLockNs), p(cost.listOpNs), p(cost.pageMovedNs),
               p(cost.mergeStepNs), p(cost.splitStepNs), p(cost.bounceNs), p(cost.operationNs))
@@ -98,6 +109,7 @@ public final class Engine {
         m.record(into: trace)
         m.vmstatObserver = { [unowned self] cpu in
             self.price(cpu: cpu, from: max(self.clock[cpu], self.machine.now * 1000))
+            self.heap.update(cpu: cpu, key: self.clock[cpu])
             if let sink = self.traceSink, let t = self.machine.tracer { sink(cpu, self.machine.now, t.take()) }
         }
     }
@@ -107,12 +119,16 @@ public final class Engine {
         machine.vmstatObserver = nil
         busyUntil.deallocate()
         lastCPU.deallocate()
+        clock.deallocate(); cpuZoneLock.deallocate(); cpuPCPLock.deallocate(); cpuOps.deallocate(); held.deallocate()
+        heap.deallocate()
     }
 
     /// Virtual time of the machine in nanoseconds: the CPU furthest behind.
     public var nowNs: Int64 { heap.minKey / 1000 }
     /// Virtual seconds from the start until the last CPU finished its last operation.
-    public var simSeconds: Double { Double(clock.max()! - startClock) / 1e12 }
+    public var simSeconds: Double {
+        Double(UnsafeBufferPointer(start: clock, count: nrCPUs).max()! - startClock) / 1e12
+    }
 
     /// Runs up to `ops` operations (idle steps included) of the workload, stopping early once
     /// the slowest CPU reaches `untilNs`. Returns the operations run. Can be called again to
@@ -120,7 +136,7 @@ public final class Engine {
     @discardableResult
     public func run(_ w: inout Workload, ops: Int, untilNs: Int64 = .max) throws(Failure) -> Int {
         // CPUs behind the machine's clock (time passed without work) were idle until now.
-        for c in 0..<clock.count where clock[c] < machine.now * 1000 {
+        for c in 0..<nrCPUs where clock[c] < machine.now * 1000 {
             clock[c] = machine.now * 1000
             heap.update(cpu: c, key: clock[c])
         }
@@ -139,7 +155,7 @@ public final class Engine {
             count(op)
             if op.kind == .wait {
                 let t = startClock + Int64(op.pfn) * 1000
-                for k in 0..<clock.count where clock[k] < t { clock[k] = t; heap.update(cpu: k, key: t) }
+                for k in 0..<nrCPUs where clock[k] < t { clock[k] = t; heap.update(cpu: k, key: t) }
             } else {
                 let pc = op.cpu
                 price(cpu: pc, from: clock[pc])
@@ -163,23 +179,24 @@ public final class Engine {
     @inline(__always) func count(_ op: Operation) {
         switch op.kind {
         case .alloc:
-            perCPUOps[op.cpu].allocs += 1
-            perCPUOps[op.cpu].pagesAllocated += 1 << op.order
-        case .allocFailed: perCPUOps[op.cpu].failedAllocs += 1
+            cpuOps[op.cpu].allocs += 1
+            cpuOps[op.cpu].pagesAllocated += 1 << op.order
+        case .allocFailed: cpuOps[op.cpu].failedAllocs += 1
         case .free:
-            perCPUOps[op.cpu].frees += 1
-            perCPUOps[op.cpu].pagesFreed += 1 << op.order
-        case .idle, .wait: perCPUOps[op.cpu].idles += 1
+            cpuOps[op.cpu].frees += 1
+            cpuOps[op.cpu].pagesFreed += 1 << op.order
+        case .idle, .wait: cpuOps[op.cpu].idles += 1
         }
     }
 
-    /// Prices the recorded lock sections of one CPU starting at `start`, and moves its clock.
-    /// Locks held while pricing one operation (kept to avoid an allocation per operation).
-    var held: [(lock: Int, since: Int64)] = []
+    /// Locks held while pricing one operation: (lock, since) pairs; nesting is shallow.
+    let held: UnsafeMutablePointer<(lock: Int, since: Int64)>
 
+    /// Prices the recorded lock sections of one CPU starting at `start` and moves its clock
+    /// (the caller updates the heap).
     func price(cpu c: Int, from start: Int64) {
         var t = start
-        held.removeAll(keepingCapacity: true)
+        var depth = 0
         for e in trace.events {
             switch LockTrace.decode(e) {
             case .acquire(let l):
@@ -191,22 +208,25 @@ public final class Engine {
                 t += isZone ? ps.zone : ps.pcp
                 if isZone {
                     zoneLock.acquired(wait: wait, bounced: bounced, remote: false)
-                    perCPUZoneLock[c].acquired(wait: wait, bounced: bounced, remote: false)
+                    cpuZoneLock[c].acquired(wait: wait, bounced: bounced, remote: false)
                 } else {
-                    let remote = (l - zoneLocks) % machine.nrCPUs != c
+                    let remote = (l - zoneLocks) % nrCPUs != c
                     pcpLock.acquired(wait: wait, bounced: bounced, remote: remote)
-                    perCPUPCPLock[c].acquired(wait: wait, bounced: bounced, remote: remote)
+                    cpuPCPLock[c].acquired(wait: wait, bounced: bounced, remote: remote)
                 }
-                held.append((l, t))
+                if depth < 64 { held[depth] = (l, t); depth += 1 }
             case .release(let l):
-                guard let k = held.lastIndex(where: { $0.lock == l }) else { continue }
+                var k = depth - 1
+                while k >= 0 && held[k].lock != l { k -= 1 }
+                guard k >= 0 else { continue }
                 let d = t - held[k].since
                 if l < zoneLocks {
-                    zoneLock.held(d); perCPUZoneLock[c].held(d)
+                    zoneLock.held(d); cpuZoneLock[c].held(d)
                 } else {
-                    pcpLock.held(d); perCPUPCPLock[c].held(d)
+                    pcpLock.held(d); cpuPCPLock[c].held(d)
                 }
-                held.remove(at: k)
+                for j in k..<(depth - 1) { held[j] = held[j + 1] }
+                depth -= 1
                 busyUntil[l] = t
                 lastCPU[l] = Int32(c)
             case .work(let w, let n):
@@ -215,7 +235,7 @@ public final class Engine {
                 case .pageMoved: t += ps.page * n64
                 case .mergeStep:
                     t += ps.merge * n64
-                    if let inner = held.last?.lock, inner < zoneLocks { mergesUnderZoneLock += n } else { mergesUnderPCPLock += n }
+                    if depth > 0 && held[depth - 1].lock < zoneLocks { mergesUnderZoneLock += n } else { mergesUnderPCPLock += n }
                 case .splitStep: t += ps.split * n64
                 case .listOp: t += ps.list * n64
                 }
@@ -223,11 +243,13 @@ public final class Engine {
         }
         trace.reset()
         clock[c] = max(clock[c], t)
-        heap.update(cpu: c, key: clock[c])
     }
 
     /// Integrates PCP-held pages over time and records the time series.
     func sample() {
+        // Summing every PCP costs zones x CPUs: do it every 256 operations, at most every
+        // hundredth of a sample interval.
+        guard operations & 255 == 0 else { return }
         let t = heap.minKey
         guard t - lastSample >= sampleEvery / 100 else { return }
         let pcp = machine.pcpPagesTotal
@@ -253,7 +275,7 @@ public final class Engine {
     }
 
     public var totals: OpCounts {
-        perCPUOps.reduce(into: OpCounts()) {
+        UnsafeBufferPointer(start: cpuOps, count: nrCPUs).reduce(into: OpCounts()) {
             $0.allocs += $1.allocs; $0.failedAllocs += $1.failedAllocs; $0.frees += $1.frees; $0.idles += $1.idles
             $0.pagesAllocated += $1.pagesAllocated; $0.pagesFreed += $1.pagesFreed
         }
@@ -261,18 +283,23 @@ public final class Engine {
 }
 
 /// A binary min-heap of CPUs keyed by their clocks (ties: the lower CPU id first), so picking
-/// the CPU furthest behind costs O(log CPUs).
+/// the CPU furthest behind costs O(log CPUs). Raw buffers: it is updated on every operation.
+/// Owned by one Engine, which frees it.
 struct CPUHeap {
-    var keys: [Int64]
-    var heap: [Int]
-    var pos: [Int]
+    let keys: UnsafeMutablePointer<Int64>
+    let heap: UnsafeMutablePointer<Int>
+    let pos: UnsafeMutablePointer<Int>
+    let count: Int
 
     init(clock: [Int64]) {
-        keys = clock
-        heap = Array(clock.indices)
-        pos = Array(clock.indices)
-        for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { down(i) }
+        count = clock.count
+        keys = .allocate(capacity: count); keys.initialize(from: clock, count: count)
+        heap = .allocate(capacity: count); pos = .allocate(capacity: count)
+        for i in 0..<count { heap[i] = i; pos[i] = i }
+        for i in stride(from: count / 2 - 1, through: 0, by: -1) { down(i) }
     }
+
+    func deallocate() { keys.deallocate(); heap.deallocate(); pos.deallocate() }
 
     var minCPU: Int { heap[0] }
     var minKey: Int64 { keys[heap[0]] }
@@ -281,31 +308,36 @@ struct CPUHeap {
         keys[a] < keys[b] || (keys[a] == keys[b] && a < b)
     }
 
-    mutating func update(cpu: Int, key: Int64) {
+    func update(cpu: Int, key: Int64) {
         let old = keys[cpu]
         keys[cpu] = key
         if key >= old { down(pos[cpu]) } else { up(pos[cpu]) }
     }
 
-    mutating func down(_ start: Int) {
+    @inline(__always) func swap(_ i: Int, _ j: Int) {
+        let a = heap[i], b = heap[j]
+        heap[i] = b; heap[j] = a; pos[b] = i; pos[a] = j
+    }
+
+    func down(_ start: Int) {
         var i = start
         while true {
             let l = 2 * i + 1, r = l + 1
             var m = i
-            if l < heap.count && less(heap[l], heap[m]) { m = l }
-            if r < heap.count && less(heap[r], heap[m]) { m = r }
+            if l < count && less(heap[l], heap[m]) { m = l }
+            if r < count && less(heap[r], heap[m]) { m = r }
             if m == i { return }
-            heap.swapAt(i, m); pos[heap[i]] = i; pos[heap[m]] = m
+            swap(i, m)
             i = m
         }
     }
 
-    mutating func up(_ start: Int) {
+    func up(_ start: Int) {
         var i = start
         while i > 0 {
             let p = (i - 1) / 2
             if !less(heap[i], heap[p]) { return }
-            heap.swapAt(i, p); pos[heap[i]] = i; pos[heap[p]] = p
+            swap(i, p)
             i = p
         }
     }

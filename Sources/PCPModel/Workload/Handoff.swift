@@ -1,8 +1,8 @@
 /// Workloads where pages are allocated on one CPU and freed on another: the affinity
 /// violations the RFC is about.
 
-/// `jemalloc-purge`: every CPU but the purgers faults order-0 anonymous pages; after `pages`
-/// faults its arena releases them to the allocator's dirty cache; the `purgers` CPUs return
+/// `jemalloc-purge`: every CPU but the purgers faults order-0 anonymous pages; after about
+/// `pages` faults (a seeded 50-150%) its arena releases them to the allocator's dirty cache; the `purgers` CPUs return
 /// that memory to the kernel in bursts of `burst` pages (jemalloc's background purging, the
 /// RFC's motivating case).
 struct JemallocPurge: Workload {
@@ -10,6 +10,8 @@ struct JemallocPurge: Workload {
     let isPurger: [Bool], inSet: [Bool]
     let pages: Int, burst: Int
     var held: [HeldBlocks]
+    /// Per CPU: faults before its arena's next release.
+    var cycle: [Int]
     var dirty = HeldBlocks()
     var burstLeft: [Int]
     /// Memory ran out: purgers free whatever is dirty instead of waiting for a full burst.
@@ -22,6 +24,7 @@ struct JemallocPurge: Workload {
         self.pages = pages
         self.burst = burst
         held = Array(repeating: HeldBlocks(), count: m.nrCPUs)
+        cycle = Array(repeating: 0, count: m.nrCPUs)
         burstLeft = Array(repeating: 0, count: m.nrCPUs)
     }
 
@@ -37,10 +40,12 @@ struct JemallocPurge: Workload {
             let (r, o) = dirty.removeLast()
             return try m.freeOp(cpu: cpu, r, order: o)
         }
+        if cycle[cpu] == 0 { cycle[cpu] = max(1, pages / 2 + rng.below(max(1, pages))) }
         let op = m.allocOp(cpu: cpu, order: 0, kind: .anon, into: &held[cpu])
         if op.kind == .allocFailed { starved = true }
-        if held[cpu].count >= pages || (op.kind == .allocFailed && held[cpu].count > 0) {
+        if held[cpu].count >= cycle[cpu] || (op.kind == .allocFailed && held[cpu].count > 0) {
             dirty.absorb(&held[cpu])
+            cycle[cpu] = 0
         }
         return op.kind == .allocFailed ? .idle(cpu) : op
     }

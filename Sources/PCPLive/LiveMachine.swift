@@ -16,11 +16,35 @@ public final class LiveMachine: @unchecked Sendable {
         let own: OwnKnob?
     }
 
-    /// pcpsim's knobs: the design, the pace, and the RFC's open questions.
-    enum OwnKnob: String, CaseIterable, Sendable {
-        case policy, pace, workload, remoteFreeLock = "remote_free_lock", phase2Chunk = "phase2_chunk"
-        var path: String { "sys/kernel/mm/pcpsim/" + rawValue }
-        var mode: UInt16 { self == .workload ? 0o444 : 0o644 }
+    /// pcpsim's knobs (the design, the pace, the RFC's open questions) and the tracefs files.
+    enum OwnKnob: Hashable, Sendable {
+        case policy, pace, workload, remoteFreeLock, phase2Chunk
+        case trace, tracePipe, tracingOn, eventEnable(String)
+
+        static let all: [OwnKnob] = [.policy, .pace, .workload, .remoteFreeLock, .phase2Chunk, .trace, .tracePipe, .tracingOn]
+            + TraceEvent.names.map { .eventEnable($0) }
+
+        var path: String {
+            switch self {
+            case .policy: "sys/kernel/mm/pcpsim/policy"
+            case .pace: "sys/kernel/mm/pcpsim/pace"
+            case .workload: "sys/kernel/mm/pcpsim/workload"
+            case .remoteFreeLock: "sys/kernel/mm/pcpsim/remote_free_lock"
+            case .phase2Chunk: "sys/kernel/mm/pcpsim/phase2_chunk"
+            case .trace: "sys/kernel/tracing/trace"
+            case .tracePipe: "sys/kernel/tracing/trace_pipe"
+            case .tracingOn: "sys/kernel/tracing/tracing_on"
+            case .eventEnable(let e): "sys/kernel/tracing/events/kmem/\(e)/enable"
+            }
+        }
+
+        var mode: UInt16 {
+            switch self {
+            case .workload: 0o444
+            case .tracePipe: 0o440
+            default: 0o644
+            }
+        }
     }
 
     public let entries: [Entry]
@@ -57,12 +81,14 @@ public final class LiveMachine: @unchecked Sendable {
         self.pace = pace
         var e = ProcFiles.all(for: machine).map { Entry(path: $0.path, mode: $0.mode, render: $0.render, knob: nil, own: nil) }
         e += KnobTable.all.map { Entry(path: $0.path, mode: $0.mode, render: nil, knob: $0, own: nil) }
-        e += OwnKnob.allCases.map { Entry(path: $0.path, mode: $0.mode, render: nil, knob: nil, own: $0) }
+        e += OwnKnob.all.map { Entry(path: $0.path, mode: $0.mode, render: nil, knob: nil, own: $0) }
         e.append(Entry(path: LiveMachine.invariantsPath, mode: 0o444, render: nil, knob: nil, own: nil))
         entries = e
         index = Dictionary(uniqueKeysWithValues: e.enumerated().map { ($1.path, $0) })
         published = machine.snapshot()
         published.locks = engine.locks
+        traces = TraceBuffer(cpus: machine.nrCPUs)
+        engine.traceSink = { [traces] cpu, t, events in traces.add(cpu: cpu, timeNs: t, events) }
         cache = Array(repeating: (UInt64.max, []), count: e.count)
     }
 
@@ -70,6 +96,7 @@ public final class LiveMachine: @unchecked Sendable {
     /// checked (O(pages)) at the moment of the read.
     public static let invariantsPath = "sys/kernel/debug/pcpsim/invariants"
     private let checker = InvariantChecker()
+    private let traces: TraceBuffer
 
     /// Fresh content of a file from the latest snapshot (EACCES for write-only knobs is the
     /// FUSE layer's business: it never calls this for them).
@@ -108,6 +135,13 @@ public final class LiveMachine: @unchecked Sendable {
     }
 
     private func readOwn(_ k: OwnKnob) -> String {
+        switch k {
+        case .trace: return traces.trace()
+        case .tracePipe: return traces.pipe()
+        case .tracingOn: return traces.isOn ? "1\n" : "0\n"
+        case .eventEnable(let e): return traces.isEnabled(e) ? "1\n" : "0\n"
+        default: break
+        }
         simLock.lock()
         defer { simLock.unlock() }
         switch k {
@@ -118,6 +152,8 @@ public final class LiveMachine: @unchecked Sendable {
             return LiveMachine.choices(PCPBuddyOptions.RemoteFreeLock.allCases.map(\.rawValue), machine.pcpBuddyOptions.remoteFreeLock.rawValue)
         case .phase2Chunk:
             return LiveMachine.choices(["largest", "smallest"], machine.pcpBuddyOptions.phase2LargestFirst ? "largest" : "smallest")
+        default:
+            return ""
         }
     }
 
@@ -127,6 +163,23 @@ public final class LiveMachine: @unchecked Sendable {
         var b = data
         if b.last == 0x0A { b.removeLast() }
         let word = String(decoding: b, as: UTF8.self)
+        switch k {
+        case .trace:
+            traces.clear()
+            return 0
+        case .tracePipe:
+            return 13
+        case .tracingOn, .eventEnable:
+            // Like the kernel's event enable and tracing_on: 0 or 1.
+            guard let v = try? KnobTable.parseInt(data), v == 0 || v == 1 else { return 22 }
+            if case .eventEnable(let e) = k { traces.setEnabled(e, v == 1) } else { traces.setOn(v == 1) }
+            // The model fires tracepoints only while something listens.
+            simLock.lock()
+            machine.setTracer(traces.anyEnabled ? (machine.tracer ?? Tracer()) : nil)
+            simLock.unlock()
+            return 0
+        default: break
+        }
         simLock.lock()
         defer { simLock.unlock() }
         switch k {
@@ -148,6 +201,8 @@ public final class LiveMachine: @unchecked Sendable {
             var o = machine.pcpBuddyOptions
             o.phase2LargestFirst = word == "largest"
             machine.setPCPBuddyOptions(o)
+        default:
+            return 22
         }
         publish()
         return 0
@@ -158,6 +213,16 @@ public final class LiveMachine: @unchecked Sendable {
         defer { simLock.unlock() }
         do { try checker.check(machine, after: "the operations so far") } catch { return Array("\(error)\n".utf8) }
         return Array("ok\n".utf8)
+    }
+
+    /// Runs `ops` operations now, on the caller's thread (tests; the mount uses its thread).
+    public func step(ops: Int) {
+        simLock.lock()
+        defer { simLock.unlock() }
+        guard var w = workload else { return }
+        workload = nil
+        if (try? engine.run(&w, ops: ops)) != nil { workload = w }
+        publish()
     }
 
     /// Starts the simulation thread.

@@ -108,3 +108,29 @@ final class LiveFileTests: XCTestCase {
         XCTAssertTrue(fields[4].contains(".") && fields[4].split(separator: ".")[1].count == 2)
     }
 }
+
+/// The mount's tracefs files: per-event enable, trace, trace_pipe.
+final class TraceFileTests: XCTestCase {
+    func read(_ l: LiveMachine, _ p: String) -> String { String(decoding: l.read(p), as: UTF8.self) }
+
+    func testEnableReadAndClear() throws {
+        let m = try Machine(spec: .x86(memory: 256 << 20, cpus: 2))
+        let l = LiveMachine(machine: m, workload: FaultLoop(machine: m, pagesPerCPU: 2000), seed: 1, pace: 1)
+        let enable = "sys/kernel/tracing/events/kmem/mm_page_alloc_zone_locked/enable"
+        XCTAssertEqual(read(l, enable), "0\n", "events start disabled, as in the kernel")
+        XCTAssertEqual(l.write(enable, Array("2".utf8)), 22)
+        XCTAssertEqual(l.write(enable, Array("1\n".utf8)), 0)
+        XCTAssertEqual(read(l, enable), "1\n")
+        l.step(ops: 5000)
+        let trace = read(l, "sys/kernel/tracing/trace")
+        XCTAssertTrue(trace.hasPrefix("# tracer: nop\n"))
+        let events = trace.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        XCTAssertFalse(events.isEmpty)
+        XCTAssertTrue(events.allSatisfy { $0.contains(": mm_page_alloc_zone_locked: page=") && $0.contains("percpu_refill=") })
+        let piped = read(l, "sys/kernel/tracing/trace_pipe").split(separator: "\n")
+        XCTAssertEqual(piped.count, events.count, "trace_pipe hands out what is buffered once")
+        XCTAssertEqual(read(l, "sys/kernel/tracing/trace_pipe"), "")
+        XCTAssertEqual(l.write("sys/kernel/tracing/trace", Array("\n".utf8)), 0)
+        XCTAssertTrue(read(l, "sys/kernel/tracing/trace").split(separator: "\n").allSatisfy { $0.hasPrefix("#") })
+    }
+}

@@ -23,6 +23,8 @@ struct MachineOptions: ParsableArguments {
     var sysctlFile: String?
     @Flag(help: "With --like-zoneinfo: start each CPU's PCPs at that zoneinfo's count and high, and each zone at its pages free (for replaying a trace taken after it).")
     var pcpStateFromZoneinfo = false
+    @Option(help: "Milliseconds until the first vmstat_update (decay, counter folds); default: one stat_interval.")
+    var vmstatPhaseMs: Int?
     @Option(help: "With --pcp-state-from-zoneinfo: the order-0 list the preset pages go to (unmovable, movable, reclaimable); zoneinfo does not say.")
     var pcpStateList: String = "movable"
     var presetType: Int {
@@ -90,6 +92,10 @@ struct MachineOptions: ParsableArguments {
                 m.presetPCP(nid: st.nid, zone: st.zone, cpu: st.cpu, count: st.count, high: st.high, mt: presetType)
             }
             for f in ZoneinfoImport.freePages(text) { m.occupy(nid: f.nid, zone: f.zone, leavingFree: f.pages) }
+        }
+        if let ms = vmstatPhaseMs {
+            guard ms >= 0 else { throw UsageError("--vmstat-phase-ms must be >= 0") }
+            m.setVmstatPhase(ns: Int64(ms) * 1_000_000)
         }
         for (name, value, origin) in try knobAssignments() + extraSysctls.map({ ($0.0, $0.1, "variant") }) {
             guard let path = KnobTable.path(forSysctl: name), let knob = KnobTable.byPath[path] else {

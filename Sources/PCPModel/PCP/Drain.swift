@@ -88,6 +88,12 @@ extension Machine {
         now = t
     }
 
+    /// When the first vmstat_update runs, in simulated ns from now (a trace replay aligns it
+    /// with the traced kernel's timer; later ones follow every stat_interval).
+    public func setVmstatPhase(ns: Int64) {
+        nextVmstatUpdate = now + max(0, ns)
+    }
+
     /// One round of vmstat_update over all CPUs.
     func vmstatUpdate() {
         if kswapdPending {

@@ -92,12 +92,7 @@ extension Zone {
         defer { unlockZone() }
         var pindex = start - 1
         while count > 0 {
-            var l: Int
-            repeat {
-                pindex += 1
-                if pindex > K.nrPCPLists - 1 { pindex = 0 }
-                l = pcpList(cpu, pindex)
-            } while lists.isEmpty(l)
+            let l = nextPCPList(cpu, after: &pindex)
             let order = pindexToOrder(pindex)
             let n = 1 << order
             repeat {
@@ -105,14 +100,19 @@ extension Zone {
                 lists.remove(l, i, pages)
                 count -= n
                 pcp[cpu].count -= n
-                lock.pagesMoved += n
-                trace?.work(.pageMoved, n)
-                let mt = blockType(i)
-                tracer?.emit(.pcpuDrain(pfn: pfn(i), order: order, mt: mt))
-                let merges = freeOneBuddy(i, order: order, mt: mt, toTail: false, cpu: cpu)
-                lock.mergeSteps += merges
-                trace?.work(.mergeStep, merges)
+                toZone(cpu, i, order: order)
             } while count > 0 && !lists.isEmpty(l)
+        }
+    }
+
+    /// The round robin of the drain: the next non-empty list after `pindex`, wrapping at
+    /// NR_PCP_LISTS (the caller knows one is non-empty).
+    @inline(__always) func nextPCPList(_ cpu: Int, after pindex: inout Int) -> Int {
+        while true {
+            pindex += 1
+            if pindex > K.nrPCPLists - 1 { pindex = 0 }
+            let l = pcpList(cpu, pindex)
+            if !lists.isEmpty(l) { return l }
         }
     }
 

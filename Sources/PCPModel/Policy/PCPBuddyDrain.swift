@@ -19,12 +19,7 @@ extension Zone {
         var pindex = start - 1
         var regular = pcp[cpu].count - pcpBuddyPages(cpu)
         while count > 0 && regular > 0 {
-            var l: Int
-            repeat {
-                pindex += 1
-                if pindex > K.nrPCPLists - 1 { pindex = 0 }
-                l = pcpList(cpu, pindex)
-            } while lists.isEmpty(l)
+            let l = nextPCPList(cpu, after: &pindex)
             let order = pindexToOrder(pindex), n = 1 << order
             repeat {
                 let i = Int(lists.tail[l])
@@ -58,7 +53,8 @@ extension Zone {
         }
     }
 
-    /// One chunk into the zone buddy under the held zone->lock.
+    /// One drained block into the zone buddy under the held zone->lock (__free_one_page with
+    /// the block's fresh type, and mm_page_pcpu_drain): every policy's drain ends here.
     @inline(__always) func toZone(_ cpu: Int, _ i: Int, order: Int) {
         lock.pagesMoved += 1 << order
         trace?.work(.pageMoved, 1 << order)

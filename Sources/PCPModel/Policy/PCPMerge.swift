@@ -14,12 +14,7 @@ extension Zone {
         var picked: [Int] = []
         var pindex = start - 1
         while count > 0 {
-            var l: Int
-            repeat {
-                pindex += 1
-                if pindex > K.nrPCPLists - 1 { pindex = 0 }
-                l = pcpList(cpu, pindex)
-            } while lists.isEmpty(l)
+            let l = nextPCPList(cpu, after: &pindex)
             let n = 1 << pindexToOrder(pindex)
             repeat {
                 let i = Int(lists.tail[l])
@@ -62,15 +57,8 @@ extension Zone {
         lock.drains += 1
         defer { unlockZone() }
         for i in picked where pages.state(i) == .pcp && pages.isPCPBuddy(i) {
-            let order = pages.order(i)
             pages.setPCPBuddy(i, false)
-            lock.pagesMoved += 1 << order
-            trace?.work(.pageMoved, 1 << order)
-            let mt = blockType(i)
-            tracer?.emit(.pcpuDrain(pfn: pfn(i), order: order, mt: mt))
-            let m = freeOneBuddy(i, order: order, mt: mt, toTail: false, cpu: cpu)
-            lock.mergeSteps += m
-            trace?.work(.mergeStep, m)
+            toZone(cpu, i, order: pages.order(i))
         }
     }
 }

@@ -103,8 +103,9 @@ public final class Zone {
     /// The node of every CPU, and each CPU's steal order (block-economy steals nearest first).
     var cpuNodes: [Int] = []
     var stealOrders: [[Int]] = []
-    /// Per CPU: simulated time of its last allocation from this zone (ns).
-    var lastAllocNs: [Int64]
+    /// Per CPU: simulated time of its last allocation from this zone (ns); written on every
+    /// allocation, so a raw buffer.
+    let lastAllocNs: UnsafeMutablePointer<Int64>
     /// Simulated time, pushed by the machine.
     var nowNs: Int64 = 0
     /// Where lock sections are recorded when an engine prices them (nil: not recorded).
@@ -138,7 +139,8 @@ public final class Zone {
         ownedNext = Array(repeating: -1, count: n >> K.pageblockOrder)
         ownedPrev = Array(repeating: -2, count: n >> K.pageblockOrder)
         fragPages = Array(repeating: 0, count: n >> K.pageblockOrder)
-        lastAllocNs = Array(repeating: 0, count: cpus)
+        lastAllocNs = .allocate(capacity: cpus)
+        lastAllocNs.initialize(repeating: 0, count: cpus)
         routedIn = Array(repeating: 0, count: cpus)
         routedOut = Array(repeating: 0, count: cpus)
         pcp = .allocate(capacity: cpus)
@@ -151,7 +153,7 @@ public final class Zone {
     deinit {
         pcp.deinitialize(count: nrCPUs); pcp.deallocate()
         numa.deallocate()
-        pages.deallocate(); lists.deallocate(); vmStat.deallocate()
+        pages.deallocate(); lists.deallocate(); vmStat.deallocate(); lastAllocNs.deallocate()
     }
 
     /// NUMA event counters, in NumaEvent order.

@@ -87,3 +87,24 @@ final class Failures: @unchecked Sendable {
     private(set) var list: [String] = []
     func add(_ s: String) { lock.lock(); list.append(s); lock.unlock() }
 }
+
+/// A reader holding an open file when the server dies gets an error, not a hang.
+final class ServerDeathTests: XCTestCase {
+    override func setUpWithError() throws { try Harness.requireFuse() }
+
+    func testOpenFileErrorsAfterKill9() throws {
+        let m = try Mount(["--memory", "512M", "--cpus", "2", "--workload", "none"])
+        let fd = open(m.dir + "/proc/zoneinfo", O_RDONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 65536)
+        XCTAssertGreaterThan(read(fd, &buf, buf.count), 0)
+        kill(m.process.processIdentifier, SIGKILL)
+        m.process.waitUntilExit()
+        let start = Date()
+        let n = pread(fd, &buf, buf.count, 0)
+        XCTAssertEqual(n, -1, "a read on a dead server fails")
+        XCTAssertEqual(errno, ENOTCONN)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    }
+}

@@ -17,16 +17,17 @@ public enum Compare {
     /// Everything a comparison needs; `machine` boots a fresh machine for each run.
     public struct Plan {
         public var variants: [Variant]
+        /// The workload's name, and how to make it for a freshly booted machine.
         public var workload: String
-        public var params: [String: String]
+        public var makeWorkload: (Machine) throws -> Workload
         public var seeds: [UInt64]
         public var ops: Int
         public var cost: CostModel
         public var machineDescription: String
         public var machine: (Variant) throws -> Machine
-        public init(variants: [Variant], workload: String, params: [String: String], seeds: [UInt64], ops: Int,
-                    cost: CostModel, machineDescription: String, machine: @escaping (Variant) throws -> Machine) {
-            self.variants = variants; self.workload = workload; self.params = params; self.seeds = seeds
+        public init(variants: [Variant], workload: String, makeWorkload: @escaping (Machine) throws -> Workload, seeds: [UInt64],
+                    ops: Int, cost: CostModel, machineDescription: String, machine: @escaping (Variant) throws -> Machine) {
+            self.variants = variants; self.workload = workload; self.makeWorkload = makeWorkload; self.seeds = seeds
             self.ops = ops; self.cost = cost; self.machineDescription = machineDescription; self.machine = machine
         }
     }
@@ -42,10 +43,12 @@ public enum Compare {
             for seed in plan.seeds {
                 let m = try plan.machine(v)
                 m.setPolicy(p)
-                var w = try Workloads.make(plan.workload, machine: m, params: plan.params)
+                var w = try plan.makeWorkload(m)
                 let e = Engine(machine: m, seed: seed, cost: plan.cost)
                 e.sampleEvery = sampleInterval(ops: plan.ops, cpus: m.nrCPUs, cost: plan.cost)
                 try e.run(&w, ops: plan.ops)
+                // A trace replay runs to the end of its trace.
+                while (w as? TraceReplay)?.done == false, try e.run(&w, ops: 1_000_000) > 0 {}
                 rs.append(e.metrics(policy: p.rawValue, workload: plan.workload, seed: seed))
                 done += 1
                 progress(done, total)

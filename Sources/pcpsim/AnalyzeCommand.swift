@@ -87,7 +87,9 @@ struct AnalyzeCommand: ParsableCommand {
             }
             return Compare.Variant(label: v.label, policy: p, sysctls: sysctls)
         }
-        let plan = Compare.Plan(variants: variants, workload: s.workload!, params: s.params, seeds: (0..<seeds).map { UInt64(1 + $0) },
+        let params = s.params.map { "\($0.key)=\($0.value)" }.sorted()
+        let plan = Compare.Plan(variants: variants, workload: s.workload!, makeWorkload: { try WorkloadOptions.make(s.workload!, params, $0) },
+                                seeds: (0..<seeds).map { UInt64(1 + $0) },
                                 ops: ops, cost: cost, machineDescription: "\(cpus) CPUs, \(memory)", machine: { v in try m.boot(extraSysctls: v.sysctls) })
         do { return try Compare.run(plan) } catch let e as WorkloadParams.Error { throw UsageError("\(card.path): \(e.description)") }
     }

@@ -72,16 +72,12 @@ struct CompareCommand: ParsableCommand {
     func compare(_ name: String, _ chosen: [Policy], _ seedList: [UInt64], _ m: MachineOptions, _ w: WorkloadOptions) throws -> CompareResult {
         let spec = try m.spec()
         let costs = try w.costs()
-        var params: [String: String] = [:]
-        for p in w.params {
-            guard let eq = p.firstIndex(of: "=") else { throw UsageError("--param '\(p)': expected KEY=VALUE") }
-            params[String(p[..<eq])] = String(p[p.index(after: eq)...])
-        }
         // Fail fast on a bad workload or parameter, before any run.
         _ = try WorkloadOptions.make(name, w.params, try m.boot())
         let mem = spec.nodes.flatMap(\.zones).reduce(0) { $0 + $1.present } >> 8
         let plan = Compare.Plan(variants: chosen.map { Compare.Variant(label: $0.rawValue, policy: $0) }, workload: name,
-                                params: params, seeds: seedList, ops: w.opsOrDefault, cost: costs,
+                                makeWorkload: { try WorkloadOptions.make(name, w.params, $0) },
+                                seeds: seedList, ops: w.ops ?? (name.hasPrefix("trace:") ? 0 : 100_000), cost: costs,
                                 machineDescription: "\(spec.cpuCount) CPUs, \(spec.nodes.count) node(s), \(mem) MiB",
                                 machine: { v in try m.boot(extraSysctls: v.sysctls) })
         let tty = isatty(2) == 1

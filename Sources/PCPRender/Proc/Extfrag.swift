@@ -30,8 +30,8 @@ public enum Extfrag {
     }
 
     static func row(_ nid: Int, _ zone: ZoneType, _ cell: (Int) -> String) -> String {
-        var out = "Node \(nid), zone "
-        out.right(zone.name, 8)
+        var out = ""
+        out.zoneName(nid: nid, zone)
         out += " "
         for o in 0...K.maxOrder { out += cell(o) }
         return out + "\n"

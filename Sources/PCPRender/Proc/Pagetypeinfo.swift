@@ -37,8 +37,7 @@ public enum Pagetypeinfo {
             for mt in MigrateType.allCases { out.right(mt.procName, 12); out += " " }
             out += "\n"
             for z in zones {
-                out += "Node \(nid), zone "
-                out.right(z.geometry.type.name, 8)
+                out.zoneName(nid: nid, z.geometry.type)
                 out += " "
                 for n in z.blocksByType { out.right(n, 12); out += " " }
                 out += "\n"

@@ -13,8 +13,7 @@ public enum Zoneinfo {
             let zones = s.zones(ofNode: nid)
             let first = zones.first(where: \.isPopulated)?.geometry.type
             for z in zones {
-                out += "Node \(nid), zone "
-                out.right(z.geometry.type.name, 8)
+                out.zoneName(nid: nid, z.geometry.type)
                 if z.geometry.type == first {
                     out += "\n  per-node stats"
                     for (i, name) in Names.nodeStats.enumerated() {

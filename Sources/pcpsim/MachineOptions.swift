@@ -23,12 +23,14 @@ struct MachineOptions: ParsableArguments {
     var sysctlFile: String?
     @Flag(help: "With --like-zoneinfo: start each CPU's PCPs at that zoneinfo's count and high, and each zone at its pages free (for replaying a trace taken after it).")
     var pcpStateFromZoneinfo = false
+    @Option(name: .customLong("like-pagetypeinfo"), help: "With --like-zoneinfo: rebuild every zone's free lists and pageblock types from this /proc/pagetypeinfo.")
+    var likePagetypeinfo: String?
     @Option(help: "Milliseconds until the first vmstat_update (decay, counter folds); default: one stat_interval.")
     var vmstatPhaseMs: Int?
-    @Option(help: "With --pcp-state-from-zoneinfo: the order-0 list the preset pages go to (unmovable, movable, reclaimable); zoneinfo does not say.")
+    @Option(help: "With --pcp-state-from-zoneinfo: the order-0 list the preset pages go to (unmovable, movable, reclaimable; zoneinfo does not say), or 'trace' to infer each list's length from the trace being replayed.")
     var pcpStateList: String = "movable"
     var presetType: Int {
-        ["unmovable": 0, "movable": 1, "reclaimable": 2][pcpStateList] ?? 0
+        ["unmovable": 0, "movable": 1, "reclaimable": 2][pcpStateList] ?? 1
     }
     @Option(help: "Allocator design: \(Policy.allCases.map(\.rawValue).joined(separator: ", ")).")
     var policy: String = "baseline"
@@ -85,13 +87,33 @@ struct MachineOptions: ParsableArguments {
         let m = try Machine(spec: s)
         m.setPCPBuddyOptions(options)
         m.setPolicy(p)
+        guard ["unmovable", "movable", "reclaimable", "trace"].contains(pcpStateList) else {
+            throw UsageError("--pcp-state-list must be unmovable, movable, reclaimable or trace (got '\(pcpStateList)')")
+        }
         if pcpStateFromZoneinfo {
             guard let path = likeZoneinfo else { throw UsageError("--pcp-state-from-zoneinfo needs --like-zoneinfo FILE") }
             let text = try readText(path)
             for st in ZoneinfoImport.pcpState(text) {
                 m.presetPCP(nid: st.nid, zone: st.zone, cpu: st.cpu, count: st.count, high: st.high, mt: presetType)
             }
-            for f in ZoneinfoImport.freePages(text) { m.occupy(nid: f.nid, zone: f.zone, leavingFree: f.pages) }
+            if likePagetypeinfo == nil {
+                for f in ZoneinfoImport.freePages(text) { m.occupy(nid: f.nid, zone: f.zone, leavingFree: f.pages) }
+            }
+        }
+        if let path = likePagetypeinfo {
+            guard likeZoneinfo != nil else { throw UsageError("--like-pagetypeinfo needs --like-zoneinfo FILE") }
+            do {
+                for a in try ZoneinfoImport.pagetypeinfo(readText(path)) {
+                    let missing = m.shapeFreeArea(nid: a.nid, zone: a.zone, free: a.free, blocks: a.blocks)
+                    if !missing.isEmpty {
+                        let pages = missing.reduce(0) { $0 + ($1.missing << $1.order) }
+                        let what = missing.map { "\($0.missing) of order \($0.order) (type \($0.mt))" }.joined(separator: ", ")
+                        FileHandle.standardError.write(Data("pcpsim: note: node \(a.nid) zone \(a.zone.name): \(pages) free pages of the capture could not be placed without merging: \(what)\n".utf8))
+                    }
+                }
+            } catch let e as ZoneinfoImport.Failure {
+                throw UsageError("\(path): \(e.description)")
+            }
         }
         if let ms = vmstatPhaseMs {
             guard ms >= 0 else { throw UsageError("--vmstat-phase-ms must be >= 0") }
@@ -182,10 +204,28 @@ struct WorkloadOptions: ParsableArguments {
         }
     }
 
-    /// Runs the workload, if one was named, and returns the engine that ran it.
+    /// Runs the workload, if one was named, and returns the engine that ran it. With
+    /// `--pcp-state-list trace`, the preset PCP pages are first spread over the order-0 lists
+    /// as the trace being replayed shows them.
     @discardableResult
-    func run(on m: Machine) throws -> Engine? {
+    func run(on m: Machine, pcpListsFromTrace: Bool = false) throws -> Engine? {
         guard let name = workload else { return nil }
+        if pcpListsFromTrace {
+            guard name.hasPrefix("trace:") else { throw UsageError("--pcp-state-list trace needs --workload trace:FILE") }
+            let path = String(name.dropFirst(6))
+            let starts: [TraceText.PCPListKey: Int]
+            do {
+                starts = try TraceText.pcpListStart(readTraceFile(path)) { pfn in
+                    m.zones.first { $0.isPopulated && $0.geometry.startPFN <= pfn && pfn < $0.geometry.endPFN }.map { ($0.nid, $0.type) }
+                }
+            } catch let e as TraceText.ParseError { throw UsageError("\(path): \(e.description)") }
+            for z in m.populatedZones {
+                for c in 0..<m.nrCPUs {
+                    let lengths = (0..<MigrateType.pcpTypes).map { starts[TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: $0)] ?? 0 }
+                    m.redistributePCP(nid: z.nid, zone: z.type, cpu: c, lengths: lengths)
+                }
+            }
+        }
         var w = try makeWorkload(name, m)
         guard opsOrDefault >= 0 else { throw UsageError("--ops must be >= 0") }
         guard checkEvery >= 1 else { throw UsageError("--check-every must be >= 1") }

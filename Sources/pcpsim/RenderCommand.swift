@@ -19,7 +19,7 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let m = try machine.boot()
-        try workload.run(on: m)
+        try workload.run(on: m, pcpListsFromTrace: machine.pcpStateList == "trace")
         let p = path.hasPrefix("/") ? String(path.dropFirst()) : path
         let s = m.snapshot()
         if let f = ProcFiles.all(for: m).first(where: { $0.path == p }) {

@@ -22,7 +22,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         guard workload.workload != nil else { throw UsageError("--workload is required (known: \(Workloads.names.joined(separator: ", ")))") }
         let m = try machine.boot()
-        guard let engine = try workload.run(on: m) else { return }
+        guard let engine = try workload.run(on: m, pcpListsFromTrace: machine.pcpStateList == "trace") else { return }
         let metrics = engine.metrics(policy: machine.policy, workload: workload.workload!, seed: workload.seed)
         if let path = json {
             let data = try MetricsJSON.encode(metrics)

@@ -35,16 +35,51 @@ final class TraceReplayTests: XCTestCase {
         return out
     }
 
-    func testReplayReproducesTheRefillPattern() throws {
-        let capture = try gunzip("fixtures/trace-6.18/faultloop-160M-cpu1.trace.gz")
+    /// The machine as the capture's /proc files describe it: zone geometry, every CPU's PCP
+    /// count and high, every zone's free lists and pageblock types, PCP lists spread as the
+    /// trace shows them.
+    func importedMachine(_ capture: String) throws -> Machine {
         let zoneinfo = Fixture.text("trace-6.18/zoneinfo-before.txt")
-        let kernelEvents = try TraceText.lines(capture)
-            .filter { ["mm_page_alloc", "mm_page_free", "mm_page_alloc_zone_locked", "mm_page_pcpu_drain"].contains($0.event) }
-            .map { (cpu: $0.cpu, name: $0.event, refill: $0.fields["percpu_refill"] == "1") }
         let m = try Machine(spec: ZoneinfoImport.parse(zoneinfo))
         for st in ZoneinfoImport.pcpState(zoneinfo) {
             m.presetPCP(nid: st.nid, zone: st.zone, cpu: st.cpu, count: st.count, high: st.high, mt: MigrateType.movable.rawValue)
         }
+        for a in try ZoneinfoImport.pagetypeinfo(Fixture.text("trace-6.18/pagetypeinfo-before.txt")) {
+            m.shapeFreeArea(nid: a.nid, zone: a.zone, free: a.free, blocks: a.blocks)
+        }
+        let starts = try TraceText.pcpListStart(capture) { pfn in
+            m.zones.first { $0.isPopulated && $0.geometry.startPFN <= pfn && pfn < $0.geometry.endPFN }.map { ($0.nid, $0.type) }
+        }
+        for z in m.populatedZones {
+            for c in 0..<m.nrCPUs {
+                m.redistributePCP(nid: z.nid, zone: z.type, cpu: c,
+                                  lengths: (0..<3).map { starts[TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: $0)] ?? 0 })
+            }
+        }
+        return m
+    }
+
+    func testPagetypeinfoImportRebuildsTheFreeLists() throws {
+        let m = try importedMachine("")
+        let got = Pagetypeinfo.render(m.snapshot()).split(separator: "\n")
+        let want = Fixture.text("trace-6.18/pagetypeinfo-before.txt").split(separator: "\n")
+        XCTAssertEqual(got.count, want.count)
+        // Every free-list row matches but DMA32's movable one, which misses a single order-4
+        // block: that zone was wholly free, and the import cannot place the reserved pages that
+        // kept its fragments apart. Normal's block counts differ: the capture's Normal zone has
+        // hotplugged memory left offline, which zoneinfo does not tell from reserved memory.
+        for (g, w) in zip(got, want) where !w.contains("DMA32, type      Movable") && !w.hasPrefix("Node 0, zone   Normal ") {
+            XCTAssertEqual(g, w)
+        }
+        try InvariantChecker().check(m, after: "the import")
+    }
+
+    func testReplayReproducesTheRefillPattern() throws {
+        let capture = try gunzip("fixtures/trace-6.18/faultloop-160M-cpu1.trace.gz")
+        let kernelEvents = try TraceText.lines(capture)
+            .filter { ["mm_page_alloc", "mm_page_free", "mm_page_alloc_zone_locked", "mm_page_pcpu_drain"].contains($0.event) }
+            .map { (cpu: $0.cpu, name: $0.event, refill: $0.fields["percpu_refill"] == "1") }
+        let m = try importedMachine(capture)
         let records = try TraceText.records(capture, cpus: m.nrCPUs)
         var w: Workload = TraceReplay(records: records)
         m.setTracer(Tracer())
@@ -59,21 +94,20 @@ final class TraceReplayTests: XCTestCase {
         try e.check(after: "the replay")
         let replay = w as! TraceReplay
         XCTAssertTrue(replay.done)
-        XCTAssertGreaterThan(replay.unknownFrees, 0, "frees of pages allocated before the capture are counted and skipped")
+        XCTAssertGreaterThan(replay.unknownFrees, 0, "frees of pages allocated before the capture are counted")
+        XCTAssertGreaterThan(replay.unknownFreesReplayed, 0, "and give back pages the import put in use")
 
-        let kernel = runs(kernelEvents, cpu: 1), sim = runs(simEvents, cpu: 1)
-        let doubling = [63, 126, 252, 504, 1008, 2016]
-        func hasDoubling(_ r: [(String, Int)]) -> Bool {
-            let sizes = r.map(\.1)
-            return sizes.indices.contains { i in i + doubling.count <= sizes.count && Array(sizes[i..<(i + doubling.count)]) == doubling }
-        }
-        XCTAssertTrue(hasDoubling(kernel), "the capture shows alloc_factor doubling: \(kernel)")
-        XCTAssertTrue(hasDoubling(sim), "the replay shows the same doubling: \(sim)")
-        let kernelFull = kernel.filter { $0 == ("refill", 2016) }.count, simFull = sim.filter { $0 == ("refill", 2016) }.count
-        XCTAssertEqual(kernelFull, 15)
-        XCTAssertEqual(Double(simFull), Double(kernelFull), accuracy: 2, "steady-state refills of batch << 5")
-        // Known deviation: the capture ends with drains of 1343 and 2016 pages that the replay
-        // does not reach; see the README (which PCP lists held the zoneinfo's pages is unknown).
-        XCTAssertEqual(kernel.filter { $0.0 == "drain" }.map(\.1), [1343, 2016])
+        let kernel = runs(kernelEvents, cpu: 1).map(\.1), sim = runs(simEvents, cpu: 1).map(\.1)
+        // The kernel's refills on the traced CPU: alloc_factor doubling from 63 to batch << 5,
+        // restarting after bursts of frees.
+        XCTAssertEqual(Array(kernel.prefix(11)), [63, 126, 252, 504, 1008, 63, 126, 252, 504, 1008, 2016])
+        // The replay matches its first group run for run, and its steady state.
+        XCTAssertEqual(Array(sim.prefix(10)), [63, 126, 252, 504, 1008, 63, 126, 252, 504, 1008])
+        let kernelFull = kernel.filter { $0 == 2016 }.count, simFull = sim.filter { $0 == 2016 }.count
+        XCTAssertEqual(kernelFull, 17)
+        XCTAssertEqual(Double(simFull), Double(kernelFull), accuracy: 1, "steady-state refills of batch << 5")
+        // Known deviation: the kernel restarts the doubling once more (three frees inside the
+        // second group's window); in the replay those frees land before that window.
+        XCTAssertEqual(kernel.count, sim.count + 6)
     }
 }

@@ -39,6 +39,10 @@ public final class Machine {
     public internal(set) var allocatedPages = 0
     /// Allocations that failed (they would have needed reclaim, compaction or the OOM killer).
     public internal(set) var allocFailures = 0
+    /// Per zone id: order-0 pages an import put in use for owners it cannot see (a traced
+    /// machine's memory in use before the capture); a replay frees these when the trace frees
+    /// a page it never saw allocated.
+    public internal(set) var importedInUse: [[Int]] = []
     /// alloc_contig_range() attempts and what they met.
     public internal(set) var contig = ContigStats()
     /// kswapd was woken for a boosted zone and will reset the boosts at its next run.

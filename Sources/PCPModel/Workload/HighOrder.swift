@@ -75,7 +75,7 @@ struct ContigAttempts: Workload {
         let z = m.populatedZones.max { $0.managed < $1.managed }!
         zoneID = z.id
         let align = 1 << order
-        nextStart = (z.geometry.startPFN + align - 1) & ~(align - 1)
+        nextStart = (z.geometry.endPFN - z.managed + align - 1) & ~(align - 1)
         countdown = every
         inSet = (0..<m.nrCPUs).map { cpus.cpus.contains($0) }
         churn = Churn(m, cap: max(1, z.managed / 2 / max(1, cpus.count)))
@@ -93,8 +93,8 @@ struct ContigAttempts: Workload {
         guard countdown <= 0 else { return try churn.step(m, cpu: cpu, &rng) }
         countdown = every
         let z = m.zones[zoneID], size = 1 << order
-        if nextStart + size > z.geometry.startPFN + z.geometry.present {
-            nextStart = (z.geometry.startPFN + size - 1) & ~(size - 1)
+        if nextStart + size > z.geometry.endPFN {
+            nextStart = (z.geometry.endPFN - z.managed + size - 1) & ~(size - 1)
         }
         let start = nextStart
         nextStart += size

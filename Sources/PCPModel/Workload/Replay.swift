@@ -29,12 +29,28 @@ public struct TraceReplay: Workload {
     /// driven by trace text, not on the model's hot path).
     var live: [Int: (PageRef, Int)] = [:]
     public private(set) var unknownFrees = 0
+    /// Of those, frees that gave back a page the import had put in use (the traced machine's
+    /// memory from before the capture), in the zone the traced pfn belongs to.
+    public private(set) var unknownFreesReplayed = 0
+    /// Per zone id: the imported in-use pages still available for that.
+    var pool: [[Int]]? = nil
     public private(set) var orderMismatches = 0
     public private(set) var failedAllocs = 0
 
     public init(records: [TraceRecord]) { self.records = records }
 
     public var done: Bool { next >= records.count }
+
+    /// A traced free of a page allocated before the capture: an order-0 page the import put in
+    /// use in the traced pfn's zone goes back instead (its PCP sees the free the kernel's saw).
+    mutating func freeImported(_ m: Machine, _ r: TraceRecord) throws(FreeError) -> Operation? {
+        guard r.order == 0, let z = m.zones.first(where: { $0.isPopulated && $0.geometry.startPFN <= r.pfn && r.pfn < $0.geometry.endPFN }) else { return nil }
+        if pool == nil { pool = m.zones.map { m.importedPool($0) } }
+        guard let i = pool![z.id].popLast() else { return nil }
+        unknownFreesReplayed += 1
+        try m.freePages(cpu: r.cpu, PageRef(zone: z.id, index: i), order: 0)
+        return Operation(kind: .free, cpu: r.cpu, order: 0, pfn: r.pfn)
+    }
 
     public func actingCPU(asked: Int) -> Int? { next < records.count ? records[next].cpu : nil }
     public var remaining: Int { records.count - next }
@@ -64,7 +80,7 @@ public struct TraceReplay: Workload {
         case .free:
             guard let (ref, order) = live.removeValue(forKey: r.pfn) else {
                 unknownFrees += 1
-                return .idle(c)
+                return try freeImported(m, r) ?? .idle(c)
             }
             if order != r.order { orderMismatches += 1 }
             try m.freePages(cpu: r.cpu, ref, order: order)
@@ -105,12 +121,42 @@ extension Machine {
         while z.pageStateExact(.nrFreePages) > target && o >= 0 {
             guard z.pageStateExact(.nrFreePages) - target >= 1 << o,
                   let i = z.rmqueueSmallest(order: o, mt: MigrateType.movable.rawValue, cpu: nil) else { o -= 1; continue }
-            z.pages.set(i, .allocated, order: o)
-            z.pages.setKind(i, AllocKind.file.rawValue)
-            allocatedPages += 1 << o
-            accountKind(z, cpu: 0, kind: .file, pages: 1 << o)
+            markImportedInUse(z, i, order: o)
         }
         z.vmStat.fold(cpu: 0)
         nodeStats.fold(cpu: 0)
+    }
+}
+
+extension Machine {
+    /// Spreads a CPU's order-0 PCP pages over the three order-0 lists (`lengths[mt]` pages each,
+    /// any rest on MOVABLE): zoneinfo's `count` says how many, a trace of what came next says
+    /// which lists they were on.
+    public func redistributePCP(nid: Int, zone type: ZoneType, cpu: Int, lengths: [Int]) {
+        let z = zone(nid: nid, type: type)
+        guard z.isPopulated, cpu < nrCPUs else { return }
+        var pool: [Int] = []
+        for mt in 0..<MigrateType.pcpTypes {
+            let l = z.pcpList(cpu, orderToPindex(mt, 0))
+            while !z.lists.isEmpty(l) {
+                let i = Int(z.lists.head[l])
+                z.lists.remove(l, i, z.pages)
+                pool.append(i)
+            }
+        }
+        var want = lengths.map { max(0, $0) }
+        for mt in 0..<MigrateType.pcpTypes where mt < want.count {
+            let l = z.pcpList(cpu, orderToPindex(mt, 0))
+            while want[mt] > 0, let i = pool.popLast() {
+                z.enterPCP(cpu, i, order: 0, mt: mt, buddy: false)
+                z.lists.addTail(l, i, z.pages)
+                want[mt] -= 1
+            }
+        }
+        let movable = z.pcpList(cpu, orderToPindex(MigrateType.movable.rawValue, 0))
+        for i in pool {
+            z.enterPCP(cpu, i, order: 0, mt: MigrateType.movable.rawValue, buddy: false)
+            z.lists.addTail(movable, i, z.pages)
+        }
     }
 }

@@ -22,9 +22,11 @@ extension ZoneType: Codable {}
 /// struct zone: free areas, pageblocks, watermarks, PCPs and counters of one zone.
 ///
 /// Pages are indices into `pages`, counted from `base` (start_pfn rounded down to a
-/// MAX_ORDER block so that buddy arithmetic on pfns stays inside the arrays). Online pages are
-/// [start_pfn, start_pfn + present); of those the first `managed` are given to the buddy at
-/// boot and the rest stay reserved (memmap, kernel image, firmware).
+/// MAX_ORDER block so that buddy arithmetic on pfns stays inside the arrays). The zone's
+/// present pages are its first `present - managed` pfns, kept reserved (firmware, kernel
+/// image, memmap), and its last `managed` pfns, given to the buddy at boot; the hole
+/// (`spanned - present`) lies between. That is the x86-64 DMA zone exactly (BIOS pages at
+/// pfn 1-158, the legacy hole, then 256-4095 free).
 public final class Zone {
     public let geometry: ZoneGeometry
     public let nid: Int
@@ -174,6 +176,12 @@ public final class Zone {
         trace?.trylock(pcpLockBase + cpu, by: by ?? cpu) ?? true
     }
 
+    /// The online pfn ranges: reserved pages first, managed pages last.
+    public var onlineRanges: [Range<Int>] {
+        let g = geometry
+        return [g.startPFN..<(g.startPFN + g.present - g.managed), (g.endPFN - g.managed)..<g.endPFN].filter { !$0.isEmpty }
+    }
+
     @inline(__always) public func index(_ pfn: Int) -> Int { pfn - base }
     @inline(__always) public func pfn(_ index: Int) -> Int { index + base }
     /// zone_spans_pfn() for a page index.
@@ -193,8 +201,8 @@ public final class Zone {
     /// maximal aligned chunks, each freed to the tail (FPI_TO_TAIL), all pageblocks MOVABLE.
     func bootFree() {
         guard isPopulated else { return }
-        var pfn = geometry.startPFN
-        let end = geometry.startPFN + geometry.managed
+        var pfn = geometry.endPFN - geometry.managed
+        let end = geometry.endPFN
         while pfn < end {
             var order = min(K.maxOrder, pfn == 0 ? K.maxOrder : pfn.trailingZeroBitCount)
             while pfn + (1 << order) > end { order -= 1 }
@@ -237,10 +245,10 @@ public final class Zone {
     public func pageblockTypeCounts() -> [Int] {
         var counts = [Int](repeating: 0, count: MigrateType.count)
         guard isPopulated else { return counts }
+        let online = onlineRanges
         var pfn = geometry.startPFN
-        let online = geometry.startPFN + geometry.present
-        while pfn < online {
-            counts[blockType(index(pfn))] += 1
+        while pfn < geometry.endPFN {
+            if online.contains(where: { $0.contains(pfn) }) { counts[blockType(index(pfn))] += 1 }
             pfn += K.pageblockNrPages
         }
         return counts

@@ -127,3 +127,41 @@ extension ZoneinfoImport {
         return out
     }
 }
+
+extension ZoneinfoImport {
+    /// One zone of a /proc/pagetypeinfo: free blocks per [type][order], pageblocks per type.
+    public struct ZoneFreeArea: Sendable {
+        public var nid: Int, zone: ZoneType, free: [[Int]], blocks: [Int]
+    }
+
+    /// Reads the free-list counts and the block counts of every zone ('>' marks a capped count).
+    public static func pagetypeinfo(_ text: String) throws(Failure) -> [ZoneFreeArea] {
+        var out: [ZoneFreeArea] = []
+        func zoneOf(_ w: [Substring]) -> (Int, ZoneType)? {
+            guard w.count > 3, w[0] == "Node", let nid = Int(w[1].filter(\.isNumber)),
+                  let z = ZoneType.allCases.first(where: { $0.name == w[3].filter { $0 != "," } }) else { return nil }
+            return (nid, z)
+        }
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let w = raw.split(separator: " ")
+            guard let (nid, zone) = zoneOf(w) else { continue }
+            var k = out.firstIndex { $0.nid == nid && $0.zone == zone }
+            if k == nil {
+                out.append(ZoneFreeArea(nid: nid, zone: zone, free: Array(repeating: Array(repeating: 0, count: K.nrOrders), count: MigrateType.count),
+                                        blocks: Array(repeating: 0, count: MigrateType.count)))
+                k = out.count - 1
+            }
+            // The node field carries its comma, so only the count columns parse as numbers.
+            let numbers = w.compactMap { Int($0.filter { $0 != ">" }) }
+            if w.count > 5, w[4] == "type", let mt = MigrateType.allCases.first(where: { $0.procName == w[5] }) {
+                guard numbers.count == K.nrOrders else { throw Failure(line: n + 1, message: "expected \(K.nrOrders) order columns") }
+                out[k!].free[mt.rawValue] = numbers
+            } else {
+                guard numbers.count == MigrateType.count else { throw Failure(line: n + 1, message: "expected \(MigrateType.count) block-type columns") }
+                out[k!].blocks = numbers
+            }
+        }
+        guard !out.isEmpty else { throw Failure(line: 1, message: "no 'Node N, zone NAME' rows: is this a /proc/pagetypeinfo?") }
+        return out
+    }
+}

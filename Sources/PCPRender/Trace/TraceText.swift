@@ -157,3 +157,45 @@ public enum TraceText {
         return out
     }
 }
+
+extension TraceText {
+    /// How many pages each order-0 PCP list of each CPU held when a capture started, as far as
+    /// the capture shows it: a list's order-0 allocations before its first refill, less the
+    /// frees that went back to it meanwhile; for a list the capture never refilled, the most it
+    /// ever had to hand out. Keyed by CPU, zone and type; `zoneOf` maps a pfn to (node, zone).
+    public static func pcpListStart(_ text: String, zoneOf: (Int) -> (nid: Int, zone: ZoneType)?) throws(ParseError) -> [PCPListKey: Int] {
+        var balance: [PCPListKey: Int] = [:]
+        var peak: [PCPListKey: Int] = [:]
+        var done: [PCPListKey: Int] = [:]
+        var typeOf: [Int: Int] = [:]
+        func pfn(_ l: Line) -> Int? {
+            guard let t = l.fields["pfn"] else { return nil }
+            return Int(t.hasPrefix("0x") ? String(t.dropFirst(2)) : t, radix: 16)
+        }
+        for l in try lines(text) where l.fields["order"] == "0" {
+            guard let p = pfn(l), let (nid, zone) = zoneOf(p) else { continue }
+            switch l.event {
+            case "mm_page_alloc":
+                let mt = Int(l.fields["migratetype"] ?? "1") ?? 1
+                typeOf[p] = mt
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: mt)
+                if done[k] == nil { balance[k, default: 0] += 1; peak[k] = max(peak[k] ?? 0, balance[k]!) }
+            case "mm_page_free":
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: typeOf[p] ?? MigrateType.movable.rawValue)
+                if done[k] == nil { balance[k, default: 0] -= 1 }
+            case "mm_page_alloc_zone_locked" where l.fields["percpu_refill"] == "1":
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: Int(l.fields["migratetype"] ?? "1") ?? 1)
+                // The refill's own pages are not yet allocated: the list ran dry just before.
+                if done[k] == nil { done[k] = max(0, balance[k] ?? 0) }
+            default: break
+            }
+        }
+        for (k, v) in peak where done[k] == nil { done[k] = v }
+        return done
+    }
+
+    public struct PCPListKey: Hashable, Sendable {
+        public var cpu: Int, nid: Int, zone: ZoneType, mt: Int
+        public init(cpu: Int, nid: Int, zone: ZoneType, mt: Int) { self.cpu = cpu; self.nid = nid; self.zone = zone; self.mt = mt }
+    }
+}

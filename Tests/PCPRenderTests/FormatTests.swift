@@ -36,6 +36,13 @@ final class FormatTests: XCTestCase {
         XCTAssertEqual(tail(got), tail(want))
     }
 
+    func testDMAFreeListsMatchTheCaptureAtBoot() throws {
+        // Reserved pages first, managed pages last, as on x86: the boot-time DMA zone frees into
+        // the same blocks the kernel's does, so its buddyinfo row is the capture's.
+        let row = { (t: String) in t.split(separator: "\n").first { $0.contains("zone      DMA ") }.map(String.init) }
+        XCTAssertEqual(row(Buddyinfo.render(try Fixture.machine().snapshot())), row(Fixture.text("buddyinfo.txt")))
+    }
+
     func testBuddyinfoParsesLikePrometheusProcfs() throws {
         let m = try Machine(spec: .x86(memory: 256 << 20, cpus: 2, nodes: 2))
         var w: Workload = RandomMix(machine: m)

@@ -221,7 +221,7 @@ struct WorkloadOptions: ParsableArguments {
             } catch let e as TraceText.ParseError { throw UsageError("\(path): \(e.description)") }
             for z in m.populatedZones {
                 for c in 0..<m.nrCPUs {
-                    let lengths = (0..<MigrateType.pcpTypes).map { starts[TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: $0)] ?? 0 }
+                    let lengths = (0..<MigrateType.pcpTypes).map { starts[TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: $0)] }
                     m.redistributePCP(nid: z.nid, zone: z.type, cpu: c, lengths: lengths)
                 }
             }

@@ -129,10 +129,13 @@ extension Machine {
 }
 
 extension Machine {
-    /// Spreads a CPU's order-0 PCP pages over the three order-0 lists (`lengths[mt]` pages each,
-    /// any rest on MOVABLE): zoneinfo's `count` says how many, a trace of what came next says
-    /// which lists they were on.
-    public func redistributePCP(nid: Int, zone type: ZoneType, cpu: Int, lengths: [Int]) {
+    /// Spreads a CPU's order-0 PCP pages over the three order-0 lists: zoneinfo's `count` says
+    /// how many, a trace of what came next says which lists they were on (`lengths[mt]`, nil for
+    /// a list the trace never touches). `count` also covers lists the trace cannot see (other
+    /// orders, untouched types), so the rest goes to an untouched list, where it still counts
+    /// towards `pcp->high` but does not feed the traced allocations; MOVABLE only if the trace
+    /// touches every list.
+    public func redistributePCP(nid: Int, zone type: ZoneType, cpu: Int, lengths: [Int?]) {
         let z = zone(nid: nid, type: type)
         guard z.isPopulated, cpu < nrCPUs else { return }
         var pool: [Int] = []
@@ -144,19 +147,20 @@ extension Machine {
                 pool.append(i)
             }
         }
-        var want = lengths.map { max(0, $0) }
-        for mt in 0..<MigrateType.pcpTypes where mt < want.count {
-            let l = z.pcpList(cpu, orderToPindex(mt, 0))
+        var want = (0..<MigrateType.pcpTypes).map { mt in mt < lengths.count ? max(0, lengths[mt] ?? 0) : 0 }
+        for mt in 0..<MigrateType.pcpTypes {
             while want[mt] > 0, let i = pool.popLast() {
-                z.enterPCP(cpu, i, order: 0, mt: mt, buddy: false)
-                z.lists.addTail(l, i, z.pages)
+                addImportedPCPPage(z, cpu: cpu, i, mt: mt)
                 want[mt] -= 1
             }
         }
-        let movable = z.pcpList(cpu, orderToPindex(MigrateType.movable.rawValue, 0))
-        for i in pool {
-            z.enterPCP(cpu, i, order: 0, mt: MigrateType.movable.rawValue, buddy: false)
-            z.lists.addTail(movable, i, z.pages)
-        }
+        let untouched = [MigrateType.reclaimable, .unmovable, .movable].map(\.rawValue)
+            .first { $0 >= lengths.count || lengths[$0] == nil } ?? MigrateType.movable.rawValue
+        for i in pool { addImportedPCPPage(z, cpu: cpu, i, mt: untouched) }
+    }
+
+    private func addImportedPCPPage(_ z: Zone, cpu: Int, _ i: Int, mt: Int) {
+        z.enterPCP(cpu, i, order: 0, mt: mt, buddy: false)
+        z.lists.addTail(z.pcpList(cpu, orderToPindex(mt, 0)), i, z.pages)
     }
 }

@@ -32,21 +32,64 @@ public struct TraceReplay: Workload {
     /// Of those, frees that gave back a page the import had put in use (the traced machine's
     /// memory from before the capture), in the zone the traced pfn belongs to.
     public private(set) var unknownFreesReplayed = 0
-    /// Per zone id: the imported in-use pages still available for that.
-    var pool: [[Int]]? = nil
+    /// Per zone id and migratetype of the page's pageblock: the imported in-use pages still
+    /// available for that.
+    var pool: [[[Int]]]? = nil
+    /// Record index of a free of a page allocated before the capture -> the PCP list it joined.
+    let unknownFreeList: [Int: Int]
     public private(set) var orderMismatches = 0
     public private(set) var failedAllocs = 0
 
-    public init(records: [TraceRecord]) { self.records = records }
+    public init(records: [TraceRecord]) {
+        self.records = records
+        unknownFreeList = Self.listOfUnknownFrees(records.map { r in
+            if case let .alloc(kind, _) = r.kind { (r.order == 0 ? r.pfn : -1, kind.migratetype) } else { (r.order == 0 ? r.pfn : -1, nil) }
+        })
+    }
+
+    /// Which PCP list each free of a page allocated before the capture joined, as far as the
+    /// trace shows it: the kernel frees to the list of the page's pageblock type, and a PCP
+    /// hands a page out again only from that list, so the type of the page's next allocation
+    /// names it. `events` are (pfn, migratetype) for order-0 allocations and (pfn, nil) for
+    /// frees; the result maps an index of `events` to a migratetype, for the frees whose page
+    /// the trace allocates again.
+    public static func listOfUnknownFrees(_ events: [(pfn: Int, allocType: Int?)]) -> [Int: Int] {
+        var unknown: [Int] = []
+        var allocated = Set<Int>()
+        for (n, e) in events.enumerated() where e.pfn >= 0 {
+            if e.allocType != nil { allocated.insert(e.pfn) } else if !allocated.contains(e.pfn) { unknown.append(n) }
+        }
+        var out: [Int: Int] = [:]
+        var nextAlloc: [Int: Int] = [:]
+        var u = unknown.count - 1
+        for n in events.indices.reversed() {
+            let e = events[n]
+            if let mt = e.allocType, e.pfn >= 0 { nextAlloc[e.pfn] = mt }
+            if u >= 0 && unknown[u] == n {
+                if let mt = nextAlloc[e.pfn] { out[n] = mt }
+                u -= 1
+            }
+        }
+        return out
+    }
 
     public var done: Bool { next >= records.count }
 
     /// A traced free of a page allocated before the capture: an order-0 page the import put in
-    /// use in the traced pfn's zone goes back instead (its PCP sees the free the kernel's saw).
-    mutating func freeImported(_ m: Machine, _ r: TraceRecord) throws(FreeError) -> Operation? {
+    /// use in the traced pfn's zone goes back instead, from a pageblock of the type whose PCP
+    /// list the kernel's page joined (MOVABLE when the trace does not show it), so the PCP sees
+    /// the free the kernel's saw.
+    mutating func freeImported(_ m: Machine, _ r: TraceRecord, list: Int) throws(FreeError) -> Operation? {
         guard r.order == 0, let z = m.zones.first(where: { $0.isPopulated && $0.geometry.startPFN <= r.pfn && r.pfn < $0.geometry.endPFN }) else { return nil }
-        if pool == nil { pool = m.zones.map { m.importedPool($0) } }
-        guard let i = pool![z.id].popLast() else { return nil }
+        if pool == nil {
+            pool = m.zones.map { z in
+                var byType = [[Int]](repeating: [], count: MigrateType.count)
+                for i in m.importedPool(z) { byType[z.blockType(i)].append(i) }
+                return byType
+            }
+        }
+        let order = [list] + (0..<MigrateType.count).filter { $0 != list }
+        guard let mt = order.first(where: { !pool![z.id][$0].isEmpty }), let i = pool![z.id][mt].popLast() else { return nil }
         unknownFreesReplayed += 1
         try m.freePages(cpu: r.cpu, PageRef(zone: z.id, index: i), order: 0)
         return Operation(kind: .free, cpu: r.cpu, order: 0, pfn: r.pfn)
@@ -80,7 +123,7 @@ public struct TraceReplay: Workload {
         case .free:
             guard let (ref, order) = live.removeValue(forKey: r.pfn) else {
                 unknownFrees += 1
-                return try freeImported(m, r) ?? .idle(c)
+                return try freeImported(m, r, list: unknownFreeList[next - 1] ?? MigrateType.movable.rawValue) ?? .idle(c)
             }
             if order != r.order { orderMismatches += 1 }
             try m.freePages(cpu: r.cpu, ref, order: order)
@@ -147,9 +190,19 @@ extension Machine {
                 pool.append(i)
             }
         }
+        // A page freed to a PCP joins its pageblock's list: each list takes pages of its own
+        // block type, so that what it hands out comes back to it when freed. A pool page of
+        // another type trades places with an imported in-use page of the right type (both
+        // order 0 in one zone: no count changes).
         var want = (0..<MigrateType.pcpTypes).map { mt in mt < lengths.count ? max(0, lengths[mt] ?? 0) : 0 }
+        var cursor = [Int](repeating: 0, count: MigrateType.pcpTypes)
         for mt in 0..<MigrateType.pcpTypes {
-            while want[mt] > 0, let i = pool.popLast() {
+            while want[mt] > 0, var i = pool.popLast() {
+                if z.blockType(i) != mt, let j = nextImportedPage(z, blockType: mt, from: &cursor[mt]) {
+                    z.pages.set(i, .allocated, order: 0)
+                    z.pages.setKind(i, AllocKind.kernel.rawValue)
+                    i = j
+                }
                 addImportedPCPPage(z, cpu: cpu, i, mt: mt)
                 want[mt] -= 1
             }
@@ -157,6 +210,17 @@ extension Machine {
         let untouched = [MigrateType.reclaimable, .unmovable, .movable].map(\.rawValue)
             .first { $0 >= lengths.count || lengths[$0] == nil } ?? MigrateType.movable.rawValue
         for i in pool { addImportedPCPPage(z, cpu: cpu, i, mt: untouched) }
+    }
+
+    /// The next imported in-use page at or after `cursor` in a pageblock of type `mt`.
+    private func nextImportedPage(_ z: Zone, blockType mt: Int, from cursor: inout Int) -> Int? {
+        while cursor < z.pages.count {
+            let i = cursor
+            cursor += 1
+            if z.blockType(i) != mt { cursor = (i | (K.pageblockNrPages - 1)) + 1; continue }
+            if z.pages.isHead(i, .allocated, order: 0) && z.pages.kind(i) == AllocKind.kernel.rawValue { return i }
+        }
+        return nil
     }
 
     private func addImportedPCPPage(_ z: Zone, cpu: Int, _ i: Int, mt: Int) {

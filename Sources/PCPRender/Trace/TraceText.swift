@@ -125,13 +125,19 @@ public enum TraceText {
     }
 
     /// The allocations and frees of a capture, for replay. mm_page_free_batched is skipped:
-    /// every page it names also has its own mm_page_free.
+    /// every page it names also has its own mm_page_free. mm_page_alloc fires after the
+    /// allocation is done: when an interrupt's frees on the same CPU are traced between an
+    /// allocation's buddy events (mm_page_alloc_zone_locked) and its mm_page_alloc, the
+    /// allocation goes back before those frees, where it happened.
     public static func records(_ text: String, cpus: Int) throws(ParseError) -> [TraceRecord] {
         var out: [TraceRecord] = []
         var t0: Int64?
         var n = 0
+        /// Per CPU: where in `out` its pending allocation's first buddy event fell.
+        var zoneLockedAt = [Int?](repeating: nil, count: cpus)
         for l in try lines(text) {
             n += 1
+            if l.event == "mm_page_alloc_zone_locked", l.cpu < cpus, zoneLockedAt[l.cpu] == nil { zoneLockedAt[l.cpu] = out.count }
             guard l.event == "mm_page_alloc" || l.event == "mm_page_free" else { continue }
             guard l.cpu < cpus else {
                 throw ParseError(line: n, message: "event on CPU \(l.cpu) but the machine has \(cpus) CPUs (use --cpus or --like-zoneinfo)")
@@ -152,7 +158,13 @@ public enum TraceText {
             let kind: AllocKind = mt == MigrateType.movable.rawValue ? (order == K.hpagePMDOrder ? .thp : .anon)
                 : mt == MigrateType.reclaimable.rawValue ? .slabReclaimable : .kernel
             let atomic = gfp.contains("GFP_ATOMIC") || gfp.contains("GFP_NOWAIT")
-            out.append(TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .alloc(kind: kind, atomic: atomic)))
+            let r = TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .alloc(kind: kind, atomic: atomic))
+            if let at = zoneLockedAt[l.cpu], out[at...].contains(where: { $0.cpu == l.cpu }) {
+                out.insert(TraceRecord(cpu: r.cpu, timeNs: out[at].timeNs, pfn: r.pfn, order: r.order, kind: r.kind), at: at)
+            } else {
+                out.append(r)
+            }
+            zoneLockedAt[l.cpu] = nil
         }
         return out
     }
@@ -163,6 +175,8 @@ extension TraceText {
     /// the capture shows it: a list's order-0 allocations before its first refill, less the
     /// frees that went back to it meanwhile; for a list the capture never refilled, the most it
     /// ever had to hand out. Keyed by CPU, zone and type; `zoneOf` maps a pfn to (node, zone).
+    /// A free of a page allocated before the capture counts for the list its next allocation
+    /// takes it from (`TraceReplay.listOfUnknownFrees`).
     public static func pcpListStart(_ text: String, zoneOf: (Int) -> (nid: Int, zone: ZoneType)?) throws(ParseError) -> [PCPListKey: Int] {
         var balance: [PCPListKey: Int] = [:]
         var peak: [PCPListKey: Int] = [:]
@@ -172,7 +186,14 @@ extension TraceText {
             guard let t = l.fields["pfn"] else { return nil }
             return Int(t.hasPrefix("0x") ? String(t.dropFirst(2)) : t, radix: 16)
         }
-        for l in try lines(text) where l.fields["order"] == "0" {
+        let order0 = try lines(text).filter { $0.fields["order"] == "0" }
+        let allocsAndFrees = order0.indices.filter { ["mm_page_alloc", "mm_page_free"].contains(order0[$0].event) }
+        let listOfFree = TraceReplay.listOfUnknownFrees(allocsAndFrees.map { n in
+            (pfn(order0[n]) ?? -1, order0[n].event == "mm_page_alloc" ? Int(order0[n].fields["migratetype"] ?? "1") ?? 1 : nil)
+        })
+        var unknownFreeType: [Int: Int] = [:]
+        for (j, mt) in listOfFree { unknownFreeType[allocsAndFrees[j]] = mt }
+        for (n, l) in order0.enumerated() {
             guard let p = pfn(l), let (nid, zone) = zoneOf(p) else { continue }
             switch l.event {
             case "mm_page_alloc":
@@ -181,12 +202,12 @@ extension TraceText {
                 let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: mt)
                 if done[k] == nil { balance[k, default: 0] += 1; peak[k] = max(peak[k] ?? 0, balance[k]!) }
             case "mm_page_free":
-                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: typeOf[p] ?? MigrateType.movable.rawValue)
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: typeOf[p] ?? unknownFreeType[n] ?? MigrateType.movable.rawValue)
                 if done[k] == nil { balance[k, default: 0] -= 1 }
             case "mm_page_alloc_zone_locked" where l.fields["percpu_refill"] == "1":
                 let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: Int(l.fields["migratetype"] ?? "1") ?? 1)
                 // The refill's own pages are not yet allocated: the list ran dry just before.
-                if done[k] == nil { done[k] = max(0, balance[k] ?? 0) }
+                if done[k] == nil { done[k] = max(0, balance[k] ?? 0, peak[k] ?? 0) }
             default: break
             }
         }

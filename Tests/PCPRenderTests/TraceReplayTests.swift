@@ -38,13 +38,13 @@ final class TraceReplayTests: XCTestCase {
     /// The machine as the capture's /proc files describe it: zone geometry, every CPU's PCP
     /// count and high, every zone's free lists and pageblock types, PCP lists spread as the
     /// trace shows them.
-    func importedMachine(_ capture: String) throws -> Machine {
-        let zoneinfo = Fixture.text("trace-6.18/zoneinfo-before.txt")
+    func importedMachine(_ dir: String, _ capture: String) throws -> Machine {
+        let zoneinfo = Fixture.text("trace-6.18/\(dir)/zoneinfo-before.txt")
         let m = try Machine(spec: ZoneinfoImport.parse(zoneinfo))
         for st in ZoneinfoImport.pcpState(zoneinfo) {
             m.presetPCP(nid: st.nid, zone: st.zone, cpu: st.cpu, count: st.count, high: st.high, mt: MigrateType.movable.rawValue)
         }
-        for a in try ZoneinfoImport.pagetypeinfo(Fixture.text("trace-6.18/pagetypeinfo-before.txt")) {
+        for a in try ZoneinfoImport.pagetypeinfo(Fixture.text("trace-6.18/\(dir)/pagetypeinfo-before.txt")) {
             m.shapeFreeArea(nid: a.nid, zone: a.zone, free: a.free, blocks: a.blocks)
         }
         let starts = try TraceText.pcpListStart(capture) { pfn in
@@ -60,9 +60,9 @@ final class TraceReplayTests: XCTestCase {
     }
 
     func testPagetypeinfoImportRebuildsTheFreeLists() throws {
-        let m = try importedMachine("")
+        let m = try importedMachine("faultloop-160M", "")
         let got = Pagetypeinfo.render(m.snapshot()).split(separator: "\n")
-        let want = Fixture.text("trace-6.18/pagetypeinfo-before.txt").split(separator: "\n")
+        let want = Fixture.text("trace-6.18/faultloop-160M/pagetypeinfo-before.txt").split(separator: "\n")
         XCTAssertEqual(got.count, want.count)
         // Every free-list row matches but DMA32's movable one, which misses a single order-4
         // block: that zone was wholly free, and the import cannot place the reserved pages that
@@ -74,37 +74,60 @@ final class TraceReplayTests: XCTestCase {
         try InvariantChecker().check(m, after: "the import")
     }
 
-    func testReplayReproducesTheRefillPattern() throws {
-        let capture = try gunzip("fixtures/trace-6.18/faultloop-160M-cpu1.trace.gz")
+    /// Replays a capture from the state before it; returns the refill and drain runs of the
+    /// kernel and of the replay for every CPU, and the finished replay.
+    func replay(_ dir: String) throws -> (kernel: [[(String, Int)]], sim: [[(String, Int)]], replay: TraceReplay) {
+        let capture = try gunzip("fixtures/trace-6.18/\(dir)/trace.gz")
+        // The events the capture enabled: others (mm_page_alloc_extfrag) would split runs.
+        let enabled = ["mm_page_alloc", "mm_page_free", "mm_page_alloc_zone_locked", "mm_page_pcpu_drain"]
         let kernelEvents = try TraceText.lines(capture)
-            .filter { ["mm_page_alloc", "mm_page_free", "mm_page_alloc_zone_locked", "mm_page_pcpu_drain"].contains($0.event) }
+            .filter { enabled.contains($0.event) }
             .map { (cpu: $0.cpu, name: $0.event, refill: $0.fields["percpu_refill"] == "1") }
-        let m = try importedMachine(capture)
+        let m = try importedMachine(dir, capture)
         let records = try TraceText.records(capture, cpus: m.nrCPUs)
         var w: Workload = TraceReplay(records: records)
         m.setTracer(Tracer())
         let e = Engine(machine: m, seed: 1)
         var simEvents: [(cpu: Int, name: String, refill: Bool)] = []
         e.traceSink = { cpu, _, events in
-            for ev in events {
+            for ev in events where enabled.contains(ev.name) {
                 if case let .zoneLocked(_, _, _, refill) = ev { simEvents.append((cpu, ev.name, refill)) } else { simEvents.append((cpu, ev.name, false)) }
             }
         }
         while try e.run(&w, ops: 100_000) > 0, (w as? TraceReplay)?.done == false {}
         try e.check(after: "the replay")
-        let replay = w as! TraceReplay
+        let cpus = 0..<m.nrCPUs
+        return (cpus.map { runs(kernelEvents, cpu: $0) }, cpus.map { runs(simEvents, cpu: $0) }, w as! TraceReplay)
+    }
+
+    /// 160 MiB of faults and an unmap on CPU 1: the alloc_factor doubling, no drain.
+    func testReplayReproducesTheRefillRuns() throws {
+        let (kernel, sim, replay) = try replay("faultloop-160M")
         XCTAssertTrue(replay.done)
         XCTAssertGreaterThan(replay.unknownFrees, 0, "frees of pages allocated before the capture are counted")
         XCTAssertGreaterThan(replay.unknownFreesReplayed, 0, "and give back pages the import put in use")
-
-        let kernel = runs(kernelEvents, cpu: 1), sim = runs(simEvents, cpu: 1)
         // The kernel's refills on the traced CPU: alloc_factor doubling from 63 to batch << 5,
         // restarting after bursts of frees; the unmap stays under pcp->high, so no drain.
-        XCTAssertEqual(kernel.map(\.1), [63, 126, 252, 504, 1008, 63, 126, 252, 504, 1008, 2016,
-                                          63, 126, 252, 504, 1008] + Array(repeating: 2016, count: 16))
-        XCTAssertEqual(kernel.filter { $0.0 == "drain" }.count, 0)
-        // The replay reproduces them run for run.
-        XCTAssertEqual(sim.map(\.0), kernel.map(\.0))
-        XCTAssertEqual(sim.map(\.1), kernel.map(\.1))
+        XCTAssertEqual(kernel[1].map(\.1), [63, 126, 252, 504, 1008, 63, 126, 252, 504, 1008, 2016,
+                                             63, 126, 252, 504, 1008] + Array(repeating: 2016, count: 16))
+        XCTAssertEqual(kernel[1].filter { $0.0 == "drain" }.count, 0)
+        // The replay reproduces them run for run, on every CPU.
+        for c in kernel.indices {
+            XCTAssertEqual(sim[c].map(\.0), kernel[c].map(\.0), "CPU \(c)")
+            XCTAssertEqual(sim[c].map(\.1), kernel[c].map(\.1), "CPU \(c)")
+        }
+    }
+
+    /// 512 MiB on CPU 1: the unmap overflows pcp->high_max, so the kernel drains in runs of
+    /// 2016; a page-table allocation refills the UNMOVABLE list (2014 pages) mid-way.
+    func testReplayReproducesTheDrainRuns() throws {
+        let (kernel, sim, _) = try replay("faultloop-512M")
+        XCTAssertEqual(kernel[1].count, 102)
+        XCTAssertEqual(kernel[1].filter { $0 == ("drain", 2016) }.count, 24)
+        XCTAssertEqual(kernel[1].filter { $0 == ("refill", 2014) }.count, 1)
+        for c in kernel.indices {
+            XCTAssertEqual(sim[c].map(\.0), kernel[c].map(\.0), "CPU \(c)")
+            XCTAssertEqual(sim[c].map(\.1), kernel[c].map(\.1), "CPU \(c)")
+        }
     }
 }

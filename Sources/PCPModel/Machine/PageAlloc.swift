@@ -190,8 +190,9 @@ extension Machine {
     }
 
     /// __free_pages() -> __free_frozen_pages() (6.18): PCP orders go to this CPU's PCP unless
-    /// the block is isolated; other orders straight to the buddy.
-    public func freePages(cpu: Int, _ ref: PageRef, order: Int) throws(FreeError) {
+    /// the block is isolated; other orders straight to the buddy. `pcpLockHeld`: the free
+    /// interrupts code on this CPU that holds its pcp->lock, so the trylock fails.
+    public func freePages(cpu: Int, _ ref: PageRef, order: Int, pcpLockHeld: Bool = false) throws(FreeError) {
         precondition(cpu >= 0 && cpu < nrCPUs)
         let id = Int(ref.zone), i = Int(ref.index)
         guard id < zones.count else { throw .notAllocated(pfn: -1, zone: "#\(id)", order: order) }
@@ -207,7 +208,7 @@ extension Machine {
         var mt = z.blockType(i)
         if policy.ownsBlocks && order <= K.pageblockOrder && mt < MigrateType.pcpTypes {
             let owner = z.owner(ofBlock: i >> K.pageblockOrder)
-            if owner >= 0 {
+            if owner >= 0 && !(pcpLockHeld && owner == cpu) {
                 freeToOwner(z, cpu: cpu, i, order: order, mt: mt, owner: owner)
                 return
             }
@@ -217,7 +218,7 @@ extension Machine {
             return
         }
         if mt >= MigrateType.pcpTypes { mt = MigrateType.movable.rawValue }
-        guard z.trylockPCP(cpu) else {
+        guard !pcpLockHeld && z.trylockPCP(cpu) else {
             z.freeOneUnderLock(cpu, i, order: order)
             return
         }

@@ -10,8 +10,13 @@ public struct TraceRecord: Sendable, Equatable {
     public var pfn: Int
     public var order: Int
     public var kind: Kind
-    public init(cpu: Int, timeNs: Int64, pfn: Int, order: Int, kind: Kind) {
+    /// A free traced inside an allocation on the same CPU (after its buddy events, before its
+    /// mm_page_alloc): an interrupt that came while the allocation held pcp->lock, so
+    /// pcp_spin_trylock failed and the page went straight to the buddy.
+    public var underPCPLock: Bool
+    public init(cpu: Int, timeNs: Int64, pfn: Int, order: Int, kind: Kind, underPCPLock: Bool = false) {
         self.cpu = cpu; self.timeNs = timeNs; self.pfn = pfn; self.order = order; self.kind = kind
+        self.underPCPLock = underPCPLock
     }
 }
 
@@ -91,7 +96,7 @@ public struct TraceReplay: Workload {
         let order = [list] + (0..<MigrateType.count).filter { $0 != list }
         guard let mt = order.first(where: { !pool![z.id][$0].isEmpty }), let i = pool![z.id][mt].popLast() else { return nil }
         unknownFreesReplayed += 1
-        try m.freePages(cpu: r.cpu, PageRef(zone: z.id, index: i), order: 0)
+        try m.freePages(cpu: r.cpu, PageRef(zone: z.id, index: i), order: 0, pcpLockHeld: r.underPCPLock)
         return Operation(kind: .free, cpu: r.cpu, order: 0, pfn: r.pfn)
     }
 
@@ -126,7 +131,7 @@ public struct TraceReplay: Workload {
                 return try freeImported(m, r, list: unknownFreeList[next - 1] ?? MigrateType.movable.rawValue) ?? .idle(c)
             }
             if order != r.order { orderMismatches += 1 }
-            try m.freePages(cpu: r.cpu, ref, order: order)
+            try m.freePages(cpu: r.cpu, ref, order: order, pcpLockHeld: r.underPCPLock)
             return Operation(kind: .free, cpu: r.cpu, order: order, pfn: r.pfn)
         }
     }

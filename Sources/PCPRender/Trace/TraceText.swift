@@ -128,16 +128,23 @@ public enum TraceText {
     /// every page it names also has its own mm_page_free. mm_page_alloc fires after the
     /// allocation is done: when an interrupt's frees on the same CPU are traced between an
     /// allocation's buddy events (mm_page_alloc_zone_locked) and its mm_page_alloc, the
-    /// allocation goes back before those frees, where it happened.
+    /// allocation goes back before those frees, where it happened, and the frees are marked
+    /// `underPCPLock` when the allocation was a PCP refill (it runs with irqs off; the
+    /// interrupt lands as zone->lock drops, while pcp->lock is still held).
     public static func records(_ text: String, cpus: Int) throws(ParseError) -> [TraceRecord] {
         var out: [TraceRecord] = []
         var t0: Int64?
         var n = 0
         /// Per CPU: where in `out` its pending allocation's first buddy event fell.
         var zoneLockedAt = [Int?](repeating: nil, count: cpus)
+        /// Per CPU: its pending allocation is a PCP refill (pcp->lock held).
+        var refilling = [Bool](repeating: false, count: cpus)
         for l in try lines(text) {
             n += 1
-            if l.event == "mm_page_alloc_zone_locked", l.cpu < cpus, zoneLockedAt[l.cpu] == nil { zoneLockedAt[l.cpu] = out.count }
+            if l.event == "mm_page_alloc_zone_locked", l.cpu < cpus {
+                if zoneLockedAt[l.cpu] == nil { zoneLockedAt[l.cpu] = out.count }
+                if l.fields["percpu_refill"] == "1" { refilling[l.cpu] = true }
+            }
             guard l.event == "mm_page_alloc" || l.event == "mm_page_free" else { continue }
             guard l.cpu < cpus else {
                 throw ParseError(line: n, message: "event on CPU \(l.cpu) but the machine has \(cpus) CPUs (use --cpus or --like-zoneinfo)")
@@ -149,7 +156,7 @@ public enum TraceText {
             if t0 == nil { t0 = l.timeNs }
             let time = l.timeNs - t0!
             if l.event == "mm_page_free" {
-                out.append(TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .free))
+                out.append(TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .free, underPCPLock: refilling[l.cpu]))
                 continue
             }
             if pfn == 0 && (l.fields["page"] == "(null)" || l.fields["page"].map { $0.allSatisfy { $0 == "0" } } == true) { continue }
@@ -165,6 +172,7 @@ public enum TraceText {
                 out.append(r)
             }
             zoneLockedAt[l.cpu] = nil
+            refilling[l.cpu] = false
         }
         return out
     }
@@ -193,10 +201,14 @@ extension TraceText {
         })
         var unknownFreeType: [Int: Int] = [:]
         for (j, mt) in listOfFree { unknownFreeType[allocsAndFrees[j]] = mt }
+        var inAllocation = Set<Int>()
         for (n, l) in order0.enumerated() {
             guard let p = pfn(l), let (nid, zone) = zoneOf(p) else { continue }
             switch l.event {
+            case "mm_page_free" where inAllocation.contains(l.cpu):
+                break  // to the buddy: see `records`
             case "mm_page_alloc":
+                inAllocation.remove(l.cpu)
                 let mt = Int(l.fields["migratetype"] ?? "1") ?? 1
                 typeOf[p] = mt
                 let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: mt)
@@ -205,6 +217,7 @@ extension TraceText {
                 let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: typeOf[p] ?? unknownFreeType[n] ?? MigrateType.movable.rawValue)
                 if done[k] == nil { balance[k, default: 0] -= 1 }
             case "mm_page_alloc_zone_locked" where l.fields["percpu_refill"] == "1":
+                inAllocation.insert(l.cpu)
                 let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: Int(l.fields["migratetype"] ?? "1") ?? 1)
                 // The refill's own pages are not yet allocated: the list ran dry just before.
                 if done[k] == nil { done[k] = max(0, balance[k] ?? 0, peak[k] ?? 0) }

@@ -181,8 +181,9 @@ public enum TraceText {
 extension TraceText {
     /// How many pages each order-0 PCP list of each CPU held when a capture started, as far as
     /// the capture shows it: a list's order-0 allocations before its first refill, less the
-    /// frees that went back to it meanwhile; for a list the capture never refilled, the most it
-    /// ever had to hand out. Keyed by CPU, zone and type; `zoneOf` maps a pfn to (node, zone).
+    /// frees that went back to it meanwhile, and never less than it had to hand out at any
+    /// point before (a list cannot go below empty); for a list the capture never refilled, the
+    /// most it ever had to hand out. Frees inside a refill go to the buddy (see `records`). Keyed by CPU, zone and type; `zoneOf` maps a pfn to (node, zone).
     /// A free of a page allocated before the capture counts for the list its next allocation
     /// takes it from (`TraceReplay.listOfUnknownFrees`).
     public static func pcpListStart(_ text: String, zoneOf: (Int) -> (nid: Int, zone: ZoneType)?) throws(ParseError) -> [PCPListKey: Int] {

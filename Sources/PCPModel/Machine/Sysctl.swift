@@ -3,23 +3,20 @@
 extension Machine {
     /// min_free_kbytes_sysctl_handler(): any int >= 0; the value becomes the user's floor.
     public func setMinFreeKbytes(_ v: Int) throws(KnobError) {
-        guard v >= 0, v <= Int(Int32.max) else { throw .invalid }
-        knobs.minFreeKbytes = v
+        try setBounded(v, 0...Int(Int32.max), \.minFreeKbytes)
         userMinFreeKbytes = v
         setupPerZoneWmarks()
     }
 
     /// watermark_scale_factor_sysctl_handler(): 1...3000.
     public func setWatermarkScaleFactor(_ v: Int) throws(KnobError) {
-        guard (1...3000).contains(v) else { throw .invalid }
-        knobs.watermarkScaleFactor = v
+        try setBounded(v, 1...3000, \.watermarkScaleFactor)
         setupPerZoneWmarks()
     }
 
     /// watermark_boost_factor: any int >= 0, read at the next boost.
     public func setWatermarkBoostFactor(_ v: Int) throws(KnobError) {
-        guard v >= 0, v <= Int(Int32.max) else { throw .invalid }
-        knobs.watermarkBoostFactor = v
+        try setBounded(v, 0...Int(Int32.max), \.watermarkBoostFactor)
         for z in zones { z.boostFactor = v }
     }
 
@@ -43,40 +40,28 @@ extension Machine {
     }
 
     /// extfrag_threshold: 0...1000 (read by compaction_suitable).
-    public func setExtfragThreshold(_ v: Int) throws(KnobError) {
-        guard (0...1000).contains(v) else { throw .invalid }
-        knobs.extfragThreshold = v
-    }
+    public func setExtfragThreshold(_ v: Int) throws(KnobError) { try setBounded(v, 0...1000, \.extfragThreshold) }
 
     /// compaction_proactiveness: 0...100.
-    public func setCompactionProactiveness(_ v: Int) throws(KnobError) {
-        guard (0...100).contains(v) else { throw .invalid }
-        knobs.compactionProactiveness = v
-    }
+    public func setCompactionProactiveness(_ v: Int) throws(KnobError) { try setBounded(v, 0...100, \.compactionProactiveness) }
 
     /// compact_unevictable_allowed: 0...1.
-    public func setCompactUnevictableAllowed(_ v: Int) throws(KnobError) {
-        guard (0...1).contains(v) else { throw .invalid }
-        knobs.compactUnevictableAllowed = v
-    }
+    public func setCompactUnevictableAllowed(_ v: Int) throws(KnobError) { try setBounded(v, 0...1, \.compactUnevictableAllowed) }
 
     /// defrag_mode: 0...1; 1 makes ALLOC_NOFRAGMENT permanent.
-    public func setDefragMode(_ v: Int) throws(KnobError) {
-        guard (0...1).contains(v) else { throw .invalid }
-        knobs.defragMode = v
-    }
+    public func setDefragMode(_ v: Int) throws(KnobError) { try setBounded(v, 0...1, \.defragMode) }
 
     /// numa_stat: 0...1.
-    public func setNumaStat(_ v: Int) throws(KnobError) {
-        guard (0...1).contains(v) else { throw .invalid }
-        knobs.numaStat = v
+    public func setNumaStat(_ v: Int) throws(KnobError) { try setBounded(v, 0...1, \.numaStat) }
+
+    /// proc_dointvec_minmax for a knob with no recomputation behind it.
+    private func setBounded(_ v: Int, _ range: ClosedRange<Int>, _ key: WritableKeyPath<Knobs, Int>) throws(KnobError) {
+        guard range.contains(v) else { throw .invalid }
+        knobs[keyPath: key] = v
     }
 
     /// zone_reclaim_mode: any int >= 0.
-    public func setZoneReclaimMode(_ v: Int) throws(KnobError) {
-        guard v >= 0, v <= Int(Int32.max) else { throw .invalid }
-        knobs.zoneReclaimMode = v
-    }
+    public func setZoneReclaimMode(_ v: Int) throws(KnobError) { try setBounded(v, 0...Int(Int32.max), \.zoneReclaimMode) }
 
     /// stat_interval (proc_dointvec_jiffies): seconds, stored as jiffies at HZ=1000.
     public func setStatInterval(seconds v: Int) throws(KnobError) {

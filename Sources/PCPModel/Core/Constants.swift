@@ -39,9 +39,6 @@ public enum MigrateType: Int, CaseIterable, Sendable {
         case .isolate: "Isolate"
         }
     }
-
-    /// is_migrate_movable-ish "mergeable" test used at pageblock order (migratetype_is_mergeable).
-    @inline(__always) public var isMergeable: Bool { rawValue < MigrateType.pcpTypes }
 }
 
 /// fallbacks[] of 6.18: the types each PCP type may take from, in order.

@@ -35,8 +35,10 @@ public final class Tracer {
     public private(set) var events: [TraceEvent] = []
     public init() {}
     @inline(__always) func emit(_ e: TraceEvent) { events.append(e) }
-    public func take() -> [TraceEvent] {
-        defer { events.removeAll(keepingCapacity: true) }
-        return events
+    /// Hands the events fired since the last call to `body`, then clears them (keeping the
+    /// buffer, unless `body` kept the array).
+    func drain(_ body: ([TraceEvent]) -> Void) {
+        body(events)
+        events.removeAll(keepingCapacity: true)
     }
 }

@@ -110,7 +110,7 @@ public final class Engine {
         m.vmstatObserver = { [unowned self] cpu in
             self.price(cpu: cpu, from: max(self.clock[cpu], self.machine.now * 1000))
             self.heap.update(cpu: cpu, key: self.clock[cpu])
-            if let sink = self.traceSink, let t = self.machine.tracer { sink(cpu, self.machine.now, t.take()) }
+            if let sink = self.traceSink, let t = self.machine.tracer { t.drain { sink(cpu, self.machine.now, $0) } }
         }
     }
 
@@ -159,7 +159,7 @@ public final class Engine {
             } else {
                 let pc = op.cpu
                 price(cpu: pc, from: clock[pc])
-                if let sink = traceSink, let t = machine.tracer { sink(pc, clock[pc] / 1000, t.take()) }
+                if let sink = traceSink, let t = machine.tracer { t.drain { sink(pc, clock[pc] / 1000, $0) } }
                 if op.kind != .idle || pc == c { clock[pc] += ps.op }
                 heap.update(cpu: pc, key: clock[pc])
             }

@@ -114,8 +114,6 @@ public final class Machine {
 
     /// node_page_state(): the folded node counter.
     public func nodeState(nid: Int, _ item: Int) -> Int { max(0, nodeStats.global[nid * NodeStat.count + item]) }
-    /// The node counter with every CPU's pending delta.
-    public func nodeStateExact(nid: Int, _ item: Int) -> Int { nodeStats.exact(nid * NodeStat.count + item) }
 
     @inline(__always) func modNodeState(nid: Int, cpu: Int, _ item: NodeStat, _ delta: Int) {
         nodeStats.mod(nid * NodeStat.count + item.rawValue, cpu: cpu, delta, threshold: nodeThreshold[nid])

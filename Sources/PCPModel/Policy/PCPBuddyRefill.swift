@@ -97,14 +97,14 @@ extension Zone {
     /// Phase 2's take: a chunk of `mt` between the request and pageblock order, largest first
     /// (or smallest first, per the phase2LargestFirst knob), taken whole from the zone.
     func takeChunk(order: Int, mt: Int, cpu: Int) -> (Int, Int)? {
-        let orders = Array((order..<K.pageblockOrder))
-        for o in options.phase2LargestFirst ? orders.reversed() : orders {
+        let n = K.pageblockOrder - order
+        for k in 0..<n {
+            let o = options.phase2LargestFirst ? K.pageblockOrder - 1 - k : order + k
             let l = Zone.freeList(o, mt)
             if lists.isEmpty(l) { continue }
             let i = Int(lists.head[l])
             delFromFreeList(i, order: o, mt: mt, cpu: cpu)
             accountFreepages(-(1 << o), mt: mt, cpu: cpu)
-            for t in i..<(i + (1 << o)) where t != i { pages.setTail(t) }
             return (i, o)
         }
         return nil

@@ -105,10 +105,17 @@ extension Workload {
 /// A workload that runs only on some CPUs.
 struct Restricted: Workload {
     var inner: Workload
-    let cpus: CPUSet
+    /// Per CPU: whether the workload runs there.
+    let runsOn: [Bool]
+    init(inner: Workload, cpus: CPUSet) {
+        self.inner = inner
+        var mask = [Bool](repeating: false, count: (cpus.cpus.max() ?? -1) + 1)
+        for c in cpus.cpus { mask[c] = true }
+        runsOn = mask
+    }
     var name: String { inner.name }
     mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
-        cpus.index(of: cpu) == nil ? .idle(cpu) : try inner.step(m, cpu: cpu, &rng)
+        cpu < runsOn.count && runsOn[cpu] ? try inner.step(m, cpu: cpu, &rng) : .idle(cpu)
     }
 }
 

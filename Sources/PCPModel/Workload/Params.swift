@@ -50,6 +50,4 @@ public struct CPUSet: Sendable {
     public init(_ cpus: [Int]) { self.cpus = cpus }
     public static func all(_ m: Machine) -> CPUSet { CPUSet(Array(0..<m.nrCPUs)) }
     public var count: Int { cpus.count }
-    /// Position of a CPU in the set (its role index).
-    func index(of cpu: Int) -> Int? { cpus.firstIndex(of: cpu) }
 }

@@ -101,7 +101,6 @@ public struct TraceReplay: Workload {
     }
 
     public func actingCPU(asked: Int) -> Int? { next < records.count ? records[next].cpu : nil }
-    public var remaining: Int { records.count - next }
 
     public mutating func step(_ m: Machine, cpu c: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
         guard next < records.count else { return .idle(c) }

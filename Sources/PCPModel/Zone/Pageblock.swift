@@ -4,11 +4,10 @@
 public struct PageblockData: Sendable {
     public var migratetype: UInt8
     public var isolated: Bool
-    public var skip: Bool
     public var owner: Int32
 
     static let initial = PageblockData(migratetype: UInt8(MigrateType.movable.rawValue),
-                                       isolated: false, skip: false, owner: -1)
+                                       isolated: false, owner: -1)
 
     /// get_pfnblock_migratetype(): ISOLATE when the isolate bit is set.
     @inline(__always) public var effectiveType: Int {

@@ -108,8 +108,6 @@ public final class Zone {
     /// Per CPU: simulated time of its last allocation from this zone (ns); written on every
     /// allocation, so a raw buffer.
     let lastAllocNs: UnsafeMutablePointer<Int64>
-    /// Simulated time, pushed by the machine.
-    var nowNs: Int64 = 0
     /// Where lock sections are recorded when an engine prices them (nil: not recorded).
     var trace: LockTrace?
     /// Where tracepoints fire (nil: tracing off).
@@ -167,8 +165,6 @@ public final class Zone {
         trace?.acquire(id)
     }
     @inline(__always) func unlockZone() { trace?.release(id) }
-    /// The lock id of `cpu`'s pcp->lock in this zone.
-    @inline(__always) public func pcpLockID(_ cpu: Int) -> Int { pcpLockBase + cpu }
     @inline(__always) func lockPCP(_ cpu: Int) { trace?.acquire(pcpLockBase + cpu) }
     @inline(__always) func unlockPCP(_ cpu: Int) { trace?.release(pcpLockBase + cpu) }
     /// pcp_spin_trylock() on `cpu`'s pcp->lock, by CPU `by` (the same CPU unless remote).

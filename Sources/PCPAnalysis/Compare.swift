@@ -21,12 +21,13 @@ public enum Compare {
         public var workload: String
         public var makeWorkload: (Machine) throws -> Workload
         public var seeds: [UInt64]
-        public var ops: Int
+        /// Operations per run; nil: a trace replay to its end, other workloads Engine.defaultOps.
+        public var ops: Int?
         public var cost: CostModel
         public var machineDescription: String
         public var machine: (Variant) throws -> Machine
         public init(variants: [Variant], workload: String, makeWorkload: @escaping (Machine) throws -> Workload, seeds: [UInt64],
-                    ops: Int, cost: CostModel, machineDescription: String, machine: @escaping (Variant) throws -> Machine) {
+                    ops: Int?, cost: CostModel, machineDescription: String, machine: @escaping (Variant) throws -> Machine) {
             self.variants = variants; self.workload = workload; self.makeWorkload = makeWorkload; self.seeds = seeds
             self.ops = ops; self.cost = cost; self.machineDescription = machineDescription; self.machine = machine
         }
@@ -45,18 +46,19 @@ public enum Compare {
                 m.setPolicy(p)
                 var w = try plan.makeWorkload(m)
                 let e = Engine(machine: m, seed: seed, cost: plan.cost)
-                e.sampleEvery = sampleInterval(ops: plan.ops, cpus: m.nrCPUs, cost: plan.cost)
-                try e.run(&w, ops: plan.ops)
-                // A trace replay runs to the end of its trace.
-                while (w as? TraceReplay)?.done == false, try e.run(&w, ops: 1_000_000) > 0 {}
+                e.sampleEvery = sampleInterval(ops: plan.ops ?? Engine.defaultOps,
+                                               cpus: m.nrCPUs, cost: plan.cost)
+                try e.run(&w, opsOrToEnd: plan.ops)
                 rs.append(e.metrics(policy: p.rawValue, workload: plan.workload, seed: seed))
                 done += 1
                 progress(done, total)
             }
             runs.append((v.label, rs))
         }
+        // The operations the runs made (a whole replay when no count was asked for).
+        let ops = runs.flatMap(\.runs).map(\.ops).max() ?? 0
         return CompareResult(workload: plan.workload, machine: plan.machineDescription, seeds: plan.seeds,
-                             ops: plan.ops, runs: runs)
+                             ops: ops, runs: runs)
     }
 
     /// About 100 samples over the run's expected virtual time (picoseconds).

@@ -86,7 +86,7 @@ public struct CompareResult: Codable, Sendable, Equatable {
             for k in results.indices {
                 for (key, _) in CompareResult.metricKeys {
                     let b = base.summary[key]!.mean, v = results[k].summary[key]!.mean
-                    if b != 0 { results[k].ratioToBaseline[key] = v / b } else if v == 0 { results[k].ratioToBaseline[key] = 1 }
+                    if b != 0 { results[k].ratioToBaseline[key] = v / b }
                 }
             }
         }

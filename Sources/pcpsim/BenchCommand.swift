@@ -50,10 +50,11 @@ struct BenchCommand: ParsableCommand {
         print("boot: \(pages) pages, \(m.nrCPUs) CPUs in \((secs * 100).rounded() / 100) s, peak RSS \(peakRSSMiB()) MiB")
     }
 
-    func peakRSSMiB() -> Int {
+    /// VmHWM from /proc/self/status, or "n/a" where it cannot be read.
+    func peakRSSMiB() -> String {
         guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
-        return kb / 1024
+              let kb = line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap({ Int($0) }) else { return "n/a" }
+        return String(kb / 1024)
     }
 }

@@ -30,13 +30,8 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         guard let name = workload.workload else { throw UsageError("--workload is required (known: \(Workloads.names.joined(separator: ", ")))") }
-        let chosen = try policies.split(separator: ",").map { s -> Policy in
-            guard let p = Policy(rawValue: String(s)) else {
-                throw UsageError("unknown policy '\(s)' (known: \(Policy.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            return p
-        }
-        guard !chosen.isEmpty, seeds >= 1, workload.opsOrDefault >= 0 else { throw UsageError("need at least one policy, one seed and --ops >= 0") }
+        let chosen = try policies.split(separator: ",").map { try MachineOptions.policy(named: String($0)) }
+        guard !chosen.isEmpty, seeds >= 1, (workload.ops ?? 0) >= 0 else { throw UsageError("need at least one policy, one seed and --ops >= 0") }
         let seedList = (0..<seeds).map { workload.seed &+ UInt64($0) }
         var result: CompareResult
         if let sweep {
@@ -55,16 +50,19 @@ struct CompareCommand: ParsableCommand {
                 points.append(CompareResult.SweepPoint(value: v, result: try compare(name, chosen, seedList, m, w)))
             }
             result = points[0].result
+            if ["cpus", "memory", "nodes"].contains(key) {
+                result.machine = points.map { "\(key)=\($0.value): \($0.result.machine)" }.joined(separator: "; ")
+            }
             result.sweepParameter = key
             result.sweep = points
         } else {
             result = try compare(name, chosen, seedList, machine, workload)
         }
         print(CompareTable.render(result), terminator: "")
-        if let json { try write(MetricsJSON.encode(result), to: json) }
+        if let json { try write(PrettyJSON.encode(result), to: json) }
         if let report {
             try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
-            try write(MetricsJSON.encode(result), to: report + "/compare.json")
+            try write(PrettyJSON.encode(result), to: report + "/compare.json")
             try write(Data(HTMLReport.render(result).utf8), to: report + "/index.html")
         }
     }
@@ -77,7 +75,7 @@ struct CompareCommand: ParsableCommand {
         let mem = spec.nodes.flatMap(\.zones).reduce(0) { $0 + $1.present } >> 8
         let plan = Compare.Plan(variants: chosen.map { Compare.Variant(label: $0.rawValue, policy: $0) }, workload: name,
                                 makeWorkload: { try WorkloadOptions.make(name, w.params, $0) },
-                                seeds: seedList, ops: w.ops ?? (name.hasPrefix("trace:") ? 0 : 100_000), cost: costs,
+                                seeds: seedList, ops: w.ops, cost: costs,
                                 machineDescription: "\(spec.cpuCount) CPUs, \(spec.nodes.count) node(s), \(mem) MiB",
                                 machine: { v in try m.boot(extraSysctls: v.sysctls) })
         let tty = isatty(2) == 1

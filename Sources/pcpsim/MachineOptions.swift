@@ -39,9 +39,11 @@ struct MachineOptions: ParsableArguments {
     @Option(help: "pcp-buddy: phase 2 takes the largest (largest) or smallest (smallest) chunk first.")
     var phase2Chunk: String = "largest"
 
-    func chosenPolicy() throws -> Policy {
-        guard let p = Policy(rawValue: policy) else {
-            throw UsageError("unknown policy '\(policy)' (known: \(Policy.allCases.map(\.rawValue).joined(separator: ", ")))")
+    func chosenPolicy() throws -> Policy { try Self.policy(named: policy) }
+
+    static func policy(named name: String) throws -> Policy {
+        guard let p = Policy(rawValue: name) else {
+            throw UsageError("unknown policy '\(name)' (known: \(Policy.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         return p
     }
@@ -183,8 +185,6 @@ struct WorkloadOptions: ParsableArguments {
         try WorkloadOptions.make(name, params, m)
     }
 
-    /// Operations to run: --ops, or 100000 (a whole trace for a replay).
-    var opsOrDefault: Int { ops ?? 100_000 }
 
     static func make(_ name: String, _ params: [String], _ m: Machine) throws -> Workload {
         if name.hasPrefix("trace:") {
@@ -227,7 +227,7 @@ struct WorkloadOptions: ParsableArguments {
             }
         }
         var w = try makeWorkload(name, m)
-        guard opsOrDefault >= 0 else { throw UsageError("--ops must be >= 0") }
+        guard (ops ?? 0) >= 0 else { throw UsageError("--ops must be >= 0") }
         guard checkEvery >= 1 else { throw UsageError("--check-every must be >= 1") }
         let engine = Engine(machine: m, seed: seed, cost: try costs(), checkEvery: check ? checkEvery : 0)
         let trace = try traceOut.map { try TraceWriter(path: $0, cpus: m.nrCPUs) }
@@ -236,12 +236,7 @@ struct WorkloadOptions: ParsableArguments {
             engine.traceSink = { cpu, t, events in trace.write(cpu: cpu, timeNs: t, events) }
         }
         do {
-            if w is TraceReplay && ops == nil {
-                // A replay runs to the end of its trace.
-                while try engine.run(&w, ops: 1_000_000) > 0, (w as? TraceReplay)?.done == false {}
-            } else {
-                try engine.run(&w, ops: opsOrDefault)
-            }
+            try engine.run(&w, opsOrToEnd: ops)
             if check { try engine.check(after: "the last operation") }
             try trace?.finish()
         } catch let e as Engine.Failure {

@@ -19,9 +19,10 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let m = try machine.boot()
-        try workload.run(on: m, pcpListsFromTrace: machine.pcpStateList == "trace")
+        let engine = try workload.run(on: m, pcpListsFromTrace: machine.pcpStateList == "trace")
         let p = path.hasPrefix("/") ? String(path.dropFirst()) : path
-        let s = m.snapshot()
+        var s = m.snapshot()
+        s.locks = engine?.locks
         if let f = ProcFiles.all(for: m).first(where: { $0.path == p }) {
             print(f.render(s), terminator: "")
         } else if let k = KnobTable.byPath[p] {
@@ -42,6 +43,6 @@ struct MachineCommand: ParsableCommand {
     @OptionGroup var machine: MachineOptions
 
     func run() throws {
-        print(String(decoding: try MachineJSON.encode(machine.spec()), as: UTF8.self))
+        print(String(decoding: try PrettyJSON.encode(machine.spec()), as: UTF8.self))
     }
 }

@@ -9,9 +9,10 @@ struct RunCommand: ParsableCommand {
         discussion: """
         Example: pcpsim run --policy pcp-buddy --workload random --cpus 16 --memory 8G --ops 1000000 --json out.json
         JSON keys are stable: policy, workload, seed, ops, sim_seconds, throughput_pages_per_sim_s,
-        locks.zone.*, locks.pcp.* (+ remote_acquisitions), zone_lock_pages_per_acquisition,
-        merges.{zone_lock,pcp_lock}, pcp_pages.{mean,peak}, free_pageblocks, unusable_index,
-        fragmentation_index (keyed by order, thousandths), per_cpu, series.
+        pages_allocated, pages_freed, alloc_failures, locks.zone.*, locks.pcp.* (+ remote_acquisitions),
+        zone_lock_pages_per_acquisition, merges.{zone_lock,pcp_lock}, pcp_pages.{mean,peak},
+        free_pageblocks, unusable_index, fragmentation_index (keyed by order, thousandths), per_cpu,
+        series, thp_fault_alloc, thp_fault_fallback, contig, pcp_reuse, refill_phase_pages, ownership.
         """
     )
     @OptionGroup var machine: MachineOptions
@@ -25,7 +26,7 @@ struct RunCommand: ParsableCommand {
         guard let engine = try workload.run(on: m, pcpListsFromTrace: machine.pcpStateList == "trace") else { return }
         let metrics = engine.metrics(policy: machine.policy, workload: workload.workload!, seed: workload.seed)
         if let path = json {
-            let data = try MetricsJSON.encode(metrics)
+            let data = try PrettyJSON.encode(metrics)
             if path == "-" { print(String(decoding: data, as: UTF8.self)); return }
             guard FileManager.default.createFile(atPath: path, contents: data) else {
                 throw UsageError("cannot write '\(path)'")
@@ -35,7 +36,8 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-enum MetricsJSON {
+/// JSON as the CLI writes it: indented, keys sorted, so equal inputs give equal bytes.
+enum PrettyJSON {
     static func encode<T: Encodable>(_ v: T) throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -23,7 +23,8 @@ struct ShellCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: dir + "/proc/buddyinfo") else {
             throw UsageError("\(dir) is not a pcpsim mount (no proc/buddyinfo): start `pcpsim mount \(dir)` first")
         }
-        let files = ["proc/buddyinfo", "proc/zoneinfo", "proc/pagetypeinfo", "proc/vmstat", "proc/meminfo"]
+        // A bind mount needs its target: /proc/lock_stat exists only on CONFIG_LOCK_STAT kernels.
+        let files = ProcFiles.fixed.map(\.path).filter { $0.hasPrefix("proc/") && $0 != "proc/lock_stat" }
             + KnobTable.all.map(\.path).filter { $0.hasPrefix("proc/sys/vm/") }
         let binds = files.map { (source: dir + "/" + $0, target: "/" + $0) }
         let cmd = command.isEmpty ? [ProcessInfo.processInfo.environment["SHELL"] ?? "/bin/sh"] : command

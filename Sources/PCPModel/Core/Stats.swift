@@ -3,7 +3,7 @@ public enum ZoneStat: Int, CaseIterable, Sendable {
     case nrFreePages = 0, nrFreePagesBlocks, nrZoneInactiveAnon, nrZoneActiveAnon,
         nrZoneInactiveFile, nrZoneActiveFile, nrZoneUnevictable, nrZoneWritePending, nrMlock,
         nrZspages, nrFreeCMA
-    public static let count = 11
+    public static let count = allCases.count
 }
 
 /// enum numa_stat_item.
@@ -29,11 +29,11 @@ public enum NodeStat: Int, Sendable {
 public enum VMEvent: Int, CaseIterable, Sendable {
     case pgallocDMA = 0, pgallocDMA32, pgallocNormal, pgallocMovable, pgallocDevice
     case pgfree
+    /// One per anon or THP page a workload faults in (every simulated fault allocates).
+    case pgfault
     case dropPagecache, dropSlab
-    case compactStall, compactFail, compactSuccess, compactDaemonWake
-    case htlbBuddyAllocSuccess, htlbBuddyAllocFail
     case thpFaultAlloc, thpFaultFallback
-    public static let count = 16
+    public static let count = allCases.count
 }
 
 /// Per-CPU differentials in front of a global counter array, as vm_stat_diff in front of

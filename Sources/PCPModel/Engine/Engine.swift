@@ -342,3 +342,22 @@ struct CPUHeap {
         }
     }
 }
+
+extension Engine {
+    /// Operations a run makes when none are asked for.
+    public static let defaultOps = 100_000
+
+    /// Runs `ops` operations, or with nil a trace replay to the end of its trace and any other
+    /// workload `defaultOps`. Returns the operations run.
+    @discardableResult
+    public func run(_ w: inout Workload, opsOrToEnd ops: Int?) throws(Failure) -> Int {
+        guard ops == nil, w is TraceReplay else { return try run(&w, ops: ops ?? Engine.defaultOps) }
+        var total = 0
+        while (w as? TraceReplay)?.done == false {
+            let n = try run(&w, ops: 1_000_000)
+            if n == 0 { break }
+            total += n
+        }
+        return total
+    }
+}

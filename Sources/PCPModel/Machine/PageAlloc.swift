@@ -161,6 +161,7 @@ extension Machine {
         z.pages.setKind(i, kind.rawValue)
         allocatedPages += 1 << order
         accountKind(z, cpu: cpu, kind: kind, pages: 1 << order)
+        if kind == .anon || kind == .thp { countEvent(.pgfault) }
         if kind == .thp { countEvent(.thpFaultAlloc) }
         return PageRef(zone: z.id, index: i)
     }

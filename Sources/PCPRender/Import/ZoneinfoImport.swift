@@ -26,8 +26,7 @@ public enum ZoneinfoImport {
             let words = line.split(separator: " ", omittingEmptySubsequences: true)
             if raw.hasPrefix("Node ") {
                 flush()
-                guard words.count == 4, words[2] == "zone", let id = Int(words[1].dropLast()),
-                      let type = ZoneType.allCases.first(where: { $0.name == words[3] }) else {
+                guard words.count == 4, let (id, type) = zoneHeader(raw) else {
                     throw Failure(line: n + 1, message: "expected 'Node N, zone NAME', got '\(raw)'")
                 }
                 if id != nid {
@@ -90,14 +89,13 @@ extension ZoneinfoImport {
     /// `pages free` of every populated zone: (node, zone, pages).
     public static func freePages(_ text: String) -> [(nid: Int, zone: ZoneType, pages: Int)] {
         var out: [(nid: Int, zone: ZoneType, pages: Int)] = []
-        var nid = 0, zone = ZoneType.dma
+        var current: (nid: Int, zone: ZoneType)?
         for raw in text.split(separator: "\n") {
             let w = raw.split(separator: " ")
             if raw.hasPrefix("Node ") {
-                nid = Int(w[1].dropLast()) ?? 0
-                zone = ZoneType.allCases.first { $0.name == w.last! } ?? .dma
-            } else if w.count == 3, w[0] == "pages", w[1] == "free", let v = Int(w[2]) {
-                out.append((nid, zone, v))
+                current = zoneHeader(raw)
+            } else if let c = current, w.count == 3, w[0] == "pages", w[1] == "free", let v = Int(w[2]) {
+                out.append((c.nid, c.zone, v))
             }
         }
         return out
@@ -106,21 +104,19 @@ extension ZoneinfoImport {
     /// Every populated zone's pagesets (count and high per CPU).
     public static func pcpState(_ text: String) -> [PCPState] {
         var out: [PCPState] = []
-        var nid = 0, zone = ZoneType.dma, cpu = -1, count = 0
+        var current: (nid: Int, zone: ZoneType)?, cpu = -1, count = 0
         for raw in text.split(separator: "\n") {
             if raw.hasPrefix("Node ") {
-                let w = raw.split(separator: " ")
-                nid = Int(w[1].dropLast()) ?? 0
-                zone = ZoneType.allCases.first { $0.name == w.last! } ?? .dma
+                current = zoneHeader(raw)
                 cpu = -1
                 continue
             }
             let w = raw.split(separator: " ")
-            guard w.count == 2, let v = Int(w[1]) else { continue }
+            guard let c = current, w.count == 2, let v = Int(w[1]) else { continue }
             switch w[0] {
             case "cpu:": cpu = v
             case "count:": count = v
-            case "high:" where cpu >= 0: out.append(PCPState(nid: nid, zone: zone, cpu: cpu, count: count, high: v))
+            case "high:" where cpu >= 0: out.append(PCPState(nid: c.nid, zone: c.zone, cpu: cpu, count: count, high: v))
             default: break
             }
         }
@@ -137,14 +133,9 @@ extension ZoneinfoImport {
     /// Reads the free-list counts and the block counts of every zone ('>' marks a capped count).
     public static func pagetypeinfo(_ text: String) throws(Failure) -> [ZoneFreeArea] {
         var out: [ZoneFreeArea] = []
-        func zoneOf(_ w: [Substring]) -> (Int, ZoneType)? {
-            guard w.count > 3, w[0] == "Node", let nid = Int(w[1].filter(\.isNumber)),
-                  let z = ZoneType.allCases.first(where: { $0.name == w[3].filter { $0 != "," } }) else { return nil }
-            return (nid, z)
-        }
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let w = raw.split(separator: " ")
-            guard let (nid, zone) = zoneOf(w) else { continue }
+            guard let (nid, zone) = zoneHeader(raw) else { continue }
             var k = out.firstIndex { $0.nid == nid && $0.zone == zone }
             if k == nil {
                 out.append(ZoneFreeArea(nid: nid, zone: zone, free: Array(repeating: Array(repeating: 0, count: K.nrOrders), count: MigrateType.count),
@@ -163,5 +154,15 @@ extension ZoneinfoImport {
         }
         guard !out.isEmpty else { throw Failure(line: 1, message: "no 'Node N, zone NAME' rows: is this a /proc/pagetypeinfo?") }
         return out
+    }
+}
+
+extension ZoneinfoImport {
+    /// "Node N, zone NAME" at the start of a zoneinfo header or a pagetypeinfo row.
+    static func zoneHeader(_ line: Substring) -> (nid: Int, zone: ZoneType)? {
+        let w = line.split(separator: " ")
+        guard w.count > 3, w[0] == "Node", w[1].last == ",", let nid = Int(w[1].dropLast()), w[2] == "zone",
+              let zone = ZoneType.allCases.first(where: { $0.name == (w[3].last == "," ? w[3].dropLast() : w[3]) }) else { return nil }
+        return (nid, zone)
     }
 }

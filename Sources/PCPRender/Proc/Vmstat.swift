@@ -7,10 +7,7 @@ public enum Vmstat {
     static let modelledEvents: [String: VMEvent] = [
         "pgalloc_dma": .pgallocDMA, "pgalloc_dma32": .pgallocDMA32, "pgalloc_normal": .pgallocNormal,
         "pgalloc_movable": .pgallocMovable, "pgalloc_device": .pgallocDevice, "pgfree": .pgfree,
-        "drop_pagecache": .dropPagecache, "drop_slab": .dropSlab,
-        "compact_stall": .compactStall, "compact_fail": .compactFail, "compact_success": .compactSuccess,
-        "compact_daemon_wake": .compactDaemonWake,
-        "htlb_buddy_alloc_success": .htlbBuddyAllocSuccess, "htlb_buddy_alloc_fail": .htlbBuddyAllocFail,
+        "pgfault": .pgfault, "drop_pagecache": .dropPagecache, "drop_slab": .dropSlab,
         "thp_fault_alloc": .thpFaultAlloc, "thp_fault_fallback": .thpFaultFallback,
     ]
     static let eventIndex: [VMEvent?] = Names.events.map { modelledEvents[$0] }

@@ -101,7 +101,7 @@ private func onOpen(_ request: fuse_req_t?, _ ino: fuse_ino_t, _ info: UnsafeMut
     }
     info.pointee.direct_io = 1
     info.pointee.noflush = 1
-    info.pointee.fh = OpenFile(ino: ino).retainedHandle
+    info.pointee.fh = OpenFile().retainedHandle
     if fuse_reply_open(request, info) != 0 {
         OpenFile.release(info.pointee.fh) // the open was interrupted: no release will come
     }

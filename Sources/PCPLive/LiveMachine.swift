@@ -54,7 +54,7 @@ public final class LiveMachine: @unchecked Sendable {
     private let engine: Engine
     private var pace: Double
     private let workloadName: String
-    /// Guards `machine`, `workload` and `rng`: held by the sim thread for one chunk of
+    /// Guards `machine` and `workload`: held by the sim thread for one chunk of
     /// operations at a time, and by writers while they apply a knob.
     private let simLock = NSLock()
     /// Guards `published` and the render cache.
@@ -63,7 +63,6 @@ public final class LiveMachine: @unchecked Sendable {
     private var generation: UInt64 = 0
     private var cache: [(generation: UInt64, bytes: [UInt8])]
     private var running = false
-    private var thread: Thread?
 
     /// Wall time between two publications.
     static let tick: TimeInterval = 0.05
@@ -116,15 +115,15 @@ public final class LiveMachine: @unchecked Sendable {
     /// Validates a knob write synchronously, applies it between two operations, and
     /// republishes so the next read shows it. Returns 0 or an errno.
     public func write(_ path: String, _ data: [UInt8]) -> Int32 {
-        guard let i = index[path] else { return 13 }
+        guard let i = index[path] else { return KnobWriteError.accessDenied.errno }
         if data.isEmpty { return 0 }
         if let own = entries[i].own { return writeOwn(own, data) }
-        guard let knob = entries[i].knob else { return 13 }
+        guard let knob = entries[i].knob else { return KnobWriteError.accessDenied.errno }
         let w: KnobWrite
-        do { w = try knob.parse(data) } catch let e as KnobWriteError { return e.errno } catch { return 22 }
+        do { w = try knob.parse(data) } catch let e as KnobWriteError { return e.errno } catch { return KnobWriteError.invalid.errno }
         simLock.lock()
         defer { simLock.unlock() }
-        do { try w.apply(to: machine) } catch { return 22 }
+        do { try w.apply(to: machine) } catch { return KnobWriteError.invalid.errno }
         publish()
         return 0
     }
@@ -168,10 +167,10 @@ public final class LiveMachine: @unchecked Sendable {
             traces.clear()
             return 0
         case .tracePipe:
-            return 13
+            return KnobWriteError.accessDenied.errno
         case .tracingOn, .eventEnable:
             // Like the kernel's event enable and tracing_on: 0 or 1.
-            guard let v = try? KnobTable.parseInt(data), v == 0 || v == 1 else { return 22 }
+            guard let v = try? KnobTable.parseInt(data), v == 0 || v == 1 else { return KnobWriteError.invalid.errno }
             if case .eventEnable(let e) = k { traces.setEnabled(e, v == 1) } else { traces.setOn(v == 1) }
             // The model fires tracepoints only while something listens.
             simLock.lock()
@@ -184,25 +183,25 @@ public final class LiveMachine: @unchecked Sendable {
         defer { simLock.unlock() }
         switch k {
         case .policy:
-            guard let p = Policy(rawValue: word) else { return 22 }
+            guard let p = Policy(rawValue: word) else { return KnobWriteError.invalid.errno }
             machine.setPolicy(p)
         case .pace:
-            guard let v = Double(word), v > 0, v <= 1000 else { return 22 }
+            guard let v = Double(word), v > 0, v <= 1000 else { return KnobWriteError.invalid.errno }
             pace = v
         case .workload:
-            return 13
+            return KnobWriteError.accessDenied.errno
         case .remoteFreeLock:
-            guard let v = PCPBuddyOptions.RemoteFreeLock(rawValue: word) else { return 22 }
+            guard let v = PCPBuddyOptions.RemoteFreeLock(rawValue: word) else { return KnobWriteError.invalid.errno }
             var o = machine.pcpBuddyOptions
             o.remoteFreeLock = v
             machine.setPCPBuddyOptions(o)
         case .phase2Chunk:
-            guard word == "largest" || word == "smallest" else { return 22 }
+            guard word == "largest" || word == "smallest" else { return KnobWriteError.invalid.errno }
             var o = machine.pcpBuddyOptions
             o.phase2LargestFirst = word == "largest"
             machine.setPCPBuddyOptions(o)
         default:
-            return 22
+            return KnobWriteError.invalid.errno
         }
         publish()
         return 0
@@ -230,7 +229,6 @@ public final class LiveMachine: @unchecked Sendable {
         running = true
         let t = Thread { [self] in loop() }
         t.name = "pcpsim-sim"
-        thread = t
         t.start()
     }
 

@@ -6,14 +6,11 @@ public enum KnobWriteError: Error, Equatable {
     case invalid
     /// EACCES: the file is not writable (or not readable, for reads).
     case accessDenied
-    /// ENOENT
-    case noSuchKnob
 
     public var errno: Int32 {
         switch self {
         case .invalid: 22
         case .accessDenied: 13
-        case .noSuchKnob: 2
         }
     }
 }

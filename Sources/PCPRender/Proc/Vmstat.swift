@@ -20,7 +20,7 @@ public enum Vmstat {
         for (i, name) in Names.numaEvents.enumerated() { line(&out, name, s.zones.reduce(0) { $0 + $1.numa[i] }) }
         let nodeTotals = (0..<NodeStat.count).map { i in s.nodes.reduce(0) { $0 + $1.stat[i] } }
         for (i, name) in Names.nodeStats.enumerated() {
-            line(&out, name, Zoneinfo.thpItems.contains(i) ? nodeTotals[i] / K.pageblockNrPages : nodeTotals[i])
+            line(&out, name, Zoneinfo.thpItems.contains(i) ? nodeTotals[i] / (1 << K.hpagePMDOrder) : nodeTotals[i])
         }
         let (thresh, bg) = dirtyLimits(s, freePages: zoneTotals[ZoneStat.nrFreePages.rawValue], node: nodeTotals)
         line(&out, "nr_dirty_threshold", thresh)

@@ -4,7 +4,8 @@ import PCPModel
 /// node's first populated zone; unpopulated zones stop after `protection:`.
 public enum Zoneinfo {
     /// Node items counted in pages but printed in THPs (vmstat_item_print_in_thp).
-    static let thpItems: Set<Int> = [23, 24, 25, 26, 27]
+    static let thpItems = Set(["nr_shmem_hugepages", "nr_shmem_pmdmapped", "nr_file_hugepages", "nr_file_pmdmapped",
+                               "nr_anon_transparent_hugepages"].compactMap { Names.nodeStats.firstIndex(of: $0) })
 
     public static func render(_ s: Snapshot) -> String {
         var out = ""
@@ -17,7 +18,7 @@ public enum Zoneinfo {
                 if z.geometry.type == first {
                     out += "\n  per-node stats"
                     for (i, name) in Names.nodeStats.enumerated() {
-                        item(&out, name, thpItems.contains(i) ? node.stat[i] / K.pageblockNrPages : node.stat[i])
+                        item(&out, name, thpItems.contains(i) ? node.stat[i] / (1 << K.hpagePMDOrder) : node.stat[i])
                     }
                 }
                 let g = z.geometry

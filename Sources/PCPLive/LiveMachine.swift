@@ -252,11 +252,9 @@ public final class LiveMachine: @unchecked Sendable {
         while true {
             next += LiveMachine.tick
             simLock.lock()
-            if !running { simLock.unlock(); return }
+            let (isRunning, p) = (running, pace)
             simLock.unlock()
-            simLock.lock()
-            let p = pace
-            simLock.unlock()
+            if !isRunning { return }
             advance(by: Int64(LiveMachine.tick * p * 1e9))
             publish()
             let wait = next.timeIntervalSinceNow

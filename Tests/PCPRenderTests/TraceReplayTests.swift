@@ -94,7 +94,7 @@ final class TraceReplayTests: XCTestCase {
                 if case let .zoneLocked(_, _, _, refill) = ev { simEvents.append((cpu, ev.name, refill)) } else { simEvents.append((cpu, ev.name, false)) }
             }
         }
-        while try e.run(&w, ops: 100_000) > 0, (w as? TraceReplay)?.done == false {}
+        try e.run(&w, opsOrToEnd: nil)
         try e.check(after: "the replay")
         let cpus = 0..<m.nrCPUs
         return (cpus.map { runs(kernelEvents, cpu: $0) }, cpus.map { runs(simEvents, cpu: $0) }, w as! TraceReplay)
@@ -129,5 +129,26 @@ final class TraceReplayTests: XCTestCase {
             XCTAssertEqual(sim[c].map(\.0), kernel[c].map(\.0), "CPU \(c)")
             XCTAssertEqual(sim[c].map(\.1), kernel[c].map(\.1), "CPU \(c)")
         }
+    }
+
+    /// Without an imported state, a free of a page the trace never allocated is skipped: it
+    /// must not give back a page the replay itself allocated (which the trace frees later).
+    /// The run stops with the trace, so its time and throughput end there too.
+    func testReplayWithoutImportSkipsUnknownFreesAndStopsAtTheEnd() throws {
+        let text = """
+            a-1 [000] ..... 1.000000: mm_page_alloc: page=0 pfn=0x10 order=0 migratetype=0 gfp_flags=GFP_KERNEL
+            a-1 [000] ..... 1.000001: mm_page_free: page=0 pfn=0x99999 order=0
+            a-1 [000] ..... 1.000002: mm_page_free: page=0 pfn=0x10 order=0
+            """
+        let m = try Machine(spec: .x86(memory: 256 << 20, cpus: 2, nodes: 1))
+        var w: Workload = TraceReplay(records: try TraceText.records(text, cpus: m.nrCPUs))
+        let e = Engine(machine: m, seed: 1)
+        XCTAssertEqual(try e.run(&w, ops: 1_000), 3)
+        let replay = w as! TraceReplay
+        XCTAssertTrue(replay.done)
+        XCTAssertEqual(replay.unknownFrees, 1)
+        XCTAssertEqual(replay.unknownFreesReplayed, 0)
+        XCTAssertEqual(try e.run(&w, ops: 1_000), 0, "a finished replay runs no more operations")
+        try e.check(after: "the replay")
     }
 }

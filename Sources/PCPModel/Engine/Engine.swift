@@ -131,7 +131,7 @@ public final class Engine {
     }
 
     /// Runs up to `ops` operations (idle steps included) of the workload, stopping early once
-    /// the slowest CPU reaches `untilNs`. Returns the operations run. Can be called again to
+    /// the slowest CPU reaches `untilNs` or the workload is finished. Returns the operations run. Can be called again to
     /// continue.
     @discardableResult
     public func run(_ w: inout Workload, ops: Int, untilNs: Int64 = .max) throws(Failure) -> Int {
@@ -141,7 +141,7 @@ public final class Engine {
             heap.update(cpu: c, key: clock[c])
         }
         var done = 0
-        while done < ops && heap.minKey / 1000 < untilNs {
+        while done < ops && heap.minKey / 1000 < untilNs && !w.finished {
             done += 1
             operations += 1
             let n = operations
@@ -353,11 +353,7 @@ extension Engine {
     public func run(_ w: inout Workload, opsOrToEnd ops: Int?) throws(Failure) -> Int {
         guard ops == nil, w is TraceReplay else { return try run(&w, ops: ops ?? Engine.defaultOps) }
         var total = 0
-        while (w as? TraceReplay)?.done == false {
-            let n = try run(&w, ops: 1_000_000)
-            if n == 0 { break }
-            total += n
-        }
+        while !w.finished, case let n = try run(&w, ops: 1_000_000), n > 0 { total += n }
         return total
     }
 }

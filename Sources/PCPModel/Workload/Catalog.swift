@@ -114,6 +114,7 @@ struct Restricted: Workload {
         runsOn = mask
     }
     var name: String { inner.name }
+    var finished: Bool { inner.finished }
     mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
         cpu < runsOn.count && runsOn[cpu] ? try inner.step(m, cpu: cpu, &rng) : .idle(cpu)
     }
@@ -123,6 +124,7 @@ struct Restricted: Workload {
 struct Mix: Workload {
     let name: String
     var a: Workload, b: Workload
+    var finished: Bool { a.finished && b.finished }
     let inA: [Bool], inB: [Bool]
     var turn: [Bool]
 

@@ -79,22 +79,16 @@ public struct TraceReplay: Workload {
     }
 
     public var done: Bool { next >= records.count }
+    public var finished: Bool { done }
 
     /// A traced free of a page allocated before the capture: an order-0 page the import put in
     /// use in the traced pfn's zone goes back instead, from a pageblock of the type whose PCP
     /// list the kernel's page joined (MOVABLE when the trace does not show it), so the PCP sees
     /// the free the kernel's saw.
     mutating func freeImported(_ m: Machine, _ r: TraceRecord, list: Int) throws(FreeError) -> Operation? {
-        guard r.order == 0, let z = m.zones.first(where: { $0.isPopulated && $0.geometry.startPFN <= r.pfn && r.pfn < $0.geometry.endPFN }) else { return nil }
-        if pool == nil {
-            pool = m.zones.map { z in
-                var byType = [[Int]](repeating: [], count: MigrateType.count)
-                for i in m.importedPool(z) { byType[z.blockType(i)].append(i) }
-                return byType
-            }
-        }
+        guard r.order == 0, let pool, let z = m.zones.first(where: { $0.isPopulated && $0.geometry.startPFN <= r.pfn && r.pfn < $0.geometry.endPFN }) else { return nil }
         let order = [list] + (0..<MigrateType.count).filter { $0 != list }
-        guard let mt = order.first(where: { !pool![z.id][$0].isEmpty }), let i = pool![z.id][mt].popLast() else { return nil }
+        guard let mt = order.first(where: { !pool[z.id][$0].isEmpty }), let i = self.pool![z.id][mt].popLast() else { return nil }
         unknownFreesReplayed += 1
         try m.freePages(cpu: r.cpu, PageRef(zone: z.id, index: i), order: 0, pcpLockHeld: r.underPCPLock)
         return Operation(kind: .free, cpu: r.cpu, order: 0, pfn: r.pfn)
@@ -104,6 +98,14 @@ public struct TraceReplay: Workload {
 
     public mutating func step(_ m: Machine, cpu c: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
         guard next < records.count else { return .idle(c) }
+        if pool == nil {
+            // Before the first replayed allocation: only the import's pages are in the pool.
+            pool = m.zones.map { z in
+                var byType = [[Int]](repeating: [], count: MigrateType.count)
+                for i in m.importedPool(z) { byType[z.blockType(i)].append(i) }
+                return byType
+            }
+        }
         let r = records[next]
         // Gaps of more than a millisecond pass idle on every CPU first.
         if !waited && r.timeNs - lastNs > 1_000_000 {

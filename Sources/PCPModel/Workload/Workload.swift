@@ -5,10 +5,14 @@ public protocol Workload {
     mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation
     /// The CPU the next step will act on when it is not the one asked (a trace replay).
     func actingCPU(asked: Int) -> Int?
+    /// No operation is left (the end of a replayed trace); the engine stops there rather than
+    /// idle on, so the run's time and throughput end with the workload.
+    var finished: Bool { get }
 }
 
 extension Workload {
     public func actingCPU(asked: Int) -> Int? { nil }
+    public var finished: Bool { false }
 }
 
 /// What one step did, for error messages and counts.

@@ -55,8 +55,7 @@ extension Machine {
             guard !atomic, kind != .thp else { break }
             if !drained {
                 unreserveHighatomicPageblock(nid: nid, mt: mt, force: false)
-                // block-economy asks other PCPs for only what it needs (in its refill) instead.
-                if policy != .blockEconomy { drainAllPages(cpu: cpu, zone: nil) }
+                if policy.drainsAllOnRetry { drainAllPages(cpu: cpu, zone: nil) }
                 drained = true
                 continue
             }
@@ -119,7 +118,7 @@ extension Machine {
     /// rmqueue(): PCP-eligible orders try this CPU's PCP first, then the buddy directly.
     @inline(__always) func rmqueue(_ z: Zone, cpu: Int, order: Int, mt: Int, flags: AllocFlags) -> Int? {
         var page: Int?
-        if policy.ownsBlocks && (pcpAllowedOrder(order) || (policy == .blockEconomy && order < K.pageblockOrder)) {
+        if policy.servesFromBuddyArea(order: order) {
             if z.trylockPCP(cpu) {
                 z.lockPCP(cpu)
                 page = z.rmqueuePCPBuddy(cpu, order: order, mt: mt, flags: flags)

@@ -16,6 +16,16 @@ public enum Policy: String, CaseIterable, Sendable {
 
     /// Policies whose PCPs own pageblocks and keep them in a per-order buddy area.
     var ownsBlocks: Bool { self == .pcpBuddy || self == .blockEconomy }
+
+    /// Whether a request of `order` goes through the PCP's buddy area: PCP orders, and for
+    /// block-economy every order below a pageblock.
+    @inline(__always) func servesFromBuddyArea(order: Int) -> Bool {
+        ownsBlocks && (pcpAllowedOrder(order) || (self == .blockEconomy && order < K.pageblockOrder))
+    }
+
+    /// Whether a failing allocation drains every CPU's PCP before its retry (block-economy
+    /// asks other PCPs for only what it needs, in its refill).
+    var drainsAllOnRetry: Bool { self != .blockEconomy }
 }
 
 /// The RFC's open questions that are real design choices, as knobs.

@@ -1,23 +1,48 @@
 import CFuse3
 import Glibc
 
-/// What every request handler needs, reached through the session's userdata. Immutable after
-/// init, so handlers share it without locks.
-final class FileSystem: Sendable {
+/// What every request handler of one session needs, reached through the session's userdata.
+///
+/// A session serves in one of two tiers. The cached tier holds the snapshot files: the kernel
+/// opens them without asking (FUSE_CAP_NO_OPEN_SUPPORT) and reads them from its page cache,
+/// which `PageCache` keeps equal to the table's latest publication. The direct tier holds the
+/// files whose every read or write must reach the table (sysctls, live files): it answers each
+/// open and serves reads with direct I/O, like procfs.
+///
+/// `@unchecked Sendable`: everything is fixed after init except the page cache, which locks
+/// itself, and the state touched only by the session's loop thread.
+final class FileSystem: @unchecked Sendable {
+    enum Tier {
+        case cached, direct
+    }
+
     let table: any FileTable
     let tree: FileTree
+    let tier: Tier
     /// Files belong to the mounting user, as procfs files belong to root.
     let owner: uid_t
     let group: gid_t
     /// Every inode reports the mount time as its atime, mtime and ctime.
     let mountTime: Int
+    /// Directories of this tree on which other sessions are mounted: the owner may write them
+    /// (access W_OK), which fusermount3 asks of a mount point.
+    let mountPoints: Set<fuse_ino_t>
+    /// The latched content of the cached tier's files (nil in the direct tier).
+    let pageCache: PageCache?
+    /// The direct tier's open files. Touched only by the session's loop thread.
+    let openFiles = OpenFiles()
+    /// The kernel opens files without asking (set in init). Touched only by the loop thread.
+    var kernelOpensWithoutUs = false
 
-    init(table: any FileTable) throws {
+    init(table: any FileTable, tree: FileTree, tier: Tier, mountPoints: Set<fuse_ino_t> = [], mountTime: Int) {
         self.table = table
-        tree = try FileTree(table.files)
+        self.tree = tree
+        self.tier = tier
+        self.mountPoints = mountPoints
+        self.mountTime = mountTime
         owner = getuid()
         group = getgid()
-        mountTime = time(nil)
+        pageCache = tier == .cached ? PageCache(table: table, tree: tree) : nil
     }
 
     /// The context of the session that `request` belongs to.
@@ -25,15 +50,17 @@ final class FileSystem: Sendable {
         Unmanaged<FileSystem>.fromOpaque(fuse_req_userdata(request)!).takeUnretainedValue()
     }
 
-    /// procfs-style attributes: size 0, so readers rely on direct_io reads rather than st_size.
-    func attributes(_ ino: fuse_ino_t) -> stat {
-        let node = tree.nodes[Int(ino - 1)]
+    /// Attributes as the imitated filesystem reports them, with `size` for a file's st_size
+    /// (its content's size in the cached tier, the flavour's constant in the direct tier).
+    func attributes(_ ino: fuse_ino_t, _ node: FileTree.Node, size: Int) -> stat {
         var attributes = stat()
         attributes.st_ino = ino_t(ino)
-        attributes.st_mode = (node.children == nil ? S_IFREG : S_IFDIR) | mode_t(node.mode)
+        attributes.st_mode = (node.isDirectory ? S_IFDIR : S_IFREG) | mode_t(node.mode)
         attributes.st_nlink = nlink_t(node.linkCount)
         attributes.st_uid = owner
         attributes.st_gid = group
+        attributes.st_size = node.isDirectory ? 0 : off_t(size)
+        attributes.st_blksize = blksize_t(node.flavour.blockSize)
         let time = timespec(tv_sec: mountTime, tv_nsec: 0)
         attributes.st_atim = time
         attributes.st_mtim = time
@@ -41,12 +68,20 @@ final class FileSystem: Sendable {
         return attributes
     }
 
-    /// Whether the caller of `request` may access a file of `mode` for `mask` (R_OK | W_OK | X_OK).
-    /// Like procfs sysctls (test_perm in fs/proc/proc_sysctl.c) no capability overrides the bits:
-    /// root and the owner get the owner bits, so even root cannot read a 0200 knob.
-    func permits(_ mode: UInt16, _ mask: Int32, for request: fuse_req_t?) -> Bool {
-        let caller = fuse_req_ctx(request)!.pointee
-        let shift: UInt16 = caller.uid == 0 || caller.uid == owner ? 6 : caller.gid == group ? 3 : 0
-        return Int32((mode >> shift) & 0o7) & mask == mask
+    /// Whether `node` is served from the page cache.
+    func isCached(_ node: FileTree.Node) -> Bool {
+        tier == .cached && !node.isDirectory
+    }
+
+    /// Whether the caller of `request` may access `node` for `mask` (R_OK | W_OK | X_OK).
+    /// The owner gets the owner bits, the group the group bits, others the other bits; root
+    /// overrides them except in sysctl directories (see Flavour.rootBypassesMode).
+    func permits(_ node: FileTree.Node, _ mask: Int32, for request: fuse_req_t?) -> Bool {
+        guard let context = fuse_req_ctx(request)?.pointee else { return false }
+        if context.uid == 0 && node.flavour.rootBypassesMode {
+            return mask & X_OK == 0 || node.isDirectory || node.mode & 0o111 != 0
+        }
+        let shift: UInt16 = context.uid == 0 || context.uid == owner ? 6 : context.gid == group ? 3 : 0
+        return Int32((node.mode >> shift) & 0o7) & mask == mask
     }
 }

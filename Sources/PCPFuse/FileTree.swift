@@ -1,7 +1,7 @@
 import CFuse3
 import Glibc
 
-/// The served tree as inodes, derived once from a FileTable's entries and never changed, so the
+/// A served tree as inodes, derived once from a FileTable's entries and never changed, so the
 /// request handlers read it without locks. Inode 1 is the root; node `i` has inode `i + 1`.
 struct FileTree: Sendable {
     struct Node: Sendable {
@@ -12,18 +12,30 @@ struct FileTree: Sendable {
         let mode: UInt16
         /// A directory's children, sorted by name; nil for a file.
         let children: [fuse_ino_t]?
-        /// 1 for a file, 2 + subdirectories for a directory.
+        /// 1 for a file; for a directory 2 + subdirectories, or 1 where the flavour says so.
         let linkCount: Int
-        /// The FileTable path of a file; empty for a directory.
+        /// The FileTable path of a file (the full path, whatever the tree's root); empty for a
+        /// directory.
         let path: String
+        /// How a file's content behaves (directories say .snapshot).
+        let kind: FileEntry.Kind
+        /// The kernel filesystem the node imitates.
+        let flavour: Flavour
+
+        var isDirectory: Bool { children != nil }
     }
 
     let nodes: [Node]
 
-    /// Builds the inodes. Throws if a path is empty, has empty, "." or ".." components, is listed
-    /// twice, or is both a file and a directory.
-    init(_ files: [FileEntry]) throws {
-        var builder = Builder()
+    /// Builds the inodes of `files` and of the extra, possibly empty, `directories`, all given
+    /// relative to `root` (a path of the whole served tree, "" for its top). Throws if a path is
+    /// empty, has empty, "." or ".." components, is listed twice, or is both a file and a
+    /// directory.
+    init(_ files: [FileEntry], directories: [String] = [], root: String = "") throws {
+        var builder = Builder(root: root)
+        for directory in directories {
+            _ = try builder.directory(directory)
+        }
         for file in files {
             try builder.addFile(file)
         }
@@ -33,6 +45,16 @@ struct FileTree: Sendable {
     /// The node of `ino`, or nil for an inode this tree never handed out.
     func node(_ ino: fuse_ino_t) -> Node? {
         ino >= 1 && ino <= nodes.count ? nodes[Int(ino - 1)] : nil
+    }
+
+    /// The inode at `path` (relative to the tree's root), if any.
+    func inode(of path: String) -> fuse_ino_t? {
+        var ino: fuse_ino_t = 1
+        for component in path.split(separator: "/") {
+            guard let next = String(component).withCString({ child(of: ino, named: $0) }) else { return nil }
+            ino = next
+        }
+        return ino
     }
 
     /// The inode named `name` inside directory `parent`, if any.
@@ -52,49 +74,67 @@ private struct Builder {
         var mode: UInt16
         var children: [Int]?
         var path: String
+        var kind: FileEntry.Kind
+        var fullPath: String
     }
 
-    private var drafts = [Draft(name: "", parent: 0, mode: 0o555, children: [], path: "")]
+    private let root: String
+    private var drafts: [Draft]
     private var indexByPath = ["": 0]
 
-    mutating func addFile(_ file: FileEntry) throws {
-        let components = file.path.split(separator: "/", omittingEmptySubsequences: false)
-        guard !file.path.isEmpty,
-              components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." })
-        else {
-            throw FuseError("invalid file path \"\(file.path)\": use a relative path like \"proc/buddyinfo\"")
-        }
-        var parent = 0
-        var prefix = ""
-        for name in components.dropLast() {
-            prefix += prefix.isEmpty ? String(name) : "/" + name
-            parent = try directory(prefix, name: String(name), parent: parent)
-        }
-        guard indexByPath[file.path] == nil else {
-            throw FuseError("\"\(file.path)\" is listed twice or is also a directory: give each path one entry")
-        }
-        indexByPath[file.path] = drafts.count
-        drafts[parent].children!.append(drafts.count)
-        drafts.append(Draft(name: String(components.last!), parent: parent, mode: file.mode & 0o7777,
-                            children: nil, path: file.path))
+    init(root: String) {
+        self.root = root
+        drafts = [Draft(name: "", parent: 0, mode: 0o555, children: [], path: "", kind: .snapshot, fullPath: root)]
     }
 
-    /// The index of directory `path`, created on first use.
-    private mutating func directory(_ path: String, name: String, parent: Int) throws -> Int {
+    mutating func addFile(_ file: FileEntry) throws {
+        let relative = try relativePath(file.path)
+        let components = relative.split(separator: "/", omittingEmptySubsequences: false)
+        let parent = try directory(components.dropLast().joined(separator: "/"))
+        guard indexByPath[relative] == nil else {
+            throw FuseError("\"\(file.path)\" is listed twice or is also a directory: give each path one entry")
+        }
+        indexByPath[relative] = drafts.count
+        drafts[parent].children!.append(drafts.count)
+        drafts.append(Draft(name: String(components.last!), parent: parent, mode: file.mode & 0o7777,
+                            children: nil, path: file.path, kind: file.kind, fullPath: file.path))
+    }
+
+    /// The index of directory `path` (relative), created with its parents on first use.
+    mutating func directory(_ path: String) throws -> Int {
         if let index = indexByPath[path] {
             guard drafts[index].children != nil else {
-                throw FuseError("\"\(path)\" is both a file and a directory: rename one of them")
+                throw FuseError("\"\(join(root, path))\" is both a file and a directory: rename one of them")
             }
             return index
         }
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {
+            throw FuseError("invalid directory \"\(join(root, path))\": use a relative path like \"proc/sys\"")
+        }
+        let parent = try directory(components.dropLast().joined(separator: "/"))
         indexByPath[path] = drafts.count
         drafts[parent].children!.append(drafts.count)
-        drafts.append(Draft(name: name, parent: parent, mode: 0o555, children: [], path: ""))
+        drafts.append(Draft(name: String(components.last!), parent: parent, mode: 0o555, children: [], path: "",
+                            kind: .snapshot, fullPath: join(root, path)))
         return drafts.count - 1
+    }
+
+    /// `path` relative to the tree's root, checked for empty, "." and ".." components.
+    private func relativePath(_ path: String) throws -> String {
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !path.isEmpty, components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {
+            throw FuseError("invalid file path \"\(path)\": use a relative path like \"proc/buddyinfo\"")
+        }
+        guard root.isEmpty || path.hasPrefix(root + "/") else {
+            throw FuseError("\"\(path)\" is outside \"\(root)\"")
+        }
+        return root.isEmpty ? path : String(path.dropFirst(root.count + 1))
     }
 
     func finish() -> [FileTree.Node] {
         drafts.map { draft in
+            let flavour = Flavour(path: draft.fullPath)
             let children = draft.children?.sorted { drafts[$0].name < drafts[$1].name }
             let subdirectories = children?.filter { drafts[$0].children != nil }.count
             return FileTree.Node(
@@ -102,9 +142,16 @@ private struct Builder {
                 parent: fuse_ino_t(draft.parent + 1),
                 mode: draft.mode,
                 children: children?.map { fuse_ino_t($0 + 1) },
-                linkCount: subdirectories.map { 2 + $0 } ?? 1,
-                path: draft.path
+                linkCount: subdirectories.map { flavour.directoriesCountLinks ? 2 + $0 : 1 } ?? 1,
+                path: draft.path,
+                kind: draft.kind,
+                flavour: flavour
             )
         }
     }
+}
+
+/// Two relative paths joined ("" is the top).
+func join(_ parent: String, _ child: String) -> String {
+    parent.isEmpty ? child : child.isEmpty ? parent : parent + "/" + child
 }

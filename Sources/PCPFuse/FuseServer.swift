@@ -2,33 +2,35 @@ import CFuse3
 import Glibc
 import Synchronization
 
-/// A FileTable mounted as a FUSE filesystem and served the way procfs serves /proc.
+/// A FileTable mounted as FUSE filesystems and served the way procfs serves /proc.
 ///
-/// `init` mounts; `run()` serves on the calling thread until the filesystem is unmounted,
-/// `stop()` is called, or the process gets SIGINT, SIGTERM or SIGHUP; then it unmounts.
-/// Requests are served one at a time by libfuse's single-threaded loop, which is the fastest
-/// loop for open+read+close and needs no locking around the per-open snapshots.
+/// The snapshot files are served by one session from the kernel's page cache (see PageCache):
+/// an open, read and close of them costs no request to the server. Every other file (sysctls,
+/// live files) needs each read and write to reach the table, so each directory holding such
+/// files is a mount of its own, served with direct I/O (see FileSystem).
 ///
-/// `@unchecked Sendable` so that `stop()` can be called from any thread: the only non-Sendable
-/// state is the session pointer, used by `run()`, by the stop waiter it joins, and by deinit.
+/// `init` mounts and starts serving, each session on its own thread; `run()` waits until the
+/// filesystem is unmounted, `stop()` is called, or the process gets SIGINT, SIGTERM or SIGHUP,
+/// then unmounts. The table's owner calls `contentChanged()` after each publication.
+///
+/// `@unchecked Sendable` so that `stop()` and `contentChanged()` can be called from any
+/// thread: the sessions are fixed after init and closed under `rounds`.
 public final class FuseServer: @unchecked Sendable {
     /// The absolute mount point.
     public let mountpoint: String
-    /// Kept alive here because the session's userdata points at it unretained.
-    private let fileSystem: FileSystem
-    /// Used by `run()`, by the stop waiter it joins before returning, and by deinit.
-    private let session: OpaquePointer
-    /// A byte written here asks `run()` to stop; signal handlers write it too.
+    /// The session at `mountpoint` first, then the direct mounts inside it.
+    private var sessions: [Session] = []
+    /// A byte written here asks `run()` to stop; signal handlers and an ending root loop too.
     private let stopPipe: (read: Int32, write: Int32)
     private let started = Atomic<Bool>(false)
-    private let loopFinished = Atomic<Bool>(false)
+    /// Serializes `contentChanged()` with itself and with closing; true once closed.
+    private let rounds = Mutex(false)
 
     /// Mounts `table` at `mountpoint`, first clearing a stale pcpsim mount there and creating the
     /// directory if needed. Only the mounting user may access the files unless `allowOther`,
     /// which lets every user in and has the kernel check the file modes; a mounter other than
     /// root then also needs `user_allow_other` in /etc/fuse.conf.
     public init(table: any FileTable, mountpoint: String, allowOther: Bool = false) throws {
-        let fileSystem = try FileSystem(table: table)
         guard access("/dev/fuse", F_OK) == 0 else {
             throw FuseError(
                 "/dev/fuse not available: install fuse3 (apt-get install fuse3) or run in a container with --device /dev/fuse")
@@ -36,63 +38,53 @@ public final class FuseServer: @unchecked Sendable {
         guard geteuid() == 0 || access("/dev/fuse", R_OK | W_OK) == 0 else {
             throw FuseError("/dev/fuse is not readable and writable by this user: run as root, or chmod 0666 /dev/fuse")
         }
+        let layout = try Layout(table.files)
         let path = absolutePath(mountpoint)
         try Self.clearStaleMount(at: path)
+        var fds: [Int32] = [-1, -1]
+        guard pipe2(&fds, O_CLOEXEC | O_NONBLOCK) == 0 else {
+            throw FuseError.system("cannot create the stop pipe", errno, fix: "raise the open-file limit (ulimit -n)")
+        }
+        self.mountpoint = path
+        stopPipe = (fds[0], fds[1])
         var options = "fsname=pcpsim,subtype=pcpsim"
         if allowOther {
             options += ",allow_other,default_permissions"
         }
-        guard let session = newSession(["pcpsim", "-o", options], fileSystem) else {
-            throw FuseError("libfuse rejected the mount options \(options): see its message above")
+        let mountTime = time(nil)
+        do {
+            let root = FileSystem(table: table, tree: layout.root, tier: layout.rootIsDirect ? .direct : .cached,
+                                  mountPoints: layout.rootMountPoints, mountTime: mountTime)
+            try serve(Session(root, at: path, options: options), endingRun: true)
+            for (directory, tree) in layout.directMounts {
+                let fs = FileSystem(table: table, tree: tree, tier: .direct, mountTime: mountTime)
+                try serve(Session(fs, at: path + "/" + directory, options: options), endingRun: false)
+            }
+        } catch {
+            close() // deinit closes the pipe
+            throw error
         }
-        guard fuse_session_mount(session, path) == 0 else {
-            fuse_session_destroy(session)
-            throw FuseError(
-                "cannot mount FUSE at \(path) (libfuse says why above): run as root, or install fuse3 for fusermount3"
-                    + (allowOther ? " and enable user_allow_other in /etc/fuse.conf" : ""))
-        }
-        var fds: [Int32] = [-1, -1]
-        guard pipe2(&fds, O_CLOEXEC) == 0 else {
-            let code = errno
-            fuse_session_unmount(session)
-            fuse_session_destroy(session)
-            throw FuseError.system("cannot create the stop pipe", code, fix: "raise the open-file limit (ulimit -n)")
-        }
-        _ = fcntl(fds[1], F_SETFL, O_NONBLOCK) // a signal handler must never block on a full pipe
-        self.mountpoint = path
-        self.fileSystem = fileSystem
-        self.session = session
-        stopPipe = (fds[0], fds[1])
     }
 
     deinit {
-        if !started.load(ordering: .acquiring) {
-            fuse_session_unmount(session)
-            fuse_session_destroy(session)
-        }
-        close(stopPipe.read)
-        close(stopPipe.write)
+        close()
+        Glibc.close(stopPipe.read)
+        Glibc.close(stopPipe.write)
     }
 
-    /// Serves requests on the calling thread until unmounted, stopped or signalled, then
-    /// unmounts. Callable once; throws if the loop fails.
+    /// Waits until unmounted, stopped or signalled, then unmounts. Callable once.
     public func run() throws {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else {
             throw FuseError("the FUSE server at \(mountpoint) was already run: create a new FuseServer to mount again")
         }
         let signals = StopSignals(wakeFD: stopPipe.write)
-        let loopThread = pthread_self()
-        let waiter = startThread { [self] in waitForStop(interrupting: loopThread) }
-        let result = fuse_session_loop(session)
-        loopFinished.store(true, ordering: .releasing)
-        stop()
-        pthread_join(waiter, nil)
-        signals.restore()
-        fuse_session_unmount(session)
-        fuse_session_destroy(session)
-        guard result == 0 else {
-            throw FuseError.system("serving \(mountpoint) failed", -result, fix: "check the kernel log (dmesg)")
+        var byte: UInt8 = 0
+        var polled = pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)
+        while read(stopPipe.read, &byte, 1) < 0 && (errno == EINTR || errno == EAGAIN) {
+            _ = poll(&polled, 1, -1)
         }
+        signals.restore()
+        close()
     }
 
     /// Asks `run()` to unmount and return. Safe from any thread, before or during `run()`.
@@ -101,29 +93,77 @@ public final class FuseServer: @unchecked Sendable {
         _ = write(stopPipe.write, &byte, 1)
     }
 
-    /// Runs on its own thread for the length of `run()`: on a stop request, flags the session
-    /// and interrupts the loop thread's blocking read of /dev/fuse, since the loop checks the
-    /// flag only between requests. It repeats the signal in case one lands just before the read.
-    private func waitForStop(interrupting loopThread: pthread_t) {
-        var byte: UInt8 = 0
-        while read(stopPipe.read, &byte, 1) < 0 && errno == EINTR {}
-        guard !loopFinished.load(ordering: .acquiring) else { return }
-        fuse_session_exit(session)
-        while !loopFinished.load(ordering: .acquiring) {
-            pthread_kill(loopThread, StopSignals.interrupt)
-            usleep(1000)
+    /// Shows the table's current content to readers of snapshot files, returning once every
+    /// read that starts afterwards gets it. Call it after each publication, from any thread
+    /// but one serving this mount's requests (a knob write's table call may call it).
+    public func contentChanged() {
+        rounds.withLock { closed in
+            guard !closed else { return }
+            for session in sessions {
+                session.fileSystem.pageCache?.contentChanged()
+            }
+        }
+    }
+
+    private func serve(_ session: Session, endingRun: Bool) {
+        sessions.append(session)
+        let stopPipe = stopPipe.write
+        session.start {
+            if endingRun { // an external unmount of the root ends run()
+                var byte: UInt8 = 1
+                _ = write(stopPipe, &byte, 1)
+            }
+        }
+    }
+
+    /// Stops serving and unmounts, the inner mounts first. Idempotent.
+    private func close() {
+        rounds.withLock { $0 = true }
+        for session in sessions.reversed() {
+            session.close()
         }
     }
 }
 
-/// A libfuse session for `arguments` (argv[0] then options) with our operations.
-private func newSession(_ arguments: [String], _ fileSystem: FileSystem) -> OpaquePointer? {
-    var argv = arguments.map { strdup($0) }
-    defer { argv.forEach { free($0) } }
-    return argv.withUnsafeMutableBufferPointer { argv in
-        var args = fuse_args(argc: Int32(argv.count), argv: argv.baseAddress, allocated: 0)
-        defer { fuse_opt_free_args(&args) } // frees only what libfuse allocated while parsing
-        var operations = makeOperations()
-        return cfuse3_session_new(&args, &operations, Unmanaged.passUnretained(fileSystem).toOpaque())
+/// Which files each session serves: snapshot files in the root session, every other file in a
+/// direct session mounted on its directory (the outermost one, when such directories nest). A
+/// snapshot file inside such a directory is served directly too. If a non-snapshot file sits at
+/// the top, the root session itself is direct and serves everything.
+private struct Layout {
+    let root: FileTree
+    let rootIsDirect: Bool
+    /// The root tree's inodes of the directories the direct sessions are mounted on.
+    let rootMountPoints: Set<fuse_ino_t>
+    /// Each direct session's directory (relative) and tree.
+    let directMounts: [(String, FileTree)]
+
+    init(_ files: [FileEntry]) throws {
+        var directories = Set(files.filter { $0.kind != .snapshot }.map { parentDirectory($0.path) })
+        directories = directories.filter { inner in
+            !directories.contains { $0 != inner && ($0.isEmpty || inner.hasPrefix($0 + "/")) }
+        }
+        rootIsDirect = directories.contains("")
+        if rootIsDirect {
+            root = try FileTree(files)
+            rootMountPoints = []
+            directMounts = []
+            return
+        }
+        func mount(of file: FileEntry) -> String? {
+            directories.first { file.path.hasPrefix($0 + "/") }
+        }
+        let sorted = directories.sorted()
+        root = try FileTree(files.filter { mount(of: $0) == nil }, directories: sorted)
+        let tree = root
+        rootMountPoints = Set(sorted.compactMap { tree.inode(of: $0) })
+        directMounts = try sorted.map { directory in
+            (directory, try FileTree(files.filter { mount(of: $0) == directory }, root: directory))
+        }
     }
+}
+
+/// "proc/sys/vm" for "proc/sys/vm/min_free_kbytes", "" for a top-level name.
+private func parentDirectory(_ path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "" }
+    return String(path[..<slash])
 }

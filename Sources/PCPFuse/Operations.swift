@@ -1,18 +1,28 @@
 import CFuse3
 import Glibc
 
-/// How long the kernel may cache entries and attributes; the tree never changes, and caching
-/// spares a lookup and a getattr round trip on most opens.
-private let cacheSeconds = 1.0
+/// How long the kernel may cache a name or a directory's attributes (seconds). The tree never
+/// changes; the expiry only bounds how long a reader of a dead server goes on without an error.
+private let entrySeconds = 0.5
+
+/// st_size of a direct-tier file: one page, as kernfs reports for its attributes. procfs says
+/// 0, but over FUSE a size of 0 makes a private mmap fault with SIGBUS and sendfile copy
+/// nothing; with a page, both reach the server (the page cache of a direct-I/O file is
+/// dropped at each open and mmap, so neither sees an older open's content).
+private let directFileSize = 4096
 
 private let dotName = Array(".".utf8CString)
 private let dotDotName = Array("..".utf8CString)
 
 /// The low-level operations. Each handler is a plain C function (no captures, no actor
-/// isolation) run on libfuse's loop thread, and replies exactly once. Operations left nil get
-/// libfuse's defaults, which suit opendir, releasedir, flush, statfs and forget here.
+/// isolation) run on its session's loop thread, checks the inode and handle it is given, and
+/// replies exactly once: with an errno for anything it cannot serve, never by trapping.
+/// Operations left nil get libfuse's defaults: ENOSYS for flush (so the kernel stops sending
+/// it), forget and releasedir need nothing, and locks, ioctl and poll are handled as procfs
+/// handles them (local locks, ENOTTY, always ready).
 func makeOperations() -> fuse_lowlevel_ops {
     var operations = fuse_lowlevel_ops()
+    operations.`init` = onInit
     operations.lookup = onLookup
     operations.getattr = onGetattr
     operations.setattr = onSetattr
@@ -21,164 +31,267 @@ func makeOperations() -> fuse_lowlevel_ops {
     operations.read = onRead
     operations.write = onWrite
     operations.release = onRelease
+    operations.opendir = onOpendir
     operations.readdir = onReaddir
-    operations.create = onCreate
+    addRefusedOperations(&operations)
     return operations
+}
+
+/// The cached tier reads synchronously (a fresh file is filled by one READ before the reader
+/// copies any of it), opens without asking when the kernel can, and treats O_TRUNC as a
+/// SETATTR it can refuse or ignore.
+private func onInit(_ userdata: UnsafeMutableRawPointer?, _ connection: UnsafeMutablePointer<fuse_conn_info>?) {
+    guard let userdata, let connection else { return }
+    let fs = Unmanaged<FileSystem>.fromOpaque(userdata).takeUnretainedValue()
+    guard fs.tier == .cached else { return }
+    connection.pointee.want &= ~(cfuse3_cap_async_read | cfuse3_cap_atomic_o_trunc)
+    fs.kernelOpensWithoutUs = connection.pointee.capable & cfuse3_cap_no_open_support != 0
+}
+
+/// The node of `ino`, or nil after replying ENOENT.
+func node(_ request: fuse_req_t?, _ fs: FileSystem, _ ino: fuse_ino_t) -> FileTree.Node? {
+    guard let node = fs.tree.node(ino) else {
+        fuse_reply_err(request, ENOENT)
+        return nil
+    }
+    return node
+}
+
+/// How long the kernel may trust the attributes of `node`, and the size they give; nil if a
+/// round is running on it and `request` was kept to be answered at its end (`waiter`).
+private func attributeSize(_ request: fuse_req_t?, _ fs: FileSystem, _ ino: fuse_ino_t, _ node: FileTree.Node,
+                           waitingAs waiter: PageCache.Waiter?) -> (size: Int, seconds: Double)? {
+    guard fs.isCached(node), let cache = fs.pageCache else { return (directFileSize, entrySeconds) }
+    return cache.sizeForAttributes(ino, node, for: request, waitingAs: waiter).map { ($0, PageCache.attributeSeconds) }
+}
+
+/// Replies with the attributes of `ino`, or keeps a GETATTR that may `wait` for the end of a
+/// round on it.
+func replyAttributes(_ request: fuse_req_t?, _ fs: FileSystem, _ ino: fuse_ino_t, _ node: FileTree.Node, wait: Bool) {
+    guard let (size, seconds) = attributeSize(request, fs, ino, node, waitingAs: wait ? .getattr : nil) else { return }
+    var attributes = fs.attributes(ino, node, size: size)
+    fuse_reply_attr(request, &attributes, seconds)
+}
+
+/// Replies with the entry of `ino`, or keeps a LOOKUP that may `wait` for the end of a round.
+func replyEntry(_ request: fuse_req_t?, _ fs: FileSystem, _ ino: fuse_ino_t, _ node: FileTree.Node, wait: Bool) {
+    guard let (size, seconds) = attributeSize(request, fs, ino, node, waitingAs: wait ? .lookup : nil) else { return }
+    var entry = fuse_entry_param()
+    entry.ino = ino
+    entry.entry_timeout = entrySeconds
+    entry.attr_timeout = seconds
+    entry.attr = fs.attributes(ino, node, size: size)
+    fuse_reply_entry(request, &entry)
 }
 
 private func onLookup(_ request: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
     let fs = FileSystem.of(request)
-    guard let name, let ino = fs.tree.child(of: parent, named: name) else {
+    guard let name, let ino = fs.tree.child(of: parent, named: name), let node = fs.tree.node(ino) else {
         fuse_reply_err(request, ENOENT)
         return
     }
-    var entry = fuse_entry_param()
-    entry.ino = ino
-    entry.attr = fs.attributes(ino)
-    entry.attr_timeout = cacheSeconds
-    entry.entry_timeout = cacheSeconds
-    fuse_reply_entry(request, &entry)
+    replyEntry(request, fs, ino, node, wait: true)
 }
 
 private func onGetattr(_ request: fuse_req_t?, _ ino: fuse_ino_t, _: UnsafeMutablePointer<fuse_file_info>?) {
     let fs = FileSystem.of(request)
-    guard fs.tree.node(ino) != nil else {
-        fuse_reply_err(request, ENOENT)
-        return
-    }
-    var attributes = fs.attributes(ino)
-    fuse_reply_attr(request, &attributes, cacheSeconds)
+    guard let node = node(request, fs, ino) else { return }
+    replyAttributes(request, fs, ino, node, wait: true)
 }
 
-/// Truncation of a writable file succeeds and changes nothing, so `echo 5 > knob` works even
-/// without atomic_o_trunc; ownership and mode cannot change, as in procfs.
+/// Nothing can change: mode and owner of a sysctl give EPERM (proc_sys_setattr), elsewhere the
+/// owner (and root) may "change" them and times, as procfs lets root, without effect; a size
+/// change (truncate, O_TRUNC) succeeds without effect for whoever may write the file.
 private func onSetattr(
     _ request: fuse_req_t?, _ ino: fuse_ino_t, _: UnsafeMutablePointer<stat>?, _ changes: Int32,
     _: UnsafeMutablePointer<fuse_file_info>?
 ) {
     let fs = FileSystem.of(request)
-    guard let node = fs.tree.node(ino) else {
-        fuse_reply_err(request, ENOENT)
-        return
-    }
-    if changes & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID) != 0 {
+    guard let node = node(request, fs, ino) else { return }
+    let caller = fuse_req_ctx(request)?.pointee.uid
+    let ownership = FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID
+    if changes & ownership != 0 && (node.flavour == .sysctl || (caller != 0 && caller != fs.owner)) {
         fuse_reply_err(request, EPERM)
-    } else if changes & FUSE_SET_ATTR_SIZE != 0 && !fs.permits(node.mode, W_OK, for: request) {
+    } else if changes & FUSE_SET_ATTR_SIZE != 0 && node.isDirectory {
+        fuse_reply_err(request, EISDIR)
+    } else if changes & FUSE_SET_ATTR_SIZE != 0 && !fs.permits(node, W_OK, for: request) {
         fuse_reply_err(request, EACCES)
     } else {
-        var attributes = fs.attributes(ino)
-        fuse_reply_attr(request, &attributes, cacheSeconds)
+        replyAttributes(request, fs, ino, node, wait: false)
     }
 }
 
-/// access(2) answers as open would, so `test -r` agrees with `cat`.
+/// access(2) answers as the imitated filesystem's permission check would. The owner may also
+/// write the directories other sessions are mounted on, which fusermount3 checks before it
+/// mounts there for a user other than root.
 private func onAccess(_ request: fuse_req_t?, _ ino: fuse_ino_t, _ mask: Int32) {
     let fs = FileSystem.of(request)
-    guard let node = fs.tree.node(ino) else {
-        fuse_reply_err(request, ENOENT)
-        return
-    }
-    fuse_reply_err(request, fs.permits(node.mode, mask, for: request) ? 0 : EACCES)
+    guard let node = node(request, fs, ino) else { return }
+    let caller = fuse_req_ctx(request)?.pointee.uid
+    let mountPoint = fs.mountPoints.contains(ino) && caller == fs.owner && fs.owner != 0
+    fuse_reply_err(request, mountPoint || fs.permits(node, mask, for: request) ? 0 : EACCES)
 }
 
-/// Checks the access mode against the file's bits, then hands out a fresh snapshot holder.
-/// direct_io makes every read reach `onRead` (st_size is 0); noflush spares a FLUSH on close.
+/// The cached tier answers the first open with ENOSYS, after which the kernel opens its files
+/// without asking and keeps their pages between opens. The direct tier checks the access mode
+/// like procfs, refuses O_DIRECT as procfs does (do_dentry_open), and hands out a handle whose
+/// reads and writes all reach the server (direct I/O; st_size stays 0).
 private func onOpen(_ request: fuse_req_t?, _ ino: fuse_ino_t, _ info: UnsafeMutablePointer<fuse_file_info>?) {
     let fs = FileSystem.of(request)
-    guard let info, let node = fs.tree.node(ino) else {
-        fuse_reply_err(request, ENOENT)
+    guard let info, let node = node(request, fs, ino) else { return }
+    guard !node.isDirectory else {
+        fuse_reply_err(request, EISDIR)
         return
     }
-    guard node.children == nil else {
-        fuse_reply_err(request, EISDIR)
+    if fs.isCached(node) {
+        guard !fs.kernelOpensWithoutUs else {
+            fuse_reply_err(request, ENOSYS)
+            return
+        }
+        info.pointee.keep_cache = 1 // a kernel without no-open support still keeps the pages
+        info.pointee.noflush = 1
+        fuse_reply_open(request, info)
         return
     }
     let access = info.pointee.flags & O_ACCMODE
     let mask = (access == O_WRONLY ? 0 : R_OK) | (access == O_RDONLY ? 0 : W_OK)
-    guard fs.permits(node.mode, mask, for: request) else {
+    guard fs.permits(node, mask, for: request) else {
         fuse_reply_err(request, EACCES)
+        return
+    }
+    guard info.pointee.flags & cfuse3_o_direct == 0 else {
+        fuse_reply_err(request, EINVAL)
         return
     }
     info.pointee.direct_io = 1
     info.pointee.noflush = 1
-    info.pointee.fh = OpenFile().retainedHandle
+    info.pointee.fh = fs.openFiles.open()
     if fuse_reply_open(request, info) != 0 {
-        OpenFile.release(info.pointee.fh) // the open was interrupted: no release will come
+        _ = fs.openFiles.release(info.pointee.fh) // the open was interrupted: no release will come
     }
 }
 
-/// Serves `size` bytes at `offset` of the open file's snapshot, generating it first when this
-/// is a read at offset 0 or the file's first read, so a fresh pread at offset > 0 gets data.
+/// The cached tier serves the latched content (the kernel asks only for pages it lacks). The
+/// direct tier serves a sysctl's text at offset 0 only, and other files from the open's
+/// snapshot, made at the first read and again at every read at offset 0.
 private func onRead(
     _ request: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t,
     _ info: UnsafeMutablePointer<fuse_file_info>?
 ) {
-    let file = OpenFile.borrow(info!.pointee.fh)
-    if offset == 0 || file.content == nil {
-        let fs = FileSystem.of(request)
-        file.content = fs.table.read(fs.tree.nodes[Int(ino - 1)].path)
-    }
-    file.content!.withUnsafeBytes { bytes in
-        let start = min(Int(offset), bytes.count)
-        let chunk = bytes.baseAddress.map { ($0 + start).assumingMemoryBound(to: CChar.self) }
-        fuse_reply_buf(request, chunk, min(size, bytes.count - start))
-    }
-}
-
-/// Each write at offset 0 is one sysctl write, validated by the table. Writes at a later offset
-/// are ignored as the kernel ignores them (sysctl_writes_strict = 1), but reported as written
-/// so that write-everything loops end.
-private func onWrite(
-    _ request: fuse_req_t?, _ ino: fuse_ino_t, _ data: UnsafePointer<CChar>?, _ size: Int, _ offset: off_t,
-    _: UnsafeMutablePointer<fuse_file_info>?
-) {
-    guard offset == 0 else {
-        fuse_reply_write(request, size)
+    let fs = FileSystem.of(request)
+    guard let info, let node = node(request, fs, ino) else { return }
+    guard !node.isDirectory else {
+        fuse_reply_err(request, EISDIR)
         return
     }
-    let fs = FileSystem.of(request)
-    let error = fs.table.write(fs.tree.nodes[Int(ino - 1)].path, Array(UnsafeRawBufferPointer(start: data, count: size)))
-    if error == 0 {
-        fuse_reply_write(request, size)
+    guard offset >= 0 else {
+        fuse_reply_err(request, EINVAL)
+        return
+    }
+    if fs.isCached(node) {
+        guard info.pointee.flags & cfuse3_o_direct == 0, let cache = fs.pageCache else {
+            fuse_reply_err(request, EINVAL) // procfs refuses O_DIRECT at open; here, at the read
+            return
+        }
+        reply(request, cache.contentForRead(ino, node), from: offset, size: size)
+    } else if node.kind == .sysctl {
+        reply(request, offset == 0 ? fs.table.read(node.path) : [], from: 0, size: size)
     } else {
-        fuse_reply_err(request, error)
+        guard let file = fs.openFiles.file(info.pointee.fh) else {
+            fuse_reply_err(request, EBADF)
+            return
+        }
+        if offset == 0 || file.content == nil {
+            file.content = fs.table.read(node.path)
+        }
+        reply(request, file.content ?? [], from: offset, size: size)
     }
 }
 
-/// Frees the snapshot by handle: the path is not reliable in release (LXCFS #573).
+/// Replies with up to `size` bytes of `content` from `offset` (nothing beyond the end).
+private func reply(_ request: fuse_req_t?, _ content: [UInt8], from offset: off_t, size: Int) {
+    content.withUnsafeBytes { bytes in
+        let start = offset < 0 ? bytes.count : Int(min(offset, off_t(bytes.count)))
+        let count = min(max(size, 0), bytes.count - start)
+        let chunk = bytes.baseAddress.map { ($0 + start).assumingMemoryBound(to: CChar.self) }
+        fuse_reply_buf(request, count > 0 ? chunk : nil, count)
+    }
+}
+
+/// A cached file cannot be written: EIO, as procfs answers for a file without a write method
+/// (proc_reg_write). A direct file passes each write to the table with its offset.
+private func onWrite(
+    _ request: fuse_req_t?, _ ino: fuse_ino_t, _ data: UnsafePointer<CChar>?, _ size: Int, _ offset: off_t,
+    _ info: UnsafeMutablePointer<fuse_file_info>?
+) {
+    let fs = FileSystem.of(request)
+    guard let info, let node = node(request, fs, ino) else { return }
+    guard !fs.isCached(node), !node.isDirectory, fs.openFiles.file(info.pointee.fh) != nil else {
+        fuse_reply_err(request, node.isDirectory ? EISDIR : EIO)
+        return
+    }
+    guard offset >= 0, size >= 0 else {
+        fuse_reply_err(request, EINVAL)
+        return
+    }
+    let bytes = data.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
+    switch fs.table.write(node.path, bytes, at: Int(offset), flags: info.pointee.flags) {
+    case .accepted(let count):
+        fuse_reply_write(request, min(max(count, 0), size))
+    case .failed(let error):
+        fuse_reply_err(request, error > 0 ? error : EIO)
+    }
+}
+
+/// Frees the open's snapshot by handle: the path is not reliable in release (LXCFS #573).
 private func onRelease(_ request: fuse_req_t?, _: fuse_ino_t, _ info: UnsafeMutablePointer<fuse_file_info>?) {
-    OpenFile.release(info!.pointee.fh)
+    let fs = FileSystem.of(request)
+    if let info, info.pointee.fh != 0 {
+        _ = fs.openFiles.release(info.pointee.fh)
+    }
     fuse_reply_err(request, 0)
 }
 
-/// The tree is fixed: creating a file is refused as procfs refuses it, rather than with the
-/// ENOSYS a missing handler would give.
-private func onCreate(
-    _ request: fuse_req_t?, _: fuse_ino_t, _: UnsafePointer<CChar>?, _: mode_t, _: UnsafeMutablePointer<fuse_file_info>?
-) {
-    fuse_reply_err(request, EACCES)
+/// Directories never change, so the kernel may keep their listings.
+private func onOpendir(_ request: fuse_req_t?, _ ino: fuse_ino_t, _ info: UnsafeMutablePointer<fuse_file_info>?) {
+    let fs = FileSystem.of(request)
+    guard let info, let node = node(request, fs, ino) else { return }
+    guard node.isDirectory else {
+        fuse_reply_err(request, ENOTDIR)
+        return
+    }
+    info.pointee.cache_readdir = 1
+    info.pointee.keep_cache = 1
+    fuse_reply_open(request, info)
 }
 
 /// Lists ".", ".." and the children. Entry `i` carries offset `i + 1`, the offset at which the
-/// next call resumes, which is stable because the tree never changes.
+/// next call resumes, which is stable because the tree never changes. Any offset a client can
+/// seek to is valid: past the last entry the listing is empty.
 private func onReaddir(
     _ request: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t,
     _: UnsafeMutablePointer<fuse_file_info>?
 ) {
     let fs = FileSystem.of(request)
-    guard let directory = fs.tree.node(ino), let children = directory.children else {
+    guard let directory = node(request, fs, ino) else { return }
+    guard let children = directory.children else {
         fuse_reply_err(request, ENOTDIR)
+        return
+    }
+    let count = children.count + 2
+    guard offset >= 0, offset < count, size > 0 else {
+        fuse_reply_buf(request, nil, 0)
         return
     }
     let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
     defer { buffer.deallocate() }
     var used = 0
-    for index in Int(offset)..<(children.count + 2) {
+    for index in Int(offset)..<count {
         let entry = index == 0 ? ino : index == 1 ? directory.parent : children[index - 2]
-        let node = fs.tree.nodes[Int(entry - 1)]
+        guard let node = fs.tree.node(entry) else { break }
         var attributes = stat()
         attributes.st_ino = ino_t(entry)
-        attributes.st_mode = node.children == nil ? S_IFREG : S_IFDIR
+        attributes.st_mode = node.isDirectory ? S_IFDIR : S_IFREG
         let name = index == 0 ? dotName : index == 1 ? dotDotName : node.name
         let needed = name.withUnsafeBufferPointer {
             fuse_add_direntry(request, buffer + used, size - used, $0.baseAddress, &attributes, off_t(index + 1))

@@ -14,6 +14,9 @@ public final class LiveMachine: @unchecked Sendable {
         let knob: Knob?
         /// pcpsim's own knob (sys/kernel/mm/pcpsim/...), handled here.
         let own: OwnKnob?
+        /// Rendered from the published snapshot: the same text for every reader until the next
+        /// publication (not a knob, nor computed or consumed by the read).
+        public var isSnapshot: Bool { render != nil }
     }
 
     /// pcpsim's knobs (the design, the pace, the RFC's open questions) and the tracefs files.
@@ -63,6 +66,10 @@ public final class LiveMachine: @unchecked Sendable {
     private var generation: UInt64 = 0
     private var cache: [(generation: UInt64, bytes: [UInt8])]
     private var running = false
+    /// Called after every publication, on the publishing thread and outside the machine's
+    /// locks (the mount makes readers see the new snapshot before it returns). Set it before
+    /// `start()`.
+    public var onPublish: (@Sendable () -> Void)?
 
     /// Wall time between two publications.
     static let tick: TimeInterval = 0.05
@@ -122,9 +129,10 @@ public final class LiveMachine: @unchecked Sendable {
         let w: KnobWrite
         do { w = try knob.parse(data) } catch let e as KnobWriteError { return e.errno } catch { return KnobWriteError.invalid.errno }
         simLock.lock()
-        defer { simLock.unlock() }
-        do { try w.apply(to: machine) } catch { return KnobWriteError.invalid.errno }
+        do { try w.apply(to: machine) } catch { simLock.unlock(); return KnobWriteError.invalid.errno }
         publish()
+        simLock.unlock()
+        onPublish?()
         return 0
     }
 
@@ -179,6 +187,13 @@ public final class LiveMachine: @unchecked Sendable {
             return 0
         default: break
         }
+        let error = applyOwn(k, word)
+        if error == 0 { onPublish?() }
+        return error
+    }
+
+    /// Applies a validated own knob between two operations and republishes; 0 or an errno.
+    private func applyOwn(_ k: OwnKnob, _ word: String) -> Int32 {
         simLock.lock()
         defer { simLock.unlock() }
         switch k {
@@ -217,11 +232,13 @@ public final class LiveMachine: @unchecked Sendable {
     /// Runs `ops` operations now, on the caller's thread (tests; the mount uses its thread).
     public func step(ops: Int) {
         simLock.lock()
-        defer { simLock.unlock() }
-        guard var w = workload else { return }
-        workload = nil
-        if (try? engine.run(&w, ops: ops)) != nil { workload = w }
-        publish()
+        if var w = workload {
+            workload = nil
+            if (try? engine.run(&w, ops: ops)) != nil { workload = w }
+            publish()
+        }
+        simLock.unlock()
+        onPublish?()
     }
 
     /// Starts the simulation thread.
@@ -257,6 +274,7 @@ public final class LiveMachine: @unchecked Sendable {
             if !isRunning { return }
             advance(by: Int64(LiveMachine.tick * p * 1e9))
             publish()
+            onPublish?()
             let wait = next.timeIntervalSinceNow
             if wait > 0 { Thread.sleep(forTimeInterval: wait) } else { next = Date() }
         }

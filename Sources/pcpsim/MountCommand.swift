@@ -5,7 +5,7 @@ import PCPLive
 import PCPModel
 
 extension LiveMachine: FileTable {
-    public var files: [FileEntry] { entries.map { FileEntry(path: $0.path, mode: $0.mode) } }
+    public var files: [FileEntry] { entries.map { FileEntry(path: $0.path, mode: $0.mode, fromSnapshot: $0.isSnapshot) } }
 }
 
 struct MountCommand: ParsableCommand {
@@ -50,6 +50,7 @@ struct MountCommand: ParsableCommand {
         } catch {
             throw UsageError("\(error)")
         }
+        live.onPublish = { [server] in server.contentChanged() }
         live.start()
         let zones = m.populatedZones.count
         print("""

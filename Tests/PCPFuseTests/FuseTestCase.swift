@@ -13,16 +13,18 @@ class FuseTestCase: XCTestCase {
     private var serving: DispatchSemaphore!
     private var watchdog: DispatchWorkItem!
     private var temporary: String!
+    /// How long a test may run before the watchdog aborts the process.
+    var watchdogSeconds: Double { 30 }
 
     override func setUpWithError() throws {
         try XCTSkipUnless(access("/dev/fuse", F_OK) == 0, "/dev/fuse is missing")
         try XCTSkipUnless(geteuid() == 0, "mounting in tests needs root")
-        let name = self.name
+        let (name, seconds) = (self.name, watchdogSeconds)
         watchdog = DispatchWorkItem {
-            FileHandle.standardError.write(Data("\(name) hung for 30 s: aborting so that no test run hangs\n".utf8))
+            FileHandle.standardError.write(Data("\(name) hung for \(seconds) s: aborting so that no test run hangs\n".utf8))
             abort()
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
         temporary = try makeTemporaryDirectory()
         table = StubTable()
         try mount(at: temporary + "/mnt")
@@ -41,6 +43,7 @@ class FuseTestCase: XCTestCase {
     /// Mounts `table` at `path` and serves it on a new thread.
     func mount(at path: String) throws {
         server = try FuseServer(table: table, mountpoint: path)
+        table.server = server
         let (server, serving) = (server!, DispatchSemaphore(value: 0))
         self.serving = serving
         Thread {

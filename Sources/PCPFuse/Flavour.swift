@@ -45,12 +45,13 @@ enum Flavour: Sendable {
         self != .sysctl
     }
 
-    /// What creating a name in a directory of this flavour answers (mkdir, mknod, symlink,
-    /// link, open with O_CREAT), and what renaming from it answers.
+    /// What creating a name in a directory of this flavour answers (mkdir, mknod of a device
+    /// or FIFO, symlink, link, open with O_CREAT or mknod of a regular file), and what renaming
+    /// from it answers. kernfs has no such methods: vfs_create says EACCES, the others EPERM.
     func creation(_ operation: Creation) -> Int32 {
         switch (self, operation) {
         case (.procfs, _), (.sysctl, _): ENOENT
-        case (_, .file), (_, .node): EACCES
+        case (_, .file): EACCES
         default: EPERM
         }
     }

@@ -38,7 +38,7 @@ let package = Package(
         ),
         .testTarget(name: "PCPModelTests", dependencies: ["PCPModel"]),
         .testTarget(name: "PCPRenderTests", dependencies: ["PCPModel", "PCPRender", "PCPLive"]),
-        .testTarget(name: "PCPFuseTests", dependencies: ["PCPFuse"]),
+        .testTarget(name: "PCPFuseTests", dependencies: ["PCPFuse", "PCPLive", "PCPModel"]),
         .testTarget(name: "PCPAnalysisTests", dependencies: ["PCPAnalysis", "PCPModel"]),
         // Mounts the built pcpsim and reads it with real clients.
         .testTarget(name: "IntegrationTests", dependencies: ["pcpsim"]),

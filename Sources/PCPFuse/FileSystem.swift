@@ -24,9 +24,6 @@ final class FileSystem: @unchecked Sendable {
     let group: gid_t
     /// Every inode reports the mount time as its atime, mtime and ctime.
     let mountTime: Int
-    /// Directories of this tree on which other sessions are mounted: the owner may write them
-    /// (access W_OK), which fusermount3 asks of a mount point.
-    let mountPoints: Set<fuse_ino_t>
     /// The latched content of the cached tier's files (nil in the direct tier).
     let pageCache: PageCache?
     /// The direct tier's open files. Touched only by the session's loop thread.
@@ -34,11 +31,10 @@ final class FileSystem: @unchecked Sendable {
     /// The kernel opens files without asking (set in init). Touched only by the loop thread.
     var kernelOpensWithoutUs = false
 
-    init(table: any FileTable, tree: FileTree, tier: Tier, mountPoints: Set<fuse_ino_t> = [], mountTime: Int) {
+    init(table: any FileTable, tree: FileTree, tier: Tier, mountTime: Int) {
         self.table = table
         self.tree = tree
         self.tier = tier
-        self.mountPoints = mountPoints
         self.mountTime = mountTime
         owner = getuid()
         group = getgid()

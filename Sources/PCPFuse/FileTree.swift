@@ -47,16 +47,6 @@ struct FileTree: Sendable {
         ino >= 1 && ino <= nodes.count ? nodes[Int(ino - 1)] : nil
     }
 
-    /// The inode at `path` (relative to the tree's root), if any.
-    func inode(of path: String) -> fuse_ino_t? {
-        var ino: fuse_ino_t = 1
-        for component in path.split(separator: "/") {
-            guard let next = String(component).withCString({ child(of: ino, named: $0) }) else { return nil }
-            ino = next
-        }
-        return ino
-    }
-
     /// The inode named `name` inside directory `parent`, if any.
     func child(of parent: fuse_ino_t, named name: UnsafePointer<CChar>) -> fuse_ino_t? {
         guard let children = node(parent)?.children else { return nil }

@@ -38,7 +38,7 @@ public final class FuseServer: @unchecked Sendable {
         guard geteuid() == 0 || access("/dev/fuse", R_OK | W_OK) == 0 else {
             throw FuseError("/dev/fuse is not readable and writable by this user: run as root, or chmod 0666 /dev/fuse")
         }
-        let layout = try Layout(table.files)
+        let layout = try Layout(table.files, nested: geteuid() == 0)
         let path = absolutePath(mountpoint)
         try Self.clearStaleMount(at: path)
         var fds: [Int32] = [-1, -1]
@@ -54,7 +54,7 @@ public final class FuseServer: @unchecked Sendable {
         let mountTime = time(nil)
         do {
             let root = FileSystem(table: table, tree: layout.root, tier: layout.rootIsDirect ? .direct : .cached,
-                                  mountPoints: layout.rootMountPoints, mountTime: mountTime)
+                                  mountTime: mountTime)
             try serve(Session(root, at: path, options: options), endingRun: true)
             for (directory, tree) in layout.directMounts {
                 let fs = FileSystem(table: table, tree: tree, tier: .direct, mountTime: mountTime)
@@ -128,24 +128,23 @@ public final class FuseServer: @unchecked Sendable {
 /// Which files each session serves: snapshot files in the root session, every other file in a
 /// direct session mounted on its directory (the outermost one, when such directories nest). A
 /// snapshot file inside such a directory is served directly too. If a non-snapshot file sits at
-/// the top, the root session itself is direct and serves everything.
+/// the top, or mounts cannot nest (a user other than root mounts through fusermount3, which
+/// as root cannot enter a mount without allow_other), the root session itself is direct and
+/// serves everything.
 private struct Layout {
     let root: FileTree
     let rootIsDirect: Bool
-    /// The root tree's inodes of the directories the direct sessions are mounted on.
-    let rootMountPoints: Set<fuse_ino_t>
     /// Each direct session's directory (relative) and tree.
     let directMounts: [(String, FileTree)]
 
-    init(_ files: [FileEntry]) throws {
+    init(_ files: [FileEntry], nested: Bool) throws {
         var directories = Set(files.filter { $0.kind != .snapshot }.map { parentDirectory($0.path) })
         directories = directories.filter { inner in
             !directories.contains { $0 != inner && ($0.isEmpty || inner.hasPrefix($0 + "/")) }
         }
-        rootIsDirect = directories.contains("")
+        rootIsDirect = directories.contains("") || (!nested && !directories.isEmpty)
         if rootIsDirect {
             root = try FileTree(files)
-            rootMountPoints = []
             directMounts = []
             return
         }
@@ -154,8 +153,6 @@ private struct Layout {
         }
         let sorted = directories.sorted()
         root = try FileTree(files.filter { mount(of: $0) == nil }, directories: sorted)
-        let tree = root
-        rootMountPoints = Set(sorted.compactMap { tree.inode(of: $0) })
         directMounts = try sorted.map { directory in
             (directory, try FileTree(files.filter { mount(of: $0) == directory }, root: directory))
         }

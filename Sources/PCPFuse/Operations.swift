@@ -121,15 +121,11 @@ private func onSetattr(
     }
 }
 
-/// access(2) answers as the imitated filesystem's permission check would. The owner may also
-/// write the directories other sessions are mounted on, which fusermount3 checks before it
-/// mounts there for a user other than root.
+/// access(2) answers as the imitated filesystem's permission check would.
 private func onAccess(_ request: fuse_req_t?, _ ino: fuse_ino_t, _ mask: Int32) {
     let fs = FileSystem.of(request)
     guard let node = node(request, fs, ino) else { return }
-    let caller = fuse_req_ctx(request)?.pointee.uid
-    let mountPoint = fs.mountPoints.contains(ino) && caller == fs.owner && fs.owner != 0
-    fuse_reply_err(request, mountPoint || fs.permits(node, mask, for: request) ? 0 : EACCES)
+    fuse_reply_err(request, fs.permits(node, mask, for: request) ? 0 : EACCES)
 }
 
 /// The cached tier answers the first open with ENOSYS, after which the kernel opens its files

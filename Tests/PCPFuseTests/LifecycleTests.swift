@@ -11,7 +11,7 @@ final class LifecycleTests: FuseTestCase {
         XCTAssertEqual(try files.contentsOfDirectory(atPath: path("proc")).sorted(), ["big", "buddyinfo", "counter", "pages", "secret", "sys"])
         XCTAssertEqual(try files.contentsOfDirectory(atPath: path("proc/sys/vm")).sorted(), ["knob", "trigger"])
         XCTAssertEqual(try runTool(["ls", "-a", path("sys/kernel/mm")]).output, ".\n..\nflag\n")
-        XCTAssertEqual(try files.contentsOfDirectory(atPath: path("sys/kernel/debug/stub")), ["live"])
+        XCTAssertEqual(try files.contentsOfDirectory(atPath: path("sys/kernel/debug/stub")).sorted(), ["live", "slow"])
     }
 
     func testMissingNamesAreNotFound() {

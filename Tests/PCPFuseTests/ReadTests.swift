@@ -181,3 +181,25 @@ func sendfileCopy(_ file: String) throws -> String {
     }
     return String(decoding: copied, as: UTF8.self)
 }
+
+/// A read that takes long (pcpsim's invariant check holds the machine for up to 30 ms) holds
+/// only its own directory's mount: snapshot files, sysctls and publications go on meanwhile.
+final class SlowReadTests: FuseTestCase {
+    func testSlowReadDoesNotHoldOtherReaders() {
+        table.holdSlow.store(true, ordering: .releasing)
+        let finished = DispatchSemaphore(value: 0)
+        let slowPath = path("sys/kernel/debug/stub/slow")
+        Thread {
+            _ = contents(slowPath)
+            finished.signal()
+        }.start()
+        XCTAssertEqual(table.slowStarted.wait(timeout: .now() + 5), .success, "the slow read began")
+        XCTAssertEqual(contents(path("proc/counter")), StubTable.counter(1))
+        XCTAssertEqual(contents(path("proc/sys/vm/knob")), "10\n")
+        XCTAssertEqual(writeOnce(path("proc/sys/vm/trigger"), "1"), 1, "a write that publishes")
+        XCTAssertEqual(contents(path("proc/counter")), StubTable.counter(2))
+        XCTAssertEqual(finished.wait(timeout: .now()), .timedOut, "all while the slow read waits")
+        table.releaseSlow.signal()
+        XCTAssertEqual(finished.wait(timeout: .now() + 5), .success)
+    }
+}

@@ -1,11 +1,12 @@
+import Dispatch
 import Glibc
 import PCPFuse
 import Synchronization
 
 /// A FileTable shaped like pcpsim's: snapshot files that change only when it publishes (a
 /// counter of 20 lines, a 3-page file, a large one, a 300-byte one, a 0400 one), a 0644 sysctl
-/// validated 0...100, a 0200 sysctl accepting only "1", and a live file made afresh each time it
-/// is read.
+/// validated 0...100, a 0200 sysctl accepting only "1", a live file made afresh each time it
+/// is read, and a live file whose render can be held (like an invariant check that takes long).
 final class StubTable: FileTable, @unchecked Sendable {
     struct State {
         /// The publication the snapshot files show.
@@ -26,6 +27,7 @@ final class StubTable: FileTable, @unchecked Sendable {
         FileEntry(path: "proc/sys/vm/trigger", mode: 0o200, fromSnapshot: false),
         FileEntry(path: "sys/kernel/mm/flag", mode: 0o444),
         FileEntry(path: "sys/kernel/debug/stub/live", mode: 0o444, fromSnapshot: false),
+        FileEntry(path: "sys/kernel/debug/stub/slow", mode: 0o444, fromSnapshot: false),
     ]
     /// 60,000 bytes: more than procps' 8 KiB buffer, less than one FUSE read (128 KiB).
     static let big = (0..<60_000).map { UInt8(ascii: "a") + UInt8($0 % 26) }
@@ -55,6 +57,11 @@ final class StubTable: FileTable, @unchecked Sendable {
     }
 
     let state = Mutex(State())
+    /// While `holdSlow` is set, a read of the slow file signals `slowStarted` and waits for
+    /// `releaseSlow`.
+    let holdSlow = Atomic<Bool>(false)
+    let slowStarted = DispatchSemaphore(value: 0)
+    let releaseSlow = DispatchSemaphore(value: 0)
     /// Told after each publication; set once, before anything is read.
     weak var server: FuseServer?
 
@@ -65,7 +72,14 @@ final class StubTable: FileTable, @unchecked Sendable {
     }
 
     func read(_ path: String) -> [UInt8] {
-        state.withLock { state in
+        if path == "sys/kernel/debug/stub/slow" {
+            if holdSlow.load(ordering: .acquiring) {
+                slowStarted.signal()
+                releaseSlow.wait()
+            }
+            return Array("ok\n".utf8)
+        }
+        return state.withLock { state in
             switch path {
             case "proc/counter": return Array(Self.counter(state.generation).utf8)
             case "proc/pages": return Array(Self.pages(state.generation).utf8)

@@ -1,6 +1,5 @@
 import CFuse3
 import Glibc
-import Synchronization
 
 /// One libfuse session: a mount of one FileSystem, served by its own thread.
 ///
@@ -15,7 +14,6 @@ final class Session: @unchecked Sendable {
     private let wake: (read: Int32, write: Int32)
     private var loop: pthread_t?
     private var mounted = false
-    private let loopEnded = Atomic<Bool>(false)
 
     /// Creates the session and mounts it at the absolute `mountpoint`.
     init(_ fileSystem: FileSystem, at mountpoint: String, options: String) throws {
@@ -50,7 +48,6 @@ final class Session: @unchecked Sendable {
     func start(onEnd: @escaping @Sendable () -> Void) {
         loop = startThread { [self] in
             serve()
-            loopEnded.store(true, ordering: .releasing)
             onEnd()
         }
     }
@@ -69,7 +66,9 @@ final class Session: @unchecked Sendable {
         stop()
         if mounted {
             fileSystem.pageCache?.attach(nil, at: mountpoint)
-            fuse_session_unmount(session)
+            if mountedFileSystemType(at: mountpoint) == "fuse.pcpsim" { // not detached with its parent
+                fuse_session_unmount(session)
+            }
             fuse_session_destroy(session)
             Glibc.close(wake.read)
             Glibc.close(wake.write)

@@ -11,10 +11,6 @@ private let signalWakeFD = Atomic<Int32>(-1)
 /// thread, as it may in a multi-threaded Swift process.
 struct StopSignals {
     static let numbers = [SIGINT, SIGTERM, SIGHUP]
-    /// Sent to the loop thread to break its read; our handler is installed without SA_RESTART,
-    /// so the read returns EINTR and the loop sees the exit flag. (As with libfuse's own
-    /// handlers, other threads' slow system calls may also see EINTR on these signals.)
-    static let interrupt = SIGHUP
 
     private let previousActions: [sigaction]
     private let previousFD: Int32

@@ -61,6 +61,23 @@ enum Harness {
     }
 
     static func sh(_ script: String) throws -> Result { try run(["/bin/bash", "-c", script]) }
+
+    /// A file's text as cat reads it: open, read until end of file, close; nil on an error.
+    /// (Foundation's String(contentsOfFile:) reads st_size bytes from an fstat made before its
+    /// read, so a publication between the two can cut a page-cached file short.)
+    static func readToEnd(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var text: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let got = Glibc.read(fd, &buffer, buffer.count)
+            guard got >= 0 else { return nil }
+            if got == 0 { return String(decoding: text, as: UTF8.self) }
+            text += buffer[..<got]
+        }
+    }
 }
 
 /// A `pcpsim mount` running in the background for one test.
@@ -102,7 +119,7 @@ final class Mount: @unchecked Sendable {
     }
 
     func read(_ path: String) -> String {
-        (try? String(contentsOfFile: dir + "/" + path, encoding: .utf8)) ?? ""
+        Harness.readToEnd(dir + "/" + path) ?? ""
     }
 
     /// SIGTERM and wait: the server unmounts on the way out.

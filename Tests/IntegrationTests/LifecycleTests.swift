@@ -42,7 +42,7 @@ final class MountLifecycleTests: XCTestCase {
                 while Date() < deadline {
                     let path = files[(n + reader) % files.count]
                     n += 1
-                    guard let text = try? String(contentsOfFile: m.dir + "/" + path, encoding: .utf8) else {
+                    guard let text = Harness.readToEnd(m.dir + "/" + path) else {
                         failures.add("read of \(path) failed"); continue
                     }
                     if text.isEmpty || !text.hasSuffix("\n") { failures.add("\(path) short or torn: \(text.suffix(40))") }

@@ -41,8 +41,12 @@ final class LifecycleTests: FuseTestCase {
     }
 
     func testTerminationSignalUnmounts() {
-        XCTAssertEqual(contents(path("sys/kernel/mm/flag")), "1\n", "served, so run() has its handlers")
-        kill(getpid(), SIGTERM) // lands on some thread of this process, rarely the loop's
+        XCTAssertEqual(contents(path("sys/kernel/mm/flag")), "1\n")
+        var action = sigaction()
+        while sigaction(SIGTERM, nil, &action) == 0 && action.__sigaction_handler.sa_handler == nil {
+            usleep(1000) // the mount serves from init on; run() installs its handlers when it starts
+        }
+        kill(getpid(), SIGTERM) // lands on some thread of this process, rarely a loop's
         XCTAssertTrue(waitForRunToReturn())
         XCTAssertFalse(isMounted(mountpoint))
     }

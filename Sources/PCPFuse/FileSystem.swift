@@ -47,7 +47,7 @@ final class FileSystem: @unchecked Sendable {
     }
 
     /// Attributes as the imitated filesystem reports them, with `size` for a file's st_size
-    /// (its content's size in the cached tier, the flavour's constant in the direct tier).
+    /// (its content's size in the cached tier, one page in the direct tier).
     func attributes(_ ino: fuse_ino_t, _ node: FileTree.Node, size: Int) -> stat {
         var attributes = stat()
         attributes.st_ino = ino_t(ino)

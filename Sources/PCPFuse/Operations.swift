@@ -101,7 +101,8 @@ private func onGetattr(_ request: fuse_req_t?, _ ino: fuse_ino_t, _: UnsafeMutab
 
 /// Nothing can change: mode and owner of a sysctl give EPERM (proc_sys_setattr), elsewhere the
 /// owner (and root) may "change" them and times, as procfs lets root, without effect; a size
-/// change (truncate, O_TRUNC) succeeds without effect for whoever may write the file.
+/// change (truncate, O_TRUNC) succeeds without effect for whoever may write the file. The reply
+/// carries attributes, so during a round on the file it waits like a GETATTR.
 private func onSetattr(
     _ request: fuse_req_t?, _ ino: fuse_ino_t, _: UnsafeMutablePointer<stat>?, _ changes: Int32,
     _: UnsafeMutablePointer<fuse_file_info>?
@@ -117,7 +118,7 @@ private func onSetattr(
     } else if changes & FUSE_SET_ATTR_SIZE != 0 && !fs.permits(node, W_OK, for: request) {
         fuse_reply_err(request, EACCES)
     } else {
-        replyAttributes(request, fs, ino, node, wait: false)
+        replyAttributes(request, fs, ino, node, wait: true)
     }
 }
 
@@ -131,7 +132,7 @@ private func onAccess(_ request: fuse_req_t?, _ ino: fuse_ino_t, _ mask: Int32) 
 /// The cached tier answers the first open with ENOSYS, after which the kernel opens its files
 /// without asking and keeps their pages between opens. The direct tier checks the access mode
 /// like procfs, refuses O_DIRECT as procfs does (do_dentry_open), and hands out a handle whose
-/// reads and writes all reach the server (direct I/O; st_size stays 0).
+/// reads and writes all reach the server (direct I/O).
 private func onOpen(_ request: fuse_req_t?, _ ino: fuse_ino_t, _ info: UnsafeMutablePointer<fuse_file_info>?) {
     let fs = FileSystem.of(request)
     guard let info, let node = node(request, fs, ino) else { return }

@@ -236,6 +236,19 @@ final class ErrnoTests: FuseTestCase {
         XCTAssertEqual(outcome(file.0, mapShared), "ok")
     }
 
+    /// copy_file_range to another filesystem is refused (EXDEV) before the filesystem is asked,
+    /// as from procfs; Python's shutil then falls back to sendfile.
+    func testCopyFileRange() throws {
+        typealias CopyFileRange = @convention(c) (Int32, UnsafeMutablePointer<off_t>?, Int32, UnsafeMutablePointer<off_t>?, Int, UInt32) -> Int
+        let copyFileRange = libc("copy_file_range", as: CopyFileRange.self)
+        let target = mountpoint + "-copy"
+        same(file, "copy_file_range to /tmp") { path in
+            let source = open(path, O_RDONLY), destination = open(target, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            defer { close(source); close(destination) }
+            return copyFileRange(source, nil, destination, nil, 65536, 0)
+        }
+    }
+
     /// sendfile (Python's shutil.copyfile) copies the content, as from procfs.
     func testSendfile() throws {
         XCTAssertEqual(try sendfileCopy(file.0), String(decoding: StubTable.buddyinfo, as: UTF8.self))

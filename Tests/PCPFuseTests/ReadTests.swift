@@ -79,6 +79,14 @@ final class SnapshotReadTests: FuseTestCase {
         XCTAssertEqual(copy.output, StubTable.counter(1), "Python's shutil.copyfile (sendfile)")
     }
 
+    /// Python sizes its buffer from st_size and reads to end of file.
+    func testPythonReadsWholeFile() throws {
+        let read = "import sys; sys.stdout.write(open(sys.argv[1]).read())"
+        XCTAssertEqual(try runTool(["python3", "-c", read, path("proc/pages")]).output, StubTable.pages(1))
+        table.publish()
+        XCTAssertEqual(try runTool(["python3", "-c", read, path("proc/pages")]).output, StubTable.pages(2))
+    }
+
     func testCatPrintsFile() throws {
         let result = try runTool(["cat", path("proc/sys/vm/knob"), path("sys/kernel/mm/flag")])
         XCTAssertEqual(result.status, 0)

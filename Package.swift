@@ -17,13 +17,16 @@ let package = Package(
     targets: [
         // The allocator model: zones, buddy, PCP, knobs' recomputations. No text, no FUSE.
         .target(name: "PCPModel", swiftSettings: fast),
-        // Kernel-format renderers, knob parsing/validation, zoneinfo import.
+        // Kernel-format renderers, the knob table (paths, formats, setters), zoneinfo import.
         .target(name: "PCPRender", dependencies: ["PCPModel"]),
         // The running simulation behind the mount: a background sim thread, knob writes
         // applied at operation boundaries, snapshots published to readers.
         .target(name: "PCPLive", dependencies: ["PCPModel", "PCPRender"]),
+        // One run as a value: the machine and how it boots, knobs, policy, workload, seed,
+        // duration, cost model, tracing and checking; boot, run, and scenario files.
+        .target(name: "PCPScenario", dependencies: ["PCPModel", "PCPRender"]),
         // Comparisons across policies, patch cards and their claims, reports, patch inspection.
-        .target(name: "PCPAnalysis", dependencies: ["PCPModel"]),
+        .target(name: "PCPAnalysis", dependencies: ["PCPModel", "PCPScenario"]),
         // libfuse3 through pkg-config.
         .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         // A thin FUSE adapter over a path → file table.
@@ -31,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "pcpsim",
             dependencies: [
-                "PCPModel", "PCPRender", "PCPLive", "PCPFuse", "PCPAnalysis",
+                "PCPModel", "PCPRender", "PCPScenario", "PCPLive", "PCPFuse", "PCPAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast
@@ -39,7 +42,8 @@ let package = Package(
         .testTarget(name: "PCPModelTests", dependencies: ["PCPModel"]),
         .testTarget(name: "PCPRenderTests", dependencies: ["PCPModel", "PCPRender", "PCPLive"]),
         .testTarget(name: "PCPFuseTests", dependencies: ["PCPFuse"]),
-        .testTarget(name: "PCPAnalysisTests", dependencies: ["PCPAnalysis", "PCPModel"]),
+        .testTarget(name: "PCPScenarioTests", dependencies: ["PCPScenario", "PCPModel", "PCPRender"]),
+        .testTarget(name: "PCPAnalysisTests", dependencies: ["PCPAnalysis", "PCPScenario", "PCPModel"]),
         // Mounts the built pcpsim and reads it with real clients.
         .testTarget(name: "IntegrationTests", dependencies: ["pcpsim"]),
     ]

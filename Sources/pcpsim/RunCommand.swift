@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PCPModel
+import PCPScenario
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,6 +9,7 @@ struct RunCommand: ParsableCommand {
         abstract: "Run one simulation and print its lock_stat-style metrics (table, and JSON with --json).",
         discussion: """
         Example: pcpsim run --policy pcp-buddy --workload random --cpus 16 --memory 8G --ops 1000000 --json out.json
+                 pcpsim run --scenario run.json          (what --save-scenario run.json wrote: the same run)
         JSON keys are stable: policy, workload, seed, ops, sim_seconds, throughput_pages_per_sim_s,
         pages_allocated, pages_freed, alloc_failures, locks.zone.*, locks.pcp.* (+ remote_acquisitions),
         zone_lock_pages_per_acquisition, merges.{zone_lock,pcp_lock}, pcp_pages.{mean,peak},
@@ -15,33 +17,23 @@ struct RunCommand: ParsableCommand {
         series, thp_fault_alloc, thp_fault_fallback, contig, pcp_reuse, refill_phase_pages, ownership.
         """
     )
+    @OptionGroup var file: ScenarioOptions
     @OptionGroup var machine: MachineOptions
     @OptionGroup var workload: WorkloadOptions
+    @OptionGroup var runOptions: RunOptions
     @Option(help: "Write the metrics as JSON to this file ('-' for stdout, instead of the table).")
     var json: String?
 
     func run() throws {
-        guard workload.workload != nil else { throw UsageError("--workload is required (known: \(Workloads.names.joined(separator: ", ")))") }
-        let m = try machine.boot()
-        guard let engine = try workload.run(on: m, pcpListsFromTrace: machine.pcpStateList == "trace") else { return }
-        let metrics = engine.metrics(policy: machine.policy, workload: workload.workload!, seed: workload.seed)
+        let s = try file.scenario(machine, workload, runOptions)
+        guard s.workload != .none else { throw UsageError("--workload is required (known: \(Workloads.names.joined(separator: ", ")))") }
+        guard let metrics = try s.run().metrics else { return }
         if let path = json {
             let data = try PrettyJSON.encode(metrics)
             if path == "-" { print(String(decoding: data, as: UTF8.self)); return }
-            guard FileManager.default.createFile(atPath: path, contents: data) else {
-                throw UsageError("cannot write '\(path)'")
-            }
+            try TextFile.write(data, to: path)
         }
         print(MetricsTable.render(metrics), terminator: "")
-    }
-}
-
-/// JSON as the CLI writes it: indented, keys sorted, so equal inputs give equal bytes.
-enum PrettyJSON {
-    static func encode<T: Encodable>(_ v: T) throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try e.encode(v)
     }
 }
 

@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // The allocator model: zones, buddy, PCP, knobs' recomputations. No text, no FUSE.
@@ -23,8 +24,8 @@ let package = Package(
         // applied at operation boundaries, snapshots published to readers.
         .target(name: "PCPLive", dependencies: ["PCPModel", "PCPRender"]),
         // One run as a value: the machine and how it boots, knobs, policy, workload, seed,
-        // duration, cost model, tracing and checking; boot, run, and scenario files.
-        .target(name: "PCPScenario", dependencies: ["PCPModel", "PCPRender"]),
+        // duration, cost model, tracing and checking; boot, run, and scenario files (JSON, TOML).
+        .target(name: "PCPScenario", dependencies: ["PCPModel", "PCPRender", .product(name: "TOMLKit", package: "TOMLKit")]),
         // Comparisons across policies, patch cards and their claims, reports, patch inspection.
         .target(name: "PCPAnalysis", dependencies: ["PCPModel", "PCPScenario"]),
         // libfuse3 through pkg-config.

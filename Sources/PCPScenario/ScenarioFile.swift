@@ -1,13 +1,15 @@
 import Foundation
+import TOMLKit
 
-/// A scenario as a file: JSON, keys sorted. File paths in it (the machine's files, a replayed
-/// trace, the trace output) are relative to the scenario file, so the two can move together;
-/// in a `Scenario` value they are relative to the working directory.
+/// A scenario as a file: JSON (keys sorted), or TOML when the name ends in `.toml`. File
+/// paths in it (the machine's files, a replayed trace, the trace output) are relative to the
+/// scenario file, so the two can move together; in a `Scenario` value they are relative to the
+/// working directory.
 public enum ScenarioFile {
     public static func load(_ path: String) throws(UsageError) -> Scenario {
         let text = try TextFile.read(path)
         let s: Scenario
-        do { s = try JSONDecoder().decode(Scenario.self, from: Data(text.utf8)) } catch {
+        do { s = try isTOML(path) ? TOMLDecoder().decode(Scenario.self, from: text) : JSONDecoder().decode(Scenario.self, from: Data(text.utf8)) } catch {
             throw UsageError("\(path): \(describe(error))")
         }
         let dir = FilePaths.directory(of: path)
@@ -16,22 +18,36 @@ public enum ScenarioFile {
 
     public static func save(_ s: Scenario, to path: String) throws(UsageError) {
         let dir = FilePaths.directory(of: path)
+        let file = s.mappingPaths { FilePaths.toFile(dir, $0) }
         let data: Data
-        do { data = try PrettyJSON.encode(s.mappingPaths { FilePaths.toFile(dir, $0) }) } catch {
+        do {
+            if isTOML(path) {
+                // TOML integers are signed 64-bit.
+                guard s.seed <= UInt64(Int64.max) else { throw UsageError("seed \(s.seed) does not fit a TOML integer: save as .json") }
+                data = Data((try TOMLEncoder().encode(file) + "\n").utf8)
+            } else {
+                data = try PrettyJSON.encode(file) + Data("\n".utf8)
+            }
+        } catch let e as UsageError { throw e } catch {
             throw UsageError("cannot encode the scenario: \(error)")
         }
-        try TextFile.write(data + Data("\n".utf8), to: path)
+        try TextFile.write(data, to: path)
     }
+
+    static func isTOML(_ path: String) -> Bool { path.hasSuffix(".toml") }
 
     /// A decoding error in one line: where in the file, and what.
     static func describe(_ error: Error) -> String {
+        if let e = error as? TOMLParseError { return "line \(e.source.begin.line): \(e.description)" }
         guard let e = error as? DecodingError else { return "\(error)" }
         let (path, what): ([CodingKey], String)
         switch e {
         case .typeMismatch(let t, let c): (path, what) = (c.codingPath, "expected \(t)")
         case .valueNotFound(let t, let c): (path, what) = (c.codingPath, "expected \(t)")
-        case .keyNotFound(let k, let c): (path, what) = (c.codingPath + [k], "missing")
-        case .dataCorrupted(let c): (path, what) = (c.codingPath, c.underlyingError.map { "not JSON (\($0.localizedDescription))" } ?? c.debugDescription)
+        // TOMLKit reports a value of the wrong type as a missing key (its path ending in the key).
+        case .keyNotFound(let k, let c):
+            (path, what) = (c.codingPath.last?.stringValue == k.stringValue ? c.codingPath : c.codingPath + [k], "missing or of the wrong type")
+        case .dataCorrupted(let c): (path, what) = (c.codingPath, c.debugDescription)
         @unknown default: return "\(error)"
         }
         let key = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")

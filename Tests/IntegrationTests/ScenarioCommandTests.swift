@@ -16,8 +16,8 @@ final class ScenarioCommandTests: XCTestCase {
         return r
     }
 
-    /// A saved scenario, in another directory than the files it names, gives byte-identical
-    /// --json output.
+    /// A saved scenario (TOML, JSON), in another directory than the files it names, gives
+    /// byte-identical --json output.
     func testSavedScenarioReproducesTheJSON() throws {
         let dir = temp("reproduce")
         let conf = dir + "/knobs.conf"
@@ -29,7 +29,7 @@ final class ScenarioCommandTests: XCTestCase {
              "--sysctl", "vm.min_free_kbytes=67584", "--policy", "block-economy"],
         ]
         for (k, args) in variants.enumerated() {
-            let scenario = dir + "/plans/s\(k).json"
+            let scenario = dir + "/plans/s\(k)" + (k == 0 ? ".toml" : ".json")
             try FileManager.default.createDirectory(atPath: dir + "/plans", withIntermediateDirectories: true)
             let direct = try run(["run"] + args + ["--json", "-", "--save-scenario", scenario]).out
             let again = try run(["run", "--scenario", scenario, "--json", "-"]).out

@@ -6,30 +6,9 @@ import PCPScenario
 /// Scenario files: every field survives a save and a load, the bytes are stable, paths follow
 /// the file, and a bad file is a one-line error.
 final class ScenarioFileTests: XCTestCase {
-    /// A scenario with every field away from its default.
-    func everything() throws -> Scenario {
-        var s = Scenario()
-        s.machine = .imported(ImportedMachine(zoneinfo: "fixtures/zoneinfo.txt", pagetypeinfo: "fixtures/pagetypeinfo.txt", pcpState: .trace))
-        s.knobs = [KnobSetting(name: "vm.min_free_kbytes", value: "67584", origin: "--sysctl"),
-                   KnobSetting(name: "vm.watermark_scale_factor", value: "20", origin: "sysctl.conf:3")]
-        s.policy = .blockEconomy
-        s.policyOptions.remoteFreeLock = .trylock
-        s.policyOptions.phase2Chunk = .smallest
-        s.workload = .trace("fixtures/kmem-trace-excerpt.txt")
-        s.seed = 12345678901234
-        s.duration = .ops(4242)
-        s.cost.bounceNs = 75.5
-        s.cost.pcpLockNs = 8.3
-        s.vmstatPhaseMs = 7
-        s.traceOut = "out/trace.txt"
-        s.checkEvery = 100
-        s.seriesPoints = 50
-        return s
-    }
-
     func testEveryFieldSurvivesSaveAndLoad() throws {
         let dir = Support.tempDir("roundtrip")
-        for s in [try everything(), Scenario(), Support.small("mix:random+kbuild")] {
+        for s in [Support.everything(), Scenario(), Support.small("mix:random+kbuild")] {
             let path = dir + "/s.json"
             try ScenarioFile.save(s, to: path)
             XCTAssertEqual(try ScenarioFile.load(path), s)
@@ -57,7 +36,7 @@ final class ScenarioFileTests: XCTestCase {
         defer { _ = FileManager.default.changeCurrentDirectoryPath(cwd) }
         XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir))
         try FileManager.default.createDirectory(atPath: "plans/a", withIntermediateDirectories: true)
-        var s = try everything()
+        var s = Support.everything()
         s.traceOut = "/tmp/absolute.txt"
         try ScenarioFile.save(s, to: "plans/a/s.json")
         let text = try String(contentsOfFile: "plans/a/s.json", encoding: .utf8)
@@ -93,7 +72,7 @@ final class ScenarioFileTests: XCTestCase {
             (#"{"duration": "10 seconds"}"#, "'10 seconds' is not 'N ops' or 'whole'"),
             (#"{"cost": {"warp_ns": 1}}"#, "unknown cost 'warp_ns'"),
             (#"{"seed": "one"}"#, "seed: expected"),
-            (#"{"knobs": [{"value": "1"}]}"#, "knobs.[0].name: missing"),
+            (#"{"knobs": [{"value": "1"}]}"#, "knobs.[0].name: missing or of the wrong type"),
             ("{", "not valid JSON"),
         ]
         for (text, mentions) in cases {
@@ -105,5 +84,57 @@ final class ScenarioFileTests: XCTestCase {
                 XCTAssertFalse(message.contains("\n"), message)
             }
         }
+    }
+}
+
+/// The same scenarios as TOML.
+final class ScenarioTOMLTests: XCTestCase {
+    func testEveryFieldSurvivesSaveAndLoad() throws {
+        let dir = Support.tempDir("toml")
+        for s in [Support.everything(), Scenario(), Support.small("mix:random+kbuild")] {
+            try ScenarioFile.save(s, to: dir + "/s.toml")
+            XCTAssertEqual(try ScenarioFile.load(dir + "/s.toml"), s)
+            let first = FileManager.default.contents(atPath: dir + "/s.toml")
+            try ScenarioFile.save(try ScenarioFile.load(dir + "/s.toml"), to: dir + "/s.toml")
+            XCTAssertEqual(FileManager.default.contents(atPath: dir + "/s.toml"), first, "saving a loaded scenario writes the same bytes")
+        }
+    }
+
+    func testHandWrittenTOML() throws {
+        let dir = Support.tempDir("toml-hand")
+        try """
+        workload = "jemalloc-purge"
+        policy = "pcp-buddy"
+        duration = "5000 ops"
+
+        [machine]
+        memory = "512M"
+        cpus = 4
+
+        [params]
+        purgers = "2"
+
+        [[knobs]]
+        name = "vm.percpu_pagelist_high_fraction"
+        value = "8"
+        """.write(toFile: dir + "/s.toml", atomically: true, encoding: .utf8)
+        var want = Support.small()
+        want.params = ["purgers": "2"]
+        want.knobs = [KnobSetting(name: "vm.percpu_pagelist_high_fraction", value: "8", origin: "scenario")]
+        XCTAssertEqual(try ScenarioFile.load(dir + "/s.toml"), want)
+    }
+
+    func testBadTOMLIsAOneLineError() throws {
+        let dir = Support.tempDir("toml-bad")
+        for (text, mentions) in [("workload = \n", "line 1"), ("seed = \"x\"\n", "seed: missing or of the wrong type"), ("sed = 1\n", "sed: unknown key")] {
+            try text.write(toFile: dir + "/s.toml", atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try ScenarioFile.load(dir + "/s.toml"), text) { e in
+                XCTAssertTrue("\(e)".contains(mentions), "\(e) should mention \(mentions)")
+                XCTAssertFalse("\(e)".contains("\n"), "\(e)")
+            }
+        }
+        var s = Scenario()
+        s.seed = .max
+        XCTAssertThrowsError(try ScenarioFile.save(s, to: dir + "/big.toml")) { XCTAssertTrue("\($0)".contains("does not fit a TOML integer")) }
     }
 }

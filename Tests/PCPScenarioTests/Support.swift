@@ -23,4 +23,25 @@ enum Support {
         s.duration = .ops(5000)
         return s
     }
+
+    /// A scenario with every field away from its default.
+    static func everything() -> Scenario {
+        var s = Scenario()
+        s.machine = .imported(ImportedMachine(zoneinfo: "fixtures/zoneinfo.txt", pagetypeinfo: "fixtures/pagetypeinfo.txt", pcpState: .trace))
+        s.knobs = [KnobSetting(name: "vm.min_free_kbytes", value: "67584", origin: "--sysctl"),
+                   KnobSetting(name: "vm.watermark_scale_factor", value: "20", origin: "sysctl.conf:3")]
+        s.policy = .blockEconomy
+        s.policyOptions.remoteFreeLock = .trylock
+        s.policyOptions.phase2Chunk = .smallest
+        s.workload = .trace("fixtures/kmem-trace-excerpt.txt")
+        s.seed = 12345678901234
+        s.duration = .ops(4242)
+        s.cost.bounceNs = 75.5
+        s.cost.pcpLockNs = 8.3
+        s.vmstatPhaseMs = 7
+        s.traceOut = "out/trace.txt"
+        s.checkEvery = 100
+        s.seriesPoints = 50
+        return s
+    }
 }

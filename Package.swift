@@ -45,6 +45,9 @@ let package = Package(
         .testTarget(name: "PCPFuseTests", dependencies: ["PCPFuse"]),
         .testTarget(name: "PCPScenarioTests", dependencies: ["PCPScenario", "PCPModel", "PCPRender"]),
         .testTarget(name: "PCPAnalysisTests", dependencies: ["PCPAnalysis", "PCPScenario", "PCPModel"]),
+        // The command line's option parsing, in process.
+        .testTarget(name: "CommandLineTests", dependencies: ["pcpsim", "PCPScenario", "PCPModel",
+                                                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Mounts the built pcpsim and reads it with real clients.
         .testTarget(name: "IntegrationTests", dependencies: ["pcpsim"]),
     ]

@@ -30,14 +30,19 @@ struct MountCommand: ParsableCommand {
     @Flag(help: "Let other users read the files (allow_other with default_permissions).")
     var allowOther = false
 
+    /// A mount runs the random mix unless told otherwise.
+    static var base: Scenario {
+        var s = Scenario()
+        s.workload = .builtin("random")
+        return s
+    }
+
     func run() throws {
         var controls = MountControls()
         do { try controls.setPace(pace) } catch {
             throw UsageError("--pace must be in (0, \(Int(MountControls.maxPace))] simulated seconds per second")
         }
-        var base = Scenario()
-        base.workload = .builtin("random")
-        let s = try file.scenario(base: base, machine, workload)
+        let s = try file.scenario(base: MountCommand.base, machine, workload)
         let m = try s.boot()
         let live = LiveMachine(machine: m, workload: try s.makeWorkload(for: m), seed: s.seed, controls: controls, cost: s.cost)
         let server: FuseServer

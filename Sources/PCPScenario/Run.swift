@@ -47,7 +47,7 @@ extension Scenario {
     func run(on m: Machine) throws(UsageError) -> ScenarioRun {
         guard var w = try makeWorkload(for: m) else { return ScenarioRun(scenario: self, machine: m, engine: nil) }
         if let n = duration.ops, n < 0 { throw UsageError("--ops must be >= 0") }
-        guard checkEvery >= 0 else { throw UsageError("--check-every must be >= 1") }
+        guard checkEvery >= 0 else { throw UsageError("check_every must be >= 0 (0: no checking)") }
         let engine = Engine(machine: m, seed: seed, cost: cost, checkEvery: checkEvery)
         if let n = seriesPoints { engine.sampleEvery = sampleInterval(points: n, cpus: m.nrCPUs) }
         let trace = try traceOut.map { p throws(UsageError) in try TraceWriter(path: p, cpus: m.nrCPUs) }

@@ -18,7 +18,7 @@ struct MachineOptions: ParsableArguments, ScenarioPart {
     var likeZoneinfo: String?
     @Option(help: "A saved machine description (JSON, as `pcpsim machine` prints).")
     var machine: String?
-    @Option(name: .customLong("sysctl"), help: "A knob applied at boot, e.g. vm.min_free_kbytes=67584 (repeatable, applied in order).")
+    @Option(name: .customLong("sysctl"), help: "A knob applied at boot, e.g. vm.min_free_kbytes=67584 or sys.kernel.mm.pcpsim.policy=pcp-buddy (repeatable, applied in order).")
     var sysctls: [String] = []
     @Option(help: "A sysctl.conf-style file of vm.* knobs applied at boot, before any --sysctl.")
     var sysctlFile: String?

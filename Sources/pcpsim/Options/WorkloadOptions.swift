@@ -51,10 +51,7 @@ struct RunOptions: ParsableArguments, ScenarioPart {
     var checkEvery: Int?
 
     func apply(to s: inout Scenario) throws {
-        if let ops {
-            guard ops >= 0 else { throw UsageError("--ops must be >= 0") }
-            s.duration = .ops(ops)
-        }
+        if let ops { s.duration = .ops(ops) }
         if let traceOut { s.traceOut = traceOut }
         if let n = checkEvery, n < 1 { throw UsageError("--check-every must be >= 1") }
         if check && s.checkEvery == 0 { s.checkEvery = 1 }

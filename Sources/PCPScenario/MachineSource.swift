@@ -38,7 +38,9 @@ public struct X86Machine: Equatable, Sendable {
     /// Per-CPU last-level cache slice in KiB (0: not reported).
     public var cpuDataSliceKB: Int
 
-    public init(memory: ByteSize = Scenario.defaultMemory, cpus: Int = 8, nodes: Int = 1, cpuDataSliceKB: Int = 0) {
+    public static let defaultMemory = try! ByteSize(parsing: "16G")
+
+    public init(memory: ByteSize = X86Machine.defaultMemory, cpus: Int = 8, nodes: Int = 1, cpuDataSliceKB: Int = 0) {
         self.memory = memory; self.cpus = cpus; self.nodes = nodes; self.cpuDataSliceKB = cpuDataSliceKB
     }
 }

@@ -26,8 +26,6 @@ public struct Scenario: Equatable, Sendable {
     /// 10 simulated seconds, the engine's default).
     public var seriesPoints: Int?
 
-    public static let defaultMemory = try! ByteSize(parsing: "16G")
-
     public init() {}
 
     /// How long a run lasts.

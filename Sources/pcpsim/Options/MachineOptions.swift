@@ -6,7 +6,7 @@ import PCPScenario
 /// The machine, how it boots and which policy runs: shared by every command that simulates one.
 /// Each option given changes the scenario; one not given leaves it as it is.
 struct MachineOptions: ParsableArguments, ScenarioPart {
-    @Option(help: "RAM size, e.g. 16G, 512M, 1T (default: \(Scenario.defaultMemory)).", transform: ByteSize.argument)
+    @Option(help: "RAM size, e.g. 16G, 512M, 1T (default: \(X86Machine.defaultMemory)).", transform: ByteSize.argument)
     var memory: ByteSize?
     @Option(help: "Number of CPUs (default: \(X86Machine().cpus)).")
     var cpus: Int?

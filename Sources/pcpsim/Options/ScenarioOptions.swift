@@ -9,9 +9,9 @@ protocol ScenarioPart {
 /// `--scenario FILE` starts from a saved scenario; `--save-scenario FILE` writes the one the
 /// command line describes.
 struct ScenarioOptions: ParsableArguments {
-    @Option(help: "Start from this scenario file (JSON, as --save-scenario writes it); the other options change it.")
+    @Option(help: "Start from this scenario file (as --save-scenario writes it); the other options change it.")
     var scenario: String?
-    @Option(help: "Write the scenario this command line describes to this file (JSON), then go on.")
+    @Option(help: "Write the scenario this command line describes to this file (JSON; TOML if it ends in .toml), then go on.")
     var saveScenario: String?
 
     /// The scenario: the file's, or `base`, changed by each part's options in turn; saved

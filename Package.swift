@@ -13,17 +13,21 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // The allocator model: zones, buddy, PCP, knobs' recomputations. No text, no FUSE.
         .target(name: "PCPModel", swiftSettings: fast),
-        // Kernel-format renderers, knob parsing/validation, zoneinfo import.
+        // Kernel-format renderers, the knob table (paths, formats, setters), zoneinfo import.
         .target(name: "PCPRender", dependencies: ["PCPModel"]),
         // The running simulation behind the mount: a background sim thread, knob writes
         // applied at operation boundaries, snapshots published to readers.
         .target(name: "PCPLive", dependencies: ["PCPModel", "PCPRender"]),
+        // One run as a value: the machine and how it boots, knobs, policy, workload, seed,
+        // duration, cost model, tracing and checking; boot, run, and scenario files (JSON, TOML).
+        .target(name: "PCPScenario", dependencies: ["PCPModel", "PCPRender", .product(name: "TOMLKit", package: "TOMLKit")]),
         // Comparisons across policies, patch cards and their claims, reports, patch inspection.
-        .target(name: "PCPAnalysis", dependencies: ["PCPModel"]),
+        .target(name: "PCPAnalysis", dependencies: ["PCPModel", "PCPScenario"]),
         // libfuse3 through pkg-config.
         .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         // A thin FUSE adapter over a path → file table.
@@ -31,15 +35,19 @@ let package = Package(
         .executableTarget(
             name: "pcpsim",
             dependencies: [
-                "PCPModel", "PCPRender", "PCPLive", "PCPFuse", "PCPAnalysis",
+                "PCPModel", "PCPRender", "PCPScenario", "PCPLive", "PCPFuse", "PCPAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast
         ),
         .testTarget(name: "PCPModelTests", dependencies: ["PCPModel"]),
         .testTarget(name: "PCPRenderTests", dependencies: ["PCPModel", "PCPRender", "PCPLive"]),
-        .testTarget(name: "PCPFuseTests", dependencies: ["PCPFuse", "PCPLive", "PCPModel"]),
-        .testTarget(name: "PCPAnalysisTests", dependencies: ["PCPAnalysis", "PCPModel"]),
+        .testTarget(name: "PCPFuseTests", dependencies: ["PCPFuse", "PCPLive", "PCPModel", "PCPRender"]),
+        .testTarget(name: "PCPScenarioTests", dependencies: ["PCPScenario", "PCPModel", "PCPRender"]),
+        .testTarget(name: "PCPAnalysisTests", dependencies: ["PCPAnalysis", "PCPScenario", "PCPModel"]),
+        // The command line's option parsing, in process.
+        .testTarget(name: "CommandLineTests", dependencies: ["pcpsim", "PCPScenario", "PCPModel",
+                                                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Mounts the built pcpsim and reads it with real clients.
         .testTarget(name: "IntegrationTests", dependencies: ["pcpsim"]),
     ]

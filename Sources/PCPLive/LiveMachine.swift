@@ -6,48 +6,29 @@ import PCPRender
 /// time at `pace` simulated seconds per wall second, readers get the latest published
 /// snapshot, and knob writes are applied between two operations.
 public final class LiveMachine: @unchecked Sendable {
-    /// One file of the tree: rendered from a snapshot, or a knob.
+    /// One file of the tree.
     public struct Entry: Sendable {
         public let path: String
         public let mode: UInt16
-        let render: (@Sendable (Snapshot) -> String)?
-        let knob: Knob?
-        /// pcpsim's own knob (sys/kernel/mm/pcpsim/...), handled here.
-        let own: OwnKnob?
+        let source: Source
         /// Rendered from the published snapshot: the same text for every reader until the next
         /// publication (not a knob, nor computed or consumed by the read).
-        public var isSnapshot: Bool { render != nil }
+        public var isSnapshot: Bool {
+            if case .file = source { return true }
+            return false
+        }
     }
 
-    /// pcpsim's knobs (the design, the pace, the RFC's open questions) and the tracefs files.
-    enum OwnKnob: Hashable, Sendable {
-        case policy, pace, workload, remoteFreeLock, phase2Chunk
-        case trace, tracePipe, tracingOn, eventEnable(String)
-
-        static let all: [OwnKnob] = [.policy, .pace, .workload, .remoteFreeLock, .phase2Chunk, .trace, .tracePipe, .tracingOn]
-            + TraceEvent.names.map { .eventEnable($0) }
-
-        var path: String {
-            switch self {
-            case .policy: "sys/kernel/mm/pcpsim/policy"
-            case .pace: "sys/kernel/mm/pcpsim/pace"
-            case .workload: "sys/kernel/mm/pcpsim/workload"
-            case .remoteFreeLock: "sys/kernel/mm/pcpsim/remote_free_lock"
-            case .phase2Chunk: "sys/kernel/mm/pcpsim/phase2_chunk"
-            case .trace: "sys/kernel/tracing/trace"
-            case .tracePipe: "sys/kernel/tracing/trace_pipe"
-            case .tracingOn: "sys/kernel/tracing/tracing_on"
-            case .eventEnable(let e): "sys/kernel/tracing/events/kmem/\(e)/enable"
-            }
-        }
-
-        var mode: UInt16 {
-            switch self {
-            case .workload: 0o444
-            case .tracePipe: 0o440
-            default: 0o644
-            }
-        }
+    /// Where a file's content comes from.
+    enum Source: Sendable {
+        /// Rendered from the snapshot.
+        case file(@Sendable (Snapshot) -> String)
+        /// A knob of the table: the machine's or the mount's own.
+        case knob(Knob)
+        /// tracefs `trace` (a write empties it) and `trace_pipe` (a read consumes it).
+        case trace, tracePipe
+        /// The invariant checker's verdict, at the moment of the read.
+        case invariants
     }
 
     public let entries: [Entry]
@@ -55,14 +36,14 @@ public final class LiveMachine: @unchecked Sendable {
     private let machine: Machine
     private var workload: Workload?
     private let engine: Engine
-    private var pace: Double
-    private let workloadName: String
-    /// Guards `machine` and `workload`: held by the sim thread for one chunk of
+    /// Pace, workload name and tracefs switches, as the knob files set them.
+    private var controls: MountControls
+    /// Guards `machine`, `workload` and `controls`: held by the sim thread for one chunk of
     /// operations at a time, and by writers while they apply a knob.
     private let simLock = NSLock()
     /// Guards `published` and the render cache.
     private let readLock = NSLock()
-    private var published: Snapshot
+    private var published: KnobView
     private var generation: UInt64 = 0
     private var cache: [(generation: UInt64, bytes: [UInt8])]
     private var running = false
@@ -79,20 +60,23 @@ public final class LiveMachine: @unchecked Sendable {
     /// Operations between two releases of the sim lock (a writer waits at most this long).
     static let chunk = 2_000
 
-    public init(machine: Machine, workload: Workload?, seed: UInt64, pace: Double, cost: CostModel = CostModel()) {
+    /// `controls` gives the starting pace; the workload's name is filled in here.
+    public init(machine: Machine, workload: Workload?, seed: UInt64, controls: MountControls = MountControls(), cost: CostModel = CostModel()) {
         self.machine = machine
         self.workload = workload
-        self.workloadName = workload?.name ?? "none"
         self.engine = Engine(machine: machine, seed: seed, cost: cost)
-        self.pace = pace
-        var e = ProcFiles.all(for: machine).map { Entry(path: $0.path, mode: $0.mode, render: $0.render, knob: nil, own: nil) }
-        e += KnobTable.all.map { Entry(path: $0.path, mode: $0.mode, render: nil, knob: $0, own: nil) }
-        e += OwnKnob.all.map { Entry(path: $0.path, mode: $0.mode, render: nil, knob: nil, own: $0) }
-        e.append(Entry(path: LiveMachine.invariantsPath, mode: 0o444, render: nil, knob: nil, own: nil))
+        self.controls = controls
+        self.controls.workload = workload?.name ?? "none"
+        var e = ProcFiles.all(for: machine).map { Entry(path: $0.path, mode: $0.mode, source: .file($0.render)) }
+        e += KnobTable.all.map { Entry(path: $0.path, mode: $0.mode, source: .knob($0)) }
+        e += [Entry(path: "sys/kernel/tracing/trace", mode: 0o644, source: .trace),
+              Entry(path: "sys/kernel/tracing/trace_pipe", mode: 0o440, source: .tracePipe),
+              Entry(path: LiveMachine.invariantsPath, mode: 0o444, source: .invariants)]
         entries = e
         index = Dictionary(uniqueKeysWithValues: e.enumerated().map { ($1.path, $0) })
-        published = machine.snapshot()
-        published.locks = engine.locks
+        var s = machine.snapshot()
+        s.locks = engine.locks
+        published = KnobView(snapshot: s, controls: controls)
         traces = TraceBuffer(cpus: machine.nrCPUs)
         engine.traceSink = { [traces] cpu, t, events in traces.add(cpu: cpu, timeNs: t, events) }
         cache = Array(repeating: (UInt64.max, []), count: e.count)
@@ -108,118 +92,52 @@ public final class LiveMachine: @unchecked Sendable {
     /// FUSE layer's business: it never calls this for them).
     public func read(_ path: String) -> [UInt8] {
         guard let i = index[path] else { return [] }
-        if path == LiveMachine.invariantsPath { return checkInvariants() }
-        if let own = entries[i].own { return Array(readOwn(own).utf8) }
+        switch entries[i].source {
+        case .invariants: return checkInvariants()
+        case .trace: return Array(traces.trace().utf8)
+        case .tracePipe: return Array(traces.pipe().utf8)
+        case .file, .knob: break
+        }
         readLock.lock()
         defer { readLock.unlock() }
         if cache[i].generation == generation { return cache[i].bytes }
-        let e = entries[i]
-        let text = e.render?(published) ?? e.knob?.read?(published) ?? ""
+        let text: String
+        switch entries[i].source {
+        case .file(let render): text = render(published.snapshot)
+        case .knob(let k): text = k.read(published) ?? ""
+        default: text = ""
+        }
         cache[i] = (generation, Array(text.utf8))
         return cache[i].bytes
     }
 
-    /// Validates a knob write synchronously, applies it between two operations, and
-    /// republishes so the next read shows it. Returns 0 or an errno.
+    /// Validates a write synchronously, applies it between two operations, and republishes
+    /// so the next read shows it. Returns 0 or an errno.
     public func write(_ path: String, _ data: [UInt8]) -> Int32 {
         guard let i = index[path] else { return KnobWriteError.accessDenied.errno }
         if data.isEmpty { return 0 }
-        if let own = entries[i].own { return writeOwn(own, data) }
-        guard let knob = entries[i].knob else { return KnobWriteError.accessDenied.errno }
-        let w: KnobWrite
-        do { w = try knob.parse(data) } catch let e as KnobWriteError { return e.errno } catch { return KnobWriteError.invalid.errno }
-        simLock.lock()
-        do { try w.apply(to: machine) } catch { simLock.unlock(); return KnobWriteError.invalid.errno }
-        publish()
-        simLock.unlock()
-        onPublish?()
-        return 0
-    }
-
-    /// A choice file as sysfs prints one: every option, the current one in brackets.
-    static func choices(_ all: [String], _ current: String) -> String {
-        all.map { $0 == current ? "[\($0)]" : $0 }.joined(separator: " ") + "\n"
-    }
-
-    private func readOwn(_ k: OwnKnob) -> String {
-        switch k {
-        case .trace: return traces.trace()
-        case .tracePipe: return traces.pipe()
-        case .tracingOn: return traces.isOn ? "1\n" : "0\n"
-        case .eventEnable(let e): return traces.isEnabled(e) ? "1\n" : "0\n"
-        default: break
-        }
-        simLock.lock()
-        defer { simLock.unlock() }
-        switch k {
-        case .policy: return LiveMachine.choices(Policy.allCases.map(\.rawValue), machine.policy.rawValue)
-        case .pace: return "\(pace)\n"
-        case .workload: return workloadName + "\n"
-        case .remoteFreeLock:
-            return LiveMachine.choices(PCPBuddyOptions.RemoteFreeLock.allCases.map(\.rawValue), machine.pcpBuddyOptions.remoteFreeLock.rawValue)
-        case .phase2Chunk:
-            return LiveMachine.choices(["largest", "smallest"], machine.pcpBuddyOptions.phase2LargestFirst ? "largest" : "smallest")
-        default:
-            return ""
-        }
-    }
-
-    /// Validates like a sysfs store (one word, optional trailing newline; EINVAL otherwise),
-    /// then applies between two operations.
-    private func writeOwn(_ k: OwnKnob, _ data: [UInt8]) -> Int32 {
-        var b = data
-        if b.last == 0x0A { b.removeLast() }
-        let word = String(decoding: b, as: UTF8.self)
-        switch k {
+        switch entries[i].source {
+        case .knob(let k):
+            let w: KnobWrite
+            do { w = try k.parse(data) } catch { return error.errno }
+            simLock.lock()
+            do { try w.apply(to: machine, controls: &controls) } catch {
+                simLock.unlock()
+                return error.errno
+            }
+            traces.configure(controls)
+            // The model fires tracepoints only while something listens.
+            machine.setTracer(controls.tracing ? (machine.tracer ?? Tracer()) : nil)
+            publish()
+            simLock.unlock()
+            onPublish?()
+            return 0
         case .trace:
             traces.clear()
             return 0
-        case .tracePipe:
-            return KnobWriteError.accessDenied.errno
-        case .tracingOn, .eventEnable:
-            // Like the kernel's event enable and tracing_on: 0 or 1.
-            guard let v = try? KnobTable.parseInt(data), v == 0 || v == 1 else { return KnobWriteError.invalid.errno }
-            if case .eventEnable(let e) = k { traces.setEnabled(e, v == 1) } else { traces.setOn(v == 1) }
-            // The model fires tracepoints only while something listens.
-            simLock.lock()
-            machine.setTracer(traces.anyEnabled ? (machine.tracer ?? Tracer()) : nil)
-            simLock.unlock()
-            return 0
-        default: break
-        }
-        let error = applyOwn(k, word)
-        if error == 0 { onPublish?() }
-        return error
-    }
-
-    /// Applies a validated own knob between two operations and republishes; 0 or an errno.
-    private func applyOwn(_ k: OwnKnob, _ word: String) -> Int32 {
-        simLock.lock()
-        defer { simLock.unlock() }
-        switch k {
-        case .policy:
-            guard let p = Policy(rawValue: word) else { return KnobWriteError.invalid.errno }
-            machine.setPolicy(p)
-        case .pace:
-            guard let v = Double(word), v > 0, v <= 1000 else { return KnobWriteError.invalid.errno }
-            pace = v
-        case .workload:
-            return KnobWriteError.accessDenied.errno
-        case .remoteFreeLock:
-            guard let v = PCPBuddyOptions.RemoteFreeLock(rawValue: word) else { return KnobWriteError.invalid.errno }
-            var o = machine.pcpBuddyOptions
-            o.remoteFreeLock = v
-            machine.setPCPBuddyOptions(o)
-        case .phase2Chunk:
-            guard word == "largest" || word == "smallest" else { return KnobWriteError.invalid.errno }
-            var o = machine.pcpBuddyOptions
-            o.phase2LargestFirst = word == "largest"
-            machine.setPCPBuddyOptions(o)
         default:
-            return KnobWriteError.invalid.errno
+            return KnobWriteError.accessDenied.errno
         }
-        publish()
-        return 0
     }
 
     private func checkInvariants() -> [UInt8] {
@@ -259,7 +177,7 @@ public final class LiveMachine: @unchecked Sendable {
         var s = machine.snapshot()
         s.locks = engine.locks
         readLock.lock()
-        published = s
+        published = KnobView(snapshot: s, controls: controls)
         generation &+= 1
         readLock.unlock()
     }
@@ -269,7 +187,7 @@ public final class LiveMachine: @unchecked Sendable {
         while true {
             next += LiveMachine.tick
             simLock.lock()
-            let (isRunning, p) = (running, pace)
+            let (isRunning, p) = (running, controls.pace)
             simLock.unlock()
             if !isRunning { return }
             advance(by: Int64(LiveMachine.tick * p * 1e9))

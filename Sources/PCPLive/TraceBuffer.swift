@@ -2,8 +2,8 @@ import Foundation
 import PCPModel
 import PCPRender
 
-/// The mount's tracefs: a ring buffer of kmem events as ftrace text, per-event enable
-/// switches (off by default, as in the kernel), and tracing_on.
+/// The mount's tracefs: a ring buffer of kmem events as ftrace text, recorded while
+/// tracing_on and the event's enable switch (the mount's controls) say so.
 final class TraceBuffer: @unchecked Sendable {
     /// buffer_size_kb is fixed here: the newest 65536 events are kept.
     static let capacity = 65536
@@ -12,13 +12,11 @@ final class TraceBuffer: @unchecked Sendable {
     private var start = 0
     private var written = 0
     private var consumed = 0
-    private(set) var enabled: Set<String> = []
-    private(set) var on = true
+    private var enabled: Set<String> = []
+    private var on = true
     let cpus: Int
 
     init(cpus: Int) { self.cpus = cpus }
-
-    var anyEnabled: Bool { lock.lock(); defer { lock.unlock() }; return on && !enabled.isEmpty }
 
     func add(cpu: Int, timeNs: Int64, _ events: [TraceEvent]) {
         lock.lock()
@@ -62,14 +60,11 @@ final class TraceBuffer: @unchecked Sendable {
         lock.unlock()
     }
 
-    func setEnabled(_ name: String, _ v: Bool) {
+    /// Takes the switches from the mount's controls (tracing_on, events/kmem/*/enable).
+    func configure(_ c: MountControls) {
         lock.lock()
-        if v { enabled.insert(name) } else { enabled.remove(name) }
+        on = c.tracingOn
+        enabled = c.enabledEvents
         lock.unlock()
     }
-
-    func isEnabled(_ name: String) -> Bool { lock.lock(); defer { lock.unlock() }; return enabled.contains(name) }
-
-    func setOn(_ v: Bool) { lock.lock(); on = v; lock.unlock() }
-    var isOn: Bool { lock.lock(); defer { lock.unlock() }; return on }
 }

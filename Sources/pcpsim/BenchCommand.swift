@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PCPModel
+import PCPScenario
 
 /// Speed and size figures (wall clock, so only here: nothing in the model reads the clock).
 struct BenchCommand: ParsableCommand {
@@ -12,24 +13,29 @@ struct BenchCommand: ParsableCommand {
                   pcpsim bench boot --memory 1T --cpus 256
         """
     )
-    @Argument(help: "pcp-fastpath or boot.")
-    var name: String
+    /// The benchmarks.
+    enum Name: String, CaseIterable, ExpressibleByArgument {
+        case pcpFastpath = "pcp-fastpath", boot
+    }
+
+    @Argument(help: "The benchmark.")
+    var name: Name
+    @OptionGroup var file: ScenarioOptions
     @OptionGroup var machine: MachineOptions
     @Option(help: "pcp-fastpath: alloc+free pairs to time.")
     var pairs: Int = 20_000_000
 
     func run() throws {
         switch name {
-        case "pcp-fastpath": try fastpath()
-        case "boot": try boot()
-        default: throw UsageError("unknown benchmark '\(name)' (known: pcp-fastpath, boot)")
+        case .pcpFastpath: try fastpath()
+        case .boot: try boot()
         }
     }
 
     /// Order-0 allocate then free on CPU 0: after the first refill both sides stay on the PCP,
     /// like the kernel's own alloc/free round trip.
     func fastpath() throws {
-        let m = try machine.boot()
+        let m = try file.scenario(machine).boot()
         guard pairs > 0 else { throw UsageError("--pairs must be positive") }
         for _ in 0..<1000 { if let r = m.allocPages(cpu: 0, order: 0, kind: .anon) { try m.freePages(cpu: 0, r, order: 0) } }
         let start = DispatchTime.now().uptimeNanoseconds
@@ -44,7 +50,7 @@ struct BenchCommand: ParsableCommand {
 
     func boot() throws {
         let start = DispatchTime.now().uptimeNanoseconds
-        let m = try machine.boot()
+        let m = try file.scenario(machine).boot()
         let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let pages = m.zones.reduce(0) { $0 + $1.geometry.spanned }
         print("boot: \(pages) pages, \(m.nrCPUs) CPUs in \((secs * 100).rounded() / 100) s, peak RSS \(peakRSSMiB()) MiB")

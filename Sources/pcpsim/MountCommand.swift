@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import PCPFuse
 import PCPLive
-import PCPModel
+import PCPRender
+import PCPScenario
 
 extension LiveMachine: FileTable {
     public var files: [FileEntry] { entries.map { FileEntry(path: $0.path, mode: $0.mode, fromSnapshot: $0.isSnapshot) } }
@@ -15,35 +16,35 @@ struct MountCommand: ParsableCommand {
         discussion: """
         Example: pcpsim mount /tmp/pcpsim --memory 16G --cpus 8 --workload random
         then: cat /tmp/pcpsim/proc/buddyinfo; echo 8 > /tmp/pcpsim/proc/sys/vm/percpu_pagelist_high_fraction
+        The workload runs in the background (default: random; none for an idle machine).
         Ctrl-C, SIGTERM or SIGHUP unmount cleanly.
         """
     )
     @Argument(help: "Mount point (created if missing).")
     var dir: String = "/tmp/pcpsim"
+    @OptionGroup var file: ScenarioOptions
     @OptionGroup var machine: MachineOptions
-    @Option(help: "Workload running in the background: \(Workloads.names.joined(separator: ", ")), or none.")
-    var workload: String = "random"
-    @Option(name: .customLong("param"), help: "A workload parameter KEY=VALUE (repeatable).")
-    var params: [String] = []
+    @OptionGroup var workload: WorkloadOptions
     @Option(help: "Simulated seconds per wall-clock second.")
     var pace: Double = 1
-    @Option(help: "Random seed of the workload.")
-    var seed: UInt64 = 1
     @Flag(help: "Let other users read the files (allow_other with default_permissions).")
     var allowOther = false
-    @Option(help: "Cost model file (`name = nanoseconds` lines) overriding the defaults.")
-    var costModel: String?
 
-    func costs() throws -> CostModel { try WorkloadOptions.costs(costModel) }
+    /// A mount runs the random mix unless told otherwise.
+    static var base: Scenario {
+        var s = Scenario()
+        s.workload = .builtin("random")
+        return s
+    }
 
     func run() throws {
-        guard pace > 0, pace <= 1000 else { throw UsageError("--pace must be in (0, 1000] simulated seconds per second") }
-        let m = try machine.boot()
-        var w: Workload?
-        if workload != "none" {
-            w = try WorkloadOptions.make(workload, params, m)
+        var controls = MountControls()
+        do { try controls.setPace(pace) } catch {
+            throw UsageError("--pace must be in (0, \(Int(MountControls.maxPace))] simulated seconds per second")
         }
-        let live = LiveMachine(machine: m, workload: w, seed: seed, pace: pace, cost: try costs())
+        let s = try file.scenario(base: MountCommand.base, machine, workload)
+        let m = try s.boot()
+        let live = LiveMachine(machine: m, workload: try s.makeWorkload(for: m), seed: s.seed, controls: controls, cost: s.cost)
         let server: FuseServer
         do {
             server = try FuseServer(table: live, mountpoint: dir, allowOther: allowOther)
@@ -54,7 +55,7 @@ struct MountCommand: ParsableCommand {
         live.start()
         let zones = m.populatedZones.count
         print("""
-        pcpsim: \(m.nrCPUs) CPUs, \(zones) populated zones, policy \(m.policy.rawValue), workload \(workload), pace \(pace)x, mounted at \(dir)
+        pcpsim: \(m.nrCPUs) CPUs, \(zones) populated zones, policy \(m.policy.rawValue), workload \(s.workload), pace \(pace)x, mounted at \(dir)
           cat \(dir)/proc/buddyinfo \(dir)/proc/zoneinfo
           echo 8 > \(dir)/proc/sys/vm/percpu_pagelist_high_fraction
           node_exporter --path.procfs=\(dir)/proc   or   pcpsim shell \(dir) -- vmstat -s

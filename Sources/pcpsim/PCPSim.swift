@@ -21,15 +21,19 @@ enum Main {
             Foundation.exit(code.rawValue)
         } catch {
             if PCPSim.exitCode(for: error) == .success { PCPSim.exit(withError: error) }
-            let message = PCPSim.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("pcpsim: error: \(message)\n".utf8))
+            FileHandle.standardError.write(Data("pcpsim: error: \(oneLine(PCPSim.message(for: error)))\n".utf8))
             Foundation.exit(2)
         }
     }
 }
 
-/// An error the user can fix: printed as one line.
-struct UsageError: Error, CustomStringConvertible {
-    let description: String
-    init(_ s: String) { description = s }
+/// An error message as one line: a parser's list of valid values ("Please provide one of the
+/// following:" then one "  - value" line each) folds into the line; anything else after the
+/// first line is dropped.
+func oneLine(_ message: String) -> String {
+    let lines = message.split(separator: "\n")
+    guard let first = lines.first else { return message }
+    let items = lines.dropFirst().filter { $0.hasPrefix("  - ") }.map { $0.dropFirst(4) }
+    guard first.hasSuffix(" of the following:"), !items.isEmpty else { return String(first) }
+    return first.dropLast(" the following:".count) + ": " + items.joined(separator: ", ")
 }

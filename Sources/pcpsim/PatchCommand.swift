@@ -1,5 +1,6 @@
 import ArgumentParser
 import PCPAnalysis
+import PCPScenario
 
 struct PatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,7 +30,7 @@ struct PatchInspectCommand: ParsableCommand {
 
     func run() throws {
         guard statWidth >= 1 else { throw UsageError("--stat-width must be at least 1") }
-        let text = try readText(file)
+        let text = try TextFile.read(file)
         do throws(PatchError) {
             print(try PatchInspection(parsing: text).render(statWidth: statWidth), terminator: "")
         } catch {

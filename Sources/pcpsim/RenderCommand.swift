@@ -1,6 +1,7 @@
 import ArgumentParser
 import PCPModel
 import PCPRender
+import PCPScenario
 
 struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,20 +15,21 @@ struct RenderCommand: ParsableCommand {
     )
     @Argument(help: "File to print, as it appears under the mount.")
     var path: String
+    @OptionGroup var file: ScenarioOptions
     @OptionGroup var machine: MachineOptions
     @OptionGroup var workload: WorkloadOptions
+    @OptionGroup var runOptions: RunOptions
 
     func run() throws {
-        let m = try machine.boot()
-        let engine = try workload.run(on: m, pcpListsFromTrace: machine.pcpStateList == "trace")
+        let r = try file.scenario(machine, workload, runOptions).run()
         let p = path.hasPrefix("/") ? String(path.dropFirst()) : path
-        var s = m.snapshot()
-        s.locks = engine?.locks
-        if let f = ProcFiles.all(for: m).first(where: { $0.path == p }) {
+        let s = r.snapshot()
+        if let f = ProcFiles.all(for: r.machine).first(where: { $0.path == p }) {
             print(f.render(s), terminator: "")
         } else if let k = KnobTable.byPath[p] {
-            guard let read = k.read else { throw UsageError("\(p): Permission denied (write-only knob)") }
-            print(read(s), terminator: "")
+            guard k.scope == .machine else { throw UsageError("\(p) is a file of a running mount (pcpsim mount)") }
+            guard let text = k.read(KnobView(snapshot: s)) else { throw UsageError("\(p): Permission denied (write-only knob)") }
+            print(text, terminator: "")
         } else {
             throw UsageError("no file '\(p)' (try proc/buddyinfo, proc/zoneinfo, proc/pagetypeinfo, proc/vmstat, proc/meminfo, proc/sys/vm/...)")
         }
@@ -40,9 +42,10 @@ struct MachineCommand: ParsableCommand {
         abstract: "Print the machine description (JSON) the options name; --machine FILE reads it back.",
         discussion: "Example: pcpsim machine --memory 64G --cpus 16 --nodes 2 > big.json"
     )
+    @OptionGroup var file: ScenarioOptions
     @OptionGroup var machine: MachineOptions
 
     func run() throws {
-        print(String(decoding: try PrettyJSON.encode(machine.spec()), as: UTF8.self))
+        print(String(decoding: try PrettyJSON.encode(file.scenario(machine).machine.spec()), as: UTF8.self))
     }
 }

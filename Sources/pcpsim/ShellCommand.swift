@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PCPFuse
 import PCPRender
+import PCPScenario
 
 struct ShellCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

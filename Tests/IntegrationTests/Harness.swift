@@ -39,7 +39,7 @@ enum Harness {
     /// Runs a command to completion (bounded by `timeout` seconds); output goes through
     /// temporary files so a chatty child can never block on a full pipe.
     @discardableResult
-    static func run(_ argv: [String], timeout: TimeInterval = 30) throws -> Result {
+    static func run(_ argv: [String], timeout: TimeInterval = 30, in directory: String? = nil) throws -> Result {
         let base = NSTemporaryDirectory() + "pcpsim-run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         FileManager.default.createFile(atPath: base + ".out", contents: nil)
         FileManager.default.createFile(atPath: base + ".err", contents: nil)
@@ -50,6 +50,7 @@ enum Harness {
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
         p.standardInput = FileHandle.nullDevice
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         try p.run()
         let deadline = Date().addingTimeInterval(timeout)
         while p.isRunning && Date() < deadline { usleep(5_000) }

@@ -3,6 +3,7 @@ import Glibc
 import PCPFuse
 import PCPLive
 import PCPModel
+import PCPRender
 import Synchronization
 import XCTest
 
@@ -26,7 +27,9 @@ final class LiveMachineTests: XCTestCase {
         let reads = Int(ProcessInfo.processInfo.environment["PCPFUSE_STRESS_READS"] ?? "") ?? 300_000
         let files = ["proc/buddyinfo", "proc/zoneinfo", "proc/vmstat"]
         let machine = try Machine(spec: .x86(memory: 4 << 30, cpus: 8))
-        let live = LiveMachine(machine: machine, workload: RandomMix(machine: machine), seed: 1, pace: 0.01)
+        var controls = MountControls()
+        try controls.setPace(0.01)
+        let live = LiveMachine(machine: machine, workload: RandomMix(machine: machine), seed: 1, controls: controls)
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let table = Table(live)

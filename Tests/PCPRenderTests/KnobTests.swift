@@ -6,7 +6,7 @@ import PCPLive
 /// Knob writes: the kernel's errno, nothing changed on error, the new value read back.
 final class KnobTests: XCTestCase {
     func live() throws -> LiveMachine {
-        LiveMachine(machine: try Fixture.machine(), workload: nil, seed: 1, pace: 1)
+        LiveMachine(machine: try Fixture.machine(), workload: nil, seed: 1)
     }
 
     func read(_ l: LiveMachine, _ p: String) -> String { String(decoding: l.read(p), as: UTF8.self) }
@@ -70,7 +70,7 @@ final class LiveFileTests: XCTestCase {
 
     func testPolicyKnobSwitchesTheDesign() throws {
         let m = try Machine(spec: .x86(memory: 256 << 20, cpus: 2))
-        let l = LiveMachine(machine: m, workload: RandomMix(machine: m), seed: 1, pace: 1)
+        let l = LiveMachine(machine: m, workload: RandomMix(machine: m), seed: 1)
         let p = "sys/kernel/mm/pcpsim/policy"
         XCTAssertEqual(read(l, p), "[baseline] pcp-buddy pcp-merge block-economy\n")
         XCTAssertEqual(l.write(p, Array("pcp-buddy\n".utf8)), 0)
@@ -115,7 +115,7 @@ final class TraceFileTests: XCTestCase {
 
     func testEnableReadAndClear() throws {
         let m = try Machine(spec: .x86(memory: 256 << 20, cpus: 2))
-        let l = LiveMachine(machine: m, workload: FaultLoop(machine: m, pagesPerCPU: 2000), seed: 1, pace: 1)
+        let l = LiveMachine(machine: m, workload: FaultLoop(machine: m, pagesPerCPU: 2000), seed: 1)
         let enable = "sys/kernel/tracing/events/kmem/mm_page_alloc_zone_locked/enable"
         XCTAssertEqual(read(l, enable), "0\n", "events start disabled, as in the kernel")
         XCTAssertEqual(l.write(enable, Array("2".utf8)), 22)

@@ -1,5 +1,6 @@
 import Foundation
 import PCPModel
+import PCPScenario
 
 /// What a claim turned out to be. A refuted claim is a finding about the change, not a bug.
 public enum Verdict: String, Sendable {
@@ -75,6 +76,19 @@ public enum Analyze {
         let mean = { (xs: [Double]) in xs.reduce(0, +) / Double(max(xs.count, 1)) }
         let rhs = e.other.map { "\($0) \(fmt(mean(right) / (e.op == .within ? 1 : e.factor)))" } ?? fmt(e.factor)
         return (v, "\(e): \(e.variant) \(fmt(mean(left))) vs \(rhs) (holds on \(passes)/\(n) seeds)")
+    }
+
+    /// Fails on the first expectation that names a metric `pcpsim run --json` does not have,
+    /// before any claim runs.
+    public static func checkMetrics(_ cards: [Card]) throws {
+        var tiny = Scenario()
+        tiny.machine = .x86(X86Machine(memory: try ByteSize(parsing: "64M"), cpus: 1))
+        tiny.workload = .builtin("random")
+        tiny.duration = .ops(10)
+        guard let sample = try tiny.run().metrics else { return }
+        for card in cards {
+            for e in card.claims.flatMap(\.expects) { _ = try value(sample, e.metric, card.path, e.line) }
+        }
     }
 
     /// A metric of one run by its JSON path (e.g. locks.zone.acquisitions, unusable_index.9).

@@ -1,3 +1,6 @@
+import PCPModel
+import PCPScenario
+
 /// A patch card: one kernel change pcpsim models, and its claims as checkable statements.
 /// The format (documented in patches/README.md) is `key: value` lines; a `claim:` line starts
 /// a claim whose own keys are indented below it; `#` starts a comment line.
@@ -16,11 +19,11 @@ public struct Card: Sendable {
 
     /// Where and how a claim runs.
     public struct Settings: Sendable {
-        public var workload: String?
+        public var workload: WorkloadName?
         public var params: [String: String] = [:]
         /// Machine options as on the command line: cpus, memory, nodes.
         public var cpus: Int?
-        public var memory: String?
+        public var memory: ByteSize?
         public var nodes: Int?
         public var ops: Int?
         public var seeds: Int?
@@ -30,9 +33,9 @@ public struct Card: Sendable {
     /// A column of the comparison: a label, a policy, boot sysctls.
     public struct Variant: Sendable, Equatable {
         public var label: String
-        public var policy: String
-        public var sysctls: [String]
-        public init(label: String, policy: String, sysctls: [String]) {
+        public var policy: Policy
+        public var sysctls: [KnobSetting]
+        public init(label: String, policy: Policy, sysctls: [KnobSetting] = []) {
             self.label = label; self.policy = policy; self.sysctls = sysctls
         }
     }
@@ -78,6 +81,7 @@ public struct Card: Sendable {
         func finish() throws(ParseError) {
             guard let c = claim else { return }
             if c.expects.isEmpty && c.untestable == nil { throw fail(c.line, "claim '\(c.text)' has no expect: and no untestable: line") }
+            if c.settings.workload == nil && c.untestable == nil { throw fail(c.line, "claim has no workload:") }
             card.claims.append(c)
             claim = nil
         }
@@ -122,19 +126,22 @@ public struct Card: Sendable {
     static func setSetting(_ s: inout Settings, _ key: String, _ value: String, _ n: Int,
                            _ fail: (Int, String) -> ParseError) throws(ParseError) -> Bool {
         switch key {
-        case "workload": s.workload = value
+        case "workload":
+            guard let w = WorkloadName(value) else { throw fail(n, "workload: unknown workload '\(value)' (known: \(WorkloadName.forms.joined(separator: ", ")))") }
+            s.workload = w
         case "params":
             for p in value.split(separator: " ") {
                 guard let eq = p.firstIndex(of: "=") else { throw fail(n, "params: '\(p)' is not KEY=VALUE") }
                 s.params[String(p[..<eq])] = String(p[p.index(after: eq)...])
             }
         case "cpus": guard let v = Int(value), v > 0 else { throw fail(n, "cpus: '\(value)' is not a positive number") }; s.cpus = v
-        case "memory": s.memory = value
+        case "memory":
+            do { s.memory = try ByteSize(parsing: value) } catch { throw fail(n, "memory: '\(value)': \(error.description)") }
         case "nodes": guard let v = Int(value), v > 0 else { throw fail(n, "nodes: '\(value)' is not a positive number") }; s.nodes = v
         case "ops": guard let v = Int(value), v > 0 else { throw fail(n, "ops: '\(value)' is not a positive number") }; s.ops = v
         case "seeds": guard let v = Int(value), v > 0 else { throw fail(n, "seeds: '\(value)' is not a positive number") }; s.seeds = v
         case "variants":
-            s.variants = try value.split(separator: ",").map { part throws(ParseError) -> Variant in
+            s.variants = try value.split(separator: ",").map { (part: Substring) throws(ParseError) -> Variant in
                 // label=policy+vm.knob=value+... or just a policy name
                 let t = part.trimmingCharacters()
                 var label = t, rest = t
@@ -142,8 +149,15 @@ public struct Card: Sendable {
                     label = t[..<eq]; rest = t[t.index(after: eq)...]
                 }
                 let pieces = rest.split(separator: "+").map(String.init)
-                guard let policy = pieces.first, !policy.isEmpty else { throw fail(n, "variants: empty variant") }
-                return Variant(label: String(label), policy: policy, sysctls: Array(pieces.dropFirst()))
+                guard let name = pieces.first, !name.isEmpty else { throw fail(n, "variants: empty variant") }
+                guard let policy = Policy(rawValue: name) else {
+                    throw fail(n, "variants: unknown policy '\(name)' (known: \(Policy.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                var sysctls: [KnobSetting] = []
+                for kv in pieces.dropFirst() {
+                    do { sysctls.append(try KnobSetting(assignment: kv, origin: "variant \(label)")) } catch { throw fail(n, "\(error)") }
+                }
+                return Variant(label: String(label), policy: policy, sysctls: sysctls)
             }
         default: return false
         }

@@ -95,4 +95,20 @@ extension Machine {
             setupPerZoneWmarks()
         }
     }
+
+    /// pcpsim's remote_free_lock, the RFC's open question: how a free routed to another CPU
+    /// takes the owner's pcp->lock (pcp-buddy, block-economy).
+    public func setRemoteFreeLock(_ v: PCPBuddyOptions.RemoteFreeLock) {
+        var o = pcpBuddyOptions
+        o.remoteFreeLock = v
+        setPCPBuddyOptions(o)
+    }
+
+    /// pcpsim's phase2_chunk: pcp-buddy's phase 2 takes the largest chunk first, or the
+    /// smallest one larger than the request.
+    public func setPhase2LargestFirst(_ v: Bool) {
+        var o = pcpBuddyOptions
+        o.phase2LargestFirst = v
+        setPCPBuddyOptions(o)
+    }
 }

@@ -50,8 +50,3 @@ enum SysctlParse {
         return r.values[0]
     }
 }
-
-extension KnobTable {
-    /// One integer as a proc_dointvec write reads it (for files outside the table).
-    public static func parseInt(_ bytes: [UInt8]) throws -> Int { try SysctlParse.int(bytes) }
-}

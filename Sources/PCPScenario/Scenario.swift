@@ -1,0 +1,76 @@
+import PCPModel
+import PCPRender
+
+/// Everything about one run, as a plain value: the machine and how it boots, the policy, the
+/// workload, the seed, how long it runs, the cost model, tracing and checking. Same scenario,
+/// same output, byte for byte; saved as a file (`ScenarioFile`), it reproduces the run.
+public struct Scenario: Equatable, Sendable {
+    public var machine: MachineSource = .x86(X86Machine())
+    /// Knobs written at boot, in order, after the policy is set.
+    public var knobs: [KnobSetting] = []
+    public var policy: Policy = .baseline
+    public var policyOptions = PolicyOptions()
+    public var workload: WorkloadName = .none
+    /// Workload parameters (`Workloads.catalog` lists them; `a.KEY`/`b.KEY` for a mix).
+    public var params: [String: String] = [:]
+    public var seed: UInt64 = 1
+    public var duration: Duration = .whole
+    public var cost = CostModel()
+    /// Milliseconds until the first vmstat_update (nil: one stat_interval).
+    public var vmstatPhaseMs: Int?
+    /// Write the kmem tracepoints the run fires to this file, as ftrace text.
+    public var traceOut: String?
+    /// Check every invariant every this many operations (0: never).
+    public var checkEvery = 0
+    /// About this many time-series samples over the run's expected virtual time (nil: one every
+    /// 10 simulated seconds, the engine's default).
+    public var seriesPoints: Int?
+
+    public init() {}
+
+    /// How long a run lasts.
+    public enum Duration: Hashable, Sendable, CustomStringConvertible {
+        /// This many operations (idle steps included).
+        case ops(Int)
+        /// The whole workload: a trace replay to the end of its trace; a workload without an end
+        /// runs `Engine.defaultOps` operations.
+        case whole
+
+        /// The operation count `Engine.run(_:opsOrToEnd:)` takes.
+        public var ops: Int? {
+            switch self {
+            case .ops(let n): n
+            case .whole: nil
+            }
+        }
+
+        /// "100000 ops" or "whole", as scenario files write it.
+        public var description: String {
+            switch self {
+            case .ops(let n): "\(n) ops"
+            case .whole: "whole"
+            }
+        }
+
+        public init?(_ text: String) {
+            if text == "whole" { self = .whole; return }
+            let w = text.split(separator: " ")
+            guard w.count == 2, w[1] == "ops", let n = Int(w[0]) else { return nil }
+            self = .ops(n)
+        }
+    }
+}
+
+/// The RFC's open questions, as a scenario sets them (pcp-buddy, block-economy).
+public struct PolicyOptions: Equatable, Sendable {
+    public var remoteFreeLock = PCPBuddyOptions.RemoteFreeLock.spin
+    public var phase2Chunk = Phase2Chunk.largest
+    public init() {}
+
+    public var pcpBuddyOptions: PCPBuddyOptions {
+        var o = PCPBuddyOptions()
+        o.remoteFreeLock = remoteFreeLock
+        o.phase2LargestFirst = phase2Chunk.largestFirst
+        return o
+    }
+}

@@ -22,16 +22,16 @@ public final class Machine {
     /// differentials.
     let nodeStats: DiffCounters
     /// Per node: the per-CPU node stat threshold (the max over the node's zones).
-    let nodeThreshold: UnsafeMutablePointer<Int>
+    let nodeThreshold: FixedArray<Int>
     /// VM event counters (sums of the per-CPU counters: exact at any time).
-    let eventCounters: UnsafeMutablePointer<Int>
-    public var events: [Int] { Array(UnsafeBufferPointer(start: eventCounters, count: VMEvent.count)) }
+    let eventCounters = FixedArray<Int>(zeroed: VMEvent.count)
+    public var events: [Int] { eventCounters.elements }
     /// Zone ids a request from node `nid` may use for highest zone index `hz`, flattened:
     /// entries [zonelistStart[nid * 5 + hz], zonelistStart[nid * 5 + hz + 1]) of zonelistIDs.
-    let zonelistIDs: UnsafeMutablePointer<Int>
-    let zonelistStart: UnsafeMutablePointer<Int>
+    let zonelistIDs: FixedArray<Int>
+    let zonelistStart: FixedArray<Int>
     /// Per zone id: alloc_flags_nofragment() of a request whose preferred zone it is.
-    let nofragment: UnsafeMutablePointer<Bool>
+    let nofragment: FixedArray<Bool>
     /// Simulated time in nanoseconds.
     public internal(set) var now: Int64 = 0
     var nextVmstatUpdate: Int64 = 0
@@ -72,10 +72,7 @@ public final class Machine {
                 .filter { zs[$0].managed > 0 }
         }
         nodeStats = DiffCounters(items: nodes * NodeStat.count, cpus: spec.cpuCount)
-        nodeThreshold = .allocate(capacity: nodes)
-        nodeThreshold.initialize(repeating: 0, count: nodes)
-        eventCounters = .allocate(capacity: VMEvent.count)
-        eventCounters.initialize(repeating: 0, count: VMEvent.count)
+        nodeThreshold = FixedArray(zeroed: nodes)
         var ids: [Int] = [], starts: [Int] = []
         for nid in 0..<nodes {
             for hz in 0..<K.nrZoneTypes {
@@ -84,15 +81,10 @@ public final class Machine {
             }
         }
         starts.append(ids.count)
-        zonelistIDs = .allocate(capacity: max(1, ids.count))
-        zonelistIDs.initialize(from: ids, count: ids.count)
-        zonelistStart = .allocate(capacity: starts.count)
-        zonelistStart.initialize(from: starts, count: starts.count)
+        zonelistIDs = FixedArray(ids)
+        zonelistStart = FixedArray(starts)
         // Normal with a populated DMA32 below it (on one node, DMA32 anywhere will do).
-        nofragment = .allocate(capacity: zs.count)
-        for (id, z) in zs.enumerated() {
-            nofragment[id] = z.type == .normal && (nodes == 1 || zs[id - 1].isPopulated)
-        }
+        nofragment = FixedArray(zs.indices.map { id in zs[id].type == .normal && (nodes == 1 || zs[id - 1].isPopulated) })
         for z in zones { z.bootFree() }
         boot()
     }
@@ -162,9 +154,4 @@ public final class Machine {
 
     /// Records lock sections into `trace` (nil stops recording).
     public func record(into trace: LockTrace?) { for z in zones { z.trace = trace } }
-
-    deinit {
-        eventCounters.deallocate(); zonelistIDs.deallocate(); zonelistStart.deallocate()
-        nodeThreshold.deallocate(); nodeStats.deallocate(); nofragment.deallocate()
-    }
 }

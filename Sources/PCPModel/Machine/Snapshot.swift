@@ -69,7 +69,8 @@ extension Machine {
         let zs = zones.map { z -> Snapshot.ZoneState in
             var owned = [Int](repeating: 0, count: nrCPUs), listed = owned
             if policy.ownsBlocks {
-                for (b, d) in z.pageblocks.enumerated() where d.owner >= 0 {
+                for b in z.pageblocks.indices where z.pageblocks[b].owner >= 0 {
+                    let d = z.pageblocks[b]
                     owned[Int(d.owner)] += 1
                     if z.ownedPrev[b] != -2 { listed[Int(d.owner)] += 1 }
                 }
@@ -85,10 +86,10 @@ extension Machine {
                                     routedIn: z.routedIn[c], routedOut: z.routedOut[c])
             }
             return Snapshot.ZoneState(
-                geometry: z.geometry, nid: z.nid, nrFree: z.nrFree,
+                geometry: z.geometry, nid: z.nid, nrFree: z.nrFree.elements,
                 freeByType: (0..<MigrateType.count).map { mt in (0...K.maxOrder).map { z.freeCount(order: $0, mt: mt) } },
-                blocksByType: z.pageblockTypeCounts(), watermark: z.watermark, watermarkBoost: z.watermarkBoost,
-                lowmemReserve: z.lowmemReserve, statThreshold: z.statThreshold,
+                blocksByType: z.pageblockTypeCounts(), watermark: z.watermark.elements, watermarkBoost: z.watermarkBoost,
+                lowmemReserve: z.lowmemReserve.elements, statThreshold: z.statThreshold,
                 vmStat: ZoneStat.allCases.map { z.pageState($0) }, numa: z.numaEvents, pcp: pcps,
                 nrReservedHighatomic: z.nrReservedHighatomic, nrFreeHighatomic: z.nrFreeHighatomic,
                 lock: z.lock, extfragEvents: z.extfragEvents)

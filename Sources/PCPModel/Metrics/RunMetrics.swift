@@ -153,7 +153,7 @@ extension Engine {
         var listed = 0, predicted = 0.0, n = 0
         for z in m.populatedZones {
             // Free pages per owned block: its fragments in the zone plus its pages on PCPs.
-            let owned = z.pageblocks.reduce(0) { $0 + ($1.owner >= 0 ? 1 : 0) }
+            let owned = z.pageblocks.indices.reduce(0) { $0 + (z.pageblocks[$1].owner >= 0 ? 1 : 0) }
             let free = z.fragPages.reduce(0) { $0 + Int($1) } + (0..<m.nrCPUs).reduce(0) { $0 + z.pcpBuddyPages($1) }
             let perBlock = owned > 0 ? max(1, Double(free) / Double(owned)) : Double(K.pageblockNrPages)
             for c in 0..<m.nrCPUs {

@@ -1,5 +1,5 @@
 /// struct per_cpu_pages (6.18): one per CPU per zone. The 14 lists live in the zone's ListSet.
-public struct PerCPUPages: Sendable {
+public struct PerCPUPages: Sendable, BitwiseCopyable {
     /// Pages on all lists, in base pages.
     public var count = 0
     /// Auto-tuned high mark; re-clamped to [highMin, highMax] whenever it is used.

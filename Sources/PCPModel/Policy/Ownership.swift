@@ -71,5 +71,5 @@ extension Zone {
     }
 
     /// Blocks owned by a CPU, listed or not.
-    public func blocksOwned(by cpu: Int) -> Int { pageblocks.reduce(0) { $0 + ($1.owner == Int32(cpu) ? 1 : 0) } }
+    public func blocksOwned(by cpu: Int) -> Int { pageblocks.indices.reduce(0) { $0 + (pageblocks[$1].owner == Int32(cpu) ? 1 : 0) } }
 }

@@ -110,7 +110,7 @@ public struct TraceReplay: Workload {
         // Gaps of more than a millisecond pass idle on every CPU first.
         if !waited && r.timeNs - lastNs > 1_000_000 {
             waited = true
-            return Operation(kind: .wait, cpu: c, order: 0, pfn: Int(r.timeNs))
+            return .wait(c, untilNs: r.timeNs)
         }
         waited = false
         next += 1

@@ -42,15 +42,15 @@ public final class Zone {
     public let nrCPUs: Int
 
     /// pageblock_data, one per 512 pages from `base`.
-    var pageblocks: [PageblockData]
+    let pageblocks: FixedArray<PageblockData>
 
     /// free_area[order].nr_free (blocks, all types).
-    public internal(set) var nrFree = [Int](repeating: 0, count: K.nrOrders)
+    public let nrFree = FixedArray<Int>(zeroed: K.nrOrders)
 
     /// _watermark[WMARK_MIN...WMARK_PROMO].
-    public internal(set) var watermark = [0, 0, 0, 0]
+    public let watermark = FixedArray<Int>(zeroed: 4)
     public internal(set) var watermarkBoost = 0
-    public internal(set) var lowmemReserve = [Int](repeating: 0, count: K.nrZoneTypes)
+    public let lowmemReserve = FixedArray<Int>(zeroed: K.nrZoneTypes)
     public internal(set) var nrReservedHighatomic = 0
     public internal(set) var nrFreeHighatomic = 0
 
@@ -69,13 +69,13 @@ public final class Zone {
     public internal(set) var pagesetBatch = 1
 
     /// per_cpu_pageset, one per possible CPU.
-    public let pcp: UnsafeMutablePointer<PerCPUPages>
+    public let pcp: FixedArray<PerCPUPages>
 
     /// per_cpu_zonestats.stat_threshold (the same for every CPU).
     public internal(set) var statThreshold = 0
     let vmStat: DiffCounters
     /// NUMA events; zoneinfo folds every CPU's share before printing, so only the sum matters.
-    let numa: UnsafeMutablePointer<Int>
+    let numa = FixedArray<Int>(zeroed: NumaEvent.count)
     /// zone->lock traffic, for the lock_stat-style metrics.
     public internal(set) var lock = LockCounters()
     var policy = Policy.baseline
@@ -107,7 +107,7 @@ public final class Zone {
     var stealOrders: [[Int]] = []
     /// Per CPU: simulated time of its last allocation from this zone (ns); written on every
     /// allocation, so a raw buffer.
-    let lastAllocNs: UnsafeMutablePointer<Int64>
+    let lastAllocNs: FixedArray<Int64>
     /// Where lock sections are recorded when an engine prices them (nil: not recorded).
     var trace: LockTrace?
     /// Where tracepoints fire (nil: tracing off).
@@ -134,30 +134,20 @@ public final class Zone {
         pages = PageStore(count: n)
         buddyAreaBase = Zone.nrFreeLists + cpus * K.nrPCPLists
         lists = ListSet(count: buddyAreaBase + cpus * Zone.buddyOrders * MigrateType.pcpTypes)
-        pageblocks = Array(repeating: .initial, count: n >> K.pageblockOrder)
+        pageblocks = FixedArray(repeating: .initial, count: n >> K.pageblockOrder)
         ownedHead = Array(repeating: -1, count: cpus)
         ownedNext = Array(repeating: -1, count: n >> K.pageblockOrder)
         ownedPrev = Array(repeating: -2, count: n >> K.pageblockOrder)
         fragPages = Array(repeating: 0, count: n >> K.pageblockOrder)
-        lastAllocNs = .allocate(capacity: cpus)
-        lastAllocNs.initialize(repeating: 0, count: cpus)
+        lastAllocNs = FixedArray(zeroed: cpus)
         routedIn = Array(repeating: 0, count: cpus)
         routedOut = Array(repeating: 0, count: cpus)
-        pcp = .allocate(capacity: cpus)
-        pcp.initialize(repeating: PerCPUPages(), count: cpus)
-        numa = .allocate(capacity: NumaEvent.count)
-        numa.initialize(repeating: 0, count: NumaEvent.count)
+        pcp = FixedArray(repeating: PerCPUPages(), count: cpus)
         vmStat = DiffCounters(items: ZoneStat.count, cpus: cpus)
     }
 
-    deinit {
-        pcp.deinitialize(count: nrCPUs); pcp.deallocate()
-        numa.deallocate()
-        pages.deallocate(); lists.deallocate(); vmStat.deallocate(); lastAllocNs.deallocate()
-    }
-
     /// NUMA event counters, in NumaEvent order.
-    public var numaEvents: [Int] { Array(UnsafeBufferPointer(start: numa, count: NumaEvent.count)) }
+    public var numaEvents: [Int] { numa.elements }
 
     /// spin_lock(&zone->lock), counted and recorded.
     @inline(__always) func lockZone() {

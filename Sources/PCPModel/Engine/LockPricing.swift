@@ -49,7 +49,8 @@ final class LockPricer {
         perCPUPCP = FixedArray(repeating: LockStats(), count: m.nrCPUs)
     }
 
-    /// pcp_spin_trylock() by `cpu` at `t`: the lock is free, or its last section was this CPU's.
+    /// Whether `cpu` may take `lock` at `t` (what pcp_spin_trylock asks): it is free, or its
+    /// last section was this CPU's.
     @inline(__always) func isFree(_ lock: Int, at t: Picoseconds, for cpu: Int) -> Bool {
         busyUntil[lock] <= t || lastCPU[lock] == Int32(cpu)
     }

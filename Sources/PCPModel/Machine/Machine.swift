@@ -14,6 +14,10 @@ public final class Machine {
 
     public internal(set) var knobs = Knobs()
     public internal(set) var policy = Policy.baseline
+    /// The design that runs (a machine boots under the kernel's own): its storage, and its
+    /// type, through which every operation enters the model (`PolicyDriver`).
+    var policyObject: AnyObject = Baseline()
+    var policyType: any AllocatorPolicy.Type = Baseline.self
     public internal(set) var pcpBuddyOptions = PCPBuddyOptions()
     /// user_min_free_kbytes: -1 until someone writes min_free_kbytes.
     public internal(set) var userMinFreeKbytes = -1
@@ -61,10 +65,7 @@ public final class Machine {
             for g in n.zones { zs.append(Zone(geometry: g, nid: nid, cpus: spec.cpuCount)) }
         }
         zones = zs
-        for z in zs {
-            z.pcpLockBase = zs.count + z.id * spec.cpuCount
-            z.cpuNodes = cn
-        }
+        for z in zs { z.pcpLockBase = zs.count + z.id * spec.cpuCount }
         let nodes = spec.nodes.count
         zonelists = (0..<nodes).map { nid in
             let order = [nid] + (1..<nodes).map { (nid + $0) % nodes }
@@ -85,7 +86,7 @@ public final class Machine {
         zonelistStart = FixedArray(starts)
         // Normal with a populated DMA32 below it (on one node, DMA32 anywhere will do).
         nofragment = FixedArray(zs.indices.map { id in zs[id].type == .normal && (nodes == 1 || zs[id - 1].isPopulated) })
-        for z in zones { z.bootFree() }
+        for z in zones { z.bootFree(driver) }
         boot()
     }
 

@@ -14,3 +14,8 @@ public struct PageblockData: Sendable, BitwiseCopyable {
         isolated ? MigrateType.isolate.rawValue : Int(migratetype)
     }
 }
+
+extension Zone {
+    /// The CPU that owns pageblock `b` (-1: none; only owning designs set owners).
+    @inline(__always) func owner(ofBlock b: Int) -> Int { Int(pageblocks[b].owner) }
+}

@@ -78,36 +78,6 @@ public final class Zone {
     let numa = FixedArray<Int>(zeroed: NumaEvent.count)
     /// zone->lock traffic, for the lock_stat-style metrics.
     public internal(set) var lock = LockCounters()
-    var policy = Policy.baseline
-    var options = PCPBuddyOptions()
-    /// First list of the PCP buddy areas (owning policies): (cpu * 10 + order) * 3 + type.
-    let buddyAreaBase: Int
-    /// owned_blocks: per CPU, pageblocks it owns that have fragments in the zone buddy, as a
-    /// doubly linked list through ownedNext/ownedPrev (-1 ends; -2 in ownedPrev: not listed).
-    var ownedHead: [Int32]
-    var ownedNext: [Int32]
-    var ownedPrev: [Int32]
-    /// Per pageblock: pages of an owned block that sit on the zone's free lists.
-    var fragPages: [Int32]
-    /// Frees that went to another CPU's PCP because that CPU owns the block.
-    public internal(set) var routedFrees = 0
-    /// Per CPU: routed frees it received as owner, and routed frees it sent away.
-    public internal(set) var routedIn: [Int]
-    public internal(set) var routedOut: [Int]
-    /// Routed frees whose owner had not allocated from this zone for a stat interval: the
-    /// page goes home to a CPU that is not using its cache.
-    public internal(set) var routedFreesOwnerCold = 0
-    /// pcp-buddy: pages each refill phase (0-3) brought to PCPs.
-    public internal(set) var refillPhasePages = [0, 0, 0, 0]
-    /// block-economy: whole blocks and smaller pieces taken from another CPU's PCP.
-    public internal(set) var stolenBlocks = 0
-    public internal(set) var stolenPieces = 0
-    /// The node of every CPU, and each CPU's steal order (block-economy steals nearest first).
-    var cpuNodes: [Int] = []
-    var stealOrders: [[Int]] = []
-    /// Per CPU: simulated time of its last allocation from this zone (ns); written on every
-    /// allocation, so a raw buffer.
-    let lastAllocNs: FixedArray<Int64>
     /// Where lock sections are recorded when an engine prices them (nil: not recorded).
     var trace: LockTrace?
     /// Where tracepoints fire (nil: tracing off).
@@ -132,16 +102,8 @@ public final class Zone {
         base = b
         let n = geometry.isPopulated ? end - b : 0
         pages = PageStore(count: n)
-        buddyAreaBase = Zone.nrFreeLists + cpus * K.nrPCPLists
-        lists = ListSet(count: buddyAreaBase + cpus * Zone.buddyOrders * MigrateType.pcpTypes)
+        lists = ListSet(count: Zone.nrFreeLists + cpus * K.nrPCPLists)
         pageblocks = FixedArray(repeating: .initial, count: n >> K.pageblockOrder)
-        ownedHead = Array(repeating: -1, count: cpus)
-        ownedNext = Array(repeating: -1, count: n >> K.pageblockOrder)
-        ownedPrev = Array(repeating: -2, count: n >> K.pageblockOrder)
-        fragPages = Array(repeating: 0, count: n >> K.pageblockOrder)
-        lastAllocNs = FixedArray(zeroed: cpus)
-        routedIn = Array(repeating: 0, count: cpus)
-        routedOut = Array(repeating: 0, count: cpus)
         pcp = FixedArray(repeating: PerCPUPages(), count: cpus)
         vmStat = DiffCounters(items: ZoneStat.count, cpus: cpus)
     }
@@ -185,7 +147,7 @@ public final class Zone {
 
     /// Gives the managed range to the buddy allocator, as memblock_free_all() does at boot:
     /// maximal aligned chunks, each freed to the tail (FPI_TO_TAIL), all pageblocks MOVABLE.
-    func bootFree() {
+    func bootFree<P: AllocatorPolicy>(_ p: P) {
         guard isPopulated else { return }
         var pfn = geometry.endPFN - geometry.managed
         let end = geometry.endPFN
@@ -194,7 +156,7 @@ public final class Zone {
             while pfn + (1 << order) > end { order -= 1 }
             let i = index(pfn)
             for t in i..<(i + (1 << order)) { pages.setTail(t) }
-            freeOneBuddy(i, order: order, mt: MigrateType.movable.rawValue, toTail: true, cpu: nil)
+            freeOneBuddy(i, order: order, mt: MigrateType.movable.rawValue, toTail: true, cpu: nil, p)
             pfn += 1 << order
         }
         vmStat.fold(cpu: 0)

@@ -17,12 +17,12 @@ public final class LockTrace {
 
     /// Packed events: kind in the top 2 bits (0 acquire, 1 release, 2 work), payload below.
     /// Appended to on every lock operation; doubled when full.
-    private(set) var buffer = FixedArray<UInt64>(zeroed: 4096)
-    public private(set) var count = 0
+    @exclusivity(unchecked) private(set) var buffer = FixedArray<UInt64>(zeroed: 4096)
+    @exclusivity(unchecked) public private(set) var count = 0
     /// Answers pcp_spin_trylock from the engine's schedule (owned by the same engine).
     unowned(unsafe) let pricer: LockPricer
     /// The operation's start time in the engine's clock.
-    var opStart = Picoseconds.zero
+    @exclusivity(unchecked) var opStart = Picoseconds.zero
 
     init(pricer: LockPricer) { self.pricer = pricer }
 

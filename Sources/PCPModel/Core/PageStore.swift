@@ -72,7 +72,6 @@ struct ListSet: ~Copyable {
     let head: FixedArray<UInt32>
     let tail: FixedArray<UInt32>
     let length: FixedArray<Int>
-    var count: Int { head.count }
 
     init(count: Int) {
         head = FixedArray(repeating: PageStore.none, count: count)

@@ -9,20 +9,20 @@
 public final class Engine {
     public let machine: Machine
     public let cost: CostModel
-    public var checkEvery: Int
-    var rng: SplitMix64
+    @exclusivity(unchecked) public var checkEvery: Int
+    @exclusivity(unchecked) var rng: SplitMix64
     let checker = InvariantChecker()
     /// Virtual time when the engine started (the machine's time then).
     let start: Picoseconds
     /// Operations run so far (idle steps included).
-    public private(set) var operations = 0
+    @exclusivity(unchecked) public private(set) var operations = 0
 
     let scheduler: Scheduler
     let pricer: LockPricer
     let trace: LockTrace
     let sampler: Sampler
     /// Receives the tracepoints each operation fired: CPU, time (ns), events.
-    public var traceSink: ((Int, Int64, [TraceEvent]) -> Void)?
+    @exclusivity(unchecked) public var traceSink: ((Int, Int64, [TraceEvent]) -> Void)?
 
     public enum Failure: Error, CustomStringConvertible {
         case invariant(InvariantViolation)

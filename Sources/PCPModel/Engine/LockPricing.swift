@@ -31,13 +31,13 @@ final class LockPricer {
     /// Locks held while pricing one operation; nesting is shallow.
     let held = FixedArray(repeating: Held(lock: 0, since: .zero), count: 64)
 
-    private(set) var zone = LockStats()
-    private(set) var pcp = LockStats()
+    @exclusivity(unchecked) private(set) var zone = LockStats()
+    @exclusivity(unchecked) private(set) var pcp = LockStats()
     let perCPUZone: FixedArray<LockStats>
     let perCPUPCP: FixedArray<LockStats>
     /// Merge steps done while the innermost held lock was zone->lock / a pcp->lock.
-    private(set) var mergesUnderZoneLock = 0
-    private(set) var mergesUnderPCPLock = 0
+    @exclusivity(unchecked) private(set) var mergesUnderZoneLock = 0
+    @exclusivity(unchecked) private(set) var mergesUnderPCPLock = 0
 
     init(machine m: Machine, cost: CostModel) {
         costs = Costs(cost)

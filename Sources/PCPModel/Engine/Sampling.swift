@@ -24,12 +24,12 @@ extension Engine {
 final class Sampler {
     let ops: FixedArray<Engine.OpCounts>
     /// Sample the time series at this interval of virtual time.
-    var every = Picoseconds(10_000_000_000)
-    private(set) var samples: [Engine.Sample] = []
-    private(set) var pcpPagesPeak = 0
-    private var pcpPagesIntegral: Double = 0
+    @exclusivity(unchecked) var every = Picoseconds(10_000_000_000)
+    @exclusivity(unchecked) private(set) var samples: [Engine.Sample] = []
+    @exclusivity(unchecked) private(set) var pcpPagesPeak = 0
+    @exclusivity(unchecked) private var pcpPagesIntegral: Double = 0
     private let start: Picoseconds
-    private var lastSample: Picoseconds
+    @exclusivity(unchecked) private var lastSample: Picoseconds
 
     init(cpus: Int, start: Picoseconds) {
         ops = FixedArray(repeating: Engine.OpCounts(), count: cpus)

@@ -1,6 +1,11 @@
 /// A whole simulated machine: nodes, zones, CPUs, knobs and global counters.
 ///
 /// Mutated from one thread at a time (the simulation's); readers take a `Snapshot`.
+///
+/// The model's classes mark the fields their hot paths touch `@exclusivity(unchecked)`: those
+/// are read and written in place and never passed `inout` across a call, so the runtime's
+/// exclusivity bookkeeping, which costs more than the work itself, has nothing to find. Flat
+/// buffers are `FixedArray`s, which have none.
 public final class Machine {
     public let spec: MachineSpec
     /// Every zone of every node, node-major: zone id = nid * 5 + zone type.
@@ -12,13 +17,13 @@ public final class Machine {
     /// ZONELIST_FALLBACK: highest local zone down, then the other nodes by distance).
     let zonelists: [[Int]]
 
-    public internal(set) var knobs = Knobs()
+    @exclusivity(unchecked) public internal(set) var knobs = Knobs()
     public internal(set) var policy = Policy.baseline
     /// The design that runs (a machine boots under the kernel's own): its storage, and its
     /// type, through which every operation enters the model (`PolicyDriver`).
-    var policyObject: AnyObject = Baseline()
-    var policyType: any AllocatorPolicy.Type = Baseline.self
-    public internal(set) var pcpBuddyOptions = PCPBuddyOptions()
+    @exclusivity(unchecked) var policyObject: AnyObject = Baseline()
+    @exclusivity(unchecked) var policyType: any AllocatorPolicy.Type = Baseline.self
+    @exclusivity(unchecked) public internal(set) var pcpBuddyOptions = PCPBuddyOptions()
     /// user_min_free_kbytes: -1 until someone writes min_free_kbytes.
     public internal(set) var userMinFreeKbytes = -1
     public internal(set) var totalreservePages = 0
@@ -37,20 +42,20 @@ public final class Machine {
     /// Per zone id: alloc_flags_nofragment() of a request whose preferred zone it is.
     let nofragment: FixedArray<Bool>
     /// Simulated time in nanoseconds.
-    public internal(set) var now: Int64 = 0
-    var nextVmstatUpdate: Int64 = 0
+    @exclusivity(unchecked) public internal(set) var now: Int64 = 0
+    @exclusivity(unchecked) var nextVmstatUpdate: Int64 = 0
     /// Pages currently handed out to callers (for meminfo and the checker).
-    public internal(set) var allocatedPages = 0
+    @exclusivity(unchecked) public internal(set) var allocatedPages = 0
     /// Allocations that failed (they would have needed reclaim, compaction or the OOM killer).
-    public internal(set) var allocFailures = 0
+    @exclusivity(unchecked) public internal(set) var allocFailures = 0
     /// Per zone id: order-0 pages an import put in use for owners it cannot see (a traced
     /// machine's memory in use before the capture); a replay frees these when the trace frees
     /// a page it never saw allocated.
     public internal(set) var importedInUse: [[Int]] = []
     /// alloc_contig_range() attempts and what they met.
-    public internal(set) var contig = ContigStats()
+    @exclusivity(unchecked) public internal(set) var contig = ContigStats()
     /// kswapd was woken for a boosted zone and will reset the boosts at its next run.
-    var kswapdPending = false
+    @exclusivity(unchecked) var kswapdPending = false
 
     public init(spec: MachineSpec, sysctls: [(String, String)] = []) throws(MachineError) {
         try spec.validate()
@@ -126,7 +131,7 @@ public final class Machine {
     }
 
     /// Called after vmstat_update ran on a CPU, so an engine can price that CPU's work.
-    public var vmstatObserver: ((Int) -> Void)?
+    @exclusivity(unchecked) public var vmstatObserver: ((Int) -> Void)?
 
     /// Pages held on every PCP of every zone.
     public var pcpPagesTotal: Int {
@@ -146,7 +151,7 @@ public final class Machine {
     public static func freePageblocks(_ nrFree: [Int]) -> Int { nrFree[K.pageblockOrder] + 2 * nrFree[K.maxOrder] }
 
     /// Where tracepoints fire (nil: tracing off).
-    public private(set) var tracer: Tracer?
+    @exclusivity(unchecked) public private(set) var tracer: Tracer?
 
     public func setTracer(_ t: Tracer?) {
         tracer = t

@@ -10,7 +10,7 @@
 /// (`rmqueuePCPList`, `freePCPPagesBulkBaseline`...). The shared paths are generic over the
 /// design and specialised for each: a machine reaches its design through one existential call
 /// per operation (`PolicyDriver`), and below that every hook is a direct call.
-protocol AllocatorPolicy: PolicyDriver {
+protocol AllocatorPolicy: PolicyDriver, SendableMetatype {
     /// What `--policy` and sys/kernel/mm/pcpsim/policy call the design.
     static var name: String { get }
     /// The design's own storage for `machine` (empty: nothing owned yet).

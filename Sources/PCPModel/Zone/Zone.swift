@@ -26,7 +26,8 @@ extension ZoneType: Codable {}
 /// present pages are its first `present - managed` pfns, kept reserved (firmware, kernel
 /// image, memmap), and its last `managed` pfns, given to the buddy at boot; the hole
 /// (`spanned - present`) lies between. That is the x86-64 DMA zone exactly (BIOS pages at
-/// pfn 1-158, the legacy hole, then 256-4095 free).
+/// pfn 1-158, the legacy hole, then 256-4095 free). Hot fields are `@exclusivity(unchecked)`
+/// (see `Machine`).
 public final class Zone {
     public let geometry: ZoneGeometry
     public let nid: Int
@@ -49,19 +50,19 @@ public final class Zone {
 
     /// _watermark[WMARK_MIN...WMARK_PROMO].
     public let watermark = FixedArray<Int>(zeroed: 4)
-    public internal(set) var watermarkBoost = 0
+    @exclusivity(unchecked) public internal(set) var watermarkBoost = 0
     public let lowmemReserve = FixedArray<Int>(zeroed: K.nrZoneTypes)
-    public internal(set) var nrReservedHighatomic = 0
-    public internal(set) var nrFreeHighatomic = 0
+    @exclusivity(unchecked) public internal(set) var nrReservedHighatomic = 0
+    @exclusivity(unchecked) public internal(set) var nrFreeHighatomic = 0
 
     /// watermark_boost_factor, pushed down from the machine's knobs.
-    var boostFactor = 15000
+    @exclusivity(unchecked) var boostFactor = 15000
     /// mm_page_alloc_extfrag events: allocations that fell back to another migratetype.
-    public internal(set) var extfragEvents = 0
+    @exclusivity(unchecked) public internal(set) var extfragEvents = 0
 
     /// ZONE_BOOSTED_WATERMARK, ZONE_BELOW_HIGH.
-    var boostedWatermark = false
-    var belowHigh = false
+    @exclusivity(unchecked) var boostedWatermark = false
+    @exclusivity(unchecked) var belowHigh = false
 
     /// The last (high_min, high_max, batch) pushed to every PCP (zone->pageset_*).
     public internal(set) var pagesetHighMin = 0
@@ -72,18 +73,18 @@ public final class Zone {
     public let pcp: FixedArray<PerCPUPages>
 
     /// per_cpu_zonestats.stat_threshold (the same for every CPU).
-    public internal(set) var statThreshold = 0
+    @exclusivity(unchecked) public internal(set) var statThreshold = 0
     let vmStat: DiffCounters
     /// NUMA events; zoneinfo folds every CPU's share before printing, so only the sum matters.
     let numa = FixedArray<Int>(zeroed: NumaEvent.count)
     /// zone->lock traffic, for the lock_stat-style metrics.
-    public internal(set) var lock = LockCounters()
+    @exclusivity(unchecked) public internal(set) var lock = LockCounters()
     /// Where lock sections are recorded when an engine prices them (nil: not recorded).
-    var trace: LockTrace?
+    @exclusivity(unchecked) var trace: LockTrace?
     /// Where tracepoints fire (nil: tracing off).
-    var tracer: Tracer?
+    @exclusivity(unchecked) var tracer: Tracer?
     /// Lock id of this zone's zone->lock (its zone id) and of CPU 0's pcp->lock in this zone.
-    var pcpLockBase = 0
+    @exclusivity(unchecked) var pcpLockBase = 0
 
     /// Free-list index of (order, migratetype).
     @inline(__always) static func freeList(_ order: Int, _ mt: Int) -> Int { order * MigrateType.count + mt }

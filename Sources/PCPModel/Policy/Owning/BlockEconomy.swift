@@ -21,7 +21,7 @@ final class BlockEconomy: OwningPolicy {
     let stolenPieces: FixedArray<Int>
     /// The node of every CPU, and each CPU's steal order (computed on first use).
     let cpuNodes: [Int]
-    var stealOrders: [[Int]] = []
+    @exclusivity(unchecked) var stealOrders: [[Int]] = []
 
     init(machine m: Machine) {
         owned = OwnedBlocks(m)

@@ -78,10 +78,6 @@ extension OwningPolicy {
         // that only sends pages home, or finds no whole block, never takes it.
         var locked = false
         defer { if locked { z.unlockZone() } }
-        @inline(__always) func intoZone(_ i: Int, _ order: Int) {
-            if !locked { z.lockZone(); z.lock.drains += 1; locked = true }
-            z.toZone(cpu, i, order: order, self)
-        }
         var pindex = start - 1
         var regular = z.pcp[cpu].count - s.pcpBuddyPages(z, cpu)
         while count > 0 && regular > 0 {
@@ -97,7 +93,7 @@ extension OwningPolicy {
                 if wholeBlocksOnly && o >= 0 {
                     sendHome(z, i, order: order, owner: o)
                 } else {
-                    intoZone(i, order)
+                    drainToZone(z, cpu, i, order: order, locked: &locked)
                 }
             } while count > 0 && !z.lists.isEmpty(l)
         }
@@ -112,11 +108,17 @@ extension OwningPolicy {
                     count -= 1 << o
                     z.pcp[cpu].count -= 1 << o
                     if o == K.pageblockOrder { s.releaseOwnership(z, block: i >> K.pageblockOrder) }
-                    intoZone(i, o)
+                    drainToZone(z, cpu, i, order: o, locked: &locked)
                 }
             }
             o -= 1
         }
+    }
+
+    /// A drained chunk into the zone, taking zone->lock first if this drain has not yet.
+    @inline(__always) func drainToZone(_ z: Zone, _ cpu: Int, _ i: Int, order: Int, locked: inout Bool) {
+        if !locked { z.lockZone(); z.lock.drains += 1; locked = true }
+        z.toZone(cpu, i, order: order, self)
     }
 
     /// A page of an owned block returns to its owner's buddy area (owner's pcp->lock).

@@ -27,7 +27,7 @@ extension Machine {
     /// range is returned as allocated blocks of at most MAX_PAGE_ORDER (free them with
     /// freePages), tagged `kind`.
     public func allocContigRange(cpu: Int, zone id: Int, startPFN: Int, order: Int, kind: AllocKind) -> (ContigResult, [PageRef]) {
-        policyType.allocContigRange(self, cpu: cpu, zone: id, startPFN: startPFN, order: order, kind: kind)
+        policy.type.allocContigRange(self, cpu: cpu, zone: id, startPFN: startPFN, order: order, kind: kind)
     }
 
     func allocContigRange<P: AllocatorPolicy>(_ policy: P, cpu: Int, zone id: Int, startPFN: Int, order: Int, kind: AllocKind) -> (ContigResult, [PageRef]) {

@@ -18,11 +18,10 @@ public final class Machine {
     let zonelists: [[Int]]
 
     @exclusivity(unchecked) public internal(set) var knobs = Knobs()
-    public internal(set) var policy = Policy.baseline
-    /// The design that runs (a machine boots under the kernel's own): its storage, and its
-    /// type, through which every operation enters the model (`PolicyDriver`).
+    /// The design that runs (a machine boots under the kernel's own), and its storage. Every
+    /// operation enters the model through the design's type (`PolicyDriver`).
+    @exclusivity(unchecked) public internal(set) var policy = Policy.baseline
     @exclusivity(unchecked) var policyObject: AnyObject = Baseline()
-    @exclusivity(unchecked) var policyType: any AllocatorPolicy.Type = Baseline.self
     @exclusivity(unchecked) public internal(set) var pcpBuddyOptions = PCPBuddyOptions()
     /// user_min_free_kbytes: -1 until someone writes min_free_kbytes.
     public internal(set) var userMinFreeKbytes = -1

@@ -26,7 +26,7 @@ extension Machine {
     /// drain_all_pages() retry and the highatomic reserve before giving up. Reclaim and
     /// compaction are not modelled, so a request that needs them fails.
     public func allocPages(cpu: Int, order: Int, kind: AllocKind, atomic: Bool = false) -> PageRef? {
-        policyType.allocPages(self, cpu: cpu, order: order, kind: kind, atomic: atomic)
+        policy.type.allocPages(self, cpu: cpu, order: order, kind: kind, atomic: atomic)
     }
 
     @inline(__always) func allocPages<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, kind: AllocKind, atomic: Bool) -> PageRef? {
@@ -192,7 +192,7 @@ extension Machine {
     /// the block is isolated; other orders straight to the buddy. `pcpLockHeld`: the free
     /// interrupts code on this CPU that holds its pcp->lock, so the trylock fails.
     public func freePages(cpu: Int, _ ref: PageRef, order: Int, pcpLockHeld: Bool = false) throws(FreeError) {
-        try policyType.freePages(self, cpu: cpu, ref, order: order, pcpLockHeld: pcpLockHeld)
+        try policy.type.freePages(self, cpu: cpu, ref, order: order, pcpLockHeld: pcpLockHeld)
     }
 
     @inline(__always) func freePages<P: AllocatorPolicy>(_ p: P, cpu: Int, _ ref: PageRef, order: Int, pcpLockHeld: Bool) throws(FreeError) {

@@ -48,7 +48,7 @@ extension Zone {
 extension Machine {
     /// drain_all_pages(): the caller empties every CPU's PCP for the zone (or all zones),
     /// taking each remote pcp->lock itself.
-    public func drainAllPages(cpu: Int, zone: Zone?) { policyType.drainAllPages(self, cpu: cpu, zone: zone) }
+    public func drainAllPages(cpu: Int, zone: Zone?) { policy.type.drainAllPages(self, cpu: cpu, zone: zone) }
 
     func drainAllPages<P: AllocatorPolicy>(_ p: P, cpu: Int, zone: Zone?) {
         for c in 0..<nrCPUs {
@@ -84,7 +84,7 @@ extension Machine {
         precondition(t >= now)
         while nextVmstatUpdate <= t {
             now = nextVmstatUpdate
-            policyType.vmstatUpdate(self)
+            policy.type.vmstatUpdate(self)
             nextVmstatUpdate = knobs.statIntervalJiffies > 0 ? now + statInterval : .max
         }
         now = t

@@ -1,6 +1,6 @@
 /// Which allocator design runs: a name, and the type that implements it (an `AllocatorPolicy`).
 /// All designs share the model's data structures.
-public struct Policy: RawRepresentable, Hashable, Sendable, CaseIterable {
+public struct Policy: RawRepresentable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     public let rawValue: String
     let type: any AllocatorPolicy.Type
 
@@ -20,6 +20,7 @@ public struct Policy: RawRepresentable, Hashable, Sendable, CaseIterable {
 
     public static func == (a: Policy, b: Policy) -> Bool { a.rawValue == b.rawValue }
     public func hash(into h: inout Hasher) { h.combine(rawValue) }
+    public var description: String { rawValue }
 }
 
 /// The RFC's open questions that are real design choices, as knobs.
@@ -46,7 +47,6 @@ extension Machine {
         driver.release(self)
         policy = p
         policyObject = p.type.init(machine: self)
-        policyType = p.type
     }
 
     /// Empties every PCP of every zone completely, as design `p` drains.

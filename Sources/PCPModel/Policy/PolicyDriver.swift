@@ -45,5 +45,5 @@ extension AllocatorPolicy {
 
 extension Machine {
     /// The running design, for the rare paths.
-    var driver: any AllocatorPolicy { policyType.current(self) }
+    var driver: any AllocatorPolicy { policy.type.current(self) }
 }

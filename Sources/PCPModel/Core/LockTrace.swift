@@ -19,8 +19,8 @@ public final class LockTrace {
     /// Appended to on every lock operation; doubled when full.
     @exclusivity(unchecked) private(set) var buffer = FixedArray<UInt64>(zeroed: 4096)
     @exclusivity(unchecked) public private(set) var count = 0
-    /// Answers pcp_spin_trylock from the engine's schedule (owned by the same engine).
-    unowned(unsafe) let pricer: LockPricer
+    /// Answers pcp_spin_trylock from the engine's schedule.
+    let pricer: LockPricer
     /// The operation's start time in the engine's clock.
     @exclusivity(unchecked) var opStart = Picoseconds.zero
 

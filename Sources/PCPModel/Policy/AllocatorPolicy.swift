@@ -5,11 +5,12 @@
 /// its own state (what it owns per zone and per PCP, its counters) in its own storage, built
 /// by `init(machine:)`; the zone's and pages' shared structures are the kernel's.
 ///
-/// Every requirement is written out by every design, so a new design is told by the compiler
-/// what it has not decided. The kernel's own behaviour is one call away for each
-/// (`rmqueuePCPList`, `freePCPPagesBulkBaseline`...). The shared paths are generic over the
-/// design and specialised for each: a machine reaches its design through one existential call
-/// per operation (`PolicyDriver`), and below that every hook is a direct call.
+/// No requirement has a default here: a design that conforms directly writes every hook, and
+/// the compiler names what it has not decided. The families `OwnsNothing` and `OwningPolicy`
+/// supply what their members share, and the kernel's own behaviour is one call away for each
+/// hook (`rmqueuePCPList`, `freePCPPagesBulkBaseline`...). The shared paths are generic over
+/// the design and specialised for each: a machine reaches its design through one existential
+/// call per operation (`PolicyDriver`), and below that every hook is a direct call.
 protocol AllocatorPolicy: PolicyDriver, SendableMetatype {
     /// What `--policy` and sys/kernel/mm/pcpsim/policy call the design.
     static var name: String { get }

@@ -20,13 +20,28 @@ public struct Operation: Sendable, CustomStringConvertible {
     /// `wait`: every CPU is idle until `waitUntilNs` (a trace's gaps).
     public enum Kind: Sendable { case alloc, allocFailed, free, idle, wait }
     public var kind: Kind
+    /// The order in a byte beside the kind, so that an operation fits in four registers: every
+    /// step returns one.
+    private var orderByte: UInt8
     /// The CPU that did it (a trace replay may act on another CPU than the engine asked).
     public var cpu: Int
-    public var order: Int
     /// The block allocated or freed (-1: none).
     public var pfn: Int
     /// `wait` only: nanoseconds after the engine's start.
-    public var waitUntilNs: Int64 = 0
+    public var waitUntilNs: Int64
+
+    public var order: Int {
+        get { Int(orderByte) }
+        set { orderByte = UInt8(newValue) }
+    }
+
+    public init(kind: Kind, cpu: Int, order: Int, pfn: Int, waitUntilNs: Int64 = 0) {
+        self.kind = kind
+        orderByte = UInt8(order)
+        self.cpu = cpu
+        self.pfn = pfn
+        self.waitUntilNs = waitUntilNs
+    }
 
     public static func idle(_ cpu: Int) -> Operation { Operation(kind: .idle, cpu: cpu, order: 0, pfn: -1) }
     public static func wait(_ cpu: Int, untilNs t: Int64) -> Operation {

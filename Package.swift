@@ -1,9 +1,6 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// The model must be fast: exclusivity checks on its hot paths cost more than the work itself.
-let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
-
 let package = Package(
     name: "pcpsim",
     platforms: [.macOS(.v13)],
@@ -17,7 +14,7 @@ let package = Package(
     ],
     targets: [
         // The allocator model: zones, buddy, PCP, knobs' recomputations. No text, no FUSE.
-        .target(name: "PCPModel", swiftSettings: fast),
+        .target(name: "PCPModel"),
         // Kernel-format renderers, the knob table (paths, formats, setters), zoneinfo import.
         .target(name: "PCPRender", dependencies: ["PCPModel"]),
         // The running simulation behind the mount: a background sim thread, knob writes
@@ -37,8 +34,7 @@ let package = Package(
             dependencies: [
                 "PCPModel", "PCPRender", "PCPScenario", "PCPLive", "PCPFuse", "PCPAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: fast
+            ]
         ),
         .testTarget(name: "PCPModelTests", dependencies: ["PCPModel"]),
         .testTarget(name: "PCPRenderTests", dependencies: ["PCPModel", "PCPRender", "PCPLive"]),

@@ -9,15 +9,18 @@ final class PolicyTests: XCTestCase {
         return m
     }
 
+    /// The running design, as its own type.
+    func design<P: AllocatorPolicy>(_ m: Machine, _: P.Type) -> P { m.driver as! P }
+
     func testRoutedFreeLandsOnTheOwnerAndMerges() throws {
         let m = try machine(.pcpBuddy)
         let r = m.allocPages(cpu: 1, order: 0, kind: .anon)!
-        let z = m.zones[Int(r.zone)], i = Int(r.index)
+        let z = m.zones[Int(r.zone)], i = Int(r.index), buddy = design(m, PCPBuddy.self)
         XCTAssertEqual(z.owner(ofBlock: i >> K.pageblockOrder), 1, "the refill claimed a whole block for CPU 1")
-        XCTAssertEqual(z.refillPhasePages[1], K.pageblockNrPages)
+        XCTAssertEqual(buddy.refillPhasePages(z)[1], K.pageblockNrPages)
         let before3 = z.pcp[3].count, before1 = z.pcp[1].count
         try m.freePages(cpu: 3, r, order: 0)
-        XCTAssertEqual(z.routedFrees, 1)
+        XCTAssertEqual(buddy.owned.routedFrees[z.id], 1)
         XCTAssertEqual(z.pcp[3].count, before3, "nothing lands on the freeing CPU")
         XCTAssertEqual(z.pcp[1].count, before1 + 1)
         // The split left the page's buddies on CPU 1 as PagePCPBuddy: the free merged it all
@@ -34,23 +37,23 @@ final class PolicyTests: XCTestCase {
         let m = try machine(.pcpBuddy)
         var held: [PageRef] = []
         for _ in 0..<100 { held.append(m.allocPages(cpu: 0, order: 0, kind: .anon)!) }
-        let z = m.zones[Int(held[0].zone)]
+        let z = m.zones[Int(held[0].zone)], buddy = design(m, PCPBuddy.self), owned = buddy.owned
         for r in held.dropFirst() { try m.freePages(cpu: 0, r, order: 0) }
         // One page stays allocated, so draining leaves fragments of the block in the zone.
         m.drainAllPages(cpu: 0, zone: nil)
-        XCTAssertEqual(z.ownedBlocksCount(cpu: 0), 1)
+        XCTAssertEqual(owned.ownedBlocksCount(z, cpu: 0), 1)
         XCTAssertEqual(z.owner(ofBlock: Int(held[0].index) >> K.pageblockOrder), 0, "still owned: a page is out")
         try InvariantChecker().check(m, after: "drain with one page out")
         _ = m.allocPages(cpu: 0, order: 0, kind: .anon)!
-        XCTAssertEqual(z.refillPhasePages[0], K.pageblockNrPages - 1, "phase 0 brought every fragment back")
-        XCTAssertEqual(z.ownedBlocksCount(cpu: 0), 0)
+        XCTAssertEqual(buddy.refillPhasePages(z)[0], K.pageblockNrPages - 1, "phase 0 brought every fragment back")
+        XCTAssertEqual(owned.ownedBlocksCount(z, cpu: 0), 0)
         try InvariantChecker().check(m, after: "phase 0")
     }
 
     /// Takes every free block of pageblock order or more out of a zone (as if allocated).
-    func exhaustWholeBlocks(_ z: Zone) {
+    func exhaustWholeBlocks(_ m: Machine, _ z: Zone) {
         for mt in 0..<MigrateType.pcpTypes {
-            while let i = z.rmqueueSmallest(order: K.pageblockOrder, mt: mt, cpu: 0) {
+            while let i = z.rmqueueSmallest(order: K.pageblockOrder, mt: mt, cpu: 0, m.driver) {
                 z.pages.set(i, .allocated, order: K.pageblockOrder)
             }
         }
@@ -59,12 +62,13 @@ final class PolicyTests: XCTestCase {
     func testPhaseTwoTakesChunksWhenNoWholeBlockIsFree() throws {
         let m = try machine(.pcpBuddy, memory: 64 << 20, cpus: 2)
         let z = m.zone(nid: 0, type: .dma32)
-        exhaustWholeBlocks(z)
+        exhaustWholeBlocks(m, z)
         XCTAssertGreaterThan(z.pageStateExact(.nrFreePages), 0, "sub-pageblock chunks are left")
         _ = m.allocPages(cpu: 0, order: 0, kind: .anon)!
-        XCTAssertEqual(z.refillPhasePages[1], 0)
-        XCTAssertGreaterThan(z.refillPhasePages[2], 1, "phase 2 took chunks larger than the request")
-        XCTAssertEqual(z.blocksOwned(by: 0), 0, "phase 2 pages are cached only")
+        let buddy = design(m, PCPBuddy.self)
+        XCTAssertEqual(buddy.refillPhasePages(z)[1], 0)
+        XCTAssertGreaterThan(buddy.refillPhasePages(z)[2], 1, "phase 2 took chunks larger than the request")
+        XCTAssertEqual(buddy.owned.blocksOwned(z, by: 0), 0, "phase 2 pages are cached only")
     }
 
     func testPhaseThreeFallsBackToAnotherMigratetype() throws {
@@ -73,20 +77,21 @@ final class PolicyTests: XCTestCase {
         try m.setMinFreeKbytes(0)
         try m.setWatermarkScaleFactor(1)
         let z = m.zone(nid: 0, type: .dma32)
-        exhaustWholeBlocks(z)
+        exhaustWholeBlocks(m, z)
         // Every remaining movable chunk leaves too; one unmovable order-3 chunk is all there is.
         var taken: [Int] = []
-        while let i = z.rmqueueSmallest(order: 0, mt: MigrateType.movable.rawValue, cpu: 0) {
+        while let i = z.rmqueueSmallest(order: 0, mt: MigrateType.movable.rawValue, cpu: 0, m.driver) {
             z.pages.set(i, .allocated, order: 0)
             taken.append(i)
         }
         let chunk = taken.first { $0 & 7 == 0 && taken.contains($0 + 7) }!
         for p in chunk..<(chunk + 8) { z.pages.setTail(p) }
         z.setBlockType(chunk, MigrateType.unmovable.rawValue)
-        z.freeOneBuddy(chunk, order: 3, mt: MigrateType.unmovable.rawValue, toTail: false, cpu: 0)
+        z.freeOneBuddy(chunk, order: 3, mt: MigrateType.unmovable.rawValue, toTail: false, cpu: 0, m.driver)
         XCTAssertNotNil(m.allocPages(cpu: 0, order: 0, kind: .anon))
-        XCTAssertEqual(z.refillPhasePages[0] + z.refillPhasePages[1] + z.refillPhasePages[2], 0)
-        XCTAssertGreaterThan(z.refillPhasePages[3], 0, "phase 3 stole from the unmovable chunk")
+        let phases = design(m, PCPBuddy.self).refillPhasePages(z)
+        XCTAssertEqual(phases[0] + phases[1] + phases[2], 0)
+        XCTAssertGreaterThan(phases[3], 0, "phase 3 stole from the unmovable chunk")
     }
 
     func testBaselineZoneLockIsRefillsPlusDrains() throws {
@@ -126,10 +131,12 @@ final class PolicyTests: XCTestCase {
         for r in held { try m.freePages(cpu: 0, r, order: 0) }
         XCTAssertEqual(z.nrFree[K.pageblockOrder] + z.nrFree[K.maxOrder] > 0 || z.pcp[0].count > 0, true)
         // CPU 1 needs pages: it steals whole blocks from CPU 0 rather than draining everyone.
-        let stolenBefore = z.stolenBlocks + z.stolenPieces
+        let economy = design(m, BlockEconomy.self)
+        func stolen() -> Int { economy.stolenBlocks[z.id] + economy.stolenPieces[z.id] }
+        let stolenBefore = stolen()
         let hadZoneBlocks = z.nrFree[K.pageblockOrder] + z.nrFree[K.maxOrder] > 0
         XCTAssertNotNil(m.allocPages(cpu: 1, order: 0, kind: .anon))
-        if !hadZoneBlocks { XCTAssertGreaterThan(z.stolenBlocks + z.stolenPieces, stolenBefore) }
+        if !hadZoneBlocks { XCTAssertGreaterThan(stolen(), stolenBefore) }
         try InvariantChecker().check(m, after: "steal")
         // PCPs hand only whole blocks back to the zone under this policy.
         XCTAssertLessThanOrEqual(fragments(), bootFragments)
@@ -156,7 +163,7 @@ final class PolicyTests: XCTestCase {
         try e.run(&w, ops: 3000)
         m.setPolicy(.baseline)
         XCTAssertEqual(m.pcpPagesTotal, 0, "every PCP emptied")
-        XCTAssertEqual(m.zones.reduce(0) { z, zone in z + (0..<m.nrCPUs).reduce(0) { $0 + zone.blocksOwned(by: $1) } }, 0)
+        XCTAssertEqual(m.zones.reduce(0) { n, z in n + z.pageblocks.indices.filter { z.owner(ofBlock: $0) >= 0 }.count }, 0, "no block owned")
         try e.run(&w, ops: 3000)
         try e.check(after: "switch to baseline and go on")
     }

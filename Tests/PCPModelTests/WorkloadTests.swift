@@ -32,7 +32,8 @@ final class WorkloadTests: XCTestCase {
     func testOneAllocatorUnderPCPBuddyRoutesEveryFreeHome() throws {
         let (m, e) = try run("one-allocator", .pcpBuddy, check: 0)
         XCTAssertEqual(e.perCPUOps[0].frees, 0)
-        let routed = m.zones.reduce(0) { $0 + $1.routedFrees }
+        let buddy = m.driver as! PCPBuddy
+        let routed = m.zones.reduce(0) { $0 + buddy.owned.routedFrees[$1.id] }
         // CPU 0 never frees, so every free of a page in an owned block goes to another CPU's
         // PCP; pages phases 2-3 cached without ownership are freed locally.
         XCTAssertGreaterThan(routed, e.totals.frees / 2)

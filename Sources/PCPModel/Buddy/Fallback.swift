@@ -5,15 +5,15 @@ enum RmqueueMode { case normal, claim, steal }
 extension Zone {
     /// __rmqueue(): own type first, then claim a block of another type, then (without
     /// ALLOC_NOFRAGMENT) steal pages from one. No CMA on the modelled config.
-    @inline(__always) func rmqueue(order: Int, mt: Int, flags: AllocFlags, mode: inout RmqueueMode, cpu: Int) -> Int? {
-        if mode == .normal, let p = rmqueueSmallest(order: order, mt: mt, cpu: cpu) { return p }
-        if mode != .steal, let p = rmqueueClaim(order: order, startType: mt, flags: flags, cpu: cpu) {
+    @inline(__always) func rmqueue<P: AllocatorPolicy>(order: Int, mt: Int, flags: AllocFlags, mode: inout RmqueueMode, cpu: Int, _ p: P) -> Int? {
+        if mode == .normal, let i = rmqueueSmallest(order: order, mt: mt, cpu: cpu, p) { return i }
+        if mode != .steal, let i = rmqueueClaim(order: order, startType: mt, flags: flags, cpu: cpu, p) {
             mode = .normal
-            return p
+            return i
         }
-        if !flags.contains(.noFragment), let p = rmqueueSteal(order: order, startType: mt, cpu: cpu) {
+        if !flags.contains(.noFragment), let i = rmqueueSteal(order: order, startType: mt, cpu: cpu, p) {
             mode = .steal
-            return p
+            return i
         }
         return nil
     }
@@ -35,7 +35,7 @@ extension Zone {
 
     /// __rmqueue_claim(): largest free block of a fallback type first, trying to take over its
     /// whole pageblock. ALLOC_NOFRAGMENT restricts this to whole pageblocks.
-    func rmqueueClaim(order: Int, startType: Int, flags: AllocFlags, cpu: Int) -> Int? {
+    func rmqueueClaim<P: AllocatorPolicy>(order: Int, startType: Int, flags: AllocFlags, cpu: Int, _ policy: P) -> Int? {
         let minOrder = order < K.pageblockOrder && flags.contains(.noFragment) ? K.pageblockOrder : order
         var o = K.maxOrder
         while o >= minOrder {
@@ -43,7 +43,7 @@ extension Zone {
             guard let fb = findSuitableFallback(order: o, mt: startType, claimable: true) else { continue }
             if fb == -2 { break }
             let head = Int(lists.head[Zone.freeList(o, fb)])
-            if let p = tryToClaimBlock(head, currentOrder: o, order: order, startType: startType, blockType: fb, flags: flags, cpu: cpu) {
+            if let p = tryToClaimBlock(head, currentOrder: o, order: order, startType: startType, blockType: fb, flags: flags, cpu: cpu, policy) {
                 extfragEvents += 1
                 tracer?.emit(.extfrag(pfn: pfn(p), allocOrder: order, fallbackOrder: o, allocMT: startType, fallbackMT: fb,
                                       changeOwnership: blockType(p) == startType))
@@ -55,11 +55,11 @@ extension Zone {
 
     /// __rmqueue_steal(): smallest fallback chunk, split on the fallback type's own lists; the
     /// block keeps its type.
-    func rmqueueSteal(order: Int, startType: Int, cpu: Int) -> Int? {
+    func rmqueueSteal<P: AllocatorPolicy>(order: Int, startType: Int, cpu: Int, _ p: P) -> Int? {
         for o in order...K.maxOrder {
             guard let fb = findSuitableFallback(order: o, mt: startType, claimable: false) else { continue }
             let head = Int(lists.head[Zone.freeList(o, fb)])
-            delAndExpand(head, low: order, high: o, mt: fb, cpu: cpu)
+            delAndExpand(head, low: order, high: o, mt: fb, cpu: cpu, p)
             extfragEvents += 1
             tracer?.emit(.extfrag(pfn: pfn(head), allocOrder: order, fallbackOrder: o, allocMT: startType, fallbackMT: fb,
                                   changeOwnership: blockType(head) == startType))
@@ -70,13 +70,13 @@ extension Zone {
 
     /// try_to_claim_block(): whole blocks change hands at once; a partial block is taken over
     /// when at least half of it is free or holds compatible pages.
-    func tryToClaimBlock(_ i: Int, currentOrder: Int, order: Int, startType: Int, blockType bt: Int, flags: AllocFlags, cpu: Int) -> Int? {
+    func tryToClaimBlock<P: AllocatorPolicy>(_ i: Int, currentOrder: Int, order: Int, startType: Int, blockType bt: Int, flags: AllocFlags, cpu: Int, _ p: P) -> Int? {
         if bt == MigrateType.highAtomic.rawValue { return nil }
         if currentOrder >= K.pageblockOrder {
-            delFromFreeList(i, order: currentOrder, mt: bt, cpu: cpu)
+            delFromFreeList(i, order: currentOrder, mt: bt, cpu: cpu, p)
             accountFreepages(-(1 << currentOrder), mt: bt, cpu: cpu)
             for blk in stride(from: i, to: i + (1 << currentOrder), by: K.pageblockNrPages) { setBlockType(blk, startType) }
-            let added = expand(i, low: order, high: currentOrder, mt: startType, cpu: cpu)
+            let added = expand(i, low: order, high: currentOrder, mt: startType, cpu: cpu, p)
             accountFreepages(added, mt: startType, cpu: cpu)
             return i
         }
@@ -91,9 +91,9 @@ extension Zone {
             alike = 0
         }
         guard free + alike >= K.pageblockNrPages / 2 else { return nil }
-        moveFreepagesBlock(i, from: bt, to: startType, cpu: cpu)
+        moveFreepagesBlock(i, from: bt, to: startType, cpu: cpu, p)
         setBlockType(i, startType)
-        return rmqueueSmallest(order: order, mt: startType, cpu: cpu)
+        return rmqueueSmallest(order: order, mt: startType, cpu: cpu, p)
     }
 
     /// prep_move_freepages_block(): free and movable (LRU) pages in the pageblock of `i`, or
@@ -123,13 +123,13 @@ extension Zone {
 
     /// __move_freepages_block(): every free chunk of the block to `new`'s lists (tail).
     @discardableResult
-    func moveFreepagesBlock(_ i: Int, from old: Int, to new: Int, cpu: Int?) -> Int {
+    func moveFreepagesBlock<P: AllocatorPolicy>(_ i: Int, from old: Int, to new: Int, cpu: Int?, _ policy: P) -> Int {
         let start = i & ~(K.pageblockNrPages - 1)
         var p = start, moved = 0
         while p < start + K.pageblockNrPages {
             if pages.state(p) == .buddy {
                 let o = pages.order(p)
-                moveToFreeList(p, order: o, from: old, to: new, cpu: cpu)
+                moveToFreeList(p, order: o, from: old, to: new, cpu: cpu, policy)
                 moved += 1 << o
                 p += 1 << o
             } else {

@@ -1,7 +1,7 @@
 /// Free-list maintenance under zone->lock (mm/page_alloc.c, 6.18).
 extension Zone {
     /// __add_to_free_list(): link a block head, count it, and keep NR_FREE_PAGES_BLOCKS.
-    @inline(__always) func addToFreeList(_ i: Int, order: Int, mt: Int, toTail: Bool, cpu: Int?) {
+    @inline(__always) func addToFreeList<P: AllocatorPolicy>(_ i: Int, order: Int, mt: Int, toTail: Bool, cpu: Int?, _ p: P) {
         pages.set(i, .buddy, order: order)
         let l = Zone.freeList(order, mt)
         if toTail { lists.addTail(l, i, pages) } else { lists.addHead(l, i, pages) }
@@ -9,24 +9,24 @@ extension Zone {
         if order >= K.pageblockOrder && mt != MigrateType.isolate.rawValue {
             modState(.nrFreePagesBlocks, cpu: cpu, 1 << order)
         }
-        if policy.ownsBlocks { ownedFragmentChanged(i, order: order, 1 << order) }
+        p.freeListChanged(self, i, order: order, pages: 1 << order)
     }
 
     /// __del_page_from_free_list(): unlink a block head; the page stops being PageBuddy.
-    @inline(__always) func delFromFreeList(_ i: Int, order: Int, mt: Int, cpu: Int?) {
+    @inline(__always) func delFromFreeList<P: AllocatorPolicy>(_ i: Int, order: Int, mt: Int, cpu: Int?, _ p: P) {
         lists.remove(Zone.freeList(order, mt), i, pages)
         pages.setTail(i)
         nrFree[order] -= 1
         if order >= K.pageblockOrder && mt != MigrateType.isolate.rawValue {
             modState(.nrFreePagesBlocks, cpu: cpu, -(1 << order))
         }
-        if policy.ownsBlocks { ownedFragmentChanged(i, order: order, -(1 << order)) }
+        p.freeListChanged(self, i, order: order, pages: -(1 << order))
     }
 
     /// move_to_free_list(): a free block changes list with its pageblock's type.
-    func moveToFreeList(_ i: Int, order: Int, from old: Int, to new: Int, cpu: Int?) {
-        delFromFreeList(i, order: order, mt: old, cpu: cpu)
-        addToFreeList(i, order: order, mt: new, toTail: true, cpu: cpu)
+    func moveToFreeList<P: AllocatorPolicy>(_ i: Int, order: Int, from old: Int, to new: Int, cpu: Int?, _ p: P) {
+        delFromFreeList(i, order: order, mt: old, cpu: cpu, p)
+        addToFreeList(i, order: order, mt: new, toTail: true, cpu: cpu, p)
         let n = 1 << order
         accountFreepages(-n, mt: old, cpu: cpu)
         accountFreepages(n, mt: new, cpu: cpu)
@@ -49,7 +49,7 @@ extension Zone {
     /// are mergeable, and the buddy's block takes the freed block's type.
     /// Returns the number of merge steps taken.
     @discardableResult
-    func freeOneBuddy(_ start: Int, order startOrder: Int, mt: Int, toTail fpiToTail: Bool, cpu: Int?) -> Int {
+    func freeOneBuddy<P: AllocatorPolicy>(_ start: Int, order startOrder: Int, mt: Int, toTail fpiToTail: Bool, cpu: Int?, _ p: P) -> Int {
         var i = start, order = startOrder
         accountFreepages(1 << order, mt: mt, cpu: cpu)
         pages.setTail(start)
@@ -62,7 +62,7 @@ extension Zone {
                 buddyMT = blockType(b)
                 if buddyMT != mt && !(mt < MigrateType.pcpTypes && buddyMT < MigrateType.pcpTypes) { break }
             }
-            delFromFreeList(b, order: order, mt: buddyMT, cpu: cpu)
+            delFromFreeList(b, order: order, mt: buddyMT, cpu: cpu, p)
             // Both types are mergeable here, so NR_FREE_PAGES is unchanged; only the tag moves.
             if buddyMT != mt { setBlockType(b, mt) }
             i &= b
@@ -75,40 +75,40 @@ extension Zone {
             let higher = i & ~(1 << order)
             toTail = isFreeBuddy(higher ^ (1 << (order + 1)), order: order + 1)
         }
-        addToFreeList(i, order: order, mt: mt, toTail: toTail, cpu: cpu)
+        addToFreeList(i, order: order, mt: mt, toTail: toTail, cpu: cpu, p)
         return merges
     }
 
     /// expand(): split a block of `high` down to `low`, queueing the upper halves at the head.
     /// Returns the pages put back.
-    @inline(__always) func expand(_ i: Int, low: Int, high h: Int, mt: Int, cpu: Int?) -> Int {
+    @inline(__always) func expand<P: AllocatorPolicy>(_ i: Int, low: Int, high h: Int, mt: Int, cpu: Int?, _ p: P) -> Int {
         var high = h, size = 1 << h, added = 0
         while high > low {
             high -= 1
             size >>= 1
-            addToFreeList(i + size, order: high, mt: mt, toTail: false, cpu: cpu)
+            addToFreeList(i + size, order: high, mt: mt, toTail: false, cpu: cpu, p)
             added += size
         }
         return added
     }
 
     /// page_del_and_expand(): take a free block and split it to the requested order.
-    @inline(__always) func delAndExpand(_ i: Int, low: Int, high: Int, mt: Int, cpu: Int?) {
+    @inline(__always) func delAndExpand<P: AllocatorPolicy>(_ i: Int, low: Int, high: Int, mt: Int, cpu: Int?, _ p: P) {
         lock.splitSteps += high - low
         trace?.work(.splitStep, high - low)
-        delFromFreeList(i, order: high, mt: mt, cpu: cpu)
-        let kept = (1 << high) - expand(i, low: low, high: high, mt: mt, cpu: cpu)
+        delFromFreeList(i, order: high, mt: mt, cpu: cpu, p)
+        let kept = (1 << high) - expand(i, low: low, high: high, mt: mt, cpu: cpu, p)
         accountFreepages(-kept, mt: mt, cpu: cpu)
     }
 
     /// __rmqueue_smallest(): the head of the smallest non-empty list of `mt` at or above `order`.
-    @inline(__always) func rmqueueSmallest(order: Int, mt: Int, cpu: Int?) -> Int? {
+    @inline(__always) func rmqueueSmallest<P: AllocatorPolicy>(order: Int, mt: Int, cpu: Int?, _ p: P) -> Int? {
         var o = order
         while o <= K.maxOrder {
             let h = lists.head[Zone.freeList(o, mt)]
             if h != PageStore.none {
                 let i = Int(h)
-                delAndExpand(i, low: order, high: o, mt: mt, cpu: cpu)
+                delAndExpand(i, low: order, high: o, mt: mt, cpu: cpu, p)
                 tracer?.emit(.zoneLocked(pfn: pfn(i), order: order, mt: mt, percpuRefill: pcpAllowedOrder(order) && mt < MigrateType.pcpTypes))
                 return i
             }

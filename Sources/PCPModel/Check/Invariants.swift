@@ -29,17 +29,16 @@ public final class InvariantChecker {
     }
 
     private func checkZone(_ z: Zone, _ m: Machine, _ op: String) throws(InvariantViolation) {
-        let p = z.pages
         var buddyHeads = 0, pcpPages = 0, freePages = 0, freeBlocksPages = 0, highatomicFree = 0, heads = 0
         var i = 0
-        while i < p.count {
-            let s = p.state(i)
+        while i < z.pages.count {
+            let s = z.pages.state(i)
             if s == .reserved { i += 1; continue }
             if s == .tail { throw fail(z, i, op, "page belongs to no block (tail without a head)") }
-            let o = p.order(i), n = 1 << o
-            guard i & (n - 1) == 0, i + n <= p.count else { throw fail(z, i, op, "order-\(o) block is misaligned") }
-            for t in (i + 1)..<(i + n) where p.state(t) != .tail {
-                throw fail(z, z.pfn(t), op, "page inside an order-\(o) \(s) block is itself \(p.state(t))")
+            let o = z.pages.order(i), n = 1 << o
+            guard i & (n - 1) == 0, i + n <= z.pages.count else { throw fail(z, i, op, "order-\(o) block is misaligned") }
+            for t in (i + 1)..<(i + n) where z.pages.state(t) != .tail {
+                throw fail(z, z.pfn(t), op, "page inside an order-\(o) \(s) block is itself \(z.pages.state(t))")
             }
             heads += 1
             switch s {
@@ -68,12 +67,12 @@ public final class InvariantChecker {
                 var e = z.lists.head[l], len = 0, prev = PageStore.none
                 while e != PageStore.none {
                     let x = Int(e)
-                    guard p.isHead(x, .buddy, order: o) else { throw fail(z, x, op, "entry on order-\(o) free list is not a free order-\(o) block") }
-                    guard p.prev[x] == prev else { throw fail(z, x, op, "free list back link is broken") }
+                    guard z.pages.isHead(x, .buddy, order: o) else { throw fail(z, x, op, "entry on order-\(o) free list is not a free order-\(o) block") }
+                    guard z.pages.prev[x] == prev else { throw fail(z, x, op, "free list back link is broken") }
                     guard z.blockType(x) == mt else {
                         throw fail(z, x, op, "block of type \(z.blockType(x)) sits on the type-\(mt) free list")
                     }
-                    len += 1; prev = e; e = p.next[x]
+                    len += 1; prev = e; e = z.pages.next[x]
                 }
                 guard len == z.lists.length[l] else { throw fail(z, nil, op, "order-\(o) type-\(mt) list holds \(len), length says \(z.lists.length[l])") }
                 perOrder += len
@@ -90,7 +89,7 @@ public final class InvariantChecker {
         }
         guard z.nrFreeHighatomic == highatomicFree else { throw fail(z, nil, op, "nr_free_highatomic is \(z.nrFreeHighatomic), lists hold \(highatomicFree)") }
         // PCPs: every entry a PCP block of the list's order held by that CPU; count equals
-        // the regular lists plus the buddy area.
+        // the regular lists plus what the design holds beside them (a buddy area).
         var pcpListed = 0
         for c in 0..<m.nrCPUs {
             var count = 0
@@ -99,68 +98,19 @@ public final class InvariantChecker {
                 var e = z.lists.head[l], len = 0
                 while e != PageStore.none {
                     let x = Int(e)
-                    guard p.isHead(x, .pcp, order: o), !p.isPCPBuddy(x), Int(p.cpuOf[x]) == c else {
+                    guard z.pages.isHead(x, .pcp, order: o), !z.pages.isPCPBuddy(x), Int(z.pages.cpuOf[x]) == c else {
                         throw fail(z, x, op, "entry on CPU \(c) PCP list \(pindex) is not an order-\(o) PCP block of that CPU")
                     }
-                    count += 1 << o; len += 1; e = p.next[x]
+                    count += 1 << o; len += 1; e = z.pages.next[x]
                 }
                 guard len == z.lists.length[l] else { throw fail(z, nil, op, "CPU \(c) PCP list \(pindex) length is wrong") }
             }
-            for o in 0...K.pageblockOrder {
-                for mt in 0..<MigrateType.pcpTypes {
-                    let l = z.buddyList(c, o, mt)
-                    var e = z.lists.head[l], len = 0
-                    while e != PageStore.none {
-                        let x = Int(e)
-                        guard p.isHead(x, .pcp, order: o), p.isPCPBuddy(x), Int(p.cpuOf[x]) == c else {
-                            throw fail(z, x, op, "entry on CPU \(c)'s buddy area (order \(o)) is not its PagePCPBuddy block")
-                        }
-                        guard z.owner(ofBlock: x >> K.pageblockOrder) == c else {
-                            throw fail(z, x, op, "CPU \(c) holds a PagePCPBuddy page of a block owned by \(z.owner(ofBlock: x >> K.pageblockOrder))")
-                        }
-                        if o < K.pageblockOrder, p.isHead(x ^ (1 << o), .pcp, order: o), p.isPCPBuddy(x ^ (1 << o)) {
-                            throw fail(z, x, op, "two PagePCPBuddy buddies of order \(o) left unmerged on CPU \(c)")
-                        }
-                        count += 1 << o; len += 1; e = p.next[x]
-                    }
-                    guard len == z.lists.length[l] else { throw fail(z, nil, op, "CPU \(c) buddy area list length is wrong") }
-                }
-            }
+            do { count += try m.driver.checkPCP(z, cpu: c) } catch { throw fail(z, error.page, op, error.what) }
             guard count == z.pcp[c].count else { throw fail(z, nil, op, "CPU \(c) pcp->count is \(z.pcp[c].count) but its lists hold \(count)") }
             pcpListed += count
         }
         guard pcpListed == pcpPages else { throw fail(z, nil, op, "\(pcpPages) pages marked PCP but \(pcpListed) on PCP lists") }
-        try checkOwnership(z, op)
-    }
-
-    /// Owned blocks: their zone fragments are counted and listed on the owner's owned_blocks,
-    /// and no owned block sits whole in the zone.
-    private func checkOwnership(_ z: Zone, _ op: String) throws(InvariantViolation) {
-        let p = z.pages
-        for b in z.pageblocks.indices {
-            let o = z.owner(ofBlock: b)
-            var zoneFree = 0, i = b << K.pageblockOrder
-            let end = i + K.pageblockNrPages
-            if p.state(i) == .buddy && p.order(i) >= K.pageblockOrder {
-                if o >= 0 { throw fail(z, i, op, "block owned by CPU \(o) is free in the zone as a whole") }
-                continue
-            }
-            guard o >= 0 else {
-                if z.ownedPrev[b] != -2 { throw fail(z, i, op, "unowned block is on an owned_blocks list") }
-                continue
-            }
-            while i < end {
-                let s = p.state(i)
-                if s == .buddy { zoneFree += 1 << p.order(i) }
-                i += (s == .tail || s == .reserved) ? 1 : 1 << p.order(i)
-            }
-            guard Int(z.fragPages[b]) == zoneFree else {
-                throw fail(z, b << K.pageblockOrder, op, "owned block has \(zoneFree) pages in the zone but \(z.fragPages[b]) recorded")
-            }
-            guard (zoneFree > 0) == (z.ownedPrev[b] != -2) else {
-                throw fail(z, b << K.pageblockOrder, op, "owned block with \(zoneFree) zone pages is \(zoneFree > 0 ? "missing from" : "still on") owned_blocks")
-            }
-        }
+        do { try m.driver.checkZone(z) } catch { throw fail(z, error.page, op, error.what) }
     }
 
     private func checkMonotonic(_ m: Machine, _ op: String) throws(InvariantViolation) {

@@ -16,29 +16,18 @@ public final class LockTrace {
     }
 
     /// Packed events: kind in the top 2 bits (0 acquire, 1 release, 2 work), payload below.
-    /// A growable raw buffer: this is appended to on every lock operation.
-    private(set) var buffer: UnsafeMutablePointer<UInt64>
-    private(set) var capacity = 4096
-    public private(set) var count = 0
-    public var events: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: buffer, count: count) }
-    /// Virtual time each lock becomes free, and the CPU that last held it, owned by the
-    /// engine (nil: every trylock succeeds).
-    var busyUntil: UnsafeMutablePointer<Int64>?
-    var lastHolder: UnsafeMutablePointer<Int32>?
+    /// Appended to on every lock operation; doubled when full.
+    @exclusivity(unchecked) private(set) var buffer = FixedArray<UInt64>(zeroed: 4096)
+    @exclusivity(unchecked) public private(set) var count = 0
+    /// Answers pcp_spin_trylock from the engine's schedule.
+    let pricer: LockPricer
     /// The operation's start time in the engine's clock.
-    var opStart: Int64 = 0
+    @exclusivity(unchecked) var opStart = Picoseconds.zero
 
-    public init() { buffer = .allocate(capacity: capacity) }
-    deinit { buffer.deallocate() }
+    init(pricer: LockPricer) { self.pricer = pricer }
 
     @inline(__always) func append(_ e: UInt64) {
-        if count == capacity {
-            let bigger = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity * 2)
-            bigger.update(from: buffer, count: count)
-            buffer.deallocate()
-            buffer = bigger
-            capacity *= 2
-        }
+        if count == buffer.count { buffer = buffer.grown(to: count * 2, filling: 0) }
         buffer[count] = e
         count += 1
     }
@@ -52,8 +41,7 @@ public final class LockTrace {
     /// pcp_spin_trylock() by `cpu`: fails when another CPU holds the lock at the operation's
     /// start (a CPU never contends with its own earlier sections).
     @inline(__always) func trylock(_ lock: Int, by cpu: Int) -> Bool {
-        guard let busy = busyUntil else { return true }
-        return busy[lock] <= opStart || lastHolder?[lock] == Int32(cpu)
+        pricer.isFree(lock, at: opStart, for: cpu)
     }
 
     @inline(__always) public func reset() { count = 0 }

@@ -1,4 +1,4 @@
-/// Per-page state of one zone in flat, manually managed buffers: 12 bytes a page.
+/// Per-page state of one zone in flat buffers: 12 bytes a page.
 ///
 /// Index `i` is page frame `base + i`. A page is either the head of a block (it carries the
 /// block's order and state) or a tail inside some block, exactly like the kernel's PageBuddy +
@@ -8,9 +8,10 @@
 /// Invariant: every page that is not a block head has state `.tail` (or `.reserved`), so a
 /// buddy lookup never mistakes a stale head for a free block.
 ///
-/// A struct of pointers, so hot paths pay no reference counting; the owning Zone frees the
-/// buffers in its deinit and never hands a copy out.
-public struct PageStore {
+/// Noncopyable: its Zone owns it, and everything else borrows it. The links, kind and CPU
+/// start as zero pages that cost nothing until written: a link means something only while the
+/// page heads a listed block, a kind or CPU only while it heads an allocated or PCP block.
+public struct PageStore: ~Copyable {
     public enum State: UInt8, Sendable {
         /// Inside a block whose head is another page.
         case tail = 0
@@ -27,32 +28,23 @@ public struct PageStore {
     public static let none: UInt32 = .max
 
     public let count: Int
-    @usableFromInline let next: UnsafeMutablePointer<UInt32>
-    @usableFromInline let prev: UnsafeMutablePointer<UInt32>
+    let next: FixedArray<UInt32>
+    let prev: FixedArray<UInt32>
     /// bits 0-3 order, bits 4-6 State, bit 7 PagePCPBuddy (RFC).
-    @usableFromInline let info: UnsafeMutablePointer<UInt8>
+    let info: FixedArray<UInt8>
     /// For allocated heads: the AllocKind.
-    @usableFromInline let aux: UnsafeMutablePointer<UInt8>
+    let aux: FixedArray<UInt8>
     /// For PCP heads: the CPU whose PCP holds the block (what a PagePCPBuddy-style marker
     /// plus a per-page cpu field would record; the merging policies read it).
-    @usableFromInline let cpuOf: UnsafeMutablePointer<UInt16>
+    let cpuOf: FixedArray<UInt16>
 
     init(count: Int) {
         self.count = count
-        next = .allocate(capacity: count)
-        prev = .allocate(capacity: count)
-        info = .allocate(capacity: count)
-        aux = .allocate(capacity: count)
-        info.initialize(repeating: State.reserved.rawValue << 4, count: count)
-        aux.initialize(repeating: 0, count: count)
-        cpuOf = .allocate(capacity: count)
-        cpuOf.initialize(repeating: 0, count: count)
-        next.initialize(repeating: PageStore.none, count: count)
-        prev.initialize(repeating: PageStore.none, count: count)
-    }
-
-    func deallocate() {
-        next.deallocate(); prev.deallocate(); info.deallocate(); aux.deallocate(); cpuOf.deallocate()
+        next = FixedArray(zeroed: count)
+        prev = FixedArray(zeroed: count)
+        info = FixedArray(repeating: State.reserved.rawValue << 4, count: count)
+        aux = FixedArray(zeroed: count)
+        cpuOf = FixedArray(zeroed: count)
     }
 
     @inline(__always) public func state(_ i: Int) -> State { State(rawValue: (info[i] >> 4) & 7)! }
@@ -75,25 +67,21 @@ public struct PageStore {
 /// Heads and tails of many doubly linked lists threaded through one PageStore.
 ///
 /// List `l` is empty when `head[l] == PageStore.none`. New entries go to the head (LIFO, cache
-/// hot) or the tail, as the kernel's list_add / list_add_tail. Owned like PageStore.
-struct ListSet {
-    let head: UnsafeMutablePointer<UInt32>
-    let tail: UnsafeMutablePointer<UInt32>
-    let length: UnsafeMutablePointer<Int>
-    let count: Int
+/// hot) or the tail, as the kernel's list_add / list_add_tail. Noncopyable like PageStore.
+struct ListSet: ~Copyable {
+    let head: FixedArray<UInt32>
+    let tail: FixedArray<UInt32>
+    let length: FixedArray<Int>
 
     init(count: Int) {
-        self.count = count
-        head = .allocate(capacity: count); head.initialize(repeating: PageStore.none, count: count)
-        tail = .allocate(capacity: count); tail.initialize(repeating: PageStore.none, count: count)
-        length = .allocate(capacity: count); length.initialize(repeating: 0, count: count)
+        head = FixedArray(repeating: PageStore.none, count: count)
+        tail = FixedArray(repeating: PageStore.none, count: count)
+        length = FixedArray(zeroed: count)
     }
-
-    func deallocate() { head.deallocate(); tail.deallocate(); length.deallocate() }
 
     @inline(__always) func isEmpty(_ l: Int) -> Bool { head[l] == PageStore.none }
 
-    @inline(__always) func addHead(_ l: Int, _ i: Int, _ p: PageStore) {
+    @inline(__always) func addHead(_ l: Int, _ i: Int, _ p: borrowing PageStore) {
         let h = head[l], v = UInt32(truncatingIfNeeded: i)
         p.prev[i] = PageStore.none
         p.next[i] = h
@@ -102,7 +90,7 @@ struct ListSet {
         length[l] += 1
     }
 
-    @inline(__always) func addTail(_ l: Int, _ i: Int, _ p: PageStore) {
+    @inline(__always) func addTail(_ l: Int, _ i: Int, _ p: borrowing PageStore) {
         let t = tail[l], v = UInt32(truncatingIfNeeded: i)
         p.next[i] = PageStore.none
         p.prev[i] = t
@@ -111,7 +99,7 @@ struct ListSet {
         length[l] += 1
     }
 
-    @inline(__always) func remove(_ l: Int, _ i: Int, _ p: PageStore) {
+    @inline(__always) func remove(_ l: Int, _ i: Int, _ p: borrowing PageStore) {
         let n = p.next[i], pr = p.prev[i]
         if pr == PageStore.none { head[l] = n } else { p.next[Int(pr)] = n }
         if n == PageStore.none { tail[l] = pr } else { p.prev[Int(n)] = pr }

@@ -39,23 +39,21 @@ public enum VMEvent: Int, CaseIterable, Sendable {
 /// Per-CPU differentials in front of a global counter array, as vm_stat_diff in front of
 /// zone->vm_stat: a CPU's delta is folded into the global value only when it passes the
 /// stat threshold, or at vmstat_update. So zoneinfo lags the truth exactly as the kernel's does.
-/// A struct of pointers owned (and freed) by its Zone or Machine.
-struct DiffCounters {
+/// Noncopyable: owned by its Zone or Machine.
+struct DiffCounters: ~Copyable {
     /// The global (folded) values.
-    let global: UnsafeMutablePointer<Int>
+    let global: FixedArray<Int>
     /// cpu * items + item
-    let diff: UnsafeMutablePointer<Int>
+    let diff: FixedArray<Int>
     let items: Int
     let cpus: Int
 
     init(items: Int, cpus: Int) {
         self.items = items
         self.cpus = cpus
-        global = .allocate(capacity: items); global.initialize(repeating: 0, count: items)
-        diff = .allocate(capacity: items * cpus); diff.initialize(repeating: 0, count: items * cpus)
+        global = FixedArray(zeroed: items)
+        diff = FixedArray(zeroed: items * cpus)
     }
-
-    func deallocate() { global.deallocate(); diff.deallocate() }
 
     /// __mod_zone_page_state / __mod_node_page_state (6.18): fold when |diff| exceeds threshold.
     @inline(__always) func mod(_ item: Int, cpu: Int, _ delta: Int, threshold: Int) {

@@ -32,7 +32,7 @@ public enum TraceEvent: Sendable, Equatable {
 
 /// Collects fired tracepoints until the engine takes them.
 public final class Tracer {
-    public private(set) var events: [TraceEvent] = []
+    @exclusivity(unchecked) public private(set) var events: [TraceEvent] = []
     public init() {}
     @inline(__always) func emit(_ e: TraceEvent) { events.append(e) }
     /// Hands the events fired since the last call to `body`, then clears them (keeping the

@@ -8,7 +8,7 @@ public struct EngineLocks: Sendable {
 
 /// lock_stat figures of one lock class (or of one CPU's use of it), in picoseconds inside and
 /// nanoseconds outside.
-public struct LockStats: Sendable, Equatable {
+public struct LockStats: Sendable, Equatable, BitwiseCopyable {
     public var acquisitions = 0
     /// Acquisitions that had to wait.
     public var contentions = 0
@@ -18,14 +18,16 @@ public struct LockStats: Sendable, Equatable {
     public var acqBounces = 0
     /// pcp->lock only: acquisitions of another CPU's pcp->lock.
     public var remoteAcquisitions = 0
-    var waitTotal: Int64 = 0, waitMax: Int64 = 0, waitMin: Int64 = .max
-    var holdTotal: Int64 = 0, holdMax: Int64 = 0, holdMin: Int64 = .max
+    var waitTotal = Picoseconds.zero, waitMax = Picoseconds.zero, waitMin = LockStats.none
+    var holdTotal = Picoseconds.zero, holdMax = Picoseconds.zero, holdMin = LockStats.none
+    /// The minimum before anything was measured.
+    static let none = Picoseconds(.max)
 
     public init() {}
 
-    @inline(__always) mutating func acquired(wait: Int64, bounced: Bool, remote: Bool) {
+    @inline(__always) mutating func acquired(wait: Picoseconds, bounced: Bool, remote: Bool) {
         acquisitions += 1
-        if wait > 0 {
+        if wait > .zero {
             contentions += 1
             if bounced { conBounces += 1 }
             waitTotal += wait
@@ -36,21 +38,21 @@ public struct LockStats: Sendable, Equatable {
         if remote { remoteAcquisitions += 1 }
     }
 
-    @inline(__always) mutating func held(_ d: Int64) {
+    @inline(__always) mutating func held(_ d: Picoseconds) {
         holdTotal += d
         holdMax = max(holdMax, d)
         holdMin = min(holdMin, d)
     }
 
     /// Whole nanoseconds, as lock_stat keeps them: total, min, max of waits and holds.
-    public var waitNs: (total: Int64, min: Int64, max: Int64) { (waitTotal / 1000, waitMin == .max ? 0 : waitMin / 1000, waitMax / 1000) }
-    public var holdNs: (total: Int64, min: Int64, max: Int64) { (holdTotal / 1000, holdMin == .max ? 0 : holdMin / 1000, holdMax / 1000) }
+    public var waitNs: (total: Int64, min: Int64, max: Int64) { (waitTotal.ns, waitMin == LockStats.none ? 0 : waitMin.ns, waitMax.ns) }
+    public var holdNs: (total: Int64, min: Int64, max: Int64) { (holdTotal.ns, holdMin == LockStats.none ? 0 : holdMin.ns, holdMax.ns) }
 
-    public var waitNsTotal: Double { Double(waitTotal) / 1000 }
-    public var waitNsMax: Double { Double(waitMax) / 1000 }
+    public var waitNsTotal: Double { waitTotal.nsDouble }
+    public var waitNsMax: Double { waitMax.nsDouble }
     /// lock_stat's waittime-min: over contended acquisitions only (0 when none).
-    public var waitNsMin: Double { waitMin == .max ? 0 : Double(waitMin) / 1000 }
-    public var holdNsTotal: Double { Double(holdTotal) / 1000 }
-    public var holdNsMax: Double { Double(holdMax) / 1000 }
-    public var holdNsMin: Double { holdMin == .max ? 0 : Double(holdMin) / 1000 }
+    public var waitNsMin: Double { waitMin == LockStats.none ? 0 : waitMin.nsDouble }
+    public var holdNsTotal: Double { holdTotal.nsDouble }
+    public var holdNsMax: Double { holdMax.nsDouble }
+    public var holdNsMin: Double { holdMin == LockStats.none ? 0 : holdMin.nsDouble }
 }

@@ -27,6 +27,10 @@ extension Machine {
     /// range is returned as allocated blocks of at most MAX_PAGE_ORDER (free them with
     /// freePages), tagged `kind`.
     public func allocContigRange(cpu: Int, zone id: Int, startPFN: Int, order: Int, kind: AllocKind) -> (ContigResult, [PageRef]) {
+        policy.type.allocContigRange(self, cpu: cpu, zone: id, startPFN: startPFN, order: order, kind: kind)
+    }
+
+    func allocContigRange<P: AllocatorPolicy>(_ policy: P, cpu: Int, zone id: Int, startPFN: Int, order: Int, kind: AllocKind) -> (ContigResult, [PageRef]) {
         let z = zones[id]
         let start = z.index(startPFN), n = 1 << order
         var result = ContigResult(success: false, pagesInUse: 0, pagesStrandedOnPCP: 0, unmovableBlocks: 0)
@@ -37,9 +41,9 @@ extension Machine {
         for b in blocks where z.blockHasUnmovable(b) { result.unmovableBlocks += 1 }
         if result.unmovableBlocks > 0 { return (result, []) }
         z.lockZone()
-        for b in blocks { z.setIsolate(b, true, cpu: cpu) }
+        for b in blocks { z.setIsolate(b, true, cpu: cpu, policy) }
         z.unlockZone()
-        drainAllPages(cpu: cpu, zone: z)
+        drainAllPages(policy, cpu: cpu, zone: z)
         // test_pages_isolated(): every page free in the buddy.
         var p = start
         while p < start + n {
@@ -60,10 +64,10 @@ extension Machine {
         z.lockZone()
         if result.pagesInUse == 0 && result.pagesStrandedOnPCP == 0 {
             result.success = true
-            taken = z.takeIsolatedRange(start, order: order, kind: kind, cpu: cpu).map { PageRef(zone: id, index: $0) }
+            taken = z.takeIsolatedRange(start, order: order, kind: kind, cpu: cpu, policy).map { PageRef(zone: id, index: $0) }
             allocatedPages += n
         }
-        for b in blocks { z.setIsolate(b, false, cpu: cpu) }
+        for b in blocks { z.setIsolate(b, false, cpu: cpu, policy) }
         z.unlockZone()
         return (result, taken)
     }
@@ -84,7 +88,7 @@ extension Zone {
 
     /// set_migratetype_isolate() / unset_migratetype_isolate(): flip the block's isolate bit and
     /// move its free pages between its type's lists and MIGRATE_ISOLATE's.
-    func setIsolate(_ start: Int, _ on: Bool, cpu: Int) {
+    func setIsolate<P: AllocatorPolicy>(_ start: Int, _ on: Bool, cpu: Int, _ policy: P) {
         let b = start >> K.pageblockOrder
         guard pageblocks[b].isolated != on else { return }
         let mt = Int(pageblocks[b].migratetype)
@@ -95,15 +99,15 @@ extension Zone {
             if s == .buddy {
                 let o = pages.order(p)
                 if o <= K.pageblockOrder {
-                    moveToFreeList(p, order: o, from: from, to: to, cpu: cpu)
+                    moveToFreeList(p, order: o, from: from, to: to, cpu: cpu, policy)
                 } else {
                     // A free block larger than a pageblock is split into pageblocks first, each
                     // keeping its own block's type (split_large_buddy).
-                    delFromFreeList(p, order: o, mt: from, cpu: cpu)
+                    delFromFreeList(p, order: o, mt: from, cpu: cpu, policy)
                     accountFreepages(-(1 << o), mt: from, cpu: cpu)
                     for q in stride(from: p, to: p + (1 << o), by: K.pageblockNrPages) {
                         let qmt = q == start ? to : blockType(q)
-                        addToFreeList(q, order: K.pageblockOrder, mt: qmt, toTail: true, cpu: cpu)
+                        addToFreeList(q, order: K.pageblockOrder, mt: qmt, toTail: true, cpu: cpu, policy)
                         accountFreepages(K.pageblockNrPages, mt: qmt, cpu: cpu)
                     }
                 }
@@ -117,11 +121,11 @@ extension Zone {
 
     /// Takes every free block of an isolated range off the ISOLATE lists and hands the range
     /// out as allocated blocks of at most MAX_PAGE_ORDER.
-    func takeIsolatedRange(_ start: Int, order: Int, kind: AllocKind, cpu: Int) -> [Int] {
+    func takeIsolatedRange<P: AllocatorPolicy>(_ start: Int, order: Int, kind: AllocKind, cpu: Int, _ policy: P) -> [Int] {
         var p = start
         while p < start + (1 << order) {
             let o = pages.order(p)
-            delFromFreeList(p, order: o, mt: MigrateType.isolate.rawValue, cpu: cpu)
+            delFromFreeList(p, order: o, mt: MigrateType.isolate.rawValue, cpu: cpu, policy)
             p += 1 << o
         }
         let piece = min(order, K.maxOrder)

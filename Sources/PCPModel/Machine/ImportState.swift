@@ -10,6 +10,10 @@ extension Machine {
     /// (type, order, missing) — the caller reports them.
     @discardableResult
     public func shapeFreeArea(nid: Int, zone type: ZoneType, free: [[Int]], blocks: [Int]) -> [(mt: Int, order: Int, missing: Int)] {
+        shapeFreeArea(driver, nid: nid, zone: type, free: free, blocks: blocks)
+    }
+
+    private func shapeFreeArea<P: AllocatorPolicy>(_ p: P, nid: Int, zone type: ZoneType, free: [[Int]], blocks: [Int]) -> [(mt: Int, order: Int, missing: Int)] {
         var missing: [(mt: Int, order: Int, missing: Int)] = []
         let z = zone(nid: nid, type: type)
         guard z.isPopulated else { return missing }
@@ -18,7 +22,7 @@ extension Machine {
             for mt in 0..<MigrateType.count {
                 while !z.lists.isEmpty(Zone.freeList(o, mt)) {
                     let i = Int(z.lists.head[Zone.freeList(o, mt)])
-                    z.delFromFreeList(i, order: o, mt: mt, cpu: nil)
+                    z.delFromFreeList(i, order: o, mt: mt, cpu: nil, p)
                     z.accountFreepages(-(1 << o), mt: mt, cpu: nil)
                     markImportedInUse(z, i, order: o)
                 }
@@ -55,7 +59,7 @@ extension Machine {
                         k += 1
                         guard b % span == 0, o == K.maxOrder || !freeAt9.contains(b ^ span),
                               (b..<(b + span)).allSatisfy({ z.pageblocks.indices.contains($0) && Int(z.pageblocks[$0].migratetype) == mt && !wholeFree.contains($0) && blockInUse(z, $0) }),
-                              placeFree(z, b << K.pageblockOrder, order: o, mt: mt) else { continue }
+                              placeFree(z, b << K.pageblockOrder, order: o, mt: mt, p) else { continue }
                         for x in b..<(b + span) { wholeFree.insert(x) }
                         if o == K.pageblockOrder { freeAt9.insert(b) }
                         need -= 1
@@ -68,7 +72,7 @@ extension Machine {
                         var off = 0
                         while need > 0 && off < K.pageblockNrPages {
                             let i = (b << K.pageblockOrder) + off
-                            if !z.isFreeBuddy(i ^ size, order: o) && placeFree(z, i, order: o, mt: mt) { need -= 1 }
+                            if !z.isFreeBuddy(i ^ size, order: o) && placeFree(z, i, order: o, mt: mt, p) { need -= 1 }
                             off += size
                         }
                     }
@@ -103,11 +107,11 @@ extension Machine {
     }
 
     /// Frees [i, i + 2^order) onto `mt`'s list without merging, if all of it is in use.
-    private func placeFree(_ z: Zone, _ i: Int, order o: Int, mt: Int) -> Bool {
+    private func placeFree<P: AllocatorPolicy>(_ z: Zone, _ i: Int, order o: Int, mt: Int, _ p: P) -> Bool {
         guard i + (1 << o) <= z.pages.count else { return false }
         for p in i..<(i + (1 << o)) where !z.pages.isHead(p, .allocated, order: 0) { return false }
         for p in i..<(i + (1 << o)) { z.pages.setTail(p) }
-        z.addToFreeList(i, order: o, mt: mt, toTail: true, cpu: nil)
+        z.addToFreeList(i, order: o, mt: mt, toTail: true, cpu: nil, p)
         z.accountFreepages(1 << o, mt: mt, cpu: nil)
         allocatedPages -= 1 << o
         return true

@@ -1,6 +1,11 @@
 /// A whole simulated machine: nodes, zones, CPUs, knobs and global counters.
 ///
 /// Mutated from one thread at a time (the simulation's); readers take a `Snapshot`.
+///
+/// The model's classes mark the fields their hot paths touch `@exclusivity(unchecked)`: those
+/// are read and written in place and never passed `inout` across a call, so the runtime's
+/// exclusivity bookkeeping, which costs more than the work itself, has nothing to find. Flat
+/// buffers are `FixedArray`s, which have none.
 public final class Machine {
     public let spec: MachineSpec
     /// Every zone of every node, node-major: zone id = nid * 5 + zone type.
@@ -12,9 +17,12 @@ public final class Machine {
     /// ZONELIST_FALLBACK: highest local zone down, then the other nodes by distance).
     let zonelists: [[Int]]
 
-    public internal(set) var knobs = Knobs()
-    public internal(set) var policy = Policy.baseline
-    public internal(set) var pcpBuddyOptions = PCPBuddyOptions()
+    @exclusivity(unchecked) public internal(set) var knobs = Knobs()
+    /// The design that runs (a machine boots under the kernel's own), and its storage. Every
+    /// operation enters the model through the design's type (`PolicyDriver`).
+    @exclusivity(unchecked) public internal(set) var policy = Policy.baseline
+    @exclusivity(unchecked) var policyObject: AnyObject = Baseline()
+    @exclusivity(unchecked) public internal(set) var pcpBuddyOptions = PCPBuddyOptions()
     /// user_min_free_kbytes: -1 until someone writes min_free_kbytes.
     public internal(set) var userMinFreeKbytes = -1
     public internal(set) var totalreservePages = 0
@@ -22,31 +30,31 @@ public final class Machine {
     /// differentials.
     let nodeStats: DiffCounters
     /// Per node: the per-CPU node stat threshold (the max over the node's zones).
-    let nodeThreshold: UnsafeMutablePointer<Int>
+    let nodeThreshold: FixedArray<Int>
     /// VM event counters (sums of the per-CPU counters: exact at any time).
-    let eventCounters: UnsafeMutablePointer<Int>
-    public var events: [Int] { Array(UnsafeBufferPointer(start: eventCounters, count: VMEvent.count)) }
+    let eventCounters = FixedArray<Int>(zeroed: VMEvent.count)
+    public var events: [Int] { eventCounters.elements }
     /// Zone ids a request from node `nid` may use for highest zone index `hz`, flattened:
     /// entries [zonelistStart[nid * 5 + hz], zonelistStart[nid * 5 + hz + 1]) of zonelistIDs.
-    let zonelistIDs: UnsafeMutablePointer<Int>
-    let zonelistStart: UnsafeMutablePointer<Int>
+    let zonelistIDs: FixedArray<Int>
+    let zonelistStart: FixedArray<Int>
     /// Per zone id: alloc_flags_nofragment() of a request whose preferred zone it is.
-    let nofragment: UnsafeMutablePointer<Bool>
+    let nofragment: FixedArray<Bool>
     /// Simulated time in nanoseconds.
-    public internal(set) var now: Int64 = 0
-    var nextVmstatUpdate: Int64 = 0
+    @exclusivity(unchecked) public internal(set) var now: Int64 = 0
+    @exclusivity(unchecked) var nextVmstatUpdate: Int64 = 0
     /// Pages currently handed out to callers (for meminfo and the checker).
-    public internal(set) var allocatedPages = 0
+    @exclusivity(unchecked) public internal(set) var allocatedPages = 0
     /// Allocations that failed (they would have needed reclaim, compaction or the OOM killer).
-    public internal(set) var allocFailures = 0
+    @exclusivity(unchecked) public internal(set) var allocFailures = 0
     /// Per zone id: order-0 pages an import put in use for owners it cannot see (a traced
     /// machine's memory in use before the capture); a replay frees these when the trace frees
     /// a page it never saw allocated.
     public internal(set) var importedInUse: [[Int]] = []
     /// alloc_contig_range() attempts and what they met.
-    public internal(set) var contig = ContigStats()
+    @exclusivity(unchecked) public internal(set) var contig = ContigStats()
     /// kswapd was woken for a boosted zone and will reset the boosts at its next run.
-    var kswapdPending = false
+    @exclusivity(unchecked) var kswapdPending = false
 
     public init(spec: MachineSpec, sysctls: [(String, String)] = []) throws(MachineError) {
         try spec.validate()
@@ -61,10 +69,7 @@ public final class Machine {
             for g in n.zones { zs.append(Zone(geometry: g, nid: nid, cpus: spec.cpuCount)) }
         }
         zones = zs
-        for z in zs {
-            z.pcpLockBase = zs.count + z.id * spec.cpuCount
-            z.cpuNodes = cn
-        }
+        for z in zs { z.pcpLockBase = zs.count + z.id * spec.cpuCount }
         let nodes = spec.nodes.count
         zonelists = (0..<nodes).map { nid in
             let order = [nid] + (1..<nodes).map { (nid + $0) % nodes }
@@ -72,10 +77,7 @@ public final class Machine {
                 .filter { zs[$0].managed > 0 }
         }
         nodeStats = DiffCounters(items: nodes * NodeStat.count, cpus: spec.cpuCount)
-        nodeThreshold = .allocate(capacity: nodes)
-        nodeThreshold.initialize(repeating: 0, count: nodes)
-        eventCounters = .allocate(capacity: VMEvent.count)
-        eventCounters.initialize(repeating: 0, count: VMEvent.count)
+        nodeThreshold = FixedArray(zeroed: nodes)
         var ids: [Int] = [], starts: [Int] = []
         for nid in 0..<nodes {
             for hz in 0..<K.nrZoneTypes {
@@ -84,16 +86,11 @@ public final class Machine {
             }
         }
         starts.append(ids.count)
-        zonelistIDs = .allocate(capacity: max(1, ids.count))
-        zonelistIDs.initialize(from: ids, count: ids.count)
-        zonelistStart = .allocate(capacity: starts.count)
-        zonelistStart.initialize(from: starts, count: starts.count)
+        zonelistIDs = FixedArray(ids)
+        zonelistStart = FixedArray(starts)
         // Normal with a populated DMA32 below it (on one node, DMA32 anywhere will do).
-        nofragment = .allocate(capacity: zs.count)
-        for (id, z) in zs.enumerated() {
-            nofragment[id] = z.type == .normal && (nodes == 1 || zs[id - 1].isPopulated)
-        }
-        for z in zones { z.bootFree() }
+        nofragment = FixedArray(zs.indices.map { id in zs[id].type == .normal && (nodes == 1 || zs[id - 1].isPopulated) })
+        for z in zones { z.bootFree(driver) }
         boot()
     }
 
@@ -133,7 +130,7 @@ public final class Machine {
     }
 
     /// Called after vmstat_update ran on a CPU, so an engine can price that CPU's work.
-    public var vmstatObserver: ((Int) -> Void)?
+    @exclusivity(unchecked) public var vmstatObserver: ((Int) -> Void)?
 
     /// Pages held on every PCP of every zone.
     public var pcpPagesTotal: Int {
@@ -153,7 +150,7 @@ public final class Machine {
     public static func freePageblocks(_ nrFree: [Int]) -> Int { nrFree[K.pageblockOrder] + 2 * nrFree[K.maxOrder] }
 
     /// Where tracepoints fire (nil: tracing off).
-    public private(set) var tracer: Tracer?
+    @exclusivity(unchecked) public private(set) var tracer: Tracer?
 
     public func setTracer(_ t: Tracer?) {
         tracer = t
@@ -162,9 +159,4 @@ public final class Machine {
 
     /// Records lock sections into `trace` (nil stops recording).
     public func record(into trace: LockTrace?) { for z in zones { z.trace = trace } }
-
-    deinit {
-        eventCounters.deallocate(); zonelistIDs.deallocate(); zonelistStart.deallocate()
-        nodeThreshold.deallocate(); nodeStats.deallocate(); nofragment.deallocate()
-    }
 }

@@ -26,6 +26,10 @@ extension Machine {
     /// drain_all_pages() retry and the highatomic reserve before giving up. Reclaim and
     /// compaction are not modelled, so a request that needs them fails.
     public func allocPages(cpu: Int, order: Int, kind: AllocKind, atomic: Bool = false) -> PageRef? {
+        policy.type.allocPages(self, cpu: cpu, order: order, kind: kind, atomic: atomic)
+    }
+
+    @inline(__always) func allocPages<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, kind: AllocKind, atomic: Bool) -> PageRef? {
         precondition(cpu >= 0 && cpu < nrCPUs && order >= 0 && order <= K.maxOrder)
         let nid = cpuNode[cpu]
         let hz = kind.highestZoneIdx
@@ -36,7 +40,7 @@ extension Machine {
         let kswapd: AllocFlags = kind == .thp ? [] : .kswapd
         var flags: AllocFlags = [.wmarkLow, kswapd]
         flags.formUnion(allocFlagsNofragment(preferred))
-        if let (z, i) = getPageFromFreelist(cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred) {
+        if let (z, i) = getPageFromFreelist(p, cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred) {
             return finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic)
         }
         // __alloc_pages_slowpath(): gfp_to_alloc_flags().
@@ -48,20 +52,20 @@ extension Machine {
         if slow.contains(.kswapd) { kswapdPending = true }
         var drained = false, unreserved = false
         while true {
-            if let (z, i) = getPageFromFreelist(cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred) {
+            if let (z, i) = getPageFromFreelist(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred) {
                 return finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic)
             }
             // Only a request that may sleep reaches direct reclaim and its drain-and-retry.
             guard !atomic, kind != .thp else { break }
             if !drained {
-                unreserveHighatomicPageblock(nid: nid, mt: mt, force: false)
-                if policy.drainsAllOnRetry { drainAllPages(cpu: cpu, zone: nil) }
+                unreserveHighatomicPageblock(nid: nid, mt: mt, force: false, p)
+                if p.drainsAllOnRetry { drainAllPages(p, cpu: cpu, zone: nil) }
                 drained = true
                 continue
             }
             if !unreserved {
                 unreserved = true
-                if unreserveHighatomicPageblock(nid: nid, mt: mt, force: true) { continue }
+                if unreserveHighatomicPageblock(nid: nid, mt: mt, force: true, p) { continue }
             }
             break
         }
@@ -77,7 +81,7 @@ extension Machine {
     }
 
     /// get_page_from_freelist(): the first zone of the zonelist whose watermark allows it.
-    func getPageFromFreelist(cpu: Int, order: Int, flags f: AllocFlags, mt: Int, hz: Int, preferred: Int) -> (Zone, Int)? {
+    func getPageFromFreelist<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, flags f: AllocFlags, mt: Int, hz: Int, preferred: Int) -> (Zone, Int)? {
         var flags = f
         let slot = cpuNode[cpu] * K.nrZoneTypes + hz
         let start = zonelistStart[slot], end = zonelistStart[slot + 1]
@@ -100,8 +104,8 @@ extension Machine {
                 if !ok && !z.zoneWatermarkFast(order: order, mark: z.wmarkPages(flags.wmarkIndex), highestZoneIdx: hz, flags: flags) {
                     continue
                 }
-                if let i = rmqueue(z, cpu: cpu, order: order, mt: mt, flags: flags) {
-                    if flags.contains(.highAtomic) { z.reserveHighatomicPageblock(i, order: order) }
+                if let i = rmqueue(p, z, cpu: cpu, order: order, mt: mt, flags: flags) {
+                    if flags.contains(.highAtomic) { z.reserveHighatomicPageblock(i, order: order, p) }
                     zoneStatistics(preferred: preferred, z, cpu: cpu)
                     return (z, i)
                 }
@@ -115,23 +119,18 @@ extension Machine {
         }
     }
 
-    /// rmqueue(): PCP-eligible orders try this CPU's PCP first, then the buddy directly.
-    @inline(__always) func rmqueue(_ z: Zone, cpu: Int, order: Int, mt: Int, flags: AllocFlags) -> Int? {
+    /// rmqueue(): the orders the design keeps on PCPs try this CPU's PCP first, then the buddy
+    /// directly.
+    @inline(__always) func rmqueue<P: AllocatorPolicy>(_ p: P, _ z: Zone, cpu: Int, order: Int, mt: Int, flags: AllocFlags) -> Int? {
         var page: Int?
-        if policy.servesFromBuddyArea(order: order) {
-            if z.trylockPCP(cpu) {
-                z.lockPCP(cpu)
-                page = z.rmqueuePCPBuddy(cpu, order: order, mt: mt, flags: flags)
-                z.unlockPCP(cpu)
-            }
-        } else if pcpAllowedOrder(order) && z.trylockPCP(cpu) {
+        if p.servesFromPCP(order: order) && z.trylockPCP(cpu) {
             z.lockPCP(cpu)
-            page = z.rmqueuePCPList(cpu, order: order, mt: mt, flags: flags)
+            page = p.rmqueuePCP(z, cpu: cpu, order: order, mt: mt, flags: flags)
             z.unlockPCP(cpu)
         }
-        if page == nil { page = z.rmqueueBuddy(cpu, order: order, mt: mt, flags: flags) }
+        if page == nil { page = z.rmqueueBuddy(cpu, order: order, mt: mt, flags: flags, p) }
         if page != nil {
-            z.lastAllocNs[cpu] = now
+            p.allocated(z, cpu: cpu, now: now)
             countEvent(VMEvent(rawValue: VMEvent.pgallocDMA.rawValue + z.type.rawValue)!, 1 << order)
             if flags.contains(.kswapd) && z.boostedWatermark {
                 z.boostedWatermark = false
@@ -193,6 +192,10 @@ extension Machine {
     /// the block is isolated; other orders straight to the buddy. `pcpLockHeld`: the free
     /// interrupts code on this CPU that holds its pcp->lock, so the trylock fails.
     public func freePages(cpu: Int, _ ref: PageRef, order: Int, pcpLockHeld: Bool = false) throws(FreeError) {
+        try policy.type.freePages(self, cpu: cpu, ref, order: order, pcpLockHeld: pcpLockHeld)
+    }
+
+    @inline(__always) func freePages<P: AllocatorPolicy>(_ p: P, cpu: Int, _ ref: PageRef, order: Int, pcpLockHeld: Bool) throws(FreeError) {
         precondition(cpu >= 0 && cpu < nrCPUs)
         let id = Int(ref.zone), i = Int(ref.index)
         guard id < zones.count else { throw .notAllocated(pfn: -1, zone: "#\(id)", order: order) }
@@ -206,47 +209,19 @@ extension Machine {
         allocatedPages -= 1 << order
         countEvent(.pgfree, 1 << order)
         var mt = z.blockType(i)
-        if policy.ownsBlocks && order <= K.pageblockOrder && mt < MigrateType.pcpTypes {
-            let owner = z.owner(ofBlock: i >> K.pageblockOrder)
-            if owner >= 0 && !(pcpLockHeld && owner == cpu) {
-                freeToOwner(z, cpu: cpu, i, order: order, mt: mt, owner: owner)
-                return
-            }
-        }
+        if p.freeOwned(self, z, cpu: cpu, i, order: order, mt: mt, pcpLockHeld: pcpLockHeld) { return }
         if !pcpAllowedOrder(order) || mt == MigrateType.isolate.rawValue {
-            z.freeOneUnderLock(cpu, i, order: order)
+            z.freeOneUnderLock(cpu, i, order: order, p)
             return
         }
         if mt >= MigrateType.pcpTypes { mt = MigrateType.movable.rawValue }
         guard !pcpLockHeld && z.trylockPCP(cpu) else {
-            z.freeOneUnderLock(cpu, i, order: order)
+            z.freeOneUnderLock(cpu, i, order: order, p)
             return
         }
         z.lockPCP(cpu)
-        z.freeFrozenPageCommit(cpu, i, mt: mt, order: order)
+        z.freeFrozenPageCommit(cpu, i, mt: mt, order: order, p)
         z.unlockPCP(cpu)
-    }
-
-    /// The owning policies' free: the page goes to its owner's PCP, whichever CPU frees it,
-    /// and merges there with its buddies under the owner's pcp->lock.
-    func freeToOwner(_ z: Zone, cpu: Int, _ i: Int, order: Int, mt: Int, owner: Int) {
-        if owner != cpu {
-            z.routedFrees += 1
-            z.routedIn[owner] += 1
-            z.routedOut[cpu] += 1
-            // "Cold": the owner has not allocated from this zone for a stat interval.
-            if now - z.lastAllocNs[owner] > statInterval { z.routedFreesOwnerCold += 1 }
-            if pcpBuddyOptions.remoteFreeLock == .trylock && !z.trylockPCP(owner, by: cpu) {
-                z.freeOneUnderLock(cpu, i, order: order)
-                return
-            }
-        }
-        z.lockPCP(owner)
-        z.pcp[owner].allocFactor >>= 1
-        z.pcp[owner].count += 1 << order
-        z.pcpBuddyFree(owner, i, order: order, mt: mt)
-        z.afterFreeCommit(owner, order: order, pindex: pcpAllowedOrder(order) ? orderToPindex(mt, order) : 0)
-        z.unlockPCP(owner)
     }
 
     /// The pfn of a block a caller holds.

@@ -67,28 +67,22 @@ extension Machine {
     /// Copies the state the renderers need. O(zones x CPUs + pageblocks).
     public func snapshot() -> Snapshot {
         let zs = zones.map { z -> Snapshot.ZoneState in
-            var owned = [Int](repeating: 0, count: nrCPUs), listed = owned
-            if policy.ownsBlocks {
-                for (b, d) in z.pageblocks.enumerated() where d.owner >= 0 {
-                    owned[Int(d.owner)] += 1
-                    if z.ownedPrev[b] != -2 { listed[Int(d.owner)] += 1 }
-                }
-            }
+            let f = driver.figures(z)
             let pcps = (0..<(z.isPopulated ? nrCPUs : 0)).map { c -> Snapshot.PCP in
                 let p = z.pcp[c]
                 return Snapshot.PCP(count: p.count, high: p.high, batch: p.batch, highMin: p.highMin,
                                     highMax: p.highMax, allocFactor: p.allocFactor, freeCount: p.freeCount,
                                     flags: p.flags,
                                     listLengths: (0..<K.nrPCPLists).map { z.pcpListLength(cpu: c, pindex: $0) },
-                                    buddyAreaPages: policy.ownsBlocks ? z.pcpBuddyPages(c) : 0,
-                                    ownedBlocks: owned[c], ownedBlocksListed: listed[c],
-                                    routedIn: z.routedIn[c], routedOut: z.routedOut[c])
+                                    buddyAreaPages: f.pcp[c].buddyAreaPages,
+                                    ownedBlocks: f.pcp[c].ownedBlocks, ownedBlocksListed: f.pcp[c].ownedBlocksListed,
+                                    routedIn: f.pcp[c].routedIn, routedOut: f.pcp[c].routedOut)
             }
             return Snapshot.ZoneState(
-                geometry: z.geometry, nid: z.nid, nrFree: z.nrFree,
+                geometry: z.geometry, nid: z.nid, nrFree: z.nrFree.elements,
                 freeByType: (0..<MigrateType.count).map { mt in (0...K.maxOrder).map { z.freeCount(order: $0, mt: mt) } },
-                blocksByType: z.pageblockTypeCounts(), watermark: z.watermark, watermarkBoost: z.watermarkBoost,
-                lowmemReserve: z.lowmemReserve, statThreshold: z.statThreshold,
+                blocksByType: z.pageblockTypeCounts(), watermark: z.watermark.elements, watermarkBoost: z.watermarkBoost,
+                lowmemReserve: z.lowmemReserve.elements, statThreshold: z.statThreshold,
                 vmStat: ZoneStat.allCases.map { z.pageState($0) }, numa: z.numaEvents, pcp: pcps,
                 nrReservedHighatomic: z.nrReservedHighatomic, nrFreeHighatomic: z.nrFreeHighatomic,
                 lock: z.lock, extfragEvents: z.extfragEvents)

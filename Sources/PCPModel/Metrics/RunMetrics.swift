@@ -115,6 +115,7 @@ extension Engine {
         let nrFree = m.combinedNrFree
         let moved = m.zones.reduce(0) { $0 + $1.lock.pagesMoved }
         let acquisitions = m.zones.reduce(0) { $0 + $1.lock.acquisitions }
+        let figures = m.zones.map(m.driver.figures)
         let perCPU = (0..<m.nrCPUs).map { c in
             RunMetrics.CPU(cpu: c, node: m.cpuNode[c], allocs: perCPUOps[c].allocs, failedAllocs: perCPUOps[c].failedAllocs,
                            frees: perCPUOps[c].frees, pagesAllocated: perCPUOps[c].pagesAllocated,
@@ -122,8 +123,8 @@ extension Engine {
                            zoneLock: .init(perCPUZoneLock[c], remote: false), pcpLock: .init(perCPUPCPLock[c], remote: true),
                            pcpCount: m.populatedZones.reduce(0) { $0 + $1.pcp[c].count },
                            pcpHigh: m.populatedZones.map { $0.pcp[c].high },
-                           routedFreesIn: m.zones.reduce(0) { $0 + $1.routedIn[c] },
-                           routedFreesOut: m.zones.reduce(0) { $0 + $1.routedOut[c] })
+                           routedFreesIn: figures.reduce(0) { $0 + $1.pcp[c].routedIn },
+                           routedFreesOut: figures.reduce(0) { $0 + $1.pcp[c].routedOut })
         }
         let orders = (0...K.maxOrder)
         return RunMetrics(
@@ -141,30 +142,27 @@ extension Engine {
             thpFaultAlloc: m.events[VMEvent.thpFaultAlloc.rawValue], thpFaultFallback: m.events[VMEvent.thpFaultFallback.rawValue],
             contig: m.contig,
             pcpReuse: t.pagesAllocated > 0 ? max(0, 1 - Double(m.zones.reduce(0) { $0 + $1.lock.refillPages }) / Double(t.pagesAllocated)) : 0,
-            refillPhasePages: Dictionary(uniqueKeysWithValues: (0..<4).map { k in ("\(k)", m.zones.reduce(0) { $0 + $1.refillPhasePages[k] }) }),
-            ownership: ownershipFigures())
+            refillPhasePages: Dictionary(uniqueKeysWithValues: (0..<4).map { k in ("\(k)", figures.reduce(0) { $0 + $1.refillPhasePages[k] }) }),
+            ownership: ownershipFigures(figures))
     }
-}
 
-extension Engine {
     /// owned_blocks lengths against Weiner's estimate, over every CPU and populated zone.
-    func ownershipFigures() -> RunMetrics.Ownership {
+    func ownershipFigures(_ figures: [PolicyFigures]) -> RunMetrics.Ownership {
         let m = machine
         var listed = 0, predicted = 0.0, n = 0
         for z in m.populatedZones {
             // Free pages per owned block: its fragments in the zone plus its pages on PCPs.
-            let owned = z.pageblocks.reduce(0) { $0 + ($1.owner >= 0 ? 1 : 0) }
-            let free = z.fragPages.reduce(0) { $0 + Int($1) } + (0..<m.nrCPUs).reduce(0) { $0 + z.pcpBuddyPages($1) }
-            let perBlock = owned > 0 ? max(1, Double(free) / Double(owned)) : Double(K.pageblockNrPages)
+            let f = figures[z.id]
+            let perBlock = f.ownedBlocks > 0 ? max(1, Double(f.ownedFreePages) / Double(f.ownedBlocks)) : Double(K.pageblockNrPages)
             for c in 0..<m.nrCPUs {
-                listed += z.ownedBlocksCount(cpu: c)
+                listed += f.pcp[c].ownedBlocksListed
                 predicted += Double(z.pcp[c].high) / perBlock
                 n += 1
             }
         }
         let mean = n > 0 ? Double(listed) / Double(n) : 0, pred = n > 0 ? predicted / Double(n) : 0
-        return .init(routedFrees: m.zones.reduce(0) { $0 + $1.routedFrees },
-                     routedFreesOwnerCold: m.zones.reduce(0) { $0 + $1.routedFreesOwnerCold },
+        return .init(routedFrees: figures.reduce(0) { $0 + $1.routedFrees },
+                     routedFreesOwnerCold: figures.reduce(0) { $0 + $1.routedFreesOwnerCold },
                      ownedBlocksListedMean: mean, ownedBlocksPredicted: pred,
                      ownedBlocksRatio: pred > 0 ? mean / pred : 0)
     }

@@ -26,13 +26,13 @@ extension Zone {
 
     /// rmqueue_bulk(): one zone->lock hold, up to `count` blocks appended to the PCP list's tail
     /// so the list stays in physical order. Returns the blocks taken.
-    func rmqueueBulk(_ cpu: Int, order: Int, count: Int, list l: Int, mt: Int, flags: AllocFlags) -> Int {
+    func rmqueueBulk<P: AllocatorPolicy>(_ cpu: Int, order: Int, count: Int, list l: Int, mt: Int, flags: AllocFlags, _ p: P) -> Int {
         lockZone()
         lock.refills += 1
         var mode = RmqueueMode.normal
         var taken = 0
         while taken < count {
-            guard let i = rmqueue(order: order, mt: mt, flags: flags, mode: &mode, cpu: cpu) else { break }
+            guard let i = rmqueue(order: order, mt: mt, flags: flags, mode: &mode, cpu: cpu, p) else { break }
             enterPCP(cpu, i, order: order, mt: mt, buddy: false)
             lists.addTail(l, i, pages)
             taken += 1
@@ -46,14 +46,14 @@ extension Zone {
 
     /// rmqueue_pcplist() + __rmqueue_pcplist(): the head of this CPU's list, refilled in bulk
     /// from the buddy when empty. nil sends the caller to rmqueue_buddy.
-    @inline(__always) func rmqueuePCPList(_ cpu: Int, order: Int, mt: Int, flags: AllocFlags) -> Int? {
+    @inline(__always) func rmqueuePCPList<P: AllocatorPolicy>(_ cpu: Int, order: Int, mt: Int, flags: AllocFlags, _ p: P) -> Int? {
         pcp[cpu].freeCount >>= 1
         let l = pcpList(cpu, orderToPindex(mt, order))
         if lists.isEmpty(l) {
             // Following 7.3: a HIGHATOMIC request does not refill (6.18 unknown).
             if flags.contains(.highAtomic) { return nil }
             let n = nrPCPAlloc(cpu, order: order)
-            let got = rmqueueBulk(cpu, order: order, count: n, list: l, mt: mt, flags: flags)
+            let got = rmqueueBulk(cpu, order: order, count: n, list: l, mt: mt, flags: flags, p)
             pcp[cpu].count += got << order
             if lists.isEmpty(l) { return nil }
         }
@@ -66,18 +66,18 @@ extension Zone {
 
     /// rmqueue_buddy(): straight from the buddy under zone->lock (orders PCPs don't keep, or a
     /// PCP miss), with the HIGHATOMIC reserve for the requests entitled to it.
-    func rmqueueBuddy(_ cpu: Int, order: Int, mt: Int, flags: AllocFlags) -> Int? {
+    func rmqueueBuddy<P: AllocatorPolicy>(_ cpu: Int, order: Int, mt: Int, flags: AllocFlags, _ p: P) -> Int? {
         lockZone()
         defer { unlockZone() }
         var page: Int?
         if flags.contains(.highAtomic) {
-            page = rmqueueSmallest(order: order, mt: MigrateType.highAtomic.rawValue, cpu: cpu)
+            page = rmqueueSmallest(order: order, mt: MigrateType.highAtomic.rawValue, cpu: cpu, p)
         }
         if page == nil {
             var mode = RmqueueMode.normal
-            page = rmqueue(order: order, mt: mt, flags: flags, mode: &mode, cpu: cpu)
+            page = rmqueue(order: order, mt: mt, flags: flags, mode: &mode, cpu: cpu, p)
             if page == nil && !flags.isDisjoint(with: [.oom, .nonBlock]) {
-                page = rmqueueSmallest(order: order, mt: MigrateType.highAtomic.rawValue, cpu: cpu)
+                page = rmqueueSmallest(order: order, mt: MigrateType.highAtomic.rawValue, cpu: cpu, p)
             }
         }
         if page != nil {

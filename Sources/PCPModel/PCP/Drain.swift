@@ -3,7 +3,7 @@ extension Zone {
     /// decay_pcp_high(): shrink an idle PCP's high by 1/8 per stat interval and return what
     /// exceeds it, a batch per pcp->lock hold. Returns whether more work remains.
     @discardableResult
-    func decayPCPHigh(_ cpu: Int) -> Bool {
+    func decayPCPHigh<P: AllocatorPolicy>(_ cpu: Int, _ p: P) -> Bool {
         var todo = false
         let highMin = pcp[cpu].highMin, batch = pcp[cpu].batch
         if pcp[cpu].high > highMin {
@@ -15,7 +15,7 @@ extension Zone {
         while toDrain > 0 {
             let chunk = min(toDrain, batch)
             lockPCP(cpu)
-            freePCPPagesBulk(cpu, count: chunk, pindex: 0)
+            p.freePCPPagesBulk(self, cpu: cpu, count: chunk, pindex: 0, force: false)
             unlockPCP(cpu)
             todo = true
             toDrain -= chunk
@@ -24,21 +24,21 @@ extension Zone {
     }
 
     /// drain_zone_pages(): a remote-node PCP that sat unused for 3 intervals gives back a batch.
-    func drainZonePages(_ cpu: Int) {
+    func drainZonePages<P: AllocatorPolicy>(_ cpu: Int, _ p: P) {
         let n = min(pcp[cpu].count, pcp[cpu].batch)
         guard n > 0 else { return }
         lockPCP(cpu)
-        freePCPPagesBulk(cpu, count: n, pindex: 0)
+        p.freePCPPagesBulk(self, cpu: cpu, count: n, pindex: 0, force: false)
         unlockPCP(cpu)
     }
 
-    /// drain_pages_zone(): empty one CPU's PCP, batch << SCALE_MAX pages per lock hold.
-    /// Under block-economy only whole blocks leave (fragments stay) unless `force`.
-    func drainPagesZone(_ cpu: Int, force: Bool = false) {
+    /// drain_pages_zone(): empty one CPU's PCP, batch << SCALE_MAX pages per lock hold, as
+    /// far as the design lets pages leave (all of them when `force`).
+    func drainPagesZone<P: AllocatorPolicy>(_ cpu: Int, force: Bool, _ p: P) {
         while pcp[cpu].count > 0 {
             let before = pcp[cpu].count
             lockPCP(cpu)
-            freePCPPagesBulk(cpu, count: min(pcp[cpu].count, pcp[cpu].batch << K.pcpBatchScaleMax), pindex: 0, force: force)
+            p.freePCPPagesBulk(self, cpu: cpu, count: min(pcp[cpu].count, pcp[cpu].batch << K.pcpBatchScaleMax), pindex: 0, force: force)
             unlockPCP(cpu)
             if pcp[cpu].count == before { break }
         }
@@ -48,29 +48,31 @@ extension Zone {
 extension Machine {
     /// drain_all_pages(): the caller empties every CPU's PCP for the zone (or all zones),
     /// taking each remote pcp->lock itself.
-    public func drainAllPages(cpu: Int, zone: Zone?) {
+    public func drainAllPages(cpu: Int, zone: Zone?) { policy.type.drainAllPages(self, cpu: cpu, zone: zone) }
+
+    func drainAllPages<P: AllocatorPolicy>(_ p: P, cpu: Int, zone: Zone?) {
         for c in 0..<nrCPUs {
             if let zone {
-                zone.drainPagesZone(c)
+                zone.drainPagesZone(c, force: false, p)
             } else {
-                for z in zones where z.isPopulated { z.drainPagesZone(c) }
+                for z in zones where z.isPopulated { z.drainPagesZone(c, force: false, p) }
             }
         }
     }
 
     /// refresh_cpu_vm_stats(true) for one CPU, as vmstat_update runs it every stat_interval:
     /// fold the CPU's counter deltas, decay its PCPs, and expire its remote-node PCPs.
-    func refreshCPUVMStats(cpu: Int) {
+    func refreshCPUVMStats<P: AllocatorPolicy>(cpu: Int, _ p: P) {
         for z in zones where z.isPopulated {
             if z.vmStat.fold(cpu: cpu) && nrNodes > 1 { z.pcp[cpu].expire = 3 }
-            z.decayPCPHigh(cpu)
+            z.decayPCPHigh(cpu, p)
             guard nrNodes > 1, z.pcp[cpu].expire > 0, z.pcp[cpu].count > 0 else { continue }
             if z.nid == cpuNode[cpu] {
                 z.pcp[cpu].expire = 0
                 continue
             }
             z.pcp[cpu].expire -= 1
-            if z.pcp[cpu].expire == 0 { z.drainZonePages(cpu) }
+            if z.pcp[cpu].expire == 0 { z.drainZonePages(cpu, p) }
         }
         nodeStats.fold(cpu: cpu)
     }
@@ -82,7 +84,7 @@ extension Machine {
         precondition(t >= now)
         while nextVmstatUpdate <= t {
             now = nextVmstatUpdate
-            vmstatUpdate()
+            policy.type.vmstatUpdate(self)
             nextVmstatUpdate = knobs.statIntervalJiffies > 0 ? now + statInterval : .max
         }
         now = t
@@ -95,13 +97,13 @@ extension Machine {
     }
 
     /// One round of vmstat_update over all CPUs.
-    func vmstatUpdate() {
+    func vmstatUpdate<P: AllocatorPolicy>(_ p: P) {
         if kswapdPending {
             for z in zones { z.watermarkBoost = 0 }
             kswapdPending = false
         }
         for c in 0..<nrCPUs {
-            refreshCPUVMStats(cpu: c)
+            refreshCPUVMStats(cpu: c, p)
             vmstatObserver?(c)
         }
     }

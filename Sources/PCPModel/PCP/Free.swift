@@ -31,19 +31,19 @@ extension Zone {
 
     /// free_frozen_page_commit() (6.18; free_unref_page_commit before 6.14): queue the page at
     /// the list head, then drain if the PCP is over its high mark. Returns pages drained.
-    @inline(__always) func freeFrozenPageCommit(_ cpu: Int, _ i: Int, mt: Int, order: Int) {
+    @inline(__always) func freeFrozenPageCommit<P: AllocatorPolicy>(_ cpu: Int, _ i: Int, mt: Int, order: Int, _ p: P) {
         pcp[cpu].allocFactor >>= 1
         let pindex = orderToPindex(mt, order)
         enterPCP(cpu, i, order: order, mt: mt, buddy: false)
         lists.addHead(pcpList(cpu, pindex), i, pages)
         trace?.work(.listOp, 1)
         pcp[cpu].count += 1 << order
-        afterFreeCommit(cpu, order: order, pindex: pindex)
+        afterFreeCommit(cpu, order: order, pindex: pindex, p)
     }
 
     /// The second half of the free commit: free_count, the PCPF flags, nr_pcp_high and the
     /// drain when the PCP is over it.
-    @inline(__always) func afterFreeCommit(_ cpu: Int, order: Int, pindex: Int) {
+    @inline(__always) func afterFreeCommit<P: AllocatorPolicy>(_ cpu: Int, order: Int, pindex: Int, _ p: P) {
         let batch = pcp[cpu].batch
         var freeHigh = false
         if order > 0 && order <= K.costlyOrder {
@@ -63,7 +63,7 @@ extension Zone {
         var toFree = nrPCPFree(cpu, batch: batch, high: high, freeHigh: freeHigh)
         while toFree > 0 && pcp[cpu].count > 0 {
             let chunk = min(toFree, batch)
-            freePCPPagesBulk(cpu, count: chunk, pindex: pindex)
+            p.freePCPPagesBulk(self, cpu: cpu, count: chunk, pindex: pindex, force: false)
             toFree -= chunk
         }
         if belowHigh && zoneWatermarkOK(order: 0, mark: highWmark, highestZoneIdx: ZoneType.movable.rawValue, flags: [], free: pageState(.nrFreePages)) {
@@ -71,20 +71,9 @@ extension Zone {
         }
     }
 
-    /// free_pcppages_bulk(): return `count` pages of `cpu`'s PCP to the buddy, as the policy
-    /// does it. `force` (a policy switch) empties block-economy PCPs of fragments too.
-    func freePCPPagesBulk(_ cpu: Int, count requested: Int, pindex start: Int, force: Bool = false) {
-        switch policy {
-        case .baseline: freePCPPagesBulkBaseline(cpu, count: requested, pindex: start)
-        case .pcpMerge: freePCPPagesBulkMerged(cpu, count: requested, pindex: start)
-        case .pcpBuddy: freePCPPagesBulkOwned(cpu, count: requested, pindex: start, wholeBlocksOnly: false)
-        case .blockEconomy: freePCPPagesBulkOwned(cpu, count: requested, pindex: start, wholeBlocksOnly: !force)
-        }
-    }
-
     /// free_pcppages_bulk() of 6.18: under one zone->lock hold, take entries from the list
     /// tails (oldest first), round-robin from `pindex`, and merge each into the buddy.
-    func freePCPPagesBulkBaseline(_ cpu: Int, count requested: Int, pindex start: Int) {
+    func freePCPPagesBulkBaseline<P: AllocatorPolicy>(_ cpu: Int, count requested: Int, pindex start: Int, _ p: P) {
         var count = min(pcp[cpu].count, requested)
         guard count > 0 else { return }
         lockZone()
@@ -100,9 +89,21 @@ extension Zone {
                 lists.remove(l, i, pages)
                 count -= n
                 pcp[cpu].count -= n
-                toZone(cpu, i, order: order)
+                toZone(cpu, i, order: order, p)
             } while count > 0 && !lists.isEmpty(l)
         }
+    }
+
+    /// One drained block into the zone buddy under the held zone->lock (__free_one_page with
+    /// the block's fresh type, and mm_page_pcpu_drain): every design's drain ends here.
+    @inline(__always) func toZone<P: AllocatorPolicy>(_ cpu: Int, _ i: Int, order: Int, _ p: P) {
+        lock.pagesMoved += 1 << order
+        trace?.work(.pageMoved, 1 << order)
+        let mt = blockType(i)
+        tracer?.emit(.pcpuDrain(pfn: pfn(i), order: order, mt: mt))
+        let m = freeOneBuddy(i, order: order, mt: mt, toTail: false, cpu: cpu, p)
+        lock.mergeSteps += m
+        trace?.work(.mergeStep, m)
     }
 
     /// The round robin of the drain: the next non-empty list after `pindex`, wrapping at
@@ -118,7 +119,7 @@ extension Zone {
 
     /// free_one_page() + split_large_buddy(): a free that bypasses the PCP, under zone->lock.
     /// Blocks above pageblock order go back one pageblock at a time, each with its own type.
-    func freeOneUnderLock(_ cpu: Int, _ i: Int, order: Int) {
+    func freeOneUnderLock<P: AllocatorPolicy>(_ cpu: Int, _ i: Int, order: Int, _ policy: P) {
         lockZone()
         defer { unlockZone() }
         lock.pagesMoved += 1 << order
@@ -126,7 +127,7 @@ extension Zone {
         let o = min(order, K.pageblockOrder)
         var p = i
         while p < i + (1 << order) {
-            let merges = freeOneBuddy(p, order: o, mt: blockType(p), toTail: false, cpu: cpu)
+            let merges = freeOneBuddy(p, order: o, mt: blockType(p), toTail: false, cpu: cpu, policy)
             lock.mergeSteps += merges
             trace?.work(.mergeStep, merges)
             p += 1 << o

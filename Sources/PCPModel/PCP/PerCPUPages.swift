@@ -1,5 +1,5 @@
 /// struct per_cpu_pages (6.18): one per CPU per zone. The 14 lists live in the zone's ListSet.
-public struct PerCPUPages: Sendable {
+public struct PerCPUPages: Sendable, BitwiseCopyable {
     /// Pages on all lists, in base pages.
     public var count = 0
     /// Auto-tuned high mark; re-clamped to [highMin, highMax] whenever it is used.
@@ -20,4 +20,15 @@ public struct PerCPUPages: Sendable {
     public static let prevFreeHighOrder: UInt8 = 1 << 0
     /// PCPF_FREE_HIGH_BATCH.
     public static let freeHighBatch: UInt8 = 1 << 1
+}
+
+extension Zone {
+    /// Marks a block head as held by `cpu`'s PCP: state, order, CPU, list type, and whether it
+    /// sits in an owning design's buddy area (PagePCPBuddy) rather than on one of the 14 lists.
+    @inline(__always) func enterPCP(_ cpu: Int, _ i: Int, order: Int, mt: Int, buddy: Bool) {
+        pages.set(i, .pcp, order: order)
+        pages.setPCPBuddy(i, buddy)
+        pages.cpuOf[i] = UInt16(truncatingIfNeeded: cpu)
+        pages.setKind(i, mt)
+    }
 }

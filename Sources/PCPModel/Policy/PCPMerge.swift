@@ -1,12 +1,27 @@
+extension Policy {
+    /// Zi Yan's first suggestion: merge buddies on the local PCP before zone->lock, with no
+    /// ownership and no routing.
+    public static let pcpMerge = Policy(PCPMerge.self)
+}
+
 /// pcp-merge (Zi Yan's first suggestion in the RFC thread): before taking zone->lock, merge
 /// the pages about to be drained with their buddies still on the same PCP. No ownership, no
 /// routing: only what the draining CPU happens to hold can merge.
 ///
 /// The model lets each PCP page carry its CPU (what Weiner said this would need: a
 /// PagePCPBuddy-like marker plus a per-page cpu field).
+final class PCPMerge: OwnsNothing {
+    static let name = "pcp-merge"
+    init(machine: Machine) {}
+
+    func freePCPPagesBulk(_ z: Zone, cpu: Int, count: Int, pindex: Int, force: Bool) {
+        z.freePCPPagesBulkMerged(cpu, count: count, pindex: pindex, self)
+    }
+}
+
 extension Zone {
     /// free_pcppages_bulk() with a merge pass under pcp->lock first.
-    func freePCPPagesBulkMerged(_ cpu: Int, count requested: Int, pindex start: Int) {
+    func freePCPPagesBulkMerged<P: AllocatorPolicy>(_ cpu: Int, count requested: Int, pindex start: Int, _ p: P) {
         var count = min(pcp[cpu].count, requested)
         guard count > 0 else { return }
         // Pick the same entries the kernel would, off their lists; the PCPBuddy bit marks
@@ -58,7 +73,7 @@ extension Zone {
         defer { unlockZone() }
         for i in picked where pages.state(i) == .pcp && pages.isPCPBuddy(i) {
             pages.setPCPBuddy(i, false)
-            toZone(cpu, i, order: pages.order(i))
+            toZone(cpu, i, order: pages.order(i), p)
         }
     }
 }

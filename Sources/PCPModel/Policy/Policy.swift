@@ -1,31 +1,26 @@
-/// Which allocator design runs. All share the model's data structures.
-public enum Policy: String, CaseIterable, Sendable {
-    /// Linux 6.18 as released.
-    case baseline
-    /// The April 2026 RFC "mm: page_alloc: pcp buddy allocator" (Weiner): PCPs claim whole
-    /// pageblocks and own them, frees route back to the owner, buddies merge under pcp->lock,
-    /// a four-phase refill (owned fragments, whole blocks, unowned chunks, __rmqueue).
-    case pcpBuddy = "pcp-buddy"
-    /// Zi Yan's first suggestion: merge buddies on the local PCP before zone->lock, with no
-    /// ownership and no routing.
-    case pcpMerge = "pcp-merge"
-    /// Zi Yan's radical version: the zone deals only in whole pageblocks; splitting and merging
-    /// happen on PCPs; a dry PCP steals from others (nearest first, then the richest) instead
-    /// of drain_all_pages.
-    case blockEconomy = "block-economy"
+/// Which allocator design runs: a name, and the type that implements it (an `AllocatorPolicy`).
+/// All designs share the model's data structures.
+public struct Policy: RawRepresentable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    public let rawValue: String
+    let type: any AllocatorPolicy.Type
 
-    /// Policies whose PCPs own pageblocks and keep them in a per-order buddy area.
-    var ownsBlocks: Bool { self == .pcpBuddy || self == .blockEconomy }
-
-    /// Whether a request of `order` goes through the PCP's buddy area: PCP orders, and for
-    /// block-economy every order below a pageblock.
-    @inline(__always) func servesFromBuddyArea(order: Int) -> Bool {
-        ownsBlocks && (pcpAllowedOrder(order) || (self == .blockEconomy && order < K.pageblockOrder))
+    init<P: AllocatorPolicy>(_ type: P.Type) {
+        rawValue = P.name
+        self.type = type
     }
 
-    /// Whether a failing allocation drains every CPU's PCP before its retry (block-economy
-    /// asks other PCPs for only what it needs, in its refill).
-    var drainsAllOnRetry: Bool { self != .blockEconomy }
+    /// A registered design by name.
+    public init?(rawValue: String) {
+        guard let p = Policy.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+        self = p
+    }
+
+    /// Every design, in the order `--help` lists them: a new design registers here.
+    public static let allCases: [Policy] = [.baseline, .pcpBuddy, .pcpMerge, .blockEconomy]
+
+    public static func == (a: Policy, b: Policy) -> Bool { a.rawValue == b.rawValue }
+    public func hash(into h: inout Hasher) { h.combine(rawValue) }
+    public var description: String { rawValue }
 }
 
 /// The RFC's open questions that are real design choices, as knobs.
@@ -45,19 +40,22 @@ public struct PCPBuddyOptions: Equatable, Sendable {
 }
 
 extension Machine {
-    /// Switches the design on a live machine: every PCP is emptied into the zone, ownership
-    /// is dropped, and the new policy takes over.
+    /// Switches the design on a live machine: every PCP is emptied into the zone, the old
+    /// design gives up what it owns, and the new one starts with its own empty storage.
     public func setPolicy(_ p: Policy) {
-        for z in zones where z.isPopulated {
-            for c in 0..<nrCPUs { z.drainPagesZone(c, force: true) }
-            z.dropOwnership()
-        }
+        emptyEveryPCP(driver)
+        driver.release(self)
         policy = p
-        for z in zones { z.policy = p }
+        policyObject = p.type.init(machine: self)
     }
 
-    public func setPCPBuddyOptions(_ o: PCPBuddyOptions) {
-        pcpBuddyOptions = o
-        for z in zones { z.options = o }
+    /// Empties every PCP of every zone completely, as design `p` drains.
+    private func emptyEveryPCP<P: AllocatorPolicy>(_ p: P) {
+        for z in zones where z.isPopulated {
+            for c in 0..<nrCPUs { z.drainPagesZone(c, force: true, p) }
+        }
     }
+
+    /// The owning designs read these when they route a free or take phase 2 chunks.
+    public func setPCPBuddyOptions(_ o: PCPBuddyOptions) { pcpBuddyOptions = o }
 }

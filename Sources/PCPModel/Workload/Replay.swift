@@ -110,7 +110,7 @@ public struct TraceReplay: Workload {
         // Gaps of more than a millisecond pass idle on every CPU first.
         if !waited && r.timeNs - lastNs > 1_000_000 {
             waited = true
-            return Operation(kind: .wait, cpu: c, order: 0, pfn: Int(r.timeNs))
+            return .wait(c, untilNs: r.timeNs)
         }
         waited = false
         next += 1
@@ -143,13 +143,17 @@ extension Machine {
     /// `count` pages taken from the buddy. zoneinfo does not say which lists held them; `mt`
     /// chooses the order-0 list they go to.
     public func presetPCP(nid: Int, zone type: ZoneType, cpu: Int, count: Int, high: Int, mt: Int) {
+        presetPCP(driver, nid: nid, zone: type, cpu: cpu, count: count, high: high, mt: mt)
+    }
+
+    private func presetPCP<P: AllocatorPolicy>(_ p: P, nid: Int, zone type: ZoneType, cpu: Int, count: Int, high: Int, mt: Int) {
         let z = zone(nid: nid, type: type)
         guard z.isPopulated, cpu < nrCPUs else { return }
         z.pcp[cpu].high = high
         let l = z.pcpList(cpu, orderToPindex(mt, 0))
         var n = 0
         // Boot left every free page MOVABLE: the pages come from there, whatever list they join.
-        while n < count, let i = z.rmqueueSmallest(order: 0, mt: MigrateType.movable.rawValue, cpu: nil) {
+        while n < count, let i = z.rmqueueSmallest(order: 0, mt: MigrateType.movable.rawValue, cpu: nil, p) {
             z.enterPCP(cpu, i, order: 0, mt: mt, buddy: false)
             z.lists.addTail(l, i, z.pages)
             n += 1
@@ -163,13 +167,15 @@ extension Machine {
     /// Makes a zone as full as a real machine's zoneinfo showed it (`pages free`): the surplus
     /// free memory is taken out as in-use page cache, largest blocks first, so watermark checks
     /// see the same free memory the traced kernel saw.
-    public func occupy(nid: Int, zone type: ZoneType, leavingFree target: Int) {
+    public func occupy(nid: Int, zone type: ZoneType, leavingFree target: Int) { occupy(driver, nid: nid, zone: type, leavingFree: target) }
+
+    private func occupy<P: AllocatorPolicy>(_ p: P, nid: Int, zone type: ZoneType, leavingFree target: Int) {
         let z = zone(nid: nid, type: type)
         guard z.isPopulated else { return }
         var o = K.maxOrder
         while z.pageStateExact(.nrFreePages) > target && o >= 0 {
             guard z.pageStateExact(.nrFreePages) - target >= 1 << o,
-                  let i = z.rmqueueSmallest(order: o, mt: MigrateType.movable.rawValue, cpu: nil) else { o -= 1; continue }
+                  let i = z.rmqueueSmallest(order: o, mt: MigrateType.movable.rawValue, cpu: nil, p) else { o -= 1; continue }
             markImportedInUse(z, i, order: o)
         }
         z.vmStat.fold(cpu: 0)

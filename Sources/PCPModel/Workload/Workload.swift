@@ -17,15 +17,36 @@ extension Workload {
 
 /// What one step did, for error messages and counts.
 public struct Operation: Sendable, CustomStringConvertible {
-    /// `wait`: every CPU is idle until `pfn` nanoseconds after the start (a trace's gaps).
+    /// `wait`: every CPU is idle until `waitUntilNs` (a trace's gaps).
     public enum Kind: Sendable { case alloc, allocFailed, free, idle, wait }
     public var kind: Kind
+    /// The order in a byte beside the kind, so that an operation fits in four registers: every
+    /// step returns one.
+    private var orderByte: UInt8
     /// The CPU that did it (a trace replay may act on another CPU than the engine asked).
     public var cpu: Int
-    public var order: Int
+    /// The block allocated or freed (-1: none).
     public var pfn: Int
+    /// `wait` only: nanoseconds after the engine's start.
+    public var waitUntilNs: Int64
+
+    public var order: Int {
+        get { Int(orderByte) }
+        set { orderByte = UInt8(newValue) }
+    }
+
+    public init(kind: Kind, cpu: Int, order: Int, pfn: Int, waitUntilNs: Int64 = 0) {
+        self.kind = kind
+        orderByte = UInt8(order)
+        self.cpu = cpu
+        self.pfn = pfn
+        self.waitUntilNs = waitUntilNs
+    }
 
     public static func idle(_ cpu: Int) -> Operation { Operation(kind: .idle, cpu: cpu, order: 0, pfn: -1) }
+    public static func wait(_ cpu: Int, untilNs t: Int64) -> Operation {
+        Operation(kind: .wait, cpu: cpu, order: 0, pfn: -1, waitUntilNs: t)
+    }
 
     public var description: String {
         switch kind {
@@ -33,7 +54,7 @@ public struct Operation: Sendable, CustomStringConvertible {
         case .allocFailed: "failed alloc order \(order) on CPU \(cpu)"
         case .free: "free order \(order) of pfn \(pfn) on CPU \(cpu)"
         case .idle: "idle on CPU \(cpu)"
-        case .wait: "wait until \(pfn) ns"
+        case .wait: "wait until \(waitUntilNs) ns"
         }
     }
 }

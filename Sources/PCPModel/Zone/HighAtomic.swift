@@ -2,7 +2,7 @@
 extension Zone {
     /// reserve_highatomic_pageblock(): after a high-order atomic success, set the block aside
     /// as HIGHATOMIC, up to about 1% of the zone.
-    func reserveHighatomicPageblock(_ i: Int, order: Int) {
+    func reserveHighatomicPageblock<P: AllocatorPolicy>(_ i: Int, order: Int, _ p: P) {
         if managed / 100 < K.pageblockNrPages { return }
         let maxManaged = (managed / 100 + K.pageblockNrPages - 1) & ~(K.pageblockNrPages - 1)
         if nrReservedHighatomic >= maxManaged { return }
@@ -14,7 +14,7 @@ extension Zone {
         if pageblocks[i >> K.pageblockOrder].owner >= 0 { return }
         if order < K.pageblockOrder {
             guard let _ = prepMoveFreepagesBlock(i) else { return }
-            moveFreepagesBlock(i, from: mt, to: MigrateType.highAtomic.rawValue, cpu: nil)
+            moveFreepagesBlock(i, from: mt, to: MigrateType.highAtomic.rawValue, cpu: nil, p)
             setBlockType(i, MigrateType.highAtomic.rawValue)
             nrReservedHighatomic += K.pageblockNrPages
         } else {
@@ -27,7 +27,7 @@ extension Zone {
 
     /// One zone's part of unreserve_highatomic_pageblock(): give the first HIGHATOMIC block with
     /// a free page back to `mt`, keeping one block unless forced.
-    func unreserveOneHighatomic(mt: Int, force: Bool) -> Bool {
+    func unreserveOneHighatomic<P: AllocatorPolicy>(mt: Int, force: Bool, _ p: P) -> Bool {
         if !force && nrReservedHighatomic <= K.pageblockNrPages { return false }
         if nrReservedHighatomic == 0 { return false }
         lockZone()
@@ -39,10 +39,10 @@ extension Zone {
             let i = Int(h)
             nrReservedHighatomic -= min(max(K.pageblockNrPages, 1 << o), nrReservedHighatomic)
             if o < K.pageblockOrder {
-                moveFreepagesBlock(i, from: ha, to: mt, cpu: nil)
+                moveFreepagesBlock(i, from: ha, to: mt, cpu: nil, p)
                 setBlockType(i, mt)
             } else {
-                moveToFreeList(i, order: o, from: ha, to: mt, cpu: nil)
+                moveToFreeList(i, order: o, from: ha, to: mt, cpu: nil, p)
                 for blk in stride(from: i, to: i + (1 << o), by: K.pageblockNrPages) { setBlockType(blk, mt) }
             }
             return true
@@ -54,8 +54,8 @@ extension Zone {
 extension Machine {
     /// unreserve_highatomic_pageblock() over the node's zonelist.
     @discardableResult
-    func unreserveHighatomicPageblock(nid: Int, mt: Int, force: Bool) -> Bool {
-        for id in zonelists[nid] where zones[id].unreserveOneHighatomic(mt: mt, force: force) { return true }
+    func unreserveHighatomicPageblock<P: AllocatorPolicy>(nid: Int, mt: Int, force: Bool, _ p: P) -> Bool {
+        for id in zonelists[nid] where zones[id].unreserveOneHighatomic(mt: mt, force: force, p) { return true }
         return false
     }
 }

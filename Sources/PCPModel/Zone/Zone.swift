@@ -26,7 +26,8 @@ extension ZoneType: Codable {}
 /// present pages are its first `present - managed` pfns, kept reserved (firmware, kernel
 /// image, memmap), and its last `managed` pfns, given to the buddy at boot; the hole
 /// (`spanned - present`) lies between. That is the x86-64 DMA zone exactly (BIOS pages at
-/// pfn 1-158, the legacy hole, then 256-4095 free).
+/// pfn 1-158, the legacy hole, then 256-4095 free). Hot fields are `@exclusivity(unchecked)`
+/// (see `Machine`).
 public final class Zone {
     public let geometry: ZoneGeometry
     public let nid: Int
@@ -42,26 +43,26 @@ public final class Zone {
     public let nrCPUs: Int
 
     /// pageblock_data, one per 512 pages from `base`.
-    var pageblocks: [PageblockData]
+    let pageblocks: FixedArray<PageblockData>
 
     /// free_area[order].nr_free (blocks, all types).
-    public internal(set) var nrFree = [Int](repeating: 0, count: K.nrOrders)
+    public let nrFree = FixedArray<Int>(zeroed: K.nrOrders)
 
     /// _watermark[WMARK_MIN...WMARK_PROMO].
-    public internal(set) var watermark = [0, 0, 0, 0]
-    public internal(set) var watermarkBoost = 0
-    public internal(set) var lowmemReserve = [Int](repeating: 0, count: K.nrZoneTypes)
-    public internal(set) var nrReservedHighatomic = 0
-    public internal(set) var nrFreeHighatomic = 0
+    public let watermark = FixedArray<Int>(zeroed: 4)
+    @exclusivity(unchecked) public internal(set) var watermarkBoost = 0
+    public let lowmemReserve = FixedArray<Int>(zeroed: K.nrZoneTypes)
+    @exclusivity(unchecked) public internal(set) var nrReservedHighatomic = 0
+    @exclusivity(unchecked) public internal(set) var nrFreeHighatomic = 0
 
     /// watermark_boost_factor, pushed down from the machine's knobs.
-    var boostFactor = 15000
+    @exclusivity(unchecked) var boostFactor = 15000
     /// mm_page_alloc_extfrag events: allocations that fell back to another migratetype.
-    public internal(set) var extfragEvents = 0
+    @exclusivity(unchecked) public internal(set) var extfragEvents = 0
 
     /// ZONE_BOOSTED_WATERMARK, ZONE_BELOW_HIGH.
-    var boostedWatermark = false
-    var belowHigh = false
+    @exclusivity(unchecked) var boostedWatermark = false
+    @exclusivity(unchecked) var belowHigh = false
 
     /// The last (high_min, high_max, batch) pushed to every PCP (zone->pageset_*).
     public internal(set) var pagesetHighMin = 0
@@ -69,51 +70,21 @@ public final class Zone {
     public internal(set) var pagesetBatch = 1
 
     /// per_cpu_pageset, one per possible CPU.
-    public let pcp: UnsafeMutablePointer<PerCPUPages>
+    public let pcp: FixedArray<PerCPUPages>
 
     /// per_cpu_zonestats.stat_threshold (the same for every CPU).
-    public internal(set) var statThreshold = 0
+    @exclusivity(unchecked) public internal(set) var statThreshold = 0
     let vmStat: DiffCounters
     /// NUMA events; zoneinfo folds every CPU's share before printing, so only the sum matters.
-    let numa: UnsafeMutablePointer<Int>
+    let numa = FixedArray<Int>(zeroed: NumaEvent.count)
     /// zone->lock traffic, for the lock_stat-style metrics.
-    public internal(set) var lock = LockCounters()
-    var policy = Policy.baseline
-    var options = PCPBuddyOptions()
-    /// First list of the PCP buddy areas (owning policies): (cpu * 10 + order) * 3 + type.
-    let buddyAreaBase: Int
-    /// owned_blocks: per CPU, pageblocks it owns that have fragments in the zone buddy, as a
-    /// doubly linked list through ownedNext/ownedPrev (-1 ends; -2 in ownedPrev: not listed).
-    var ownedHead: [Int32]
-    var ownedNext: [Int32]
-    var ownedPrev: [Int32]
-    /// Per pageblock: pages of an owned block that sit on the zone's free lists.
-    var fragPages: [Int32]
-    /// Frees that went to another CPU's PCP because that CPU owns the block.
-    public internal(set) var routedFrees = 0
-    /// Per CPU: routed frees it received as owner, and routed frees it sent away.
-    public internal(set) var routedIn: [Int]
-    public internal(set) var routedOut: [Int]
-    /// Routed frees whose owner had not allocated from this zone for a stat interval: the
-    /// page goes home to a CPU that is not using its cache.
-    public internal(set) var routedFreesOwnerCold = 0
-    /// pcp-buddy: pages each refill phase (0-3) brought to PCPs.
-    public internal(set) var refillPhasePages = [0, 0, 0, 0]
-    /// block-economy: whole blocks and smaller pieces taken from another CPU's PCP.
-    public internal(set) var stolenBlocks = 0
-    public internal(set) var stolenPieces = 0
-    /// The node of every CPU, and each CPU's steal order (block-economy steals nearest first).
-    var cpuNodes: [Int] = []
-    var stealOrders: [[Int]] = []
-    /// Per CPU: simulated time of its last allocation from this zone (ns); written on every
-    /// allocation, so a raw buffer.
-    let lastAllocNs: UnsafeMutablePointer<Int64>
+    @exclusivity(unchecked) public internal(set) var lock = LockCounters()
     /// Where lock sections are recorded when an engine prices them (nil: not recorded).
-    var trace: LockTrace?
+    @exclusivity(unchecked) var trace: LockTrace?
     /// Where tracepoints fire (nil: tracing off).
-    var tracer: Tracer?
+    @exclusivity(unchecked) var tracer: Tracer?
     /// Lock id of this zone's zone->lock (its zone id) and of CPU 0's pcp->lock in this zone.
-    var pcpLockBase = 0
+    @exclusivity(unchecked) var pcpLockBase = 0
 
     /// Free-list index of (order, migratetype).
     @inline(__always) static func freeList(_ order: Int, _ mt: Int) -> Int { order * MigrateType.count + mt }
@@ -132,32 +103,14 @@ public final class Zone {
         base = b
         let n = geometry.isPopulated ? end - b : 0
         pages = PageStore(count: n)
-        buddyAreaBase = Zone.nrFreeLists + cpus * K.nrPCPLists
-        lists = ListSet(count: buddyAreaBase + cpus * Zone.buddyOrders * MigrateType.pcpTypes)
-        pageblocks = Array(repeating: .initial, count: n >> K.pageblockOrder)
-        ownedHead = Array(repeating: -1, count: cpus)
-        ownedNext = Array(repeating: -1, count: n >> K.pageblockOrder)
-        ownedPrev = Array(repeating: -2, count: n >> K.pageblockOrder)
-        fragPages = Array(repeating: 0, count: n >> K.pageblockOrder)
-        lastAllocNs = .allocate(capacity: cpus)
-        lastAllocNs.initialize(repeating: 0, count: cpus)
-        routedIn = Array(repeating: 0, count: cpus)
-        routedOut = Array(repeating: 0, count: cpus)
-        pcp = .allocate(capacity: cpus)
-        pcp.initialize(repeating: PerCPUPages(), count: cpus)
-        numa = .allocate(capacity: NumaEvent.count)
-        numa.initialize(repeating: 0, count: NumaEvent.count)
+        lists = ListSet(count: Zone.nrFreeLists + cpus * K.nrPCPLists)
+        pageblocks = FixedArray(repeating: .initial, count: n >> K.pageblockOrder)
+        pcp = FixedArray(repeating: PerCPUPages(), count: cpus)
         vmStat = DiffCounters(items: ZoneStat.count, cpus: cpus)
     }
 
-    deinit {
-        pcp.deinitialize(count: nrCPUs); pcp.deallocate()
-        numa.deallocate()
-        pages.deallocate(); lists.deallocate(); vmStat.deallocate(); lastAllocNs.deallocate()
-    }
-
     /// NUMA event counters, in NumaEvent order.
-    public var numaEvents: [Int] { Array(UnsafeBufferPointer(start: numa, count: NumaEvent.count)) }
+    public var numaEvents: [Int] { numa.elements }
 
     /// spin_lock(&zone->lock), counted and recorded.
     @inline(__always) func lockZone() {
@@ -195,7 +148,7 @@ public final class Zone {
 
     /// Gives the managed range to the buddy allocator, as memblock_free_all() does at boot:
     /// maximal aligned chunks, each freed to the tail (FPI_TO_TAIL), all pageblocks MOVABLE.
-    func bootFree() {
+    func bootFree<P: AllocatorPolicy>(_ p: P) {
         guard isPopulated else { return }
         var pfn = geometry.endPFN - geometry.managed
         let end = geometry.endPFN
@@ -204,7 +157,7 @@ public final class Zone {
             while pfn + (1 << order) > end { order -= 1 }
             let i = index(pfn)
             for t in i..<(i + (1 << order)) { pages.setTail(t) }
-            freeOneBuddy(i, order: order, mt: MigrateType.movable.rawValue, toTail: true, cpu: nil)
+            freeOneBuddy(i, order: order, mt: MigrateType.movable.rawValue, toTail: true, cpu: nil, p)
             pfn += 1 << order
         }
         vmStat.fold(cpu: 0)

@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one owner of every flat buffer in the model: a fixed number of plain elements in one
+/// allocation, released when the array goes away.
+///
+/// Noncopyable, so each buffer has exactly one owner, is never copied by accident and is freed
+/// once. Elements are read and written in place through addressors: no copy-on-write, no
+/// reference counting, no exclusivity bookkeeping, and the index is checked in debug builds only.
+///
+/// `init(zeroed:)` maps anonymous memory for large arrays: the kernel hands out zero pages on
+/// first touch, so the parts of an array that are never written cost no resident memory (what
+/// a lazily initialised page store needs: a zero page state means "tail").
+public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
+    private let base: UnsafeMutablePointer<Element>
+    public let count: Int
+    /// Bytes obtained from mmap (0: from the heap).
+    private let mappedBytes: Int
+
+    /// Arrays at least this large are mapped rather than allocated by `init(zeroed:)`.
+    static var mapThreshold: Int { 1 << 16 }
+
+    public init(repeating value: Element, count: Int) {
+        precondition(count >= 0, "negative count \(count)")
+        base = .allocate(capacity: count)
+        base.initialize(repeating: value, count: count)
+        self.count = count
+        mappedBytes = 0
+    }
+
+    public init(_ elements: some Collection<Element>) {
+        count = elements.count
+        base = .allocate(capacity: count)
+        _ = UnsafeMutableBufferPointer(start: base, count: count).initialize(from: elements)
+        mappedBytes = 0
+    }
+
+    /// All-zero elements; large arrays are mapped on demand, so untouched parts stay free.
+    /// Only for element types whose all-zero bit pattern is a meaningful value.
+    public init(zeroed count: Int) {
+        precondition(count >= 0, "negative count \(count)")
+        self.count = count
+        let bytes = count * MemoryLayout<Element>.stride
+        guard bytes >= FixedArray.mapThreshold else {
+            base = .allocate(capacity: count)
+            UnsafeMutableRawPointer(base).initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+            mappedBytes = 0
+            return
+        }
+        guard let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+              p != UnsafeMutableRawPointer(bitPattern: -1) else {
+            fatalError("pcpsim: cannot map \(bytes) bytes for a page array")
+        }
+        base = p.bindMemory(to: Element.self, capacity: count)
+        mappedBytes = bytes
+    }
+
+    deinit {
+        if mappedBytes > 0 { munmap(base, mappedBytes) } else { base.deallocate() }
+    }
+
+    @inline(__always) public subscript(i: Int) -> Element {
+        unsafeAddress {
+            assert(UInt(bitPattern: i) < UInt(bitPattern: count), "index \(i) out of 0..<\(count)")
+            return UnsafePointer(base + i)
+        }
+        nonmutating unsafeMutableAddress {
+            assert(UInt(bitPattern: i) < UInt(bitPattern: count), "index \(i) out of 0..<\(count)")
+            return base + i
+        }
+    }
+
+    public var indices: Range<Int> { 0..<count }
+
+    /// A copy of the elements, for snapshots and reports.
+    public var elements: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    /// A longer array: these elements first, `value` after them.
+    func grown(to newCount: Int, filling value: Element) -> FixedArray<Element> {
+        let bigger = FixedArray(repeating: value, count: newCount)
+        bigger.base.update(from: base, count: min(count, newCount))
+        return bigger
+    }
+}

@@ -1,0 +1,108 @@
+/// Turns the lock sections an operation recorded into virtual time and lock_stat figures.
+///
+/// An acquisition waits (spinning) until the lock is free, a lock last held on another CPU
+/// costs a cache-line bounce, and the work inside a section adds to the hold time. Each lock
+/// remembers when it becomes free and which CPU held it last; pcp_spin_trylock asks the same.
+final class LockPricer {
+    /// The cost model in picoseconds.
+    struct Costs {
+        let pcp, zone, list, page, merge, split, bounce, op: Picoseconds
+        init(_ c: CostModel) {
+            pcp = Picoseconds(roundingNs: c.pcpLockNs); zone = Picoseconds(roundingNs: c.zoneLockNs)
+            list = Picoseconds(roundingNs: c.listOpNs); page = Picoseconds(roundingNs: c.pageMovedNs)
+            merge = Picoseconds(roundingNs: c.mergeStepNs); split = Picoseconds(roundingNs: c.splitStepNs)
+            bounce = Picoseconds(roundingNs: c.bounceNs); op = Picoseconds(roundingNs: c.operationNs)
+        }
+    }
+
+    /// A lock held while pricing, and since when.
+    struct Held: BitwiseCopyable {
+        var lock: Int
+        var since: Picoseconds
+    }
+
+    let costs: Costs
+    let nrCPUs: Int
+    /// Lock ids below this are zone->locks; the rest are pcp->locks (zone * CPUs + cpu after them).
+    let zoneLocks: Int
+    /// Per lock: when it becomes free, and the CPU that held it last (-1: none yet).
+    let busyUntil: FixedArray<Picoseconds>
+    let lastCPU: FixedArray<Int32>
+    /// Locks held while pricing one operation; nesting is shallow.
+    let held = FixedArray(repeating: Held(lock: 0, since: .zero), count: 64)
+
+    @exclusivity(unchecked) private(set) var zone = LockStats()
+    @exclusivity(unchecked) private(set) var pcp = LockStats()
+    let perCPUZone: FixedArray<LockStats>
+    let perCPUPCP: FixedArray<LockStats>
+    /// Merge steps done while the innermost held lock was zone->lock / a pcp->lock.
+    @exclusivity(unchecked) private(set) var mergesUnderZoneLock = 0
+    @exclusivity(unchecked) private(set) var mergesUnderPCPLock = 0
+
+    init(machine m: Machine, cost: CostModel) {
+        costs = Costs(cost)
+        nrCPUs = m.nrCPUs
+        zoneLocks = m.zones.count
+        busyUntil = FixedArray(repeating: .zero, count: m.lockCount)
+        lastCPU = FixedArray(repeating: -1, count: m.lockCount)
+        perCPUZone = FixedArray(repeating: LockStats(), count: m.nrCPUs)
+        perCPUPCP = FixedArray(repeating: LockStats(), count: m.nrCPUs)
+    }
+
+    /// Whether `cpu` may take `lock` at `t` (what pcp_spin_trylock asks): it is free, or its
+    /// last section was this CPU's.
+    @inline(__always) func isFree(_ lock: Int, at t: Picoseconds, for cpu: Int) -> Bool {
+        busyUntil[lock] <= t || lastCPU[lock] == Int32(cpu)
+    }
+
+    /// Prices `trace`, run by CPU `c` from `start`; returns when its last section ended.
+    func price(_ trace: LockTrace, cpu c: Int, from start: Picoseconds) -> Picoseconds {
+        var t = start
+        var depth = 0
+        for k in 0..<trace.count {
+            switch LockTrace.decode(trace.buffer[k]) {
+            case .acquire(let l):
+                let isZone = l < zoneLocks
+                var wait = Picoseconds.zero
+                if busyUntil[l] > t { wait = busyUntil[l] - t; t = busyUntil[l] }
+                let bounced = lastCPU[l] >= 0 && lastCPU[l] != Int32(c)
+                if bounced { t += costs.bounce }
+                t += isZone ? costs.zone : costs.pcp
+                if isZone {
+                    zone.acquired(wait: wait, bounced: bounced, remote: false)
+                    perCPUZone[c].acquired(wait: wait, bounced: bounced, remote: false)
+                } else {
+                    let remote = (l - zoneLocks) % nrCPUs != c
+                    pcp.acquired(wait: wait, bounced: bounced, remote: remote)
+                    perCPUPCP[c].acquired(wait: wait, bounced: bounced, remote: remote)
+                }
+                if depth < held.count { held[depth] = Held(lock: l, since: t); depth += 1 }
+            case .release(let l):
+                var k = depth - 1
+                while k >= 0 && held[k].lock != l { k -= 1 }
+                guard k >= 0 else { continue }
+                let d = t - held[k].since
+                if l < zoneLocks {
+                    zone.held(d); perCPUZone[c].held(d)
+                } else {
+                    pcp.held(d); perCPUPCP[c].held(d)
+                }
+                for j in k..<(depth - 1) { held[j] = held[j + 1] }
+                depth -= 1
+                busyUntil[l] = t
+                lastCPU[l] = Int32(c)
+            case .work(let w, let n):
+                switch w {
+                case .pageMoved: t += costs.page * n
+                case .mergeStep:
+                    t += costs.merge * n
+                    if depth > 0 && held[depth - 1].lock < zoneLocks { mergesUnderZoneLock += n } else { mergesUnderPCPLock += n }
+                case .splitStep: t += costs.split * n
+                case .listOp: t += costs.list * n
+                }
+            }
+        }
+        trace.reset()
+        return t
+    }
+}

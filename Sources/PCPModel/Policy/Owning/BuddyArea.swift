@@ -1,0 +1,90 @@
+/// The per-order buddy area of a PCP under the owning designs: chunks of owned blocks held
+/// as PagePCPBuddy entries, merged and split under pcp->lock without zone->lock.
+///
+/// Choices made here: PagePCPBuddy is a page flag (bit 7 of the page's info byte); the area
+/// keeps one list per order 0-9 and PCP migratetype; a freed owned page merges with its
+/// buddies at once (the RFC's drain-time merge pass does the same merges, later); pcp->count
+/// and pcp->high count these pages like any other PCP page.
+extension OwnedBlocks {
+    static let buddyOrders = K.pageblockOrder + 1
+
+    @inline(__always) func buddyList(_ z: Zone, _ cpu: Int, _ order: Int, _ mt: Int) -> Int {
+        (slot(z, cpu) * OwnedBlocks.buddyOrders + order) * MigrateType.pcpTypes + mt
+    }
+
+    /// Puts a free chunk into `cpu`'s buddy area, merging with PagePCPBuddy buddies on the same
+    /// PCP up to pageblock order. Returns the merge steps (done under pcp->lock).
+    @discardableResult
+    func pcpBuddyFree(_ z: Zone, _ cpu: Int, _ start: Int, order startOrder: Int, mt: Int) -> Int {
+        var i = start, order = startOrder, merges = 0
+        z.pages.setTail(i)
+        while order < K.pageblockOrder {
+            let b = i ^ (1 << order)
+            guard z.pages.isHead(b, .pcp, order: order), z.pages.isPCPBuddy(b), Int(z.pages.cpuOf[b]) == cpu else { break }
+            area.remove(buddyList(z, cpu, order, z.pages.kind(b)), b, z.pages)
+            z.pages.setTail(b)
+            i &= b
+            order += 1
+            merges += 1
+        }
+        z.enterPCP(cpu, i, order: order, mt: mt, buddy: true)
+        area.addHead(buddyList(z, cpu, order, mt), i, z.pages)
+        z.lock.pcpMergeSteps += merges
+        z.trace?.work(.mergeStep, merges)
+        z.trace?.work(.listOp, 1)
+        return merges
+    }
+
+    /// The smallest chunk of at least `order` in `cpu`'s buddy area of type `mt`, split on the
+    /// PCP (the upper halves stay there). The returned head is no longer a PCP page.
+    @inline(__always) func pcpBuddyTake(_ z: Zone, _ cpu: Int, order: Int, mt: Int) -> Int? {
+        var o = order
+        while o <= K.pageblockOrder {
+            let l = buddyList(z, cpu, o, mt)
+            if !area.isEmpty(l) {
+                let i = Int(area.head[l])
+                area.remove(l, i, z.pages)
+                var h = o
+                while h > order {
+                    h -= 1
+                    let upper = i + (1 << h)
+                    z.enterPCP(cpu, upper, order: h, mt: mt, buddy: true)
+                    area.addHead(buddyList(z, cpu, h, mt), upper, z.pages)
+                }
+                z.trace?.work(.splitStep, o - order)
+                z.trace?.work(.listOp, 1)
+                z.pages.setPCPBuddy(i, false)
+                return i
+            }
+            o += 1
+        }
+        return nil
+    }
+
+    /// A block for a request from `cpu`'s PCP: the cached-only list of its order and type
+    /// first, then the buddy area (up to pageblock order).
+    @inline(__always) func takeFromPCP(_ z: Zone, _ cpu: Int, order: Int, mt: Int) -> Int? {
+        if pcpAllowedOrder(order) {
+            let l = z.pcpList(cpu, orderToPindex(mt, order))
+            if !z.lists.isEmpty(l) {
+                let i = Int(z.lists.head[l])
+                z.lists.remove(l, i, z.pages)
+                z.trace?.work(.listOp, 1)
+                z.pcp[cpu].count -= 1 << order
+                return i
+            }
+        }
+        guard order <= K.pageblockOrder, let i = pcpBuddyTake(z, cpu, order: order, mt: mt) else { return nil }
+        z.pcp[cpu].count -= 1 << order
+        return i
+    }
+
+    /// Pages in `cpu`'s buddy area (all orders and types).
+    func pcpBuddyPages(_ z: Zone, _ cpu: Int) -> Int {
+        var n = 0
+        for o in 0...K.pageblockOrder {
+            for mt in 0..<MigrateType.pcpTypes { n += area.length[buddyList(z, cpu, o, mt)] << o }
+        }
+        return n
+    }
+}

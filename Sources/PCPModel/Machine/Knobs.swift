@@ -14,6 +14,8 @@ public struct Knobs: Equatable, Sendable {
     public var numaStat = 1
     public var zoneReclaimMode = 0
     public var thp = THPMode.always
+    public var thpDefrag = THPDefrag.madvise
+    public var khugepaged = Khugepaged()
     public init() {}
 }
 

@@ -6,11 +6,14 @@ public enum KnobWriteError: Error, Equatable {
     case invalid
     /// EACCES: the file is not writable (or not readable, for reads).
     case accessDenied
+    /// ERANGE: a number too large for its type, from a store that passes kstrtoul's error on.
+    case outOfRange
 
     public var errno: Int32 {
         switch self {
         case .invalid: 22
         case .accessDenied: 13
+        case .outOfRange: 34
         }
     }
 
@@ -19,6 +22,7 @@ public enum KnobWriteError: Error, Equatable {
         switch self {
         case .invalid: "Invalid argument"
         case .accessDenied: "Permission denied"
+        case .outOfRange: "Numerical result out of range"
         }
     }
 }
@@ -79,6 +83,13 @@ public struct Knob: Sendable {
         return Knob(path: path, mode: mode, scope: .machine, text: text) { bytes throws(KnobWriteError) in
             let v = try format.parse(bytes)
             return KnobWrite { m, _ in try set(m, v) }
+        }
+    }
+
+    /// A read-only file of the machine (mode 0444: a write is EACCES at open).
+    static func machine<V: Sendable>(readOnly path: String, _ format: KnobFormat<V>, _ read: @escaping @Sendable (Snapshot) -> V) -> Knob {
+        Knob(path: path, mode: 0o444, scope: .machine, text: { view in format.show(read(view.snapshot)) }) { _ throws(KnobWriteError) in
+            throw .accessDenied
         }
     }
 

@@ -20,6 +20,32 @@ extension KnobFormat where Value == Int {
     }
 }
 
+extension KnobFormat where Value == Int {
+    /// An unsigned number as a sysfs store reads it with kstrtoul/kstrtouint(buf, 10): an
+    /// optional '+', decimal digits, at most one trailing newline. A number that does not fit
+    /// `bits` is ERANGE when the store returns that error (`rangeErrno`), else EINVAL as
+    /// khugepaged's stores answer every parse error. Values beyond Int.max read as Int.max
+    /// (every setter's range refuses them).
+    public static func kstrtou(bits: Int, rangeErrno: Bool) -> KnobFormat {
+        KnobFormat(parse: { b throws(KnobWriteError) in
+            var s = b[...]
+            if s.last == 0x0A { s = s.dropLast() }
+            if s.first == UInt8(ascii: "+") { s = s.dropFirst() }
+            guard !s.isEmpty, s.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { throw .invalid }
+            var v: UInt64 = 0
+            var overflow = false
+            for c in s {
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(UInt64(c - 0x30))
+                overflow = overflow || o1 || o2
+                v = a
+            }
+            if overflow || (bits < 64 && v >> UInt64(bits) != 0) { throw rangeErrno ? .outOfRange : .invalid }
+            return v > UInt64(Int.max) ? Int.max : Int(v)
+        }, show: { "\($0)\n" })
+    }
+}
+
 extension KnobFormat where Value == [Int] {
     /// Up to `max` ints separated by white space, read back tab-separated. The values parsed
     /// before an error are kept and the error dropped: lowmem_reserve_ratio's 6.18 handler

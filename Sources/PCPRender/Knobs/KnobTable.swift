@@ -21,8 +21,31 @@ public enum KnobTable {
         .vm("stat_interval", .int, { $0.knobs.statIntervalJiffies / 1000 }, { try $0.setStatInterval(seconds: $1) }),
         .vm("compact_memory", mode: 0o200, .int, nil, { try $0.compactMemory($1) }),
         .vm("drop_caches", mode: 0o200, .int, nil, { try $0.dropCaches($1) }),
-        .machine("sys/kernel/mm/transparent_hugepage/enabled", .choice, { $0.knobs.thp }, { $0.setTHP($1) }),
-    ]
+    ] + thp
+
+    /// /sys/kernel/mm/transparent_hugepage: enabled, defrag, use_zero_page, hpage_pmd_size and
+    /// khugepaged/*, parsed as their stores in mm/huge_memory.c and mm/khugepaged.c do.
+    static let thp: [Knob] = {
+        let dir = "sys/kernel/mm/transparent_hugepage/", k = dir + "khugepaged/"
+        let flag = KnobFormat<Int>.kstrtou(bits: 64, rangeErrno: true)
+        let ulong = KnobFormat<Int>.kstrtou(bits: 64, rangeErrno: false), uint = KnobFormat<Int>.kstrtou(bits: 32, rangeErrno: false)
+        return [
+            .machine(dir + "enabled", .choice, { $0.knobs.thp }, { $0.setTHP($1) }),
+            .machine(dir + "defrag", .choice, { $0.knobs.thpDefrag }, { $0.setTHPDefrag($1) }),
+            .machine(dir + "use_zero_page", flag, { $0.knobs.khugepaged.useZeroPage }, { try $0.setTHPFlag($1, \.useZeroPage) }),
+            .machine(readOnly: dir + "hpage_pmd_size", .int, { _ in K.pageblockNrPages * K.pageSize }),
+            .machine(k + "defrag", flag, { $0.knobs.khugepaged.defrag }, { try $0.setTHPFlag($1, \.defrag) }),
+            .machine(k + "max_ptes_none", ulong, { $0.knobs.khugepaged.maxPtesNone }, { try $0.setKhugepagedMaxPtes($1, \.maxPtesNone) }),
+            .machine(k + "max_ptes_swap", ulong, { $0.knobs.khugepaged.maxPtesSwap }, { try $0.setKhugepagedMaxPtes($1, \.maxPtesSwap) }),
+            .machine(k + "max_ptes_shared", ulong, { $0.knobs.khugepaged.maxPtesShared }, { try $0.setKhugepagedMaxPtes($1, \.maxPtesShared) }),
+            .machine(k + "pages_to_scan", uint, { $0.knobs.khugepaged.pagesToScan }, { try $0.setKhugepagedPagesToScan($1) }),
+            .machine(k + "scan_sleep_millisecs", uint, { $0.knobs.khugepaged.scanSleepMillisecs }, { try $0.setKhugepagedSleep($1, \.scanSleepMillisecs) }),
+            .machine(k + "alloc_sleep_millisecs", uint, { $0.knobs.khugepaged.allocSleepMillisecs }, { try $0.setKhugepagedSleep($1, \.allocSleepMillisecs) }),
+            // khugepaged does not run in the model: nothing is scanned or collapsed.
+            .machine(readOnly: k + "full_scans", .int, { _ in 0 }),
+            .machine(readOnly: k + "pages_collapsed", .int, { _ in 0 }),
+        ]
+    }()
 
     /// pcpsim's own: the design and its open questions (machine knobs), the mount's pace and workload.
     static let own: [Knob] = [

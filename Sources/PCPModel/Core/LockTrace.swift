@@ -15,7 +15,8 @@ public final class LockTrace {
         case listOp
     }
 
-    /// Packed events: kind in the top 2 bits (0 acquire, 1 release, 2 work), payload below.
+    /// Packed events: kind in the top 2 bits (0 acquire, 1 release, 2 work, 3 memstall
+    /// enter/leave), payload below.
     /// Appended to on every lock operation; doubled when full.
     @exclusivity(unchecked) private(set) var buffer = FixedArray<UInt64>(zeroed: 4096)
     @exclusivity(unchecked) public private(set) var count = 0
@@ -38,6 +39,10 @@ public final class LockTrace {
         if n > 0 { append(2 << 62 | w.rawValue << 48 | UInt64(n)) }
     }
 
+    /// psi_memstall_enter() / psi_memstall_leave(): the time priced between them is a
+    /// memory stall of the operation's CPU.
+    @inline(__always) func memstall(enter: Bool) { append(3 << 62 | (enter ? 0 : 1)) }
+
     /// pcp_spin_trylock() by `cpu`: fails when another CPU holds the lock at the operation's
     /// start (a CPU never contends with its own earlier sections).
     @inline(__always) func trylock(_ lock: Int, by cpu: Int) -> Bool {
@@ -47,13 +52,14 @@ public final class LockTrace {
     @inline(__always) public func reset() { count = 0 }
 
     public enum Event: Equatable, Sendable {
-        case acquire(Int), release(Int), work(Work, Int)
+        case acquire(Int), release(Int), work(Work, Int), memstall(enter: Bool)
     }
 
     @inline(__always) public static func decode(_ e: UInt64) -> Event {
         switch e >> 62 {
         case 0: .acquire(Int(e))
         case 1: .release(Int(e & (1 << 62 - 1)))
+        case 3: .memstall(enter: e & 1 == 0)
         default: .work(Work(rawValue: (e >> 48) & 0x3FFF)!, Int(e & (1 << 48 - 1)))
         }
     }

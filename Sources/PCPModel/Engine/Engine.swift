@@ -88,6 +88,7 @@ public final class Engine {
             } else {
                 let pc = op.cpu
                 var t = pricer.price(trace, cpu: pc, from: scheduler[pc])
+                if pricer.memstall > .zero { machine.psiAccrue(ns: pricer.memstall.ns) }
                 if let sink = traceSink, let tr = machine.tracer { tr.drain { sink(pc, t.ns, $0) } }
                 if op.kind != .idle || pc == c { t += pricer.costs.op }
                 scheduler.set(pc, to: t)

@@ -55,10 +55,15 @@ final class LockPricer {
         busyUntil[lock] <= t || lastCPU[lock] == Int32(cpu)
     }
 
+    /// Memory stall time of the last priced trace (psi_memstall_enter to leave).
+    @exclusivity(unchecked) private(set) var memstall = Picoseconds.zero
+
     /// Prices `trace`, run by CPU `c` from `start`; returns when its last section ended.
     func price(_ trace: LockTrace, cpu c: Int, from start: Picoseconds) -> Picoseconds {
         var t = start
         var depth = 0
+        var stallStart: Picoseconds?
+        memstall = .zero
         for k in 0..<trace.count {
             switch LockTrace.decode(trace.buffer[k]) {
             case .acquire(let l):
@@ -99,6 +104,13 @@ final class LockPricer {
                     if depth > 0 && held[depth - 1].lock < zoneLocks { mergesUnderZoneLock += n } else { mergesUnderPCPLock += n }
                 case .splitStep: t += costs.split * n
                 case .listOp: t += costs.list * n
+                }
+            case .memstall(let enter):
+                if enter {
+                    stallStart = t
+                } else if let s = stallStart {
+                    memstall += t - s
+                    stallStart = nil
                 }
             }
         }

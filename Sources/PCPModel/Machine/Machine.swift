@@ -53,6 +53,8 @@ public final class Machine {
     public internal(set) var importedInUse: [[Int]] = []
     /// alloc_contig_range() attempts and what they met.
     @exclusivity(unchecked) public internal(set) var contig = ContigStats()
+    /// /proc/pressure/memory: stall time in direct reclaim, compaction and throttling.
+    @exclusivity(unchecked) public internal(set) var psiMemory = PSIResource()
     /// kswapd was woken for a boosted zone and will reset the boosts at its next run.
     @exclusivity(unchecked) var kswapdPending = false
 
@@ -91,6 +93,7 @@ public final class Machine {
         // Normal with a populated DMA32 below it (on one node, DMA32 anywhere will do).
         nofragment = FixedArray(zs.indices.map { id in zs[id].type == .normal && (nodes == 1 || zs[id - 1].isPopulated) })
         for z in zones { z.bootFree(driver) }
+        psiMemory = PSIResource(cpus: nrCPUs)
         boot()
     }
 

@@ -53,6 +53,8 @@ public struct Snapshot: Sendable {
     public var allocFailures: Int
     public var policy: Policy
     public var pcpBuddyOptions: PCPBuddyOptions
+    /// /proc/pressure/memory's state.
+    public var psiMemory: PSIResource
     /// The engine's lock_stat figures, when an engine drives the machine.
     public var locks: EngineLocks?
 
@@ -93,6 +95,6 @@ extension Machine {
         return Snapshot(zones: zs, nodes: ns, events: events, knobs: knobs, userMinFreeKbytes: userMinFreeKbytes,
                         totalreservePages: totalreservePages, nrCPUs: nrCPUs, now: now,
                         allocatedPages: allocatedPages, allocFailures: allocFailures,
-                        policy: policy, pcpBuddyOptions: pcpBuddyOptions)
+                        policy: policy, pcpBuddyOptions: pcpBuddyOptions, psiMemory: psiMemory)
     }
 }

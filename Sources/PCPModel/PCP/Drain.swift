@@ -87,6 +87,7 @@ extension Machine {
             policy.type.vmstatUpdate(self)
             nextVmstatUpdate = knobs.statIntervalJiffies > 0 ? now + statInterval : .max
         }
+        psiMemory.advance(to: t)
         now = t
     }
 

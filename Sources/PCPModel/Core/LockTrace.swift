@@ -13,6 +13,10 @@ public final class LockTrace {
         case splitStep
         /// One PCP list insertion or removal.
         case listOp
+        /// One page examined by a compaction scanner.
+        case pageScanned
+        /// One base page migrated: copy, unmap and remap.
+        case pageMigrated
     }
 
     /// Packed events: kind in the top 2 bits (0 acquire, 1 release, 2 work, 3 memstall

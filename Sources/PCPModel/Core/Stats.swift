@@ -33,6 +33,8 @@ public enum VMEvent: Int, CaseIterable, Sendable {
     case pgfault
     case dropPagecache, dropSlab
     case thpFaultAlloc, thpFaultFallback
+    case pgmigrateSuccess, pgmigrateFail, compactMigrateScanned, compactFreeScanned, compactIsolated
+    case compactStall, compactFail, compactSuccess, compactDaemonWake, compactDaemonMigrateScanned, compactDaemonFreeScanned
     public static let count = allCases.count
 }
 

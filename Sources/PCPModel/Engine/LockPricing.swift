@@ -6,12 +6,13 @@
 final class LockPricer {
     /// The cost model in picoseconds.
     struct Costs {
-        let pcp, zone, list, page, merge, split, bounce, op: Picoseconds
+        let pcp, zone, list, page, merge, split, bounce, op, scan, migrate: Picoseconds
         init(_ c: CostModel) {
             pcp = Picoseconds(roundingNs: c.pcpLockNs); zone = Picoseconds(roundingNs: c.zoneLockNs)
             list = Picoseconds(roundingNs: c.listOpNs); page = Picoseconds(roundingNs: c.pageMovedNs)
             merge = Picoseconds(roundingNs: c.mergeStepNs); split = Picoseconds(roundingNs: c.splitStepNs)
             bounce = Picoseconds(roundingNs: c.bounceNs); op = Picoseconds(roundingNs: c.operationNs)
+            scan = Picoseconds(roundingNs: c.pageScannedNs); migrate = Picoseconds(roundingNs: c.pageMigratedNs)
         }
     }
 
@@ -104,6 +105,8 @@ final class LockPricer {
                     if depth > 0 && held[depth - 1].lock < zoneLocks { mergesUnderZoneLock += n } else { mergesUnderPCPLock += n }
                 case .splitStep: t += costs.split * n
                 case .listOp: t += costs.list * n
+                case .pageScanned: t += costs.scan * n
+                case .pageMigrated: t += costs.migrate * n
                 }
             case .memstall(let enter):
                 if enter {

@@ -53,6 +53,19 @@ public final class Machine {
     public internal(set) var importedInUse: [[Int]] = []
     /// alloc_contig_range() attempts and what they met.
     @exclusivity(unchecked) public internal(set) var contig = ContigStats()
+    /// The owner compaction and alloc_contig_range migrate movable pages with (nil: no page
+    /// can be migrated).
+    @exclusivity(unchecked) public var mover: PageMover?
+    /// kcompactd per node: the order and highest zone it was woken for (0: not woken), the
+    /// proactive rounds still deferred, and when its timer fires next.
+    @exclusivity(unchecked) var kcompactdOrder: [Int] = []
+    @exclusivity(unchecked) var kcompactdHighestZone: [Int] = []
+    @exclusivity(unchecked) var proactiveDefer: [Int] = []
+    @exclusivity(unchecked) var nextKcompactd: Int64 = kcompactdIntervalNs
+    /// The GFP bits of the THP fault under way (allocTHP); LIGHT otherwise.
+    @exclusivity(unchecked) var thpGFP = THPGFP.light
+    /// The last direct compaction's result (the slow path's NORETRY decision reads it).
+    @exclusivity(unchecked) var lastCompactResult = CompactResult.skipped
     /// /proc/pressure/memory: stall time in direct reclaim, compaction and throttling.
     @exclusivity(unchecked) public internal(set) var psiMemory = PSIResource()
     /// kswapd was woken for a boosted zone and will reset the boosts at its next run.
@@ -94,6 +107,9 @@ public final class Machine {
         nofragment = FixedArray(zs.indices.map { id in zs[id].type == .normal && (nodes == 1 || zs[id - 1].isPopulated) })
         for z in zones { z.bootFree(driver) }
         psiMemory = PSIResource(cpus: nrCPUs)
+        kcompactdOrder = Array(repeating: 0, count: nrNodes)
+        kcompactdHighestZone = kcompactdOrder
+        proactiveDefer = kcompactdOrder
         boot()
     }
 

@@ -22,9 +22,21 @@ public enum FreeError: Error, Equatable, CustomStringConvertible {
 
 /// The page allocator's entry points (__alloc_pages / __free_pages, 6.18).
 extension Machine {
+    /// A THP fault in a VMA with or without MADV_HUGEPAGE: the GFP bits come from `enabled` and
+    /// `defrag` (vma_thp_gfp_mask). nil without counting anything when the VMA may not have a
+    /// THP at all; thp_fault_fallback when the huge page could not be had.
+    public func allocTHP(cpu: Int, madvised: Bool) -> PageRef? {
+        guard let gfp = knobs.thpGFP(madvised: madvised) else { return nil }
+        thpGFP = gfp
+        defer { thpGFP = THPGFP.light }
+        return allocPages(cpu: cpu, order: K.hpagePMDOrder, kind: .thp)
+    }
+
     /// __alloc_pages(): fast path at the low watermark, then the slowpath's min watermark, one
-    /// drain_all_pages() retry and the highatomic reserve before giving up. Reclaim and
-    /// compaction are not modelled, so a request that needs them fails.
+    /// drain_all_pages() retry and the highatomic reserve before giving up. A THP fault whose
+    /// GFP bits allow direct reclaim compacts (async) before the retry and again after it;
+    /// with __GFP_NORETRY a skipped or deferred first compaction ends it. Reclaim is not
+    /// modelled, so any other request that needs it fails.
     public func allocPages(cpu: Int, order: Int, kind: AllocKind, atomic: Bool = false) -> PageRef? {
         policy.type.allocPages(self, cpu: cpu, order: order, kind: kind, atomic: atomic)
     }
@@ -37,7 +49,8 @@ extension Machine {
         guard first < zonelistStart[nid * K.nrZoneTypes + hz + 1] else { return nil }
         let preferred = zonelistIDs[first]
         let mt = kind.migratetype
-        let kswapd: AllocFlags = kind == .thp ? [] : .kswapd
+        let thp = kind == .thp ? thpGFP : nil
+        let kswapd: AllocFlags = thp.map { $0.kswapdReclaim ? .kswapd : [] } ?? .kswapd
         var flags: AllocFlags = [.wmarkLow, kswapd]
         flags.formUnion(allocFlagsNofragment(preferred))
         if let (z, i) = getPageFromFreelist(p, cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred) {
@@ -51,6 +64,18 @@ extension Machine {
         }
         if slow.contains(.kswapd) { kswapdPending = true }
         var drained = false, unreserved = false
+        if let thp, thp.directReclaim {
+            if let (z, i) = getPageFromFreelist(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred)
+                ?? directCompact(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, async: true) {
+                return finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic)
+            }
+            // Costly and NORETRY: give up when compaction did not even run; otherwise the
+            // retry (reclaim, not modelled, then compaction again) and then give up.
+            if !(thp.noRetry && lastCompactResult <= .deferred),
+               let (z, i) = directCompact(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, async: true) {
+                return finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic)
+            }
+        }
         while true {
             if let (z, i) = getPageFromFreelist(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred) {
                 return finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic)

@@ -70,10 +70,10 @@ extension Machine {
         nextVmstatUpdate = v > 0 ? now + statInterval : .max
     }
 
-    /// compact_memory: only 1. Compaction (page migration) is not modelled: the write is
-    /// validated and has no effect on the model.
+    /// sysctl_compaction_handler(): only 1; compacts every zone of every node.
     public func compactMemory(_ v: Int) throws(KnobError) {
         guard v == 1 else { throw .invalid }
+        compactAllNodes()
     }
 
     /// drop_caches: 6.18 as observed accepts any value >= 1 (5 and 10 were accepted). Bit 1

@@ -31,6 +31,9 @@ public struct THPGFP: Equatable, Sendable {
     /// __GFP_NORETRY: no reclaim/compaction retry loop after the first async compaction.
     public var noRetry: Bool
 
+    /// GFP_TRANSHUGE_LIGHT: neither reclaim nor compaction nor a kswapd wake.
+    public static let light = THPGFP(directReclaim: false, kswapdReclaim: false, noRetry: false)
+
     public init(directReclaim: Bool, kswapdReclaim: Bool, noRetry: Bool) {
         self.directReclaim = directReclaim
         self.kswapdReclaim = kswapdReclaim

@@ -87,6 +87,11 @@ extension Machine {
             policy.type.vmstatUpdate(self)
             nextVmstatUpdate = knobs.statIntervalJiffies > 0 ? now + statInterval : .max
         }
+        while nextKcompactd <= t {
+            now = max(now, nextKcompactd)
+            kcompactdTick()
+            nextKcompactd += kcompactdIntervalNs
+        }
         psiMemory.advance(to: t)
         now = t
     }

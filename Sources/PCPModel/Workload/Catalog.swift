@@ -28,6 +28,9 @@ public enum Workloads {
              params: ["pages=1024 (anon pages per process)", "cache=25 (page cache cap, percent of memory)", "slab=50 (per mille of operations allocating slab)"]),
         Info(name: "fragmenter", summary: "keeps fragmenting: long-lived unmovable pages scattered among movable churn",
              params: ["unmovable=100 (per mille of held pages kept unmovable)", "fill=60 (percent of memory held)"]),
+        Info(name: "fragment", summary: "fragment.c on CPU 0: map a region, free every other page, optionally compact_memory, then THP faults",
+             params: ["mib=1024 (region size)", "compact=0 (1: write compact_memory after fragmenting)", "thps=0 (THP faults afterwards)",
+                      "madvise=0 (1: the THP region is MADV_HUGEPAGE)"]),
         Info(name: "mix:A+B", summary: "two workloads at once; parameters as a.KEY / b.KEY",
              params: ["cpus=split (split: A on the first half, B on the rest; shared: both on every CPU)"]),
     ]
@@ -71,6 +74,9 @@ public enum Workloads {
                                slabPermille: try p.int("slab", 50, 0...1000))
         case "fragmenter":
             return Fragmenter(m, cpus, unmovablePermille: try p.int("unmovable", 100, 0...1000), fillPercent: try p.int("fill", 60, 1...95))
+        case "fragment":
+            return FragmentRegion(m, mib: try p.int("mib", 1024, 1...(1 << 24)), compact: try p.int("compact", 0, 0...1) == 1,
+                                  thps: try p.int("thps", 0, 0...(1 << 24)), madvised: try p.int("madvise", 0, 0...1) == 1)
         default:
             guard name.hasPrefix("mix:"), let plus = name.firstIndex(of: "+") else {
                 throw WorkloadParams.Error(description: "unknown workload '\(name)' (known: \(names.joined(separator: ", ")))")

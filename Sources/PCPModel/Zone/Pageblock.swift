@@ -4,6 +4,8 @@
 public struct PageblockData: Sendable, BitwiseCopyable {
     public var migratetype: UInt8
     public var isolated: Bool
+    /// PB_migrate_skip: compaction found nothing to do here (cleared when a scan restarts).
+    public var skip = false
     public var owner: Int32
 
     static let initial = PageblockData(migratetype: UInt8(MigrateType.movable.rawValue),

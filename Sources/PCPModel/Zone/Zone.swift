@@ -62,6 +62,8 @@ public final class Zone {
 
     /// ZONE_BOOSTED_WATERMARK, ZONE_BELOW_HIGH.
     @exclusivity(unchecked) var boostedWatermark = false
+    /// Compaction's cached scanner positions, skip flush and deferral.
+    @exclusivity(unchecked) var compact = CompactState()
     @exclusivity(unchecked) var belowHigh = false
 
     /// The last (high_min, high_max, batch) pushed to every PCP (zone->pageset_*).

@@ -9,6 +9,14 @@ public enum Vmstat {
         "pgalloc_movable": .pgallocMovable, "pgalloc_device": .pgallocDevice, "pgfree": .pgfree,
         "pgfault": .pgfault, "drop_pagecache": .dropPagecache, "drop_slab": .dropSlab,
         "thp_fault_alloc": .thpFaultAlloc, "thp_fault_fallback": .thpFaultFallback,
+    ].merging(compactionEvents) { a, _ in a }
+    /// Compaction and migration (mm/compaction.c, mm/migrate.c).
+    static let compactionEvents: [String: VMEvent] = [
+        "pgmigrate_success": .pgmigrateSuccess, "pgmigrate_fail": .pgmigrateFail,
+        "compact_migrate_scanned": .compactMigrateScanned, "compact_free_scanned": .compactFreeScanned,
+        "compact_isolated": .compactIsolated, "compact_stall": .compactStall, "compact_fail": .compactFail,
+        "compact_success": .compactSuccess, "compact_daemon_wake": .compactDaemonWake,
+        "compact_daemon_migrate_scanned": .compactDaemonMigrateScanned, "compact_daemon_free_scanned": .compactDaemonFreeScanned,
     ]
     static let eventIndex: [VMEvent?] = Names.events.map { modelledEvents[$0] }
 

@@ -237,9 +237,8 @@ extension Machine {
                 i += 1 << o
                 continue
             case .allocated:
-                let kind = AllocKind(rawValue: z.pages.kind(i))
                 let skipOrder = o > 0 && (o >= K.pageblockOrder || (cc.order != -1 && o >= cc.order))
-                if !skipOrder, kind?.isLRU == true, let mv = mover, mv.isMovable(PageRef(zone: z.id, index: i), order: o) {
+                if !skipOrder, isMovableFolio(z, i, order: o), folioIsolateLRU(cpu: cc.cpu, pfn: z.pfn(i)) {
                     cc.migrate.append(i)
                     cc.migratePages += 1 << o
                     isolated += 1 << o
@@ -257,6 +256,7 @@ extension Machine {
             }
             if failed && skipOnFailure {
                 // Put back what this order-aligned block isolated, and skip the rest of it.
+                for s in cc.migrate { putbackLRU(z, cpu: cc.cpu, pfn: z.pfn(s)) }
                 isolated -= cc.migratePages
                 cc.migrate.removeAll(keepingCapacity: true)
                 cc.migratePages = 0
@@ -281,20 +281,50 @@ extension Machine {
         for (k, src) in cc.migrate.enumerated() {
             let o = z.pages.order(src)
             guard let dst = compactionAlloc(p, cc, order: o) else {
-                countEvent(.pgmigrateFail, cc.migrate[k...].reduce(0) { $0 + (1 << z.pages.order($1)) })
+                countEvent(.pgmigrateFail, 1 << o)
+                for s in cc.migrate[k...] { putbackLRU(z, cpu: cc.cpu, pfn: z.pfn(s)) }
                 return false
             }
-            let kind = AllocKind(rawValue: z.pages.kind(src)) ?? .kernel
-            z.pages.set(dst, .allocated, order: o)
-            z.pages.setKind(dst, kind.rawValue)
-            allocatedPages += 1 << o
-            accountKind(z, cpu: cc.cpu, kind: kind, pages: 1 << o)
-            mover?.moved(from: PageRef(zone: z.id, index: src), to: PageRef(zone: z.id, index: dst), order: o)
-            z.trace?.work(.pageMigrated, 1 << o)
-            try? freePages(p, cpu: cc.cpu, PageRef(zone: z.id, index: src), order: o, pcpLockHeld: false)
+            migrateFolio(p, z, cpu: cc.cpu, from: src, to: dst, order: o)
             countEvent(.pgmigrateSuccess, 1 << o)
         }
         return true
+    }
+
+    /// Whether the allocated folio at `i` may be isolated: on an LRU, and either a page cache
+    /// folio (its file's slots move with it) or held by an owner that can follow it (the
+    /// `mover`). A folio a workload holds through a bare PageRef would go stale: pinned.
+    func isMovableFolio(_ z: Zone, _ i: Int, order: Int) -> Bool {
+        let pfn = z.pfn(i)
+        guard isLRUFolio(pfn: pfn) else { return false }
+        if lru.owner[pfn] != 0 { return true }
+        return mover?.isMovable(PageRef(zone: z.id, index: i), order: order) == true
+    }
+
+    /// migrate_folio() for an isolated LRU folio (mm/migrate.c, Linux 6.18): the new folio
+    /// takes the old one's kind, flags and place in its file or with its owner and goes back
+    /// on the LRU; the old one is freed through the ordinary free path, with nothing left to
+    /// account (its counters moved with the folio).
+    func migrateFolio<P: AllocatorPolicy>(_ p: P, _ z: Zone, cpu: Int, from src: Int, to dst: Int, order o: Int) {
+        let a = z.pfn(src), b = z.pfn(dst)
+        z.pages.set(dst, .allocated, order: o)
+        z.pages.setKind(dst, z.pages.kind(src))
+        allocatedPages += 1 << o
+        lru.flags[b] = lru.flags[a]
+        lru.owner[b] = lru.owner[a]
+        lru.offset[b] = lru.offset[a]
+        if lru.owner[a] != 0 {
+            let f = pageCache.files[Int(lru.owner[a]) - 1], start = Int(lru.offset[a])
+            for off in start..<min(f.pages, start + (1 << o)) where f.slots[off] == UInt32(a + 1) { f.slots[off] = UInt32(b + 1) }
+        } else {
+            mover?.moved(from: PageRef(zone: z.id, index: src), to: PageRef(zone: z.id, index: dst), order: o)
+        }
+        putbackLRU(z, cpu: cpu, pfn: b)
+        lru.flags[a] = 0
+        lru.owner[a] = 0
+        z.pages.setKind(src, AllocKind.kernel.rawValue)
+        z.trace?.work(.pageMigrated, 1 << o)
+        try? freePages(p, cpu: cpu, PageRef(zone: z.id, index: src), order: o, pcpLockHeld: false)
     }
 
     /// compaction_alloc(), Linux 6.18: the smallest isolated free block that fits, split down;

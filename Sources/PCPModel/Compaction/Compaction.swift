@@ -23,6 +23,9 @@ final class CompactControl {
     var freepages: [[Int]] = Array(repeating: [], count: K.nrOrders)
     var nrFreepages = 0
     var migrateScanned = 0, freeScanned = 0
+    /// alloc_contig_range's targets come from the buddy allocator (alloc_migration_target),
+    /// not from a free scanner.
+    var targetsFromBuddy = false
 
     init(zone: Zone, cpu: Int, order: Int, mode: MigrateMode, direct: Bool, proactive: Bool = false, daemon: Bool = false,
          ignoreSkipHint: Bool = false, migratePFN: Int, freePFN: Int) {
@@ -330,6 +333,11 @@ extension Machine {
     /// compaction_alloc(), Linux 6.18: the smallest isolated free block that fits, split down;
     /// when none is left, the free scanner runs once more.
     func compactionAlloc<P: AllocatorPolicy>(_ p: P, _ cc: CompactControl, order: Int) -> Int? {
+        if cc.targetsFromBuddy {
+            guard let i = cc.zone.rmqueueBuddy(cc.cpu, order: order, mt: MigrateType.movable.rawValue, flags: .wmarkMin, p) else { return nil }
+            countEvent(VMEvent(rawValue: VMEvent.pgallocDMA.rawValue + cc.zone.type.rawValue)!, 1 << order)
+            return i
+        }
         var scanned = false
         while true {
             if let k = (order...K.maxOrder).first(where: { !cc.freepages[$0].isEmpty }) {

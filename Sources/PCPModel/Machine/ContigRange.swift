@@ -1,8 +1,8 @@
 /// What one alloc_contig_range() attempt found.
 public struct ContigResult: Sendable, Equatable {
     public var success: Bool
-    /// Pages in the range held by callers that would have to be migrated first (migration is
-    /// not modelled, so any such page fails the attempt, as an unmovable one always does).
+    /// Pages in the range still held after migration: folios nobody can follow (a workload's
+    /// bare page references) and non-LRU pages fail the attempt.
     public var pagesInUse: Int
     /// Free pages of the range still on some PCP after the drain: the isolation cannot see them.
     public var pagesStrandedOnPCP: Int
@@ -22,8 +22,9 @@ public struct ContigStats: Sendable, Equatable, Codable {
 extension Machine {
     /// alloc_contig_range() (6.18, simplified): isolate the pageblocks of [start, start + 2^order)
     /// in zone `zone` (start_isolate_page_range: refuses blocks with unmovable pages, moves the
-    /// free pages to MIGRATE_ISOLATE), drain_all_pages() for the zone, then take the range if
-    /// every page of it is free in the buddy; undo the isolation otherwise. On success the
+    /// free pages to MIGRATE_ISOLATE), drain_all_pages() for the zone, migrate the movable
+    /// folios out, then take the range if every page of it is free in the buddy; undo the
+    /// isolation otherwise. On success the
     /// range is returned as allocated blocks of at most MAX_PAGE_ORDER (free them with
     /// freePages), tagged `kind`.
     public func allocContigRange(cpu: Int, zone id: Int, startPFN: Int, order: Int, kind: AllocKind) -> (ContigResult, [PageRef]) {
@@ -44,6 +45,7 @@ extension Machine {
         for b in blocks { z.setIsolate(b, true, cpu: cpu, policy) }
         z.unlockZone()
         drainAllPages(policy, cpu: cpu, zone: z)
+        migrateRangeOut(policy, z, cpu: cpu, start: start, end: start + n)
         // test_pages_isolated(): every page free in the buddy.
         var p = start
         while p < start + n {
@@ -70,6 +72,37 @@ extension Machine {
         for b in blocks { z.setIsolate(b, false, cpu: cpu, policy) }
         z.unlockZone()
         return (result, taken)
+    }
+}
+
+extension Machine {
+    /// __alloc_contig_migrate_range(), Linux 6.18: every movable LRU folio of the isolated range
+    /// migrates to a page the buddy allocator hands out in the same zone (never from the
+    /// isolated blocks), and the old frames go straight to the isolated free lists.
+    /// Folios nobody can follow stay and fail the range.
+    func migrateRangeOut<P: AllocatorPolicy>(_ p: P, _ z: Zone, cpu: Int, start: Int, end: Int) {
+        let cc = compactControl(z, cpu: cpu, order: -1, mode: .sync, direct: false, ignoreSkipHint: true)
+        cc.targetsFromBuddy = true
+        var i = start, moved = false
+        while i < end {
+            let o = z.pages.order(i)
+            guard z.pages.state(i) == .allocated else { i += z.pages.state(i) == .buddy || z.pages.state(i) == .pcp ? 1 << o : 1; continue }
+            if o < K.pageblockOrder, isMovableFolio(z, i, order: o), folioIsolateLRU(cpu: cpu, pfn: z.pfn(i)) {
+                cc.migrate.append(i)
+                cc.migratePages += 1 << o
+                countEvent(.compactIsolated, 1 << o)
+            }
+            i += 1 << o
+            if cc.migratePages >= compactClusterMax {
+                moved = true
+                if !migratePages(p, cc) { break }
+            }
+        }
+        if !cc.migrate.isEmpty {
+            moved = true
+            _ = migratePages(p, cc)
+        }
+        if moved { z.drainPagesZone(cpu, force: false, p) }
     }
 }
 

@@ -31,8 +31,9 @@ public final class AnonRegion: PageMover {
 
 /// `fragment`: fixtures/lived-in-6.18's fragment.c and thpfault.c on CPU 0. It maps `mib` MiB
 /// of anonymous memory a page at a time, frees every other page, then optionally writes 1 to
-/// compact_memory, then faults `thps` THPs (MADV_HUGEPAGE when `madvise=1`). The region's pages
-/// are movable: compaction migrates them.
+/// compact_memory, then faults `thps` THP-sized ranges (MADV_HUGEPAGE when `madvise=1`): a range
+/// without a THP is faulted as 512 base pages, as thpfault.c's touch of every page does. The
+/// region's base pages are movable: compaction migrates them.
 struct FragmentRegion: Workload {
     let name = "fragment"
     let region: AnonRegion
@@ -40,9 +41,9 @@ struct FragmentRegion: Workload {
     let compact: Bool
     let thps: Int
     let madvised: Bool
-    var touched = 0, freed = 0, compacted = false, faulted = 0
+    var touched = 0, freed = 0, compacted = false, faulted = 0, small = 0
     var huge = HeldBlocks()
-    var finished: Bool { faulted >= thps && freed >= pages / 2 && (compacted || !compact) }
+    var finished: Bool { faulted >= thps && small == 0 && freed >= pages / 2 && (compacted || !compact) }
 
     init(_ m: Machine, mib: Int, compact: Bool, thps: Int, madvised: Bool) {
         region = AnonRegion(m)
@@ -72,8 +73,17 @@ struct FragmentRegion: Workload {
             try? m.compactMemory(1)
             return .idle(0)
         }
+        if small > 0 {
+            small -= 1
+            guard let r = m.allocPages(cpu: 0, order: 0, kind: .anon) else { return Operation(kind: .allocFailed, cpu: 0, order: 0, pfn: -1) }
+            region.add(r)
+            return Operation(kind: .alloc, cpu: 0, order: 0, pfn: m.pfn(of: r))
+        }
         faulted += 1
-        guard let r = m.allocTHP(cpu: 0, madvised: madvised) else { return Operation(kind: .allocFailed, cpu: 0, order: K.hpagePMDOrder, pfn: -1) }
+        guard let r = m.allocTHP(cpu: 0, madvised: madvised) else {
+            small = K.pageblockNrPages
+            return Operation(kind: .allocFailed, cpu: 0, order: K.hpagePMDOrder, pfn: -1)
+        }
         huge.append(r, order: K.hpagePMDOrder)
         return Operation(kind: .alloc, cpu: 0, order: K.hpagePMDOrder, pfn: m.pfn(of: r))
     }

@@ -43,8 +43,8 @@ public final class LockTrace {
         if n > 0 { append(2 << 62 | w.rawValue << 48 | UInt64(n)) }
     }
 
-    /// psi_memstall_enter() / psi_memstall_leave(): the time priced between them is a
-    /// memory stall of the operation's CPU.
+    /// A memory-stall marker (psi_memstall_enter / leave): the time priced between an enter
+    /// and a leave is a memory stall of the operation's CPU.
     @inline(__always) func memstall(enter: Bool) { append(3 << 62 | (enter ? 0 : 1)) }
 
     /// pcp_spin_trylock() by `cpu`: fails when another CPU holds the lock at the operation's

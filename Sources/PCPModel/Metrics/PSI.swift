@@ -34,7 +34,7 @@ public struct PSIResource: Equatable, Sendable {
     /// total[PSI_AVGS][s] in ns: the CPU-weighted stall time.
     public func total(_ s: Int) -> Int64 { stallSum[s] / Int64(cpus) }
 
-    /// psi_memstall_enter()..leave() on one CPU for `ns`: some and full alike.
+    /// Adds one CPU's memory stall of `ns` (from psi_memstall_enter to leave): some and full alike.
     mutating func accrue(ns: Int64) {
         guard ns > 0 else { return }
         stallSum[0] += ns

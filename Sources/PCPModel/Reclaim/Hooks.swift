@@ -26,9 +26,10 @@ public enum CompactPriority: Sendable { case initial, async, sync }
 /// Where compaction plugs into reclaim and the allocator (issue #9 item 3, another helper).
 extension Machine {
     /// __alloc_pages_direct_compact() (mm/page_alloc.c, 6.18): compact, then take the page.
-    /// Compaction is not modelled yet: nothing runs and nothing is counted.
+    /// Compaction is not modelled yet: nothing runs, nothing is counted, and the result is
+    /// COMPACT_SKIPPED, so a NORETRY costly request (readahead) falls back at once.
     func tryDirectCompaction<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, flags: AllocFlags, mt: Int, hz: Int, preferred: Int, priority: CompactPriority) -> ((Zone, Int)?, CompactResult) {
-        (nil, .failed)
+        (nil, .skipped)
     }
 
     /// wakeup_kcompactd() (mm/compaction.c, 6.18). kcompactd is not modelled yet.

@@ -31,6 +31,8 @@ public enum Workloads {
         Info(name: "fragment", summary: "fragment.c on CPU 0: map a region, free every other page, optionally compact_memory, then THP faults",
              params: ["mib=1024 (region size)", "compact=0 (1: write compact_memory after fragmenting)", "thps=0 (THP faults afterwards)",
                       "madvise=0 (1: the THP region is MADV_HUGEPAGE)"]),
+        Info(name: "stream", summary: "dd through the page cache: readers stream a file sequentially in readahead folios; kswapd and direct reclaim keep up",
+             params: ["file_mb=2x memory (file size in MiB)", "readers=1 (the first CPUs)", "order=9 (readahead folio order)", "rate=448 (disk MB/s)"]),
         Info(name: "mix:A+B", summary: "two workloads at once; parameters as a.KEY / b.KEY",
              params: ["cpus=split (split: A on the first half, B on the rest; shared: both on every CPU)"]),
     ]
@@ -77,6 +79,11 @@ public enum Workloads {
         case "fragment":
             return FragmentRegion(m, mib: try p.int("mib", 1024, 1...(1 << 24)), compact: try p.int("compact", 0, 0...1) == 1,
                                   thps: try p.int("thps", 0, 0...(1 << 24)), madvised: try p.int("madvise", 0, 0...1) == 1)
+        case "stream":
+            let managed = m.zones.reduce(0) { $0 + $1.managed }
+            let mb = try p.int("file_mb", 2 * managed / 256, 1...(1 << 24))
+            return Stream(m, cpus, filePages: mb * 256, readers: try p.int("readers", 1, 1...n), order: try p.int("order", K.hpagePMDOrder, 0...K.maxOrder),
+                          rateMBs: try p.int("rate", 448, 1...1_000_000))
         default:
             guard name.hasPrefix("mix:"), let plus = name.firstIndex(of: "+") else {
                 throw WorkloadParams.Error(description: "unknown workload '\(name)' (known: \(names.joined(separator: ", ")))")

@@ -16,12 +16,17 @@ struct AnalyzeCommand: ParsableCommand {
     )
     @Argument(help: "A card file, or a directory of *.card files.")
     var path: String
-    @Flag(help: "Run every claim at small scale (at most 4 CPUs and 1G, ops/20, one seed): for CI.")
+    @Flag(help: "Run every claim at small scale (at most 4 CPUs and 1G, ops/20): for CI.")
     var small = false
+    @Option(help: "Seeds per claim (default: the card's seeds:, else \(Card.Settings.defaultSeeds)).")
+    var seeds: Int?
+    @Option(help: "The first seed (the claim runs seed, seed+1, ...).")
+    var seed: UInt64 = 1
     @OptionGroup var cost: CostOptions
 
     func run() throws {
         let costs = try cost.costs()
+        if let seeds, seeds < 1 { throw UsageError("--seeds must be at least 1") }
         var cards: [Card] = []
         for f in try cardFiles() {
             do { cards.append(try Card.parse(TextFile.read(f), path: f)) } catch let e as Card.ParseError { throw UsageError(e.description) }
@@ -32,7 +37,7 @@ struct AnalyzeCommand: ParsableCommand {
             let results: [ClaimResult]
             do {
                 results = try Analyze.evaluate(card) { s in
-                    do { return try Compare.run(s.plan(small: small, cost: costs)) } catch { throw UsageError("\(card.path): \(error)") }
+                    do { return try Compare.run(s.plan(small: small, cost: costs, firstSeed: seed, seedCount: seeds)) } catch { throw UsageError("\(card.path): \(error)") }
                 }
             } catch let e as AnalyzeError {
                 throw UsageError(e.description)

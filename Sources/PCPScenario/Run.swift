@@ -56,7 +56,11 @@ extension Scenario {
             engine.traceSink = { cpu, t, events in trace.write(cpu: cpu, timeNs: t, events) }
         }
         do {
-            try engine.run(&w, opsOrToEnd: duration.ops)
+            if case .seconds(let t) = duration {
+                try engine.run(&w, ops: .max, untilNs: engine.nowNs + Int64(t * 1e9))
+            } else {
+                try engine.run(&w, opsOrToEnd: duration.ops)
+            }
             if checkEvery > 0 { try engine.check(after: "the last operation") }
             try trace?.finish()
         } catch let e as UsageError {
@@ -88,6 +92,7 @@ extension Scenario {
     /// Picoseconds between two samples for about `points` of them over the run's expected
     /// virtual time.
     func sampleInterval(points: Int, cpus: Int) -> Int64 {
+        if case .seconds(let t) = duration { return max(1_000_000, Int64(t * 1e12 / Double(max(points, 1)))) }
         let expected = Double(duration.ops ?? Engine.defaultOps) / Double(max(cpus, 1)) * cost.operationNs * 1000
         return max(1_000_000, Int64(expected / Double(max(points, 1))))
     }

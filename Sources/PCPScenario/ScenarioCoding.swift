@@ -23,7 +23,7 @@ extension Scenario: Codable {
         params = try c.decodeIfPresent([String: String].self, forKey: .params) ?? params
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
         if let d = try c.decodeIfPresent(String.self, forKey: .duration) {
-            guard let v = Duration(d) else { throw c.invalid(.duration, "'\(d)' is not 'N ops' or 'whole'") }
+            guard let v = Duration(d) else { throw c.invalid(.duration, "'\(d)' is not 'N ops', 'T s' or 'whole'") }
             duration = v
         }
         if let values = try c.decodeIfPresent([String: Double].self, forKey: .cost) {

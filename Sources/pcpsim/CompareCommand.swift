@@ -13,7 +13,8 @@ struct CompareCommand: ParsableCommand {
                    --cpus 64 --memory 64G --seeds 3 --json cmp.json --report cmp/
         --sweep cpus=8,32,128 (or memory=..., nodes=..., or any workload parameter) repeats the comparison
         at each value and charts the scaling curve. Every number in the table is the mean over the seeds
-        of the JSON metric named in its row, with the spread and the ratio to the first policy.
+        of the JSON metric named in its row, with its 95% t interval and the ratio to the first policy with
+        its interval. Without --ops or --duration each run lasts 3 simulated seconds (three stat intervals).
         """
     )
     @OptionGroup var file: ScenarioOptions
@@ -31,6 +32,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Repeat over a parameter: cpus=8,32,128 | memory=4G,16G | nodes=1,2 | a workload parameter.")
     var sweep: Sweep?
 
+    /// Simulated seconds a comparison runs without --ops or --duration: three stat intervals.
+    static let defaultSeconds = 3.0
+
     @Option(help: "Runs at once on this machine (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -46,7 +50,9 @@ struct CompareCommand: ParsableCommand {
 
     /// The runs this command line asks for, as `pcpsim sweep plan` writes them too.
     func makePlan() throws -> RunPlan {
-        let base = try file.scenario(machine, workload, runOptions)
+        var base = try file.scenario(machine, workload, runOptions)
+        // Long enough for vmstat_update (pcp->high decay, counter folds) to run several times.
+        if base.duration == .whole, case .trace = base.workload {} else if base.duration == .whole { base.duration = .seconds(CompareCommand.defaultSeconds) }
         guard base.workload != .none else { throw UsageError("--workload is required (known: \(Workloads.names.joined(separator: ", ")))") }
         guard seeds >= 1 else { throw UsageError("need at least one seed") }
         guard base.traceOut == nil else { throw UsageError("--trace-out records one run: use pcpsim run") }

@@ -39,7 +39,7 @@ public enum Sensitivity {
         for n in scaleCPUs {
             var t = s
             t.cpus = n
-            let mib = memory.bytes / cpus * n >> 20
+            let mib = (memory.bytes / cpus * n) >> 20
             t.memory = try? ByteSize(parsing: mib % 1024 == 0 ? "\(mib >> 10)G" : "\(mib)M")
             t.ops = ops * n / cpus
             out.append(Condition(name: "cpus=\(n)", settings: t, cost: cost))

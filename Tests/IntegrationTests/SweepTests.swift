@@ -51,8 +51,30 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(m.out, single)
     }
 
-    /// The generated job array, each index run as Slurm runs it: the script with
-    /// SLURM_ARRAY_TASK_ID set (see the README for why not a live slurmctld here).
+    /// The generated job array submitted to a real single-node Slurm (munged, slurmctld and
+    /// slurmd started by scripts/slurm-local in a temporary directory) and merged.
+    func testSlurmJobArrayOnASingleNodeCluster() throws {
+        _ = try Harness.require("slurmctld")
+        _ = try Harness.require("munged")
+        guard getuid() == 0 else { throw XCTSkip("a single-node Slurm runs its daemons as root") }
+        let d = try tempDir()
+        let (single, dir) = try plan(d)
+        let script = Harness.root.appendingPathComponent("scripts/slurm-local").path
+        let start = try Harness.run([script, "start", d + "/slurm"], timeout: 60)
+        addTeardownBlock { _ = try? Harness.run([script, "stop", d + "/slurm"]) }
+        XCTAssertEqual(start.status, 0, start.err)
+        let conf = start.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let test = try Harness.run(["/bin/bash", "-c", "SLURM_CONF=\(conf) sbatch --test-only \(dir)/sweep.sbatch"], timeout: 60)
+        XCTAssertEqual(test.status, 0, test.err)
+        let r = try Harness.run(["/bin/bash", "-c", "SLURM_CONF=\(conf) sbatch --wait \(dir)/sweep.sbatch"], timeout: 600)
+        XCTAssertEqual(r.status, 0, r.out + r.err)
+        let m = try merge(dir)
+        XCTAssertEqual(m.status, 0, m.err)
+        XCTAssertEqual(m.out, single)
+    }
+
+    /// The job array's script run index by index, as Slurm runs it (SLURM_ARRAY_TASK_ID set),
+    /// with fewer tasks than lines: each task takes every Nth line.
     func testSlurmArrayScriptRunsEveryLineOnce() throws {
         let d = try tempDir()
         let (single, dir) = try plan(d)

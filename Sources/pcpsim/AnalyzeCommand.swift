@@ -27,6 +27,8 @@ struct AnalyzeCommand: ParsableCommand {
     var sensitivity = false
     @Option(help: "Write a self-contained HTML report (index.html, with the verdict map under --sensitivity) into this directory.")
     var report: String?
+    @Option(help: "Run every claim this many simulated seconds instead of its operations (the card's duration: does the same per claim).")
+    var duration: Double?
     @Option(help: "Runs at once on this machine (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var cost: CostOptions
@@ -49,7 +51,8 @@ struct AnalyzeCommand: ParsableCommand {
         let cards = try AnalyzeCommand.parseCards(files)
         do { try Analyze.checkMetrics(cards) } catch let e as AnalyzeError { throw UsageError(e.description) }
         var o = AnalyzePlan.Options()
-        o.small = small; o.cost = costs; o.firstSeed = seed; o.seedCount = seeds; o.sensitivity = sensitivity
+        if let duration, !(duration > 0 && duration.isFinite) { throw UsageError("--duration must be a positive number of simulated seconds") }
+        o.small = small; o.cost = costs; o.firstSeed = seed; o.seedCount = seeds; o.sensitivity = sensitivity; o.duration = duration
         var plan = try AnalyzePlan.build(cards, paths: files, o)
         let cwd = FileManager.default.currentDirectoryPath
         plan.cardFiles = files.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 }

@@ -11,6 +11,8 @@ public enum AnalyzePlan {
         public var firstSeed: UInt64 = 1
         public var seedCount: Int?
         public var sensitivity = false
+        /// Simulated seconds for every claim, instead of its operations.
+        public var duration: Double?
         public init() {}
     }
 
@@ -28,9 +30,11 @@ public enum AnalyzePlan {
                     }
                     plan.add(p, prefix: prefix + (condition.map { $0 + "-" } ?? ""), card: ci, claim: k, condition: condition)
                 }
-                try add(claim.settings, o.cost, nil)
+                var own = claim.settings
+                if let d = o.duration { own.duration = d }
+                try add(own, o.cost, nil)
                 guard o.sensitivity else { continue }
-                for c in Sensitivity.conditions(claim.settings, cost: o.cost) { try add(c.settings, c.cost, c.name) }
+                for c in Sensitivity.conditions(own, cost: o.cost) { try add(c.settings, c.cost, c.name) }
             }
         }
         return plan

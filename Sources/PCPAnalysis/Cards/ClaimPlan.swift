@@ -12,7 +12,8 @@ extension Card.Settings {
 
     /// The comparison a claim runs: each variant on the claim's machine and workload, over
     /// `seedCount` seeds (default: the claim's, else 5) from `firstSeed`. `small` caps the scale
-    /// for CI (at most 4 CPUs and 1G, ops/20).
+    /// for CI (at most 4 CPUs and 1G, ops/20 or duration/20). A claim with `duration:` runs that
+    /// many simulated seconds instead of its operations.
     public func plan(small: Bool, cost: CostModel, firstSeed: UInt64 = 1, seedCount: Int? = nil) throws(UsageError) -> Compare.Plan {
         guard let workload else { throw UsageError("claim has no workload:") }
         var cpus = cpus ?? 8, memory = memory ?? Card.Settings.defaultMemory, ops = ops ?? 200_000
@@ -26,7 +27,7 @@ extension Card.Settings {
         base.machine = .x86(X86Machine(memory: memory, cpus: cpus, nodes: min(nodes ?? 1, cpus)))
         base.workload = workload
         base.params = params
-        base.duration = .ops(ops)
+        base.duration = duration.map { .seconds(small ? $0 / 20 : $0) } ?? .ops(ops)
         base.cost = cost
         let columns = variants.isEmpty ? [Card.Variant(label: "baseline", policy: .baseline)] : variants
         return Compare.Plan(variants: columns.map { v in

@@ -41,7 +41,7 @@ public enum Sensitivity {
             t.cpus = n
             let mib = (memory.bytes / cpus * n) >> 20
             t.memory = try? ByteSize(parsing: mib % 1024 == 0 ? "\(mib >> 10)G" : "\(mib)M")
-            t.ops = ops * n / cpus
+            t.ops = ops * n / cpus  // a duration: stays, each CPU runs as long
             out.append(Condition(name: "cpus=\(n)", settings: t, cost: cost))
         }
         for key in CostModel.keys.keys.sorted() {

@@ -34,7 +34,7 @@ final class VerdictTests: XCTestCase {
         // Means differ (10 vs 11) but the seeds scatter across each other.
         let o = Judge.judge(.lt, factor: 1, left: [6, 14, 8, 12, 10], right: [11, 9, 13, 12, 10])
         XCTAssertEqual(o.verdict, .inconclusive)
-        XCTAssertEqual(o.reason, "interval spans the threshold")
+        XCTAssertEqual(o.reason, "interval spans the threshold (with its 10% margin)")
         XCTAssertLessThan(o.interval!.low!, 0)
         XCTAssertGreaterThan(o.interval!.high!, 0)
         // ~ : ratio interval straddling the factor-of-2 band.
@@ -52,6 +52,20 @@ final class VerdictTests: XCTestCase {
         // Identical runs at the threshold: a strict reduction that is not there.
         XCTAssertEqual(Judge.judge(.lt, factor: 1, left: [5, 5, 5], right: [5, 5, 5]).verdict, .refuted)
         XCTAssertEqual(Judge.judge(.gt, factor: 0, left: [7, 7, 7], right: nil).verdict, .confirmed)
+    }
+
+    /// An effect smaller than the margin (10% of the threshold) is no effect: a claimed
+    /// reduction of 4% is refuted, whatever the seeds; a non-strict claim tolerates it.
+    func testEffectInsideTheMarginOfPracticalSignificance() {
+        let base = [986.0, 986, 986, 986, 986]
+        let a = [1010.0, 1050, 1080, 1030, 1055], b = [1000.0, 990, 1060, 1020, 1035]
+        XCTAssertEqual(Judge.judge(.lt, factor: 1, left: a, right: base).verdict, .refuted)
+        XCTAssertEqual(Judge.judge(.lt, factor: 1, left: b, right: base).verdict, .refuted)
+        XCTAssertEqual(Judge.judge(.le, factor: 1, left: b, right: base).verdict, .confirmed)
+        // 5% fewer, tightly: real, but not the meaningful reduction a strict claim makes.
+        XCTAssertEqual(Judge.judge(.lt, factor: 1, left: base.map { $0 * 0.95 }, right: base).verdict, .refuted)
+        // A ratio just below a band's edge is not yet outside it.
+        XCTAssertEqual(Judge.judge(.about, factor: 1, left: [0.40, 0.47, 0.44, 0.50, 0.45], right: nil).verdict, .inconclusive)
     }
 
     func testOneSeedDecidesNothing() {

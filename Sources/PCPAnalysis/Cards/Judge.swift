@@ -1,6 +1,14 @@
 /// Judges one expectation on its intervals over the seeds. A claim is CONFIRMED or REFUTED only
-/// when the 95% interval clears its threshold; otherwise INCONCLUSIVE, with the reason.
+/// when the 95% interval clears its threshold by the margin of practical significance (10% of
+/// the threshold): a strict claim (< >) needs an effect larger than the margin, a non-strict one
+/// (<= >=) tolerates an excess smaller than it, and a band (~, within) is refuted only by an
+/// interval the margin beyond its edge. Otherwise INCONCLUSIVE, with the reason. Without the
+/// margin, an effect of a few percent flips between a verdict and INCONCLUSIVE from one seed set
+/// to the next.
 public enum Judge {
+    /// The margin of practical significance, as a fraction of the threshold.
+    public static let margin = 0.10
+
     public struct Outcome: Sendable, Equatable {
         public var verdict: Verdict
         /// Why an INCONCLUSIVE verdict is one (empty otherwise).
@@ -28,12 +36,14 @@ public enum Judge {
         case .lt, .le, .gt, .ge:
             let d = Interval((0..<n).map { l[$0] - rhs[$0] })
             guard let lo = d.low, let hi = d.high else { return noInterval(d) }
+            let m = margin * abs(rhs.reduce(0, +) / Double(max(n, 1)))
+            // The threshold the claim is held to: a strict claim needs more than the margin.
             let (yes, no): (Bool, Bool)
             switch op {
-            case .lt: (yes, no) = (hi < 0, lo >= 0)
-            case .le: (yes, no) = (hi <= 0, lo > 0)
-            case .gt: (yes, no) = (lo > 0, hi <= 0)
-            default: (yes, no) = (lo >= 0, hi < 0)
+            case .lt: (yes, no) = (hi < -m, lo >= -m)
+            case .le: (yes, no) = (hi <= m, lo > m)
+            case .gt: (yes, no) = (lo > m, hi <= m)
+            default: (yes, no) = (lo >= -m, hi < -m)
             }
             return decide(yes, no, d)
         case .about, .within:
@@ -42,14 +52,14 @@ public enum Judge {
                 return Outcome(verdict: .refuted, reason: "", interval: nil)  // rhs 0, left not: no finite ratio
             }
             guard let lo = r.low, let hi = r.high else { return noInterval(r) }
-            return decide(lo >= band.0 && hi <= band.1, hi < band.0 || lo > band.1, r)
+            return decide(lo >= band.0 && hi <= band.1, hi < band.0 / (1 + margin) || lo > band.1 * (1 + margin), r)
         }
     }
 
     static func decide(_ yes: Bool, _ no: Bool, _ i: Interval) -> Outcome {
         yes ? Outcome(verdict: .confirmed, reason: "", interval: i)
             : no ? Outcome(verdict: .refuted, reason: "", interval: i)
-            : Outcome(verdict: .inconclusive, reason: "interval spans the threshold", interval: i)
+            : Outcome(verdict: .inconclusive, reason: "interval spans the threshold (with its 10% margin)", interval: i)
     }
 
     static func noInterval(_ i: Interval) -> Outcome {

@@ -36,6 +36,17 @@ final class ScenarioRunTests: XCTestCase {
         XCTAssertEqual(try json(ScenarioFile.load(dir + "/s.json").run()), try json(r))
     }
 
+    /// Several jemalloc purgers share one dirty pool: a burst one of them starts may be freed
+    /// by another (this crashed on an empty pool, found by analyze --sensitivity).
+    func testJemallocPurgersShareTheDirtyPool() throws {
+        var s = Support.small(policy: .baseline)
+        s.params = ["purgers": "3", "burst": "64", "pages": "64"]
+        s.duration = .ops(50_000)
+        let m = try XCTUnwrap(s.run().metrics)
+        XCTAssertEqual(m.ops, 50_000)
+        XCTAssertGreaterThan(m.pagesFreed, 0)
+    }
+
     /// Knobs come after the policy and after an imported machine's state, in their order.
     func testBootOrder() throws {
         var s = Scenario()

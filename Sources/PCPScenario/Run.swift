@@ -33,7 +33,10 @@ extension Scenario {
         case .trace(let path):
             guard params.isEmpty else { throw UsageError("a trace replay takes no --param") }
             let text = try TraceFile.read(path)
-            do { return TraceReplay(records: try TraceText.records(text, cpus: m.nrCPUs)) } catch { throw UsageError("\(path): \(error.description)") }
+            do {
+                let c = try TraceText.capture(text, cpus: m.nrCPUs, untilNs: untilSeconds.map { Int64($0 * 1e9) })
+                return TraceReplay(records: c.records, endNs: c.endNs)
+            } catch { throw UsageError("\(path): \(error.description)") }
         case .builtin, .mix:
             do { return try Workloads.make(workload.description, machine: m, params: params) } catch { throw UsageError(error.description) }
         }

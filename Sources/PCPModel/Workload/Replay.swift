@@ -3,6 +3,8 @@ public struct TraceRecord: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case alloc(kind: AllocKind, atomic: Bool)
         case free
+        /// vmstat_update ran on the CPU (a capture that traced workqueue_execute_start).
+        case tick
     }
     public var cpu: Int
     /// Nanoseconds since the trace's first record.
@@ -22,14 +24,22 @@ public struct TraceRecord: Sendable, Equatable {
 
 /// `trace:FILE`: replays a kernel's mm_page_alloc / mm_page_free events on the CPUs that did
 /// them, in the trace's order, with the trace's idle gaps (so decay and counter folding run as
-/// they did). A traced pfn maps to the page the simulator hands out for that allocation; a
-/// free of a page the trace never showed allocated is counted and skipped.
+/// they did), up to the capture's end. When the capture traced vmstat_update, each CPU's
+/// decay and counter folds run exactly at its traced ticks and the periodic ones stop. A
+/// traced pfn maps to the page the simulator hands out for that allocation; a free of a page
+/// the trace never showed allocated is counted and skipped.
 public struct TraceReplay: Workload {
     public let name = "trace"
     let records: [TraceRecord]
+    /// Nanoseconds after the start when the capture ends (idle time after the last record
+    /// passes too); nil: at the last record.
+    let endNs: Int64?
+    let kernelTicks: Bool
     var next = 0
-    var waited = false
     var lastNs: Int64 = 0
+    /// The machine's time at the first step: the trace's time 0.
+    var origin: Int64?
+    var ended = false
     /// Traced pfn -> the simulator's block and its order (a dictionary is fine here: replay is
     /// driven by trace text, not on the model's hot path).
     var live: [Int: (PageRef, Int)] = [:]
@@ -45,8 +55,10 @@ public struct TraceReplay: Workload {
     public private(set) var orderMismatches = 0
     public private(set) var failedAllocs = 0
 
-    public init(records: [TraceRecord]) {
+    public init(records: [TraceRecord], endNs: Int64? = nil) {
         self.records = records
+        self.endNs = endNs
+        kernelTicks = records.contains { $0.kind == .tick }
         unknownFreeList = Self.listOfUnknownFrees(records.map { r in
             if case let .alloc(kind, _) = r.kind { (r.order == 0 ? r.pfn : -1, kind.migratetype) } else { (r.order == 0 ? r.pfn : -1, nil) }
         })
@@ -78,7 +90,7 @@ public struct TraceReplay: Workload {
         return out
     }
 
-    public var done: Bool { next >= records.count }
+    public var done: Bool { next >= records.count && (endNs == nil || ended) }
     public var finished: Bool { done }
 
     /// A traced free of a page allocated before the capture: an order-0 page the import put in
@@ -97,7 +109,7 @@ public struct TraceReplay: Workload {
     public func actingCPU(asked: Int) -> Int? { next < records.count ? records[next].cpu : nil }
 
     public mutating func step(_ m: Machine, cpu c: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
-        guard next < records.count else { return .idle(c) }
+        guard !done else { return .idle(c) }
         if pool == nil {
             // Before the first replayed allocation: only the import's pages are in the pool.
             pool = m.zones.map { z in
@@ -106,16 +118,29 @@ public struct TraceReplay: Workload {
                 return byType
             }
         }
+        if origin == nil {
+            origin = m.now
+            if kernelTicks { m.stopPeriodicVmstat() }
+        }
+        let elapsed = m.now - origin!
+        guard next < records.count else {
+            // The idle tail after the last record, to the capture's end.
+            if let endNs, elapsed < endNs { return .wait(c, untilNs: endNs) }
+            ended = true
+            return .idle(c)
+        }
         let r = records[next]
-        // Gaps of more than a millisecond pass idle on every CPU first.
-        if !waited && r.timeNs - lastNs > 1_000_000 {
-            waited = true
+        // Gaps of more than a millisecond pass idle on every CPU first (a wait the engine cuts
+        // short, at the end of a mount's tick, is asked for again).
+        if r.timeNs - lastNs > 1_000_000 && elapsed < r.timeNs {
             return .wait(c, untilNs: r.timeNs)
         }
-        waited = false
         next += 1
         lastNs = r.timeNs
         switch r.kind {
+        case .tick:
+            m.vmstatUpdate(cpu: r.cpu)
+            return .idle(r.cpu)
         case let .alloc(kind, atomic):
             guard let ref = m.allocPages(cpu: r.cpu, order: r.order, kind: kind, atomic: atomic) else {
                 failedAllocs += 1

@@ -116,12 +116,37 @@ public enum TraceText {
             var scale: Int64 = 1
             for _ in 0..<(9 - min(ts[1].count, 9)) { scale *= 10 }
             var fields: [String: String] = [:]
-            for w in words[(t + 2)...] {
-                if let eq = w.firstIndex(of: "=") { fields[String(w[..<eq])] = String(w[w.index(after: eq)...]) }
+            let event = words[t + 1].dropLast()
+            if event == "workqueue_execute_start" || event == "tracing_mark_write" {
+                // Free text, not key=value: kept whole, for the vmstat_update ticks and the capture's markers.
+                fields["message"] = words[(t + 2)...].joined(separator: " ")
+            } else {
+                for w in words[(t + 2)...] {
+                    if let eq = w.firstIndex(of: "=") { fields[String(w[..<eq])] = String(w[w.index(after: eq)...]) }
+                }
             }
             out.append(Line(cpu: cpu, timeNs: s * 1_000_000_000 + frac * scale, event: String(words[t + 1].dropLast()), fields: fields))
         }
         return out
+    }
+
+    /// The allocations and frees of a capture, for replay (see `capture`).
+    public static func records(_ text: String, cpus: Int) throws(ParseError) -> [TraceRecord] {
+        try capture(text, cpus: cpus).records
+    }
+
+    /// What a replay needs of a capture: its allocations and frees, each CPU's vmstat_update
+    /// ticks, and when it ends.
+    public struct Capture: Sendable {
+        public var records: [TraceRecord]
+        /// Nanoseconds after the start: the `after-snapshot begin` marker of scripts/capture, or
+        /// the last event of any kind (or the `until` asked for).
+        public var endNs: Int64
+        /// The capture traced vmstat_update (workqueue_execute_start): the replay ticks each CPU
+        /// exactly then, and at no other time.
+        public var hasTicks: Bool
+        /// Where its time 0 is, in the capture's own clock (ns).
+        public var originNs: Int64
     }
 
     /// The allocations and frees of a capture, for replay. mm_page_free_batched is skipped:
@@ -131,16 +156,33 @@ public enum TraceText {
     /// allocation goes back before those frees, where it happened, and the frees are marked
     /// `underPCPLock` when the allocation was a PCP refill (it runs with irqs off; the
     /// interrupt lands as zone->lock drops, while pcp->lock is still held).
-    public static func records(_ text: String, cpus: Int) throws(ParseError) -> [TraceRecord] {
+    /// A capture of scripts/capture is replayed from its `before-snapshot end` marker (where
+    /// the state files are exact) to its `after-snapshot begin` marker; without markers, from
+    /// the first allocation or free to the last event. `untilNs` (after the start) ends it
+    /// earlier or later.
+    public static func capture(_ text: String, cpus: Int, untilNs: Int64? = nil) throws(ParseError) -> Capture {
         var out: [TraceRecord] = []
-        var t0: Int64?
         var n = 0
         /// Per CPU: where in `out` its pending allocation's first buddy event fell.
         var zoneLockedAt = [Int?](repeating: nil, count: cpus)
         /// Per CPU: its pending allocation is a PCP refill (pcp->lock held).
         var refilling = [Bool](repeating: false, count: cpus)
-        for l in try lines(text) {
+        let all = try lines(text)
+        let begin = all.first { $0.event == "tracing_mark_write" && $0.fields["message"]?.hasSuffix("before-snapshot end") == true }?.timeNs
+        let end = all.first { $0.event == "tracing_mark_write" && $0.fields["message"]?.hasSuffix("after-snapshot begin") == true }?.timeNs
+        var t0 = begin
+        var hasTicks = false
+        for l in all {
             n += 1
+            if let begin, l.timeNs < begin { continue }
+            if let end, l.timeNs > end { break }
+            if l.event == "workqueue_execute_start", l.fields["message"]?.hasSuffix("vmstat_update") == true {
+                guard l.cpu < cpus else { continue }
+                hasTicks = true
+                if t0 == nil { t0 = l.timeNs }
+                out.append(TraceRecord(cpu: l.cpu, timeNs: l.timeNs - t0!, pfn: -1, order: 0, kind: .tick))
+                continue
+            }
             if l.event == "mm_page_alloc_zone_locked", l.cpu < cpus {
                 if zoneLockedAt[l.cpu] == nil { zoneLockedAt[l.cpu] = out.count }
                 if l.fields["percpu_refill"] == "1" { refilling[l.cpu] = true }
@@ -174,7 +216,11 @@ public enum TraceText {
             zoneLockedAt[l.cpu] = nil
             refilling[l.cpu] = false
         }
-        return out
+        let origin = t0 ?? 0
+        let last = end ?? all.last.map(\.timeNs) ?? origin
+        let endNs = untilNs ?? max(0, last - origin)
+        if untilNs != nil { out.removeAll { $0.timeNs > endNs } }
+        return Capture(records: out, endNs: endNs, hasTicks: hasTicks, originNs: origin)
     }
 }
 

@@ -25,8 +25,8 @@ extension Scenario {
     /// The scenario's workload for a machine it booted (nil for `none`). With
     /// `--pcp-state-list trace`, the preset PCP pages are first spread over the order-0 lists
     /// as the replayed trace shows them.
-    public func makeWorkload(for m: Machine) throws(UsageError) -> Workload? {
-        if workload != .none, case .imported(let i) = machine, i.pcpState == .trace { try spreadPCPListsFromTrace(m) }
+    public func makeWorkload(for m: Machine, note: (String) -> Void = Scenario.printNote) throws(UsageError) -> Workload? {
+        if workload != .none, case .imported(let i) = machine, i.pcpState == .trace { try spreadPCPListsFromTrace(m, note: note) }
         switch workload {
         case .none:
             return nil
@@ -71,7 +71,7 @@ extension Scenario {
     }
 
     /// Each CPU's preset order-0 PCP pages spread over the lists as the replayed trace shows them.
-    func spreadPCPListsFromTrace(_ m: Machine) throws(UsageError) {
+    func spreadPCPListsFromTrace(_ m: Machine, note: (String) -> Void) throws(UsageError) {
         guard case .trace(let path) = workload else { throw UsageError("--pcp-state-list trace needs --workload trace:FILE") }
         let text = try TraceFile.read(path)
         let starts: [TraceText.PCPListKey: Int]

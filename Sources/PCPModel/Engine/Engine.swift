@@ -58,6 +58,8 @@ public final class Engine {
         machine.vmstatObserver = nil
     }
 
+    /// The machine's time when the engine started, in nanoseconds.
+    public var startNs: Int64 { start.ns }
     /// Virtual time of the machine in nanoseconds: the CPU furthest behind.
     public var nowNs: Int64 { scheduler.now.ns }
     /// Virtual seconds from the start until the last CPU finished its last operation.

@@ -74,16 +74,16 @@ extension Scenario {
     func spreadPCPListsFromTrace(_ m: Machine, note: (String) -> Void) throws(UsageError) {
         guard case .trace(let path) = workload else { throw UsageError("--pcp-state-list trace needs --workload trace:FILE") }
         let text = try TraceFile.read(path)
-        let starts: [TraceText.PCPListKey: Int]
+        let starts: [TraceText.PCPListKey: Int], refilled: Set<TraceText.PCPListKey>
         do {
-            starts = try TraceText.pcpListStart(text) { pfn in
+            (starts, refilled) = try TraceText.pcpListEvidence(text) { pfn in
                 m.zones.first { $0.isPopulated && $0.geometry.startPFN <= pfn && pfn < $0.geometry.endPFN }.map { ($0.nid, $0.type) }
             }
         } catch { throw UsageError("\(path): \(error.description)") }
         for z in m.populatedZones {
             for c in 0..<m.nrCPUs {
-                let lengths = (0..<MigrateType.pcpTypes).map { starts[TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: $0)] }
-                m.redistributePCP(nid: z.nid, zone: z.type, cpu: c, lengths: lengths)
+                let keys = (0..<MigrateType.pcpTypes).map { TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: $0) }
+                m.redistributePCP(nid: z.nid, zone: z.type, cpu: c, lengths: keys.map { starts[$0] }, exact: keys.map { refilled.contains($0) })
             }
         }
     }

@@ -214,8 +214,10 @@ extension Machine {
     /// a list the trace never touches). `count` also covers lists the trace cannot see (other
     /// orders, untouched types), so the rest goes to an untouched list, where it still counts
     /// towards `pcp->high` but does not feed the traced allocations; MOVABLE only if the trace
-    /// touches every list.
-    public func redistributePCP(nid: Int, zone type: ZoneType, cpu: Int, lengths: [Int?]) {
+    /// touches every list. A list the trace used but never refilled (`exact` false) held at
+    /// least what it handed out: the rest goes there first (UNMOVABLE before MOVABLE before
+    /// RECLAIMABLE), as nothing in the trace bounds it.
+    public func redistributePCP(nid: Int, zone type: ZoneType, cpu: Int, lengths: [Int?], exact: [Bool] = []) {
         let z = zone(nid: nid, type: type)
         guard z.isPopulated, cpu < nrCPUs else { return }
         var pool: [Int] = []
@@ -244,7 +246,9 @@ extension Machine {
                 want[mt] -= 1
             }
         }
-        let untouched = [MigrateType.reclaimable, .unmovable, .movable].map(\.rawValue)
+        let bounded = [MigrateType.unmovable, .movable, .reclaimable].map(\.rawValue)
+            .first { $0 < lengths.count && lengths[$0] != nil && $0 < exact.count && !exact[$0] }
+        let untouched = bounded ?? [MigrateType.reclaimable, .unmovable, .movable].map(\.rawValue)
             .first { $0 >= lengths.count || lengths[$0] == nil } ?? MigrateType.movable.rawValue
         for i in pool { addImportedPCPPage(z, cpu: cpu, i, mt: untouched) }
     }

@@ -233,6 +233,13 @@ extension TraceText {
     /// A free of a page allocated before the capture counts for the list its next allocation
     /// takes it from (`TraceReplay.listOfUnknownFrees`).
     public static func pcpListStart(_ text: String, zoneOf: (Int) -> (nid: Int, zone: ZoneType)?) throws(ParseError) -> [PCPListKey: Int] {
+        try pcpListEvidence(text, zoneOf: zoneOf).lengths
+    }
+
+    /// `pcpListStart`, and the lists the capture refilled: for those the length is exact; for
+    /// the others it is only a lower bound (the list may have held more than it handed out).
+    /// Only the capture's window counts (from scripts/capture's `before-snapshot end` marker).
+    public static func pcpListEvidence(_ text: String, zoneOf: (Int) -> (nid: Int, zone: ZoneType)?) throws(ParseError) -> (lengths: [PCPListKey: Int], refilled: Set<PCPListKey>) {
         var balance: [PCPListKey: Int] = [:]
         var peak: [PCPListKey: Int] = [:]
         var done: [PCPListKey: Int] = [:]
@@ -241,7 +248,9 @@ extension TraceText {
             guard let t = l.fields["pfn"] else { return nil }
             return Int(t.hasPrefix("0x") ? String(t.dropFirst(2)) : t, radix: 16)
         }
-        let order0 = try lines(text).filter { $0.fields["order"] == "0" }
+        let all = try lines(text)
+        let begin = all.first { $0.event == "tracing_mark_write" && $0.fields["message"]?.hasSuffix("before-snapshot end") == true }?.timeNs ?? .min
+        let order0 = all.filter { $0.fields["order"] == "0" && $0.timeNs >= begin }
         let allocsAndFrees = order0.indices.filter { ["mm_page_alloc", "mm_page_free"].contains(order0[$0].event) }
         let listOfFree = TraceReplay.listOfUnknownFrees(allocsAndFrees.map { n in
             (pfn(order0[n]) ?? -1, order0[n].event == "mm_page_alloc" ? Int(order0[n].fields["migratetype"] ?? "1") ?? 1 : nil)
@@ -271,8 +280,9 @@ extension TraceText {
             default: break
             }
         }
+        let refilled = Set(done.keys)
         for (k, v) in peak where done[k] == nil { done[k] = v }
-        return done
+        return (done, refilled)
     }
 
     public struct PCPListKey: Hashable, Sendable {

@@ -50,6 +50,9 @@ public struct TraceReplay: Workload {
     /// Per zone id and migratetype of the page's pageblock: the imported in-use pages still
     /// available for that.
     var pool: [[[Int]]]? = nil
+    /// Per zone id and migratetype: how many of the pool's first pages higher-order frees took
+    /// (the pool is in pfn order; order-0 frees take from its end).
+    var poolFront: [[Int]] = []
     /// Record index of a free of a page allocated before the capture -> the PCP list it joined.
     let unknownFreeList: [Int: Int]
     public private(set) var orderMismatches = 0
@@ -98,12 +101,41 @@ public struct TraceReplay: Workload {
     /// list the kernel's page joined (MOVABLE when the trace does not show it), so the PCP sees
     /// the free the kernel's saw.
     mutating func freeImported(_ m: Machine, _ r: TraceRecord, list: Int) throws(FreeError) -> Operation? {
-        guard r.order == 0, let pool, let z = m.zones.first(where: { $0.isPopulated && $0.geometry.startPFN <= r.pfn && r.pfn < $0.geometry.endPFN }) else { return nil }
+        guard let pool, let z = m.zones.first(where: { $0.isPopulated && $0.geometry.startPFN <= r.pfn && r.pfn < $0.geometry.endPFN }) else { return nil }
         let order = [list] + (0..<MigrateType.count).filter { $0 != list }
-        guard let mt = order.first(where: { !pool[z.id][$0].isEmpty }), let i = self.pool![z.id][mt].popLast() else { return nil }
+        if r.order > 0 {
+            // A higher-order block: the first aligned run of imported pages of one block type.
+            for mt in order {
+                guard let i = importedRun(z, mt: mt, order: r.order) else { continue }
+                unknownFreesReplayed += 1
+                z.pages.set(i, .allocated, order: r.order)
+                for t in (i + 1)..<(i + (1 << r.order)) { z.pages.setTail(t) }
+                try m.freePages(cpu: r.cpu, PageRef(zone: z.id, index: i), order: r.order, pcpLockHeld: r.underPCPLock)
+                return Operation(kind: .free, cpu: r.cpu, order: r.order, pfn: r.pfn)
+            }
+            return nil
+        }
+        guard let mt = order.first(where: { pool[z.id][$0].count > poolFront[z.id][$0] }), let i = self.pool![z.id][mt].popLast() else { return nil }
         unknownFreesReplayed += 1
         try m.freePages(cpu: r.cpu, PageRef(zone: z.id, index: i), order: 0, pcpLockHeld: r.underPCPLock)
         return Operation(kind: .free, cpu: r.cpu, order: 0, pfn: r.pfn)
+    }
+
+    /// Takes `1 << order` pages off the front of the pool of (zone, type) that form one aligned
+    /// run, skipping the ones before it for good; nil when the pool has none.
+    mutating func importedRun(_ z: Zone, mt: Int, order: Int) -> Int? {
+        let n = 1 << order
+        let list = pool![z.id][mt]
+        var f = poolFront[z.id][mt]
+        while f + n <= list.count {
+            let s = list[f]
+            if s % n == 0 && list[f + n - 1] == s + n - 1 && z.blockType(s) == mt {
+                poolFront[z.id][mt] = f + n
+                return s
+            }
+            f += 1
+        }
+        return nil
     }
 
     public func actingCPU(asked: Int) -> Int? { next < records.count ? records[next].cpu : nil }
@@ -117,6 +149,7 @@ public struct TraceReplay: Workload {
                 for i in m.importedPool(z) { byType[z.blockType(i)].append(i) }
                 return byType
             }
+            poolFront = m.zones.map { _ in [Int](repeating: 0, count: MigrateType.count) }
         }
         if origin == nil {
             origin = m.now

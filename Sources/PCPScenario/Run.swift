@@ -83,7 +83,19 @@ extension Scenario {
         for z in m.populatedZones {
             for c in 0..<m.nrCPUs {
                 let keys = (0..<MigrateType.pcpTypes).map { TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: $0) }
-                m.redistributePCP(nid: z.nid, zone: z.type, cpu: c, lengths: keys.map { starts[$0] }, exact: keys.map { refilled.contains($0) })
+                let higher = starts.filter { $0.key.cpu == c && $0.key.nid == z.nid && $0.key.zone == z.type && $0.key.order > 0 && $0.value > 0 }
+                    .sorted { ($0.key.order, $0.key.mt) < ($1.key.order, $1.key.mt) }
+                    .map { (order: $0.key.order, mt: $0.key.mt, entries: $0.value) }
+                let (rest, list, short) = m.redistributePCP(nid: z.nid, zone: z.type, cpu: c, lengths: keys.map { starts[$0] },
+                                                            exact: keys.map { refilled.contains($0) }, higher: higher)
+                let name = MigrateType(rawValue: list).map { $0.procName } ?? "\(list)"
+                if rest > 0 {
+                    let why = list < keys.count && starts[keys[list]] != nil ? "a list the trace used but never refilled, so only its least length is known" : "a list the trace never touches"
+                    note("cpu \(c) zone \(z.type.name): \(rest) pages of zoneinfo's count are on no list the trace shows; they start on the \(name) order-0 list (\(why))")
+                }
+                if short > 0 {
+                    note("cpu \(c) zone \(z.type.name): zoneinfo's count (or the free memory) leaves \(short) pages of the trace's higher-order PCP entries out")
+                }
             }
         }
     }

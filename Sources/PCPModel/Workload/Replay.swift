@@ -62,8 +62,10 @@ public struct TraceReplay: Workload {
         self.records = records
         self.endNs = endNs
         kernelTicks = records.contains { $0.kind == .tick }
+        // A block is known by its pfn and order together.
         unknownFreeList = Self.listOfUnknownFrees(records.map { r in
-            if case let .alloc(kind, _) = r.kind { (r.order == 0 ? r.pfn : -1, kind.migratetype) } else { (r.order == 0 ? r.pfn : -1, nil) }
+            let key = r.kind == .tick ? -1 : r.pfn << 4 | r.order
+            if case let .alloc(kind, _) = r.kind { return (key, kind.migratetype) } else { return (key, nil) }
         })
     }
 
@@ -249,10 +251,16 @@ extension Machine {
     /// towards `pcp->high` but does not feed the traced allocations; MOVABLE only if the trace
     /// touches every list. A list the trace used but never refilled (`exact` false) held at
     /// least what it handed out: the rest goes there first (UNMOVABLE before MOVABLE before
-    /// RECLAIMABLE), as nothing in the trace bounds it.
-    public func redistributePCP(nid: Int, zone type: ZoneType, cpu: Int, lengths: [Int?], exact: [Bool] = []) {
+    /// RECLAIMABLE), as nothing in the trace bounds it. `higher` lists the entries of the
+    /// higher-order lists first: each is an aligned run of imported in-use pages of its type,
+    /// and as many order-0 pages go into use in its place, so `count` stays zoneinfo's.
+    /// Returns the pages no list of the trace explains and the list they went to, and the
+    /// higher-order pages `count` could not cover.
+    @discardableResult
+    public func redistributePCP(nid: Int, zone type: ZoneType, cpu: Int, lengths: [Int?], exact: [Bool] = [],
+                                higher: [(order: Int, mt: Int, entries: Int)] = []) -> (rest: Int, list: Int, short: Int) {
         let z = zone(nid: nid, type: type)
-        guard z.isPopulated, cpu < nrCPUs else { return }
+        guard z.isPopulated, cpu < nrCPUs else { return (0, 0, 0) }
         var pool: [Int] = []
         for mt in 0..<MigrateType.pcpTypes {
             let l = z.pcpList(cpu, orderToPindex(mt, 0))
@@ -260,6 +268,22 @@ extension Machine {
                 let i = Int(z.lists.head[l])
                 z.lists.remove(l, i, z.pages)
                 pool.append(i)
+            }
+        }
+        var short = 0
+        for h in higher where h.order > 0 && pcpAllowedOrder(h.order) {
+            var cursor = 0
+            for _ in 0..<h.entries {
+                let n = 1 << h.order
+                guard pool.count >= n, let i = nextImportedRun(z, blockType: h.mt, order: h.order, from: &cursor) else { short += n; continue }
+                for t in (i + 1)..<(i + n) { z.pages.setTail(t) }
+                z.enterPCP(cpu, i, order: h.order, mt: h.mt, buddy: false)
+                z.lists.addTail(z.pcpList(cpu, orderToPindex(h.mt, h.order)), i, z.pages)
+                for _ in 0..<n {
+                    let j = pool.removeLast()
+                    z.pages.set(j, .allocated, order: 0)
+                    z.pages.setKind(j, AllocKind.kernel.rawValue)
+                }
             }
         }
         // A page freed to a PCP joins its pageblock's list: each list takes pages of its own
@@ -284,6 +308,21 @@ extension Machine {
         let untouched = bounded ?? [MigrateType.reclaimable, .unmovable, .movable].map(\.rawValue)
             .first { $0 >= lengths.count || lengths[$0] == nil } ?? MigrateType.movable.rawValue
         for i in pool { addImportedPCPPage(z, cpu: cpu, i, mt: untouched) }
+        return (pool.count, untouched, short)
+    }
+
+    /// The next aligned run of `1 << order` imported in-use pages in a pageblock of type `mt`,
+    /// at or after `cursor`.
+    private func nextImportedRun(_ z: Zone, blockType mt: Int, order: Int, from cursor: inout Int) -> Int? {
+        let n = 1 << order
+        cursor = (cursor + n - 1) & ~(n - 1)
+        while cursor + n <= z.pages.count {
+            let i = cursor
+            cursor += n
+            if z.blockType(i) != mt { cursor = max(cursor, (i | (K.pageblockNrPages - 1)) + 1); continue }
+            if (i..<(i + n)).allSatisfy({ z.pages.isHead($0, .allocated, order: 0) && z.pages.kind($0) == AllocKind.kernel.rawValue }) { return i }
+        }
+        return nil
     }
 
     /// The next imported in-use page at or after `cursor` in a pageblock of type `mt`.

@@ -250,10 +250,13 @@ extension TraceText {
         }
         let all = try lines(text)
         let begin = all.first { $0.event == "tracing_mark_write" && $0.fields["message"]?.hasSuffix("before-snapshot end") == true }?.timeNs ?? .min
-        let order0 = all.filter { $0.fields["order"] == "0" && $0.timeNs >= begin }
+        func order(_ l: Line) -> Int { l.fields["order"].flatMap { Int($0) } ?? -1 }
+        // Every PCP order: 0 to PAGE_ALLOC_COSTLY_ORDER and the THP order.
+        let order0 = all.filter { $0.timeNs >= begin && order($0) >= 0 && pcpAllowedOrder(order($0)) }
         let allocsAndFrees = order0.indices.filter { ["mm_page_alloc", "mm_page_free"].contains(order0[$0].event) }
+        // A block is known by its pfn and order together.
         let listOfFree = TraceReplay.listOfUnknownFrees(allocsAndFrees.map { n in
-            (pfn(order0[n]) ?? -1, order0[n].event == "mm_page_alloc" ? Int(order0[n].fields["migratetype"] ?? "1") ?? 1 : nil)
+            (pfn(order0[n]).map { $0 << 4 | order(order0[n]) } ?? -1, order0[n].event == "mm_page_alloc" ? Int(order0[n].fields["migratetype"] ?? "1") ?? 1 : nil)
         })
         var unknownFreeType: [Int: Int] = [:]
         for (j, mt) in listOfFree { unknownFreeType[allocsAndFrees[j]] = mt }
@@ -267,14 +270,14 @@ extension TraceText {
                 inAllocation.remove(l.cpu)
                 let mt = Int(l.fields["migratetype"] ?? "1") ?? 1
                 typeOf[p] = mt
-                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: mt)
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: mt, order: order(l))
                 if done[k] == nil { balance[k, default: 0] += 1; peak[k] = max(peak[k] ?? 0, balance[k]!) }
             case "mm_page_free":
-                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: typeOf[p] ?? unknownFreeType[n] ?? MigrateType.movable.rawValue)
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: typeOf[p] ?? unknownFreeType[n] ?? MigrateType.movable.rawValue, order: order(l))
                 if done[k] == nil { balance[k, default: 0] -= 1 }
             case "mm_page_alloc_zone_locked" where l.fields["percpu_refill"] == "1":
                 inAllocation.insert(l.cpu)
-                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: Int(l.fields["migratetype"] ?? "1") ?? 1)
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: Int(l.fields["migratetype"] ?? "1") ?? 1, order: order(l))
                 // The refill's own pages are not yet allocated: the list ran dry just before.
                 if done[k] == nil { done[k] = max(0, balance[k] ?? 0, peak[k] ?? 0) }
             default: break
@@ -287,6 +290,10 @@ extension TraceText {
 
     public struct PCPListKey: Hashable, Sendable {
         public var cpu: Int, nid: Int, zone: ZoneType, mt: Int
-        public init(cpu: Int, nid: Int, zone: ZoneType, mt: Int) { self.cpu = cpu; self.nid = nid; self.zone = zone; self.mt = mt }
+        /// Lengths of higher-order lists are in entries (blocks of 1 << order pages).
+        public var order: Int
+        public init(cpu: Int, nid: Int, zone: ZoneType, mt: Int, order: Int = 0) {
+            self.cpu = cpu; self.nid = nid; self.zone = zone; self.mt = mt; self.order = order
+        }
     }
 }

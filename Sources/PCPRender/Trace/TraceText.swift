@@ -225,9 +225,9 @@ public enum TraceText {
 }
 
 extension TraceText {
-    /// How many pages each order-0 PCP list of each CPU held when a capture started, as far as
-    /// the capture shows it: a list's order-0 allocations before its first refill, less the
-    /// frees that went back to it meanwhile, and never less than it had to hand out at any
+    /// How many pages each PCP list of each CPU held when a capture started, as far as the
+    /// capture shows it: a list's allocations before its first refill, less the frees that
+    /// went back to it meanwhile, plus the pages drained from it meanwhile, and never less than it had to hand out at any
     /// point before (a list cannot go below empty); for a list the capture never refilled, the
     /// most it ever had to hand out. Frees inside a refill go to the buddy (see `records`). Keyed by CPU, zone and type; `zoneOf` maps a pfn to (node, zone).
     /// A free of a page allocated before the capture counts for the list its next allocation
@@ -275,6 +275,11 @@ extension TraceText {
             case "mm_page_free":
                 let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: typeOf[p] ?? unknownFreeType[n] ?? MigrateType.movable.rawValue, order: order(l))
                 if done[k] == nil { balance[k, default: 0] -= 1 }
+            case "mm_page_pcpu_drain":
+                // A page the list held from the start and gave back to the buddy (a drain runs on
+                // the owning CPU; the page's block type names its list).
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: Int(l.fields["migratetype"] ?? "1") ?? 1, order: order(l))
+                if done[k] == nil { balance[k, default: 0] += 1; peak[k] = max(peak[k] ?? 0, balance[k]!) }
             case "mm_page_alloc_zone_locked" where l.fields["percpu_refill"] == "1":
                 inAllocation.insert(l.cpu)
                 let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: Int(l.fields["migratetype"] ?? "1") ?? 1, order: order(l))

@@ -74,14 +74,19 @@ extension Scenario {
     func spreadPCPListsFromTrace(_ m: Machine, note: (String) -> Void) throws(UsageError) {
         guard case .trace(let path) = workload else { throw UsageError("--pcp-state-list trace needs --workload trace:FILE") }
         let text = try TraceFile.read(path)
-        let starts: [TraceText.PCPListKey: Int], refilled: Set<TraceText.PCPListKey>
+        let evidence: TraceText.PCPEvidence
         do {
-            (starts, refilled) = try TraceText.pcpListEvidence(text) { pfn in
+            evidence = try TraceText.pcpListEvidence(text) { pfn in
                 m.zones.first { $0.isPopulated && $0.geometry.startPFN <= pfn && pfn < $0.geometry.endPFN }.map { ($0.nid, $0.type) }
             }
         } catch { throw UsageError("\(path): \(error.description)") }
+        let starts = evidence.lengths, refilled = evidence.refilled
         for z in m.populatedZones {
             for c in 0..<m.nrCPUs {
+                if let n = evidence.firstRefill[TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: 0)],
+                   let k = m.presetAllocFactor(nid: z.nid, zone: z.type, cpu: c, firstRefill: n), k > 0 {
+                    note("cpu \(c) zone \(z.type.name): alloc_factor \(k) when the capture began, from its first order-0 refill of \(n) pages")
+                }
                 let keys = (0..<MigrateType.pcpTypes).map { TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: $0) }
                 let higher = starts.filter { $0.key.cpu == c && $0.key.nid == z.nid && $0.key.zone == z.type && $0.key.order > 0 && $0.value > 0 }
                     .sorted { ($0.key.order, $0.key.mt) < ($1.key.order, $1.key.mt) }

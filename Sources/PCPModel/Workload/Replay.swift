@@ -224,6 +224,20 @@ extension Machine {
 }
 
 extension Machine {
+    /// Sets a CPU's alloc_factor from the size of its first order-0 refill in a capture:
+    /// nr_pcp_alloc() asked for batch << alloc_factor. Returns the factor, nil when the size is
+    /// no such power (capped by high, or cut short by the buddy): alloc_factor stays as it is.
+    @discardableResult
+    public func presetAllocFactor(nid: Int, zone type: ZoneType, cpu: Int, firstRefill n: Int) -> Int? {
+        let z = zone(nid: nid, type: type)
+        guard z.isPopulated, cpu < nrCPUs, z.pcp[cpu].batch > 0,
+              let k = (0...K.pcpBatchScaleMax).first(where: { z.pcp[cpu].batch << $0 == n }) else { return nil }
+        z.pcp[cpu].allocFactor = k
+        return k
+    }
+}
+
+extension Machine {
     /// Makes a zone as full as a real machine's zoneinfo showed it (`pages free`): the surplus
     /// free memory is taken out as in-use page cache, largest blocks first, so watermark checks
     /// see the same free memory the traced kernel saw.

@@ -236,10 +236,25 @@ extension TraceText {
         try pcpListEvidence(text, zoneOf: zoneOf).lengths
     }
 
-    /// `pcpListStart`, and the lists the capture refilled: for those the length is exact; for
-    /// the others it is only a lower bound (the list may have held more than it handed out).
-    /// Only the capture's window counts (from scripts/capture's `before-snapshot end` marker).
-    public static func pcpListEvidence(_ text: String, zoneOf: (Int) -> (nid: Int, zone: ZoneType)?) throws(ParseError) -> (lengths: [PCPListKey: Int], refilled: Set<PCPListKey>) {
+    /// What the capture shows of each CPU's PCP state when it started.
+    public struct PCPEvidence: Sendable {
+        /// Each list's length (`pcpListStart`).
+        public var lengths: [PCPListKey: Int]
+        /// The lists the capture refilled: for those the length is exact; for the others it is
+        /// only a lower bound (the list may have held more than it handed out).
+        public var refilled: Set<PCPListKey>
+        /// Per CPU and zone (mt 0, order 0 in the key): the length of its first order-0 refill,
+        /// which nr_pcp_alloc() sized as batch << alloc_factor.
+        public var firstRefill: [PCPListKey: Int]
+    }
+
+    /// The PCP state a capture shows. Only the capture's window counts (from scripts/capture's
+    /// `before-snapshot end` marker).
+    public static func pcpListEvidence(_ text: String, zoneOf: (Int) -> (nid: Int, zone: ZoneType)?) throws(ParseError) -> PCPEvidence {
+        var firstRefill: [PCPListKey: Int] = [:]
+        /// Per CPU: the order-0 refill run being counted, while it is that CPU's first.
+        var counting: [Int: (key: PCPListKey, n: Int)] = [:]
+        var counted = Set<PCPListKey>()
         var balance: [PCPListKey: Int] = [:]
         var peak: [PCPListKey: Int] = [:]
         var done: [PCPListKey: Int] = [:]
@@ -263,6 +278,18 @@ extension TraceText {
         var inAllocation = Set<Int>()
         for (n, l) in order0.enumerated() {
             guard let p = pfn(l), let (nid, zone) = zoneOf(p) else { continue }
+            let isRefill = l.event == "mm_page_alloc_zone_locked" && l.fields["percpu_refill"] == "1" && order(l) == 0
+            if let c = counting[l.cpu], !isRefill, l.event != "mm_page_alloc_extfrag" {
+                firstRefill[c.key] = c.n
+                counting[l.cpu] = nil
+            }
+            if isRefill {
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: 0)
+                if let c = counting[l.cpu] { counting[l.cpu] = (c.key, c.n + 1) } else if !counted.contains(k) {
+                    counted.insert(k)
+                    counting[l.cpu] = (k, 1)
+                }
+            }
             switch l.event {
             case "mm_page_free" where inAllocation.contains(l.cpu):
                 break  // to the buddy: see `records`
@@ -288,9 +315,10 @@ extension TraceText {
             default: break
             }
         }
+        for c in counting.values { firstRefill[c.key] = c.n }
         let refilled = Set(done.keys)
         for (k, v) in peak where done[k] == nil { done[k] = v }
-        return (done, refilled)
+        return PCPEvidence(lengths: done, refilled: refilled, firstRefill: firstRefill)
     }
 
     public struct PCPListKey: Hashable, Sendable {

@@ -41,7 +41,7 @@ public enum ModelledFunctions {
         "free_frozen_page_commit": ["freeFrozenPageCommit"],
         "free_one_page": ["freeOneUnderLock"],
         "free_pcppages_bulk": ["freePCPPagesBulk", "freePCPPagesBulkBaseline", "freePCPPagesBulkMerged", "freePCPPagesBulkOwned"],
-        "get_page_from_freelist": ["getPageFromFreelist"],
+        "get_page_from_freelist": ["getPageFromFreelist", "getPageFromFreelistID"],
         "has_unmovable_pages": ["blockHasUnmovable"],
         "init_per_zone_wmark_min": ["initPerZoneWmarkMin"],
         "int_sqrt": ["intSqrt"],

@@ -21,6 +21,7 @@ public final class InvariantChecker {
 
     public func check(_ m: Machine, after operation: String) throws(InvariantViolation) {
         for z in m.zones where z.isPopulated { try checkZone(z, m, operation) }
+        try checkLRU(m, operation)
         try checkMonotonic(m, operation)
     }
 
@@ -55,6 +56,21 @@ public final class InvariantChecker {
                 }
             case .pcp: pcpPages += n
             default: break
+            }
+            // Every page is free, on a PCP, on exactly one LRU, isolated, or allocated to a
+            // user that keeps it off the LRU.
+            let f = m.lru.folioFlags(z.pfn(i))
+            let onLRU = f & FolioFlag.lru != 0, isolated = f & FolioFlag.isolated != 0
+            if s == .allocated, let k = AllocKind(rawValue: z.pages.kind(i)), k == .anon || k == .file || k == .thp {
+                guard onLRU != isolated else { throw fail(z, i, op, "\(k.name) folio is \(onLRU ? "both on an LRU and isolated" : "neither on an LRU nor isolated")") }
+                guard m.lru.order(z.pfn(i)) == o, (f & FolioFlag.file != 0) == (k == .file) else {
+                    throw fail(z, i, op, "\(k.name) folio's LRU flags do not match its order or kind")
+                }
+            } else if f != 0 {
+                throw fail(z, i, op, "a \(s) block carries LRU flags \(f)")
+            }
+            for t in (i + 1)..<(i + n) where m.lru.folioFlags(z.pfn(t)) != 0 {
+                throw fail(z, z.pfn(t), op, "a tail page carries LRU flags")
             }
             i += n
         }
@@ -111,6 +127,47 @@ public final class InvariantChecker {
         }
         guard pcpListed == pcpPages else { throw fail(z, nil, op, "\(pcpPages) pages marked PCP but \(pcpListed) on PCP lists") }
         do { try m.driver.checkZone(z) } catch { throw fail(z, error.page, op, error.what) }
+    }
+
+    /// The LRU lists: links, every entry an LRU folio of the list's type, sizes equal to the
+    /// lists and to the node and zone counters (exact, with every CPU's pending delta).
+    private func checkLRU(_ m: Machine, _ op: String) throws(InvariantViolation) {
+        for nid in 0..<m.nrNodes {
+            var zoneSizes = [[Int]](repeating: [Int](repeating: 0, count: LRUList.count), count: K.nrZoneTypes)
+            for l in LRUList.allCases {
+                let li = nid * LRUList.count + l.rawValue
+                var e = m.lru.head[li], prev = LRUStore.none, pages = 0
+                while e != LRUStore.none {
+                    let pfn = Int(e)
+                    let z = m.zoneOf(pfn: pfn)
+                    guard z.nid == nid, m.lru.test(pfn, FolioFlag.lru), m.lru.lruList(pfn) == l else {
+                        throw InvariantViolation(zone: "Node \(nid)", pfn: pfn, operation: op, what: "entry on \(l) is not an LRU folio of that list")
+                    }
+                    guard z.pages.isHead(z.index(pfn), .allocated, order: m.lru.order(pfn)) else {
+                        throw InvariantViolation(zone: "Node \(nid)", pfn: pfn, operation: op, what: "LRU entry is not an allocated folio of its order")
+                    }
+                    guard m.lru.prev[pfn] == prev else { throw InvariantViolation(zone: "Node \(nid)", pfn: pfn, operation: op, what: "LRU back link is broken") }
+                    pages += m.lru.nrPages(pfn)
+                    zoneSizes[z.type.rawValue][l.rawValue] += m.lru.nrPages(pfn)
+                    prev = e; e = m.lru.next[pfn]
+                }
+                guard pages == m.lru.size[li] else {
+                    throw InvariantViolation(zone: "Node \(nid)", pfn: nil, operation: op, what: "\(l) holds \(pages) pages, its size says \(m.lru.size[li])")
+                }
+                let counter = m.nodeStats.exact(nid * NodeStat.count + l.nodeStat.rawValue)
+                guard counter == pages else {
+                    throw InvariantViolation(zone: "Node \(nid)", pfn: nil, operation: op, what: "node counter for \(l) is \(counter) but the list holds \(pages) pages")
+                }
+            }
+            for t in 0..<K.nrZoneTypes {
+                let z = m.zones[nid * K.nrZoneTypes + t]
+                guard z.isPopulated else { continue }
+                for l in LRUList.allCases where z.pageStateExact(l.zoneStat) != zoneSizes[t][l.rawValue] {
+                    throw InvariantViolation(zone: "Node \(nid) \(z.type.name)", pfn: nil, operation: op,
+                                             what: "zone counter for \(l) is \(z.pageStateExact(l.zoneStat)) but its folios on the list hold \(zoneSizes[t][l.rawValue])")
+                }
+            }
+        }
     }
 
     private func checkMonotonic(_ m: Machine, _ op: String) throws(InvariantViolation) {

@@ -15,9 +15,11 @@ public enum NumaEvent: Int, CaseIterable, Sendable {
 /// enum node_stat_item of 6.18, in /proc order. Only the cases named here are touched by the
 /// model; the renderer owns the full name list and prints 0 for the rest.
 public enum NodeStat: Int, Sendable {
-    case nrInactiveAnon = 0, nrActiveAnon = 1, nrInactiveFile = 2, nrActiveFile = 3
+    case nrInactiveAnon = 0, nrActiveAnon = 1, nrInactiveFile = 2, nrActiveFile = 3, nrUnevictable = 4
     case nrSlabReclaimable = 5, nrSlabUnreclaimable = 6
-    case nrAnonPages = 17, nrFilePages = 19
+    case nrIsolatedAnon = 7, nrIsolatedFile = 8
+    case nrAnonPages = 17, nrFileMapped = 18, nrFilePages = 19, nrFileDirty = 20, nrWriteback = 21
+    case nrShmem = 23
     case nrAnonTransparentHugepages = 27
     case nrKernelStackKB = 36, nrPageTablePages = 37
     /// NR_VM_NODE_STAT_ITEMS on 6.18 (the fixture's per-node stats block).
@@ -33,6 +35,16 @@ public enum VMEvent: Int, CaseIterable, Sendable {
     case pgfault
     case dropPagecache, dropSlab
     case thpFaultAlloc, thpFaultFallback
+    /// Reclaim (mm/vmscan.c): pages scanned and stolen by kswapd and by direct reclaim.
+    case pgscanKswapd, pgscanDirect, pgstealKswapd, pgstealDirect
+    /// ALLOCSTALL per zone type (DMA, DMA32, Normal, Movable, Device), counted at reclaim_idx.
+    case allocstallDMA, allocstallDMA32, allocstallNormal, allocstallMovable, allocstallDevice
+    case pageoutrun, kswapdLowWmarkHitQuickly, kswapdHighWmarkHitQuickly
+    case pgactivate, pgdeactivate, pgrefill
+    /// Pages read in (pgpgin counts KiB, as submit_bio does for reads).
+    case pgpginKB
+    case pgmajfault, oomKill
+    case pgscanFile, pgscanAnon, pgstealFile, pgstealAnon
     public static let count = allCases.count
 }
 

@@ -81,8 +81,18 @@ public final class Engine {
             trace.reset()
             trace.opStart = scheduler[w.actingCPU(asked: c) ?? c]
             let op: Operation
-            do { op = try w.step(machine, cpu: c, &rng) } catch {
-                throw .free(error)
+            if let scanned = machine.kswapdStep(cpu: c, at: scheduler[c].ns) {
+                // kswapd takes its CPU's turn: its lock sections are priced like any other, and
+                // its scanning costs a list operation per page.
+                op = .busy(c, ns: Int64(Double(scanned) * cost.listOpNs))
+            } else {
+                do { op = try w.step(machine, cpu: c, &rng) } catch {
+                    throw .free(error)
+                }
+            }
+            if machine.reclaim.oomPending {
+                machine.reclaim.oomPending = false
+                do { if try w.oomKill(machine, cpu: op.cpu) { machine.countOOMKill() } } catch { throw .free(error) }
             }
             sampler.count(op)
             if op.kind == .wait {
@@ -95,6 +105,7 @@ public final class Engine {
                 var t = pricer.price(trace, cpu: pc, from: scheduler[pc])
                 if let sink = traceSink, let tr = machine.tracer { tr.drain { sink(pc, t.ns, $0) } }
                 if op.kind != .idle || pc == c { t += pricer.costs.op }
+                if op.kind == .busy { t += Picoseconds(ns: op.waitUntilNs) }
                 scheduler.set(pc, to: t)
             }
             sampler.sample(machine, operation: n, at: scheduler.now, zoneLockAcquisitions: pricer.zone.acquisitions)

@@ -56,8 +56,16 @@ public final class Machine {
     public internal(set) var importedInUse: [[Int]] = []
     /// alloc_contig_range() attempts and what they met.
     @exclusivity(unchecked) public internal(set) var contig = ContigStats()
-    /// kswapd was woken for a boosted zone and will reset the boosts at its next run.
-    @exclusivity(unchecked) var kswapdPending = false
+    /// The populated zones, for pfn lookups.
+    let populatedZoneList: [Zone]
+    /// Every node's LRU lists and the folio flags, indexed by pfn.
+    let lru: LRUStore
+    /// The page cache's files.
+    @exclusivity(unchecked) public internal(set) var pageCache = PageCache()
+    /// Per node: kswapd's state.
+    @exclusivity(unchecked) var kswapd: [Kswapd] = []
+    /// Reclaim switches (--swap, the OOM killer's victims).
+    @exclusivity(unchecked) public internal(set) var reclaim = ReclaimState()
 
     public init(spec: MachineSpec, sysctls: [(String, String)] = []) throws(MachineError) {
         try spec.validate()
@@ -73,6 +81,9 @@ public final class Machine {
         }
         zones = zs
         zoneRefs = FixedArray(zs.map { Unmanaged.passUnretained($0) })
+        populatedZoneList = zs.filter(\.isPopulated)
+        lru = LRUStore(pfns: zs.map { $0.isPopulated ? $0.geometry.endPFN : 0 }.max() ?? 0, nodes: spec.nodes.count)
+        kswapd = spec.nodes.map { Kswapd(cpu: $0.cpus.last ?? 0) }
         for z in zs { z.pcpLockBase = zs.count + z.id * spec.cpuCount }
         let nodes = spec.nodes.count
         zonelists = (0..<nodes).map { nid in
@@ -126,6 +137,8 @@ public final class Machine {
     }
 
     @inline(__always) func countEvent(_ e: VMEvent, _ n: Int = 1) { eventCounters[e.rawValue] += n }
+    /// A workload ended a process for the OOM killer.
+    public func countOOMKill() { countEvent(.oomKill) }
 
     /// Every zone->lock and pcp->lock: zone ids first, then zone * CPUs + cpu.
     public var lockCount: Int { zones.count * (1 + nrCPUs) }

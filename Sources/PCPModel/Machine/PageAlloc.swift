@@ -22,15 +22,21 @@ public enum FreeError: Error, Equatable, CustomStringConvertible {
 
 /// The page allocator's entry points (__alloc_pages / __free_pages, 6.18).
 extension Machine {
-    /// __alloc_pages(): fast path at the low watermark, then the slowpath's min watermark, one
-    /// drain_all_pages() retry and the highatomic reserve before giving up. Reclaim and
-    /// compaction are not modelled, so a request that needs them fails.
+    /// __alloc_pages(): fast path at the low watermark, then __alloc_pages_slowpath(): kswapd
+    /// woken, the min watermark, direct compaction (a hook), direct reclaim with its
+    /// drain-and-retry, should_reclaim_retry() and the OOM killer.
     public func allocPages(cpu: Int, order: Int, kind: AllocKind, atomic: Bool = false) -> PageRef? {
-        policy.type.allocPages(self, cpu: cpu, order: order, kind: kind, atomic: atomic)
+        policy.type.allocPages(self, cpu: cpu, order: order, kind: kind, gfp: atomic ? .atomic : .normal)
     }
 
-    @inline(__always) func allocPages<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, kind: AllocKind, atomic: Bool) -> PageRef? {
+    /// The same with an explicit GFP class (the page cache's readahead uses `.readahead`).
+    public func allocPages(cpu: Int, order: Int, kind: AllocKind, gfp: GFPClass) -> PageRef? {
+        policy.type.allocPages(self, cpu: cpu, order: order, kind: kind, gfp: gfp)
+    }
+
+    @inline(__always) func allocPages<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, kind: AllocKind, gfp: GFPClass) -> PageRef? {
         precondition(cpu >= 0 && cpu < nrCPUs && order >= 0 && order <= K.maxOrder)
+        let atomic = gfp == .atomic
         let nid = cpuNode[cpu]
         let hz = kind.highestZoneIdx
         let first = zonelistStart[nid * K.nrZoneTypes + hz]
@@ -43,36 +49,119 @@ extension Machine {
         if let (id, i) = getPageFromFreelistID(p, cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred) {
             return withZone(id) { z in finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic) }
         }
-        // __alloc_pages_slowpath(): gfp_to_alloc_flags().
-        var slow: AllocFlags = [.wmarkMin, kswapd]
-        if atomic {
-            slow.formUnion([.minReserve, .nonBlock])
-            if order > 0 { slow.insert(.highAtomic) }
-        }
-        if slow.contains(.kswapd) { kswapdPending = true }
-        var drained = false, unreserved = false
-        while true {
-            if let (z, i) = getPageFromFreelist(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred) {
-                return finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic)
-            }
-            // Only a request that may sleep reaches direct reclaim and its drain-and-retry.
-            guard !atomic, kind != .thp else { break }
-            if !drained {
-                unreserveHighatomicPageblock(nid: nid, mt: mt, force: false, p)
-                if p.drainsAllOnRetry { drainAllPages(p, cpu: cpu, zone: nil) }
-                drained = true
-                continue
-            }
-            if !unreserved {
-                unreserved = true
-                if unreserveHighatomicPageblock(nid: nid, mt: mt, force: true, p) { continue }
-            }
-            break
+        if let (z, i) = allocPagesSlowpath(p, cpu: cpu, order: order, kind: kind, gfp: gfp, hz: hz, preferred: preferred) {
+            return finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic)
         }
         if kind == .thp { countEvent(.thpFaultFallback) }
         allocFailures += 1
         tracer?.emit(.pageAlloc(pfn: -1, order: order, mt: mt, kind: kind, atomic: atomic))
         return nil
+    }
+
+    /// __alloc_pages_slowpath() (mm/page_alloc.c, Linux 6.18).
+    func allocPagesSlowpath<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, kind: AllocKind, gfp: GFPClass, hz: Int, preferred: Int) -> (Zone, Int)? {
+        let nid = cpuNode[cpu], mt = kind.migratetype
+        let atomic = gfp == .atomic
+        // gfp_to_alloc_flags().
+        var slow: AllocFlags = kind == .thp ? .wmarkMin : [.wmarkMin, .kswapd]
+        if atomic {
+            slow.formUnion([.minReserve, .nonBlock])
+            if order > 0 { slow.insert(.highAtomic) }
+        }
+        let canDirectReclaim = !atomic && kind != .thp
+        if slow.contains(.kswapd) { wakeAllKswapds(cpu: cpu, order: order, highestZoneIdx: hz, directReclaim: canDirectReclaim) }
+        if let got = getPageFromFreelist(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred) { return got }
+        guard canDirectReclaim else { return nil }
+        let costly = order > K.costlyOrder
+        if costly || (order > 0 && mt != MigrateType.movable.rawValue) {
+            let (got, result) = tryDirectCompaction(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, priority: .initial)
+            if let got { return got }
+            if costly && gfp == .readahead && (result == .skipped || result == .deferred) { return nil }
+        }
+        var noProgressLoops = 0
+        var drained = false
+        while true {
+            if slow.contains(.kswapd) { wakeAllKswapds(cpu: cpu, order: order, highestZoneIdx: hz, directReclaim: true) }
+            if let got = getPageFromFreelist(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred) { return got }
+            let (got, progress) = allocPagesDirectReclaim(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, drained: &drained)
+            if let got { return got }
+            let (c, _) = tryDirectCompaction(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, priority: .async)
+            if let c { return c }
+            if gfp == .readahead || costly { return nil }
+            if shouldReclaimRetry(p, nid: nid, order: order, mt: mt, hz: hz, progress: progress > 0, loops: &noProgressLoops) { continue }
+            // __alloc_pages_may_oom(): the OOM killer picks a victim; its memory comes back
+            // when the workload that owns it lets go (after this allocation has failed).
+            if !costly { reclaim.oomPending = true }
+            return nil
+        }
+    }
+
+    /// __alloc_pages_direct_reclaim() (mm/page_alloc.c, 6.18): try_to_free_pages(), then the
+    /// freelists; a first failure unreserves a highatomic block and drains every PCP.
+    func allocPagesDirectReclaim<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, flags: AllocFlags, mt: Int, hz: Int, preferred: Int, drained: inout Bool) -> ((Zone, Int)?, Int) {
+        let progress = tryToFreePages(cpu: cpu, order: order, hz: hz)
+        while true {
+            if let got = getPageFromFreelist(p, cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred) { return (got, progress) }
+            guard !drained else { return (nil, progress) }
+            unreserveHighatomicPageblock(nid: cpuNode[cpu], mt: mt, force: false, p)
+            if p.drainsAllOnRetry { drainAllPages(p, cpu: cpu, zone: nil) }
+            drained = true
+        }
+    }
+
+    /// should_reclaim_retry() (mm/page_alloc.c, 6.18): retry while some zone could meet its min
+    /// watermark with its free and reclaimable pages (less a share per loop without progress),
+    /// at most MAX_RECLAIM_RETRIES loops; then a forced highatomic unreserve is the last try.
+    func shouldReclaimRetry<P: AllocatorPolicy>(_ p: P, nid: Int, order: Int, mt: Int, hz: Int, progress: Bool, loops: inout Int) -> Bool {
+        if progress && order <= K.costlyOrder { loops = 0 } else { loops += 1 }
+        if loops > Reclaim.maxReclaimRetries { return unreserveHighatomicPageblock(nid: nid, mt: mt, force: true, p) }
+        for t in 0...hz {
+            let z = zones[nid * K.nrZoneTypes + t]
+            guard z.isPopulated && z.managed > 0 else { continue }
+            var available = reclaimablePages(nid: nid) * z.managed / max(1, nodeManaged(nid)) + z.pageStateExact(.nrFreePages)
+            available -= (loops * available + Reclaim.maxReclaimRetries - 1) / Reclaim.maxReclaimRetries
+            if z.zoneWatermarkOK(order: order, mark: z.watermark[0], highestZoneIdx: hz, flags: [], free: available) { return true }
+        }
+        return false
+    }
+
+    /// Managed pages of a node's zones.
+    func nodeManaged(_ nid: Int) -> Int {
+        (0..<K.nrZoneTypes).reduce(0) { $0 + zones[nid * K.nrZoneTypes + $1].managed }
+    }
+
+    /// try_to_free_pages() -> do_try_to_free_pages() (mm/vmscan.c, 6.18): allocstall at the
+    /// request's zone, then shrink the nodes from DEF_PRIORITY down until SWAP_CLUSTER_MAX pages
+    /// are reclaimed. Costly orders skip a zone that already has room for compaction
+    /// (compaction_ready). Returns the pages reclaimed.
+    func tryToFreePages(cpu: Int, order: Int, hz: Int) -> Int {
+        countEvent(VMEvent(rawValue: VMEvent.allocstallDMA.rawValue + hz)!)
+        let nid = cpuNode[cpu]
+        // Nothing on the LRUs can be freed: the scan would only rotate lists.
+        guard (0..<nrNodes).contains(where: { reclaimablePages(nid: $0) > 0 && pageCache.pages > 0 }) else { return 0 }
+        var sc = ScanControl(nrToReclaim: K.swapClusterMax, order: order, reclaimIdx: hz, isKswapd: false, cpu: cpu)
+        repeat {
+            for d in 0..<nrNodes {
+                let n = (nid + d) % nrNodes
+                if order > K.costlyOrder && compactionReady(nid: n, order: order, hz: hz) { continue }
+                shrinkNode(nid: n, &sc)
+            }
+            if sc.nrReclaimed >= sc.nrToReclaim { break }
+            sc.priority -= 1
+        } while sc.priority >= 0
+        return sc.nrReclaimed
+    }
+
+    /// compaction_ready() (mm/vmscan.c, 6.18): an eligible zone has compact_gap(order) free above
+    /// its high watermark at order 0, so reclaim leaves it to compaction.
+    func compactionReady(nid: Int, order: Int, hz: Int) -> Bool {
+        for t in 0...hz {
+            let z = zones[nid * K.nrZoneTypes + t]
+            guard z.isPopulated && z.managed > 0 else { continue }
+            let mark = z.highWmark + (2 << order)
+            if z.zoneWatermarkOK(order: 0, mark: mark, highestZoneIdx: hz, flags: [], free: z.pageState(.nrFreePages)) { return true }
+        }
+        return false
     }
 
     /// alloc_flags_nofragment(): avoid fragmenting Normal while DMA32 could take the fallback.
@@ -147,7 +236,7 @@ extension Machine {
             eventCounters[VMEvent.pgallocDMA.rawValue + z.type.rawValue] += 1 << order
             if flags.contains(.kswapd) && z.boostedWatermark {
                 z.boostedWatermark = false
-                kswapdPending = true
+                wakeupKswapd(nid: z.nid, order: 0, highestZoneIdx: z.type.rawValue, directReclaim: false)
             }
         }
         return page
@@ -172,6 +261,7 @@ extension Machine {
         z.pages.setKind(i, kind.rawValue)
         allocatedPages += 1 << order
         accountKind(z, cpu: cpu, kind: kind, pages: 1 << order)
+        if kind == .anon || kind == .thp || kind == .file { lruAddNew(z, cpu: cpu, pfn: z.pfn(i), order: order, file: kind == .file) }
         if kind == .anon || kind == .thp { countEvent(.pgfault) }
         if kind == .thp { countEvent(.thpFaultAlloc) }
         return PageRef(zone: z.id, index: i)
@@ -221,6 +311,7 @@ extension Machine {
         }
         let kind = z.pages.allocKind(i)
         tracer?.emit(.pageFree(pfn: z.pfn(i), order: order))
+        if lru.flags[z.pfn(i)] != 0 { lruDelOnFree(z, cpu: cpu, pfn: z.pfn(i), kindFile: kind == .file) }
         accountKind(z, cpu: cpu, kind: kind, pages: -(1 << order))
         allocatedPages -= 1 << order
         countEvent(.pgfree, 1 << order)

@@ -55,6 +55,14 @@ public struct Snapshot: Sendable {
     public var pcpBuddyOptions: PCPBuddyOptions
     /// The engine's lock_stat figures, when an engine drives the machine.
     public var locks: EngineLocks?
+    /// The swap device (--swap): size and free pages (meminfo SwapTotal / SwapFree).
+    public var swapTotalPages = 0
+    public var swapFreePages = 0
+    /// Pages in the page cache's files (a part of NR_FILE_PAGES: workloads may hold file
+    /// pages outside it).
+    public var pageCachePages = 0
+    /// Per node: whether kswapd is awake (running or napping).
+    public var kswapdAwake: [Bool] = []
 
     public func zones(ofNode nid: Int) -> ArraySlice<ZoneState> {
         zones[(nid * K.nrZoneTypes)..<((nid + 1) * K.nrZoneTypes)]
@@ -90,9 +98,14 @@ extension Machine {
         let ns = (0..<nrNodes).map { nid in
             Snapshot.NodeState(stat: (0..<NodeStat.count).map { nodeState(nid: nid, $0) }, cpus: spec.nodes[nid].cpus)
         }
-        return Snapshot(zones: zs, nodes: ns, events: events, knobs: knobs, userMinFreeKbytes: userMinFreeKbytes,
-                        totalreservePages: totalreservePages, nrCPUs: nrCPUs, now: now,
-                        allocatedPages: allocatedPages, allocFailures: allocFailures,
-                        policy: policy, pcpBuddyOptions: pcpBuddyOptions)
+        var s = Snapshot(zones: zs, nodes: ns, events: events, knobs: knobs, userMinFreeKbytes: userMinFreeKbytes,
+                         totalreservePages: totalreservePages, nrCPUs: nrCPUs, now: now,
+                         allocatedPages: allocatedPages, allocFailures: allocFailures,
+                         policy: policy, pcpBuddyOptions: pcpBuddyOptions)
+        s.swapTotalPages = reclaim.swapPages
+        s.swapFreePages = reclaim.swapPages - reclaim.swapUsed
+        s.pageCachePages = pageCache.pages
+        s.kswapdAwake = kswapd.map { $0.state != .sleeping }
+        return s
     }
 }

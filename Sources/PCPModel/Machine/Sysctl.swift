@@ -77,10 +77,14 @@ extension Machine {
     }
 
     /// drop_caches: 6.18 as observed accepts any value >= 1 (5 and 10 were accepted). Bit 1
-    /// counts drop_pagecache, bit 2 drop_slab; dropping cached pages is not modelled.
+    /// counts drop_pagecache and frees the page cache's clean unmapped folios (on CPU 0, where
+    /// the writer runs), bit 2 drop_slab (slab is not shrunk).
     public func dropCaches(_ v: Int) throws(KnobError) {
         guard v >= 1, v <= Int(Int32.max) else { throw .invalid }
-        if v & 1 != 0 { countEvent(.dropPagecache) }
+        if v & 1 != 0 {
+            dropPagecache(cpu: 0)
+            countEvent(.dropPagecache)
+        }
         if v & 2 != 0 { countEvent(.dropSlab) }
     }
 

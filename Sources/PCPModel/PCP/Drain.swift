@@ -78,8 +78,7 @@ extension Machine {
     }
 
     /// Moves simulated time forward, running vmstat_update on every CPU at each stat_interval
-    /// boundary crossed. kswapd's reclaim is not modelled; its end-of-run reset of the
-    /// watermark boost is, at the first interval after it was woken.
+    /// boundary crossed.
     public func advanceTime(to t: Int64) {
         precondition(t >= now)
         while nextVmstatUpdate <= t {
@@ -103,19 +102,11 @@ extension Machine {
     /// mm/vmstat.c vmstat_update(), Linux 6.18.
     public func vmstatUpdate(cpu: Int) {
         guard cpu >= 0 && cpu < nrCPUs else { return }
-        if kswapdPending {
-            for z in zones { z.watermarkBoost = 0 }
-            kswapdPending = false
-        }
         refreshCPUVMStats(cpu: cpu, driver)
     }
 
     /// One round of vmstat_update over all CPUs.
     func vmstatUpdate<P: AllocatorPolicy>(_ p: P) {
-        if kswapdPending {
-            for z in zones { z.watermarkBoost = 0 }
-            kswapdPending = false
-        }
         for c in 0..<nrCPUs {
             refreshCPUVMStats(cpu: c, p)
             vmstatObserver?(c)

@@ -5,7 +5,7 @@
 /// its concrete type, so the generic shared paths below it are specialised and its hooks are
 /// direct calls. Implemented once, here, for every design.
 protocol PolicyDriver: AnyObject {
-    static func allocPages(_ m: Machine, cpu: Int, order: Int, kind: AllocKind, atomic: Bool) -> PageRef?
+    static func allocPages(_ m: Machine, cpu: Int, order: Int, kind: AllocKind, gfp: GFPClass) -> PageRef?
     static func freePages(_ m: Machine, cpu: Int, _ ref: PageRef, order: Int, pcpLockHeld: Bool) throws(FreeError)
     static func drainAllPages(_ m: Machine, cpu: Int, zone: Zone?)
     static func vmstatUpdate(_ m: Machine)
@@ -22,8 +22,8 @@ extension AllocatorPolicy {
         Unmanaged.passUnretained(m.policyObject)._withUnsafeGuaranteedRef { body(unsafeDowncast($0, to: Self.self)) }
     }
 
-    @inline(__always) static func allocPages(_ m: Machine, cpu: Int, order: Int, kind: AllocKind, atomic: Bool) -> PageRef? {
-        borrow(m) { m.allocPages($0, cpu: cpu, order: order, kind: kind, atomic: atomic) }
+    @inline(__always) static func allocPages(_ m: Machine, cpu: Int, order: Int, kind: AllocKind, gfp: GFPClass) -> PageRef? {
+        borrow(m) { m.allocPages($0, cpu: cpu, order: order, kind: kind, gfp: gfp) }
     }
 
     @inline(__always) static func freePages(_ m: Machine, cpu: Int, _ ref: PageRef, order: Int, pcpLockHeld: Bool) throws(FreeError) {

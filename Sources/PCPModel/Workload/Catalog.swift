@@ -28,6 +28,8 @@ public enum Workloads {
              params: ["pages=1024 (anon pages per process)", "cache=25 (page cache cap, percent of memory)", "slab=50 (per mille of operations allocating slab)"]),
         Info(name: "fragmenter", summary: "keeps fragmenting: long-lived unmovable pages scattered among movable churn",
              params: ["unmovable=100 (per mille of held pages kept unmovable)", "fill=60 (percent of memory held)"]),
+        Info(name: "stream", summary: "dd through the page cache: readers stream a file sequentially in readahead folios; kswapd and direct reclaim keep up",
+             params: ["file_mb=2x memory (file size in MiB)", "readers=1 (the first CPUs)", "order=9 (readahead folio order)", "rate=448 (disk MB/s)"]),
         Info(name: "mix:A+B", summary: "two workloads at once; parameters as a.KEY / b.KEY",
              params: ["cpus=split (split: A on the first half, B on the rest; shared: both on every CPU)"]),
     ]
@@ -71,6 +73,11 @@ public enum Workloads {
                                slabPermille: try p.int("slab", 50, 0...1000))
         case "fragmenter":
             return Fragmenter(m, cpus, unmovablePermille: try p.int("unmovable", 100, 0...1000), fillPercent: try p.int("fill", 60, 1...95))
+        case "stream":
+            let managed = m.zones.reduce(0) { $0 + $1.managed }
+            let mb = try p.int("file_mb", 2 * managed / 256, 1...(1 << 24))
+            return Stream(m, cpus, filePages: mb * 256, readers: try p.int("readers", 1, 1...n), order: try p.int("order", K.hpagePMDOrder, 0...K.maxOrder),
+                          rateMBs: try p.int("rate", 448, 1...1_000_000))
         default:
             guard name.hasPrefix("mix:"), let plus = name.firstIndex(of: "+") else {
                 throw WorkloadParams.Error(description: "unknown workload '\(name)' (known: \(names.joined(separator: ", ")))")

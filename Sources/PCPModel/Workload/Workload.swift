@@ -8,17 +8,22 @@ public protocol Workload {
     /// No operation is left (the end of a replayed trace); the engine stops there rather than
     /// idle on, so the run's time and throughput end with the workload.
     var finished: Bool { get }
+    /// oom_kill_process(): end one of the workload's processes and free its memory. Returns
+    /// false when the workload has no process it can kill.
+    mutating func oomKill(_ m: Machine, cpu: Int) throws(FreeError) -> Bool
 }
 
 extension Workload {
     public func actingCPU(asked: Int) -> Int? { nil }
     public var finished: Bool { false }
+    public mutating func oomKill(_ m: Machine, cpu: Int) throws(FreeError) -> Bool { false }
 }
 
 /// What one step did, for error messages and counts.
 public struct Operation: Sendable, CustomStringConvertible {
-    /// `wait`: every CPU is idle until `waitUntilNs` (a trace's gaps).
-    public enum Kind: Sendable { case alloc, allocFailed, free, idle, wait }
+    /// `wait`: every CPU is idle until `waitUntilNs` (a trace's gaps). `busy`: this CPU works
+    /// (or waits for I/O) for `waitUntilNs` nanoseconds (a read from disk, kswapd's scan).
+    public enum Kind: Sendable { case alloc, allocFailed, free, idle, wait, busy }
     public var kind: Kind
     /// The order in a byte beside the kind, so that an operation fits in four registers: every
     /// step returns one.
@@ -44,6 +49,9 @@ public struct Operation: Sendable, CustomStringConvertible {
     }
 
     public static func idle(_ cpu: Int) -> Operation { Operation(kind: .idle, cpu: cpu, order: 0, pfn: -1) }
+    public static func busy(_ cpu: Int, ns: Int64) -> Operation {
+        Operation(kind: .busy, cpu: cpu, order: 0, pfn: -1, waitUntilNs: ns)
+    }
     public static func wait(_ cpu: Int, untilNs t: Int64) -> Operation {
         Operation(kind: .wait, cpu: cpu, order: 0, pfn: -1, waitUntilNs: t)
     }
@@ -55,6 +63,7 @@ public struct Operation: Sendable, CustomStringConvertible {
         case .free: "free order \(order) of pfn \(pfn) on CPU \(cpu)"
         case .idle: "idle on CPU \(cpu)"
         case .wait: "wait until \(waitUntilNs) ns"
+        case .busy: "busy for \(waitUntilNs) ns on CPU \(cpu)"
         }
     }
 }

@@ -9,6 +9,15 @@ public enum Vmstat {
         "pgalloc_movable": .pgallocMovable, "pgalloc_device": .pgallocDevice, "pgfree": .pgfree,
         "pgfault": .pgfault, "drop_pagecache": .dropPagecache, "drop_slab": .dropSlab,
         "thp_fault_alloc": .thpFaultAlloc, "thp_fault_fallback": .thpFaultFallback,
+        "pgscan_kswapd": .pgscanKswapd, "pgscan_direct": .pgscanDirect,
+        "pgsteal_kswapd": .pgstealKswapd, "pgsteal_direct": .pgstealDirect,
+        "allocstall_dma": .allocstallDMA, "allocstall_dma32": .allocstallDMA32, "allocstall_normal": .allocstallNormal,
+        "allocstall_movable": .allocstallMovable, "allocstall_device": .allocstallDevice,
+        "pageoutrun": .pageoutrun, "kswapd_low_wmark_hit_quickly": .kswapdLowWmarkHitQuickly,
+        "kswapd_high_wmark_hit_quickly": .kswapdHighWmarkHitQuickly,
+        "pgactivate": .pgactivate, "pgdeactivate": .pgdeactivate, "pgrefill": .pgrefill,
+        "pgpgin": .pgpginKB, "pgmajfault": .pgmajfault, "oom_kill": .oomKill,
+        "pgscan_file": .pgscanFile, "pgscan_anon": .pgscanAnon, "pgsteal_file": .pgstealFile, "pgsteal_anon": .pgstealAnon,
     ]
     static let eventIndex: [VMEvent?] = Names.events.map { modelledEvents[$0] }
 

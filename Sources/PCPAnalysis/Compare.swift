@@ -1,3 +1,4 @@
+import Foundation
 import PCPModel
 import PCPScenario
 
@@ -25,27 +26,12 @@ public enum Compare {
     /// Time-series samples per run, unless the scenario asks for another number.
     public static let seriesPoints = 100
 
-    /// Runs the plan. `progress(done, total)` is called after each run.
-    public static func run(_ plan: Plan, progress: (Int, Int) -> Void = { _, _ in }) throws(UsageError) -> CompareResult {
-        var runs: [(policy: String, runs: [RunMetrics])] = []
-        let total = plan.variants.count * plan.seeds.count
-        var done = 0
-        for v in plan.variants {
-            var rs: [RunMetrics] = []
-            for seed in plan.seeds {
-                var s = v.scenario
-                s.seed = seed
-                s.seriesPoints = s.seriesPoints ?? seriesPoints
-                guard let metrics = try s.run().metrics else { throw UsageError("a comparison needs a workload") }
-                rs.append(metrics)
-                done += 1
-                progress(done, total)
-            }
-            runs.append((v.label, rs))
-        }
-        // The operations the runs made (a whole replay when no count was asked for).
-        let ops = runs.flatMap(\.runs).map(\.ops).max() ?? 0
-        return CompareResult(workload: plan.variants.first?.scenario.workload.description ?? "none", machine: plan.machineDescription,
-                             seeds: plan.seeds, ops: ops, runs: runs)
+    /// Runs the plan on local cores (`jobs` at once) through the same `RunPlan` and `Merge` a
+    /// cluster sweep uses. `progress(done, total)` is called after each run.
+    public static func run(_ plan: Plan, jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
+                           progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(UsageError) -> CompareResult {
+        var p = RunPlan(kind: .compare)
+        p.add(plan, prefix: "")
+        return Merge.result(p.comparisons[0], try LocalRunner.run(p, jobs: jobs, progress: progress))
     }
 }

@@ -3,9 +3,16 @@ import PCPModel
 /// Several policies run on the same machine and workload, over several seeds: what
 /// `pcpsim compare --json` writes and the HTML report draws.
 public struct CompareResult: Codable, Sendable, Equatable {
+    /// A metric over the seeds: mean, range, standard deviation, and the mean's 95% t interval
+    /// (absent with one seed).
     public struct Spread: Codable, Sendable, Equatable {
         public var mean: Double, min: Double, max: Double, stddev: Double
+        public var ci95Low: Double?, ci95High: Double?
+        enum CodingKeys: String, CodingKey { case mean, min, max, stddev, ci95Low = "ci95_low", ci95High = "ci95_high" }
         public init(_ values: [Double]) {
+            let i = Interval(values)
+            ci95Low = i.low
+            ci95High = i.high
             let n = Double(Swift.max(values.count, 1))
             mean = values.reduce(0, +) / n
             self.min = values.min() ?? 0
@@ -24,7 +31,10 @@ public struct CompareResult: Codable, Sendable, Equatable {
         /// Per table metric: this policy's mean over the first policy's mean (the baseline);
         /// absent where the baseline's mean is 0 and the ratio is undefined.
         public var ratioToBaseline: [String: Double]
-        enum CodingKeys: String, CodingKey { case policy, runs, summary, ratioToBaseline = "ratio_to_baseline" }
+        /// Per table metric: the ratio's 95% interval over the paired seeds (absent with one seed
+        /// or where the ratio is undefined).
+        public var ratioInterval: [String: [Double]]
+        enum CodingKeys: String, CodingKey { case policy, runs, summary, ratioToBaseline = "ratio_to_baseline", ratioInterval = "ratio_ci95" }
     }
 
     public struct SweepPoint: Codable, Sendable, Equatable {
@@ -80,13 +90,16 @@ public struct CompareResult: Codable, Sendable, Equatable {
         for (policy, rs) in runs {
             var summary: [String: Spread] = [:]
             for (key, value) in CompareResult.metricKeys { summary[key] = Spread(rs.map(value)) }
-            results.append(PolicyResult(policy: policy, runs: rs, summary: summary, ratioToBaseline: [:]))
+            results.append(PolicyResult(policy: policy, runs: rs, summary: summary, ratioToBaseline: [:], ratioInterval: [:]))
         }
         if let base = results.first {
             for k in results.indices {
-                for (key, _) in CompareResult.metricKeys {
+                for (key, value) in CompareResult.metricKeys {
                     let b = base.summary[key]!.mean, v = results[k].summary[key]!.mean
                     if b != 0 { results[k].ratioToBaseline[key] = v / b }
+                    if k > 0, let r = Interval.ratio(results[k].runs.map(value), base.runs.map(value)), let lo = r.low, let hi = r.high {
+                        results[k].ratioInterval[key] = [lo, hi]
+                    }
                 }
             }
         }

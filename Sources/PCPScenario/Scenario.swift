@@ -18,6 +18,9 @@ public struct Scenario: Equatable, Sendable {
     public var cost = CostModel()
     /// Milliseconds until the first vmstat_update (nil: one stat_interval).
     public var vmstatPhaseMs: Int?
+    /// A trace replay ends this many seconds after the capture's start (nil: at the capture's
+    /// end, its `after-snapshot begin` marker or its last event).
+    public var untilSeconds: Double?
     /// Write the kmem tracepoints the run fires to this file, as ftrace text.
     public var traceOut: String?
     /// Check every invariant every this many operations (0: never).
@@ -35,26 +38,31 @@ public struct Scenario: Equatable, Sendable {
         /// The whole workload: a trace replay to the end of its trace; a workload without an end
         /// runs `Engine.defaultOps` operations.
         case whole
+        /// This many simulated seconds: until the slowest CPU's clock passes them (or the
+        /// workload ends).
+        case seconds(Double)
 
         /// The operation count `Engine.run(_:opsOrToEnd:)` takes.
         public var ops: Int? {
             switch self {
             case .ops(let n): n
-            case .whole: nil
+            case .whole, .seconds: nil
             }
         }
 
-        /// "100000 ops" or "whole", as scenario files write it.
+        /// "100000 ops", "2.5 s" or "whole", as scenario files write it.
         public var description: String {
             switch self {
             case .ops(let n): "\(n) ops"
             case .whole: "whole"
+            case .seconds(let t): "\(t) s"
             }
         }
 
         public init?(_ text: String) {
             if text == "whole" { self = .whole; return }
             let w = text.split(separator: " ")
+            if w.count == 2, w[1] == "s", let t = Double(w[0]), t > 0, t.isFinite { self = .seconds(t); return }
             guard w.count == 2, w[1] == "ops", let n = Int(w[0]) else { return nil }
             self = .ops(n)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PCPAnalysis
+import PCPModel
 import PCPScenario
 
 struct AnalyzeCommand: ParsableCommand {
@@ -16,31 +17,63 @@ struct AnalyzeCommand: ParsableCommand {
     )
     @Argument(help: "A card file, or a directory of *.card files.")
     var path: String
-    @Flag(help: "Run every claim at small scale (at most 4 CPUs and 1G, ops/20, one seed): for CI.")
+    @Flag(help: "Run every claim at small scale (at most 4 CPUs and 1G, ops/20): for CI.")
     var small = false
+    @Option(help: "Seeds per claim (default: the card's seeds:, else \(Card.Settings.defaultSeeds)).")
+    var seeds: Int?
+    @Option(help: "The first seed (the claim runs seed, seed+1, ...).")
+    var seed: UInt64 = 1
+    @Flag(help: "Re-judge every claim at 8, 32, 128 and 256 CPUs, with each cost constant at ×0.5 and ×2, and each workload parameter at half and double; say where it holds and where it flips.")
+    var sensitivity = false
+    @Option(help: "Write a self-contained HTML report (index.html, with the verdict map under --sensitivity) into this directory.")
+    var report: String?
+    @Option(help: "Run every claim this many simulated seconds instead of its operations (the card's duration: does the same per claim).")
+    var duration: Double?
+    @Option(help: "Runs at once on this machine (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var cost: CostOptions
 
     func run() throws {
+        guard jobs >= 1 else { throw UsageError("--jobs must be at least 1") }
+        let (plan, cards) = try makePlan()
+        let tty = isatty(2) == 1
+        let metrics = try LocalRunner.run(plan, jobs: jobs) { done, total in
+            if tty { FileHandle.standardError.write(Data("\rpcpsim analyze: run \(done)/\(total)\(done == total ? "\n" : "")".utf8)) }
+        }
+        try AnalyzeCommand.emit(plan, cards, metrics, report: report)
+    }
+
+    /// The cards and every run their claims need, as `pcpsim sweep plan` writes them too.
+    func makePlan() throws -> (RunPlan, [Card]) {
         let costs = try cost.costs()
-        var cards: [Card] = []
-        for f in try cardFiles() {
-            do { cards.append(try Card.parse(TextFile.read(f), path: f)) } catch let e as Card.ParseError { throw UsageError(e.description) }
-        }
+        if let seeds, seeds < 1 { throw UsageError("--seeds must be at least 1") }
+        let files = try cardFiles()
+        let cards = try AnalyzeCommand.parseCards(files)
         do { try Analyze.checkMetrics(cards) } catch let e as AnalyzeError { throw UsageError(e.description) }
-        var totals: [Verdict: Int] = [:]
-        for card in cards {
-            let results: [ClaimResult]
-            do {
-                results = try Analyze.evaluate(card) { s in
-                    do { return try Compare.run(s.plan(small: small, cost: costs)) } catch { throw UsageError("\(card.path): \(error)") }
-                }
-            } catch let e as AnalyzeError {
-                throw UsageError(e.description)
-            }
-            for r in results { totals[r.verdict, default: 0] += 1 }
-            print(Analyze.render(card, results))
+        var o = AnalyzePlan.Options()
+        if let duration, !(duration > 0 && duration.isFinite) { throw UsageError("--duration must be a positive number of simulated seconds") }
+        o.small = small; o.cost = costs; o.firstSeed = seed; o.seedCount = seeds; o.sensitivity = sensitivity; o.duration = duration
+        var plan = try AnalyzePlan.build(cards, paths: files, o)
+        let cwd = FileManager.default.currentDirectoryPath
+        plan.cardFiles = files.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 }
+        return (plan, cards)
+    }
+
+    static func parseCards(_ files: [String], read: [String]? = nil) throws -> [Card] {
+        try zip(files, read ?? files).map { f, r in
+            do { return try Card.parse(TextFile.read(r), path: f) } catch let e as Card.ParseError { throw UsageError(e.description) }
         }
-        print("\(totals[.confirmed] ?? 0) confirmed, \(totals[.refuted] ?? 0) refuted, \(totals[.inconclusive] ?? 0) inconclusive")
+    }
+
+    /// Prints the verdicts and writes the report: what analyze and sweep merge print.
+    static func emit(_ plan: RunPlan, _ cards: [Card], _ metrics: [String: RunMetrics], report: String?) throws {
+        let judged: [(Card, [ClaimResult], [[Sensitivity.Cell]])]
+        do { judged = try AnalyzePlan.results(plan, cards, metrics) } catch let e as AnalyzeError { throw UsageError(e.description) }
+        print(AnalyzePlan.render(judged, sensitivity: plan.comparisons.contains { $0.condition != nil }), terminator: "")
+        if let report {
+            try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
+            try TextFile.write(Data(VerdictMap.render(judged).utf8), to: report + "/index.html")
+        }
     }
 
     func cardFiles() throws -> [String] {

@@ -13,7 +13,8 @@ struct CompareCommand: ParsableCommand {
                    --cpus 64 --memory 64G --seeds 3 --json cmp.json --report cmp/
         --sweep cpus=8,32,128 (or memory=..., nodes=..., or any workload parameter) repeats the comparison
         at each value and charts the scaling curve. Every number in the table is the mean over the seeds
-        of the JSON metric named in its row, with the spread and the ratio to the first policy.
+        of the JSON metric named in its row, with its 95% t interval and the ratio to the first policy with
+        its interval. Without --ops or --duration each run lasts 3 simulated seconds (three stat intervals).
         """
     )
     @OptionGroup var file: ScenarioOptions
@@ -31,27 +32,45 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Repeat over a parameter: cpus=8,32,128 | memory=4G,16G | nodes=1,2 | a workload parameter.")
     var sweep: Sweep?
 
+    /// Simulated seconds a comparison runs without --ops or --duration: three stat intervals.
+    static let defaultSeconds = 3.0
+
+    @Option(help: "Runs at once on this machine (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
     func run() throws {
-        let base = try file.scenario(machine, workload, runOptions)
+        let plan = try makePlan()
+        guard jobs >= 1 else { throw UsageError("--jobs must be at least 1") }
+        let tty = isatty(2) == 1
+        let metrics = try LocalRunner.run(plan, jobs: jobs) { done, total in
+            if tty { FileHandle.standardError.write(Data("\rpcpsim compare: run \(done)/\(total)\(done == total ? "\n" : "")".utf8)) }
+        }
+        try CompareCommand.emit(Merge.compareResult(plan, metrics), json: json, report: report)
+    }
+
+    /// The runs this command line asks for, as `pcpsim sweep plan` writes them too.
+    func makePlan() throws -> RunPlan {
+        var base = try file.scenario(machine, workload, runOptions)
+        // Long enough for vmstat_update (pcp->high decay, counter folds) to run several times.
+        if base.duration == .whole, case .trace = base.workload {} else if base.duration == .whole { base.duration = .seconds(CompareCommand.defaultSeconds) }
         guard base.workload != .none else { throw UsageError("--workload is required (known: \(Workloads.names.joined(separator: ", ")))") }
         guard seeds >= 1 else { throw UsageError("need at least one seed") }
         guard base.traceOut == nil else { throw UsageError("--trace-out records one run: use pcpsim run") }
         let seedList = (0..<seeds).map { base.seed &+ UInt64($0) }
-        var result: CompareResult
+        var plan = RunPlan(kind: .compare)
         if let sweep {
-            var points: [CompareResult.SweepPoint] = []
+            plan.sweepParameter = sweep.name
             for v in sweep.values {
-                points.append(CompareResult.SweepPoint(value: v, result: try compare(sweep.scenario(base, at: v), seedList)))
+                plan.add(try comparePlan(sweep.scenario(base, at: v), seedList), prefix: "\(sweep.name)=\(v)-", sweepValue: v)
             }
-            result = points[0].result
-            if sweep.sizesTheMachine {
-                result.machine = points.map { "\(sweep.name)=\($0.value): \($0.result.machine)" }.joined(separator: "; ")
-            }
-            result.sweepParameter = sweep.name
-            result.sweep = points
         } else {
-            result = try compare(base, seedList)
+            plan.add(try comparePlan(base, seedList), prefix: "")
         }
+        return plan
+    }
+
+    /// Prints the table and writes the JSON and the report: what compare and sweep merge print.
+    static func emit(_ result: CompareResult, json: String?, report: String?) throws {
         print(CompareTable.render(result), terminator: "")
         if let json { try TextFile.write(PrettyJSON.encode(result), to: json) }
         if let report {
@@ -61,19 +80,15 @@ struct CompareCommand: ParsableCommand {
         }
     }
 
-    func compare(_ s: Scenario, _ seedList: [UInt64]) throws -> CompareResult {
+    func comparePlan(_ s: Scenario, _ seedList: [UInt64]) throws -> Compare.Plan {
         let spec = try s.machine.spec()
         // Fail fast on a bad workload or parameter, before any run.
         _ = try s.makeWorkload(for: s.boot())
         let mem = spec.nodes.flatMap(\.zones).reduce(0) { $0 + $1.present } >> 8
-        let plan = Compare.Plan(variants: policies.policies.map { p in
+        return Compare.Plan(variants: policies.policies.map { p in
             var v = s
             v.policy = p
             return Compare.Variant(label: p.rawValue, scenario: v)
         }, seeds: seedList, machineDescription: "\(spec.cpuCount) CPUs, \(spec.nodes.count) node(s), \(mem) MiB")
-        let tty = isatty(2) == 1
-        return try Compare.run(plan) { done, total in
-            if tty { FileHandle.standardError.write(Data("\rpcpsim compare: run \(done)/\(total)\(done == total ? "\n" : "")".utf8)) }
-        }
     }
 }

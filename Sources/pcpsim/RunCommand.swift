@@ -24,6 +24,8 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
     @Option(help: "Write the metrics as JSON to this file ('-' for stdout, instead of the table).")
     var json: String?
+    @Flag(help: "Print no table (with --json FILE: as the lines of a sweep plan run).")
+    var quiet = false
 
     func run() throws {
         let s = try file.scenario(machine, workload, runOptions)
@@ -32,8 +34,9 @@ struct RunCommand: ParsableCommand {
         if let path = json {
             let data = try PrettyJSON.encode(metrics)
             if path == "-" { print(String(decoding: data, as: UTF8.self)); return }
-            try TextFile.write(data, to: path)
+            try TextFile.writeAtomically(data, to: path)
         }
+        if quiet { return }
         print(MetricsTable.render(metrics), terminator: "")
     }
 }

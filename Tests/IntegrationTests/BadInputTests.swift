@@ -50,11 +50,20 @@ final class BadInputTests: XCTestCase {
         try expectUsageError(["run", "--scenario", "/nonexistent.json"], mentions: "cannot read '/nonexistent.json'")
     }
 
-    func testAnalyzeRunsEveryCardAtSmallScale() throws {
-        let r = try Harness.run([Harness.binary, "analyze", Harness.root.appendingPathComponent("patches").path, "--small"], timeout: 600)
-        XCTAssertEqual(r.status, 0, r.err)
-        let verdicts = r.out.split(separator: "\n").filter { $0.hasPrefix("CONFIRMED") || $0.hasPrefix("REFUTED") || $0.hasPrefix("INCONCLUSIVE") }
-        XCTAssertGreaterThanOrEqual(verdicts.count, 15, r.out)
-        XCTAssertTrue(r.out.contains(" confirmed, "), r.out)
+    /// Every card at small scale, from seeds 1–5 and from seeds 6–10: the same verdict for every
+    /// claim (a verdict a seed set could flip would be INCONCLUSIVE in both).
+    func testAnalyzeGivesTheSameVerdictsFromTwoSeedSets() throws {
+        let patches = Harness.root.appendingPathComponent("patches").path
+        func verdicts(_ seed: String) throws -> [Substring] {
+            let r = try Harness.run([Harness.binary, "analyze", patches, "--small", "--seed", seed], timeout: 600)
+            XCTAssertEqual(r.status, 0, r.err)
+            XCTAssertTrue(r.out.contains(" confirmed, "), r.out)
+            XCTAssertTrue(r.out.contains("(5 seeds, 95% interval)"), r.out)
+            return r.out.split(separator: "\n").filter { $0.hasPrefix("CONFIRMED") || $0.hasPrefix("REFUTED") || $0.hasPrefix("INCONCLUSIVE") }
+        }
+        let first = try verdicts("1"), second = try verdicts("6")
+        XCTAssertGreaterThanOrEqual(first.count, 15)
+        XCTAssertEqual(first, second)
+        XCTAssertTrue(first.contains { $0.hasPrefix("CONFIRMED") } && first.contains { $0.hasPrefix("REFUTED") })
     }
 }

@@ -138,9 +138,9 @@ final class ReportTests: XCTestCase {
     func testSweepDrawsOnePointPerValue() throws {
         var r = try Self.fixture.get()
         r.sweepParameter = "ops"
-        r.sweep = [.init(value: "10000", result: try Self.compare(ops: 10000, seeds: [1])), .init(value: "20000", result: r)]
+        r.sweep = [.init(value: "10000", result: try Self.compare(ops: 10000, seeds: [1, 2])), .init(value: "20000", result: r)]
         let html = HTMLReport.render(r)
-        XCTAssertEqual(blocks("svg", in: html).count, 8)
+        XCTAssertEqual(blocks("svg", in: html).count, 6 + CompareResult.metricKeys.count, "one scaling chart per metric")
         let marks = try Marks(svgsOf: html)
         for metric in ["locks.zone.wait_ns_total", "throughput_pages_per_sim_s"] {
             let points = marks.all("circle", metric: metric)
@@ -151,7 +151,15 @@ final class ReportTests: XCTestCase {
                 let means = r.sweep!.map { $0.result.policies.first { $0.policy == p }?.summary[metric]?.mean.description }
                 XCTAssertEqual(line.map { $0["data-value"] }, means, "\(metric) \(p)")
             }
+            // Each policy's interval band, where its seeds spread.
+            let bands = marks.all("polygon", metric: metric)
+            for b in bands {
+                let policy = try XCTUnwrap(b["data-policy"])
+                let spreads = r.sweep!.compactMap { $0.result.policies.first { $0.policy == policy }?.summary[metric] }
+                XCTAssertTrue(spreads.allSatisfy { $0.ci95Low != nil }, "\(metric) \(policy)")
+            }
         }
+        XCTAssertTrue(html.contains("<polygon class=\"band\""))
     }
 
     func testNumberFormats() {

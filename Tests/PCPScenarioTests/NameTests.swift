@@ -20,7 +20,9 @@ final class NameTests: XCTestCase {
         XCTAssertEqual(Scenario.Duration("whole"), .whole)
         XCTAssertEqual(Scenario.Duration("100 ops"), .ops(100))
         XCTAssertEqual(Scenario.Duration.ops(100).description, "100 ops")
-        for bad in ["100", "ops", "1.5 ops", "100 s"] { XCTAssertNil(Scenario.Duration(bad), bad) }
+        XCTAssertEqual(Scenario.Duration("2.5 s"), .seconds(2.5))
+        XCTAssertEqual(Scenario.Duration.seconds(2.5).description, "2.5 s")
+        for bad in ["100", "ops", "1.5 ops", "0 s", "-1 s", "x s", "inf s"] { XCTAssertNil(Scenario.Duration(bad), bad) }
     }
 
     func testByteSizes() throws {

@@ -69,7 +69,7 @@ final class ScenarioFileTests: XCTestCase {
             (#"{"machine": {"memory": "lots"}}"#, "machine.memory: 'lots': expected a size"),
             (#"{"machine": {"cpus": 4, "zoneinfo": "z"}}"#, "an imported machine takes only"),
             (#"{"machine": {"pcp_state": "movable"}}"#, "need zoneinfo"),
-            (#"{"duration": "10 seconds"}"#, "'10 seconds' is not 'N ops' or 'whole'"),
+            (#"{"duration": "10 seconds"}"#, "'10 seconds' is not 'N ops', 'T s' or 'whole'"),
             (#"{"cost": {"warp_ns": 1}}"#, "unknown cost 'warp_ns'"),
             (#"{"seed": "one"}"#, "seed: expected"),
             (#"{"knobs": [{"value": "1"}]}"#, "knobs.[0].name: missing or of the wrong type"),

@@ -19,9 +19,9 @@ public struct AnalyzeError: Error, CustomStringConvertible {
     public let description: String
 }
 
-/// Runs a card's claims and judges each expectation seed by seed: it holds on every seed
-/// (pass), on none (fail), or on some (mixed). A claim is CONFIRMED when every expectation
-/// passes, REFUTED when one fails, INCONCLUSIVE otherwise or when the model cannot test it.
+/// Runs a card's claims and judges each expectation on its 95% intervals over the seeds
+/// (`Judge`). A claim is CONFIRMED when every expectation is, REFUTED when one is, INCONCLUSIVE
+/// otherwise (with the reason) or when the model cannot test it.
 public enum Analyze {
     public static func evaluate(_ card: Card, run: (Card.Settings) throws -> CompareResult) throws -> [ClaimResult] {
         var out: [ClaimResult] = []
@@ -30,18 +30,21 @@ public enum Analyze {
                 out.append(ClaimResult(claim: claim.text, source: claim.source, verdict: .inconclusive, evidence: ["not testable here: \(why)"]))
                 continue
             }
-            let r = try run(claim.settings)
-            var verdicts: [Verdict] = []
-            var evidence: [String] = []
-            for e in claim.expects {
-                let (v, line) = try judge(e, r, card.path)
-                verdicts.append(v)
-                evidence.append(line)
-            }
-            let verdict: Verdict = verdicts.contains(.refuted) ? .refuted : verdicts.allSatisfy { $0 == .confirmed } ? .confirmed : .inconclusive
-            out.append(ClaimResult(claim: claim.text, source: claim.source, verdict: verdict, evidence: evidence))
+            out.append(try judge(claim, card.path, try run(claim.settings)))
         }
         return out
+    }
+
+    /// One claim's verdict from the comparison it ran.
+    public static func judge(_ claim: Card.Claim, _ path: String, _ r: CompareResult) throws -> ClaimResult {
+        var verdicts: [Verdict] = []
+        var evidence: [String] = []
+        for e in claim.expects {
+            let (v, line) = try judge(e, r, path)
+            verdicts.append(v)
+            evidence.append(line)
+        }
+        return ClaimResult(claim: claim.text, source: claim.source, verdict: Judge.combine(verdicts), evidence: evidence)
     }
 
     static func judge(_ e: Card.Expect, _ r: CompareResult, _ path: String) throws -> (Verdict, String) {
@@ -52,30 +55,23 @@ public enum Analyze {
             return p.runs
         }
         let left = try runs(e.variant).map { try value($0, e.metric, path, e.line) }
-        let right: [Double]
-        if let other = e.other {
-            right = try runs(other).map { try value($0, e.metric, path, e.line) * (e.op == .within ? 1 : e.factor) }
-        } else {
-            right = Array(repeating: e.factor, count: left.count)
+        let right = try e.other.map { try runs($0).map { try value($0, e.metric, path, e.line) } }
+        let o = Judge.judge(e.op, factor: e.factor, left: left, right: right, what: e.metric, other: e.other ?? "")
+        var line = "\(e): \(e.variant) \(show(Interval(left)))"
+        if let other = e.other, let right {
+            line += " vs \(other) \(show(Interval(right)))"
+            if let ratio = Interval.ratio(left, right) { line += ", ratio \(show(ratio))" }
         }
-        var passes = 0
-        for (a, b) in zip(left, right) {
-            let ok: Bool
-            switch e.op {
-            case .lt: ok = a < b
-            case .le: ok = a <= b
-            case .gt: ok = a > b
-            case .ge: ok = a >= b
-            case .about: ok = b == 0 ? a == 0 : (a / b >= 0.5 && a / b <= 2)
-            case .within: ok = abs(a - b) <= e.factor / 100 * abs(b)
-            }
-            if ok { passes += 1 }
-        }
-        let n = left.count
-        let v: Verdict = passes == n ? .confirmed : passes == 0 ? .refuted : .inconclusive
-        let mean = { (xs: [Double]) in xs.reduce(0, +) / Double(max(xs.count, 1)) }
-        let rhs = e.other.map { "\($0) \(fmt(mean(right) / (e.op == .within ? 1 : e.factor)))" } ?? fmt(e.factor)
-        return (v, "\(e): \(e.variant) \(fmt(mean(left))) vs \(rhs) (holds on \(passes)/\(n) seeds)")
+        if e.op != .about && e.op != .within, let d = o.interval, e.other != nil { line += ", difference \(show(d))" }
+        line += " (\(left.count) seeds, 95% interval)"
+        if o.verdict == .inconclusive { line += ": \(o.reason)" }
+        return (o.verdict, line)
+    }
+
+    /// "mean [low, high]", or the mean alone without an interval.
+    static func show(_ i: Interval) -> String {
+        guard let lo = i.low, let hi = i.high else { return fmt(i.mean) }
+        return "\(fmt(i.mean)) [\(fmt(lo)), \(fmt(hi))]"
     }
 
     /// Fails on the first expectation that names a metric `pcpsim run --json` does not have,
@@ -106,7 +102,7 @@ public enum Analyze {
 
     static func fmt(_ v: Double) -> String {
         if v == v.rounded() && abs(v) < 1e15 { return String(Int(v)) }
-        return String(format: "%.3f", v)
+        return String(format: abs(v) >= 1000 ? "%.0f" : "%.4g", v)
     }
 
     /// The text report of one card.

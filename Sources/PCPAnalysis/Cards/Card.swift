@@ -26,6 +26,8 @@ public struct Card: Sendable {
         public var memory: ByteSize?
         public var nodes: Int?
         public var ops: Int?
+        /// Simulated seconds instead of `ops` (several stat intervals: vmstat_update runs each second).
+        public var duration: Double?
         public var seeds: Int?
         public var variants: [Variant] = []
     }
@@ -139,6 +141,11 @@ public struct Card: Sendable {
             do { s.memory = try ByteSize(parsing: value) } catch { throw fail(n, "memory: '\(value)': \(error.description)") }
         case "nodes": guard let v = Int(value), v > 0 else { throw fail(n, "nodes: '\(value)' is not a positive number") }; s.nodes = v
         case "ops": guard let v = Int(value), v > 0 else { throw fail(n, "ops: '\(value)' is not a positive number") }; s.ops = v
+        case "duration":
+            guard let v = Double(value.hasSuffix(" s") ? String(value.dropLast(2)) : value), v > 0, v.isFinite else {
+                throw fail(n, "duration: '\(value)' is not a positive number of simulated seconds")
+            }
+            s.duration = v
         case "seeds": guard let v = Int(value), v > 0 else { throw fail(n, "seeds: '\(value)' is not a positive number") }; s.seeds = v
         case "variants":
             s.variants = try value.split(separator: ",").map { (part: Substring) throws(ParseError) -> Variant in

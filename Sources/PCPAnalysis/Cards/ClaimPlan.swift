@@ -6,23 +6,28 @@ extension Card.Settings {
     /// The most memory a claim gets with `--small`.
     static let smallMemory = try! ByteSize(parsing: "1G")
 
-    /// The comparison a claim runs: each variant on the claim's machine and workload, the
-    /// claim's seeds from 1. `small` caps the scale for CI (at most 4 CPUs and 1G, ops/20,
-    /// one seed).
-    public func plan(small: Bool, cost: CostModel) throws(UsageError) -> Compare.Plan {
+    /// Seeds a claim runs on unless it or the command says otherwise: enough for a 95% interval
+    /// that a single odd seed cannot drag across a threshold.
+    public static let defaultSeeds = 5
+
+    /// The comparison a claim runs: each variant on the claim's machine and workload, over
+    /// `seedCount` seeds (default: the claim's, else 5) from `firstSeed`. `small` caps the scale
+    /// for CI (at most 4 CPUs and 1G, ops/20 or duration/20). A claim with `duration:` runs that
+    /// many simulated seconds instead of its operations.
+    public func plan(small: Bool, cost: CostModel, firstSeed: UInt64 = 1, seedCount: Int? = nil) throws(UsageError) -> Compare.Plan {
         guard let workload else { throw UsageError("claim has no workload:") }
-        var cpus = cpus ?? 8, memory = memory ?? Card.Settings.defaultMemory, ops = ops ?? 200_000, seeds = seeds ?? 2
+        var cpus = cpus ?? 8, memory = memory ?? Card.Settings.defaultMemory, ops = ops ?? 200_000
+        let seeds = seedCount ?? self.seeds ?? Card.Settings.defaultSeeds
         if small {
             cpus = min(cpus, 4)
             if memory.bytes > Card.Settings.smallMemory.bytes { memory = Card.Settings.smallMemory }
             ops = max(ops / 20, 5000)
-            seeds = 1
         }
         var base = Scenario()
         base.machine = .x86(X86Machine(memory: memory, cpus: cpus, nodes: min(nodes ?? 1, cpus)))
         base.workload = workload
         base.params = params
-        base.duration = .ops(ops)
+        base.duration = duration.map { .seconds(small ? $0 / 20 : $0) } ?? .ops(ops)
         base.cost = cost
         let columns = variants.isEmpty ? [Card.Variant(label: "baseline", policy: .baseline)] : variants
         return Compare.Plan(variants: columns.map { v in
@@ -30,6 +35,6 @@ extension Card.Settings {
             s.policy = v.policy
             s.knobs = v.sysctls
             return Compare.Variant(label: v.label, scenario: s)
-        }, seeds: (0..<seeds).map { UInt64(1 + $0) }, machineDescription: "\(cpus) CPUs, \(memory)")
+        }, seeds: (0..<seeds).map { firstSeed &+ UInt64($0) }, machineDescription: "\(cpus) CPUs, \(memory)")
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 public enum CompareTable {
     public static func render(_ r: CompareResult) -> String {
         var out = "workload \(r.workload)  machine \(r.machine)  seeds \(r.seeds.map(String.init).joined(separator: ","))  ops \(r.ops)\n"
+        out += "each cell: mean ± half-width of its 95% t interval over the seeds; (×ratio [95% interval]) to \(r.policies.first?.policy ?? "the first policy"); metrics cover whole runs, warm-up included\n"
         if let key = r.sweepParameter, let points = r.sweep {
             for p in points { out += "\n== \(key)=\(p.value)\n" + table(p.result) }
             return out
@@ -12,7 +13,7 @@ public enum CompareTable {
     }
 
     static func table(_ r: CompareResult) -> String {
-        let width = 30
+        let width = 44
         var out = "metric".padding(toLength: 34, withPad: " ", startingAt: 0)
         for p in r.policies { out += p.policy.padding(toLength: width, withPad: " ", startingAt: 0) }
         out += "\n"
@@ -21,9 +22,12 @@ public enum CompareTable {
             for (k, p) in r.policies.enumerated() {
                 let s = p.summary[key]!
                 var cell = num(s.mean)
-                // Spread below the doubles' rounding noise is no spread.
-                if r.seeds.count > 1 { cell += " ±" + num(s.stddev <= abs(s.mean) * 1e-9 ? 0 : s.stddev) }
-                if k > 0 { cell += " (" + (p.ratioToBaseline[key].map(ratio) ?? "×—") + ")" }
+                if let lo = s.ci95Low, let hi = s.ci95High { cell += " ±" + num((hi - lo) / 2) }
+                if k > 0 {
+                    var rc = p.ratioToBaseline[key].map(ratio) ?? "×—"
+                    if let ci = p.ratioInterval[key], ci.count == 2 { rc += String(format: " [%.2f, %.2f]", ci[0], ci[1]) }
+                    cell += " (" + rc + ")"
+                }
                 out += cell.padding(toLength: width, withPad: " ", startingAt: 0)
             }
             out += "\n"

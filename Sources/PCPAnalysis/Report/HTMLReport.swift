@@ -38,20 +38,22 @@ public enum HTMLReport {
         return s + "</dl>\n"
     }
 
-    /// Every table metric per policy: mean (min–max) over the seeds, and the mean over the
-    /// baseline's (the first policy). The exact mean is in the cell's data attributes.
+    /// Every table metric per policy: mean [95% t interval] over the seeds, and the mean over the
+    /// baseline's (the first policy) with its interval. The exact mean is in the cell's data attributes.
     static func metricsTable(_ r: CompareResult) -> String {
-        var s = "<h2>Metrics</h2>\n<p>Mean (min–max) over \(r.seeds.count) seed(s); ratio to \(Escape.html(r.policies.first?.policy ?? "the baseline")).</p>\n"
+        var s = "<h2>Metrics</h2>\n<p>Mean [95% t interval] over \(r.seeds.count) seed(s) (no interval with one seed); ratio [95% interval] to \(Escape.html(r.policies.first?.policy ?? "the baseline")).</p>\n"
         s += "<table>\n<thead>\n<tr><th rowspan=\"2\">metric</th>"
         for p in r.policies { s += "<th colspan=\"2\">\(Escape.html(p.policy))</th>" }
-        s += "</tr>\n<tr>" + String(repeating: "<th>mean (min–max)</th><th>ratio</th>", count: r.policies.count) + "</tr>\n</thead>\n<tbody>\n"
+        s += "</tr>\n<tr>" + String(repeating: "<th>mean [95% interval]</th><th>ratio</th>", count: r.policies.count) + "</tr>\n</thead>\n<tbody>\n"
         for (key, _) in CompareResult.metricKeys {
             s += "<tr><td>\(Escape.html(key))</td>"
             for p in r.policies {
                 let m = p.summary[key] ?? CompareResult.Spread([])
                 let data = DataAttributes(policy: p.policy, metric: key, value: m.mean).rendered
-                s += "<td\(data)>\(Format.short(m.mean)) (\(Format.short(m.min))–\(Format.short(m.max)))</td>"
-                s += "<td>\(p.ratioToBaseline[key].map(Format.ratio) ?? "–")</td>"
+                let ci = m.ci95Low.flatMap { lo in m.ci95High.map { " [\(Format.short(lo)), \(Format.short($0))]" } } ?? ""
+                s += "<td\(data)>\(Format.short(m.mean))\(ci)</td>"
+                let rci = p.ratioInterval[key].flatMap { $0.count == 2 ? " [\(Format.fixed($0[0], 2)), \(Format.fixed($0[1], 2))]" : nil } ?? ""
+                s += "<td>\(p.ratioToBaseline[key].map(Format.ratio) ?? "–")\(rci)</td>"
             }
             s += "</tr>\n"
         }

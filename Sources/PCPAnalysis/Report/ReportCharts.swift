@@ -32,14 +32,12 @@ enum ReportCharts {
         ]
         if let sweep = r.sweep {
             let parameter = r.sweepParameter ?? "parameter"
-            figures.append(Figure(heading: "Scaling: zone->lock wait",
-                                  caption: "Mean total zone->lock wait over the seeds at each value of \(parameter).",
-                                  svg: sweepChart(sweep, parameter: parameter, metric: "locks.zone.wait_ns_total",
-                                                  title: "zone->lock wait vs \(parameter)", yLabel: "ns", colors: colors)))
-            figures.append(Figure(heading: "Scaling: throughput",
-                                  caption: "Mean pages allocated per simulated second over the seeds at each value of \(parameter).",
-                                  svg: sweepChart(sweep, parameter: parameter, metric: "throughput_pages_per_sim_s",
-                                                  title: "Throughput vs \(parameter)", yLabel: "pages / sim s", colors: colors)))
+            for (metric, _) in CompareResult.metricKeys {
+                figures.append(Figure(heading: "Scaling: \(metric)",
+                                      caption: "\(metric) at each value of \(parameter): mean over the seeds, the shaded band its 95% t interval (none with one seed).",
+                                      svg: sweepChart(sweep, parameter: parameter, metric: metric,
+                                                      title: "\(metric) vs \(parameter)", yLabel: metric, colors: colors)))
+            }
         }
         return figures
     }
@@ -85,11 +83,16 @@ enum ReportCharts {
         let lines = colors.policies.filter(present.contains).map { name in
             LineChart.Line(policy: name, points: sweep.enumerated().compactMap { i, point in
                 guard let p = point.result.policies.first(where: { $0.policy == name }) else { return nil }
-                let mean = spread(p, metric).mean
-                return LineChart.Point(x: Double(i), y: mean,
-                                       data: DataAttributes(policy: name, metric: metric, [("sweep", point.value)], value: mean),
-                                       title: "\(name) at \(parameter) = \(point.value): \(Format.short(mean))")
-            })
+                let s = spread(p, metric)
+                let ci = s.ci95Low.flatMap { lo in s.ci95High.map { " [\(Format.short(lo)), \(Format.short($0))]" } } ?? ""
+                return LineChart.Point(x: Double(i), y: s.mean,
+                                       data: DataAttributes(policy: name, metric: metric, [("sweep", point.value)], value: s.mean),
+                                       title: "\(name) at \(parameter) = \(point.value): \(Format.short(s.mean))\(ci)")
+            }, band: sweep.enumerated().compactMap { i, point in
+                guard let p = point.result.policies.first(where: { $0.policy == name }), let lo = p.summary[metric]?.ci95Low,
+                      let hi = p.summary[metric]?.ci95High else { return nil }
+                return (Double(i), lo, hi)
+            }, metric: metric)
         }
         return LineChart.render(title: title, yLabel: yLabel, x: .categories(sweep.map(\.value), label: parameter),
                                 lines: lines, colors: colors)

@@ -143,6 +143,12 @@ struct SVGChart {
         parts.append("<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" points=\"\(coords)\"/>")
     }
 
+    /// A translucent band between a low and a high edge (an interval along a line).
+    mutating func band(_ points: [(x: Double, low: Double, high: Double)], color: String, policy: String, metric: String) {
+        let edge = points.map { "\(n($0.x)),\(n($0.high))" } + points.reversed().map { "\(n($0.x)),\(n($0.low))" }
+        parts.append("<polygon class=\"band\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\" data-policy=\"\(Escape.html(policy))\" data-metric=\"\(Escape.html(metric))\" points=\"\(edge.joined(separator: " "))\"/>")
+    }
+
     /// A vertical min–max whisker with caps.
     mutating func whisker(x: Double, from y0: Double, to y1: Double, cap: Double) {
         parts.append("<path class=\"whisker\" d=\"M\(n(x)),\(n(y0))V\(n(y1))M\(n(x - cap)),\(n(y0))h\(n(2 * cap))"

@@ -41,7 +41,7 @@ extension Machine {
         let inactive = lru.pages(nid: nid, file ? .inactiveFile : .inactiveAnon)
         let active = lru.pages(nid: nid, file ? .activeFile : .activeAnon)
         let gb = (inactive + active) >> (30 - K.pageShift)
-        let ratio = gb > 0 ? isqrt(10 * gb) : 1
+        let ratio = gb > 0 ? intSqrt(10 * gb) : 1
         return inactive * ratio < active
     }
 
@@ -216,13 +216,4 @@ extension Machine {
         if canReclaimAnon { n += lru.pages(nid: nid, .inactiveAnon) + lru.pages(nid: nid, .activeAnon) }
         return n
     }
-}
-
-/// int_sqrt().
-@inline(__always) func isqrt(_ x: Int) -> Int {
-    guard x > 1 else { return x }
-    var r = Int(Double(x).squareRoot())
-    while r * r > x { r -= 1 }
-    while (r + 1) * (r + 1) <= x { r += 1 }
-    return r
 }

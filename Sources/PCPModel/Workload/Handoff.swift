@@ -36,6 +36,8 @@ struct JemallocPurge: Workload {
                 burstLeft[cpu] = min(burst, dirty.count)
                 starved = false
             }
+            // Purgers share the dirty pool: another one may have freed the rest of this burst.
+            guard dirty.count > 0 else { burstLeft[cpu] = 0; return .idle(cpu) }
             burstLeft[cpu] -= 1
             let (r, o) = dirty.removeLast()
             return try m.freeOp(cpu: cpu, r, order: o)

@@ -8,6 +8,8 @@ struct WorkloadOptions: ParsableArguments, ScenarioPart {
     var workload: WorkloadName?
     @Option(name: .customLong("param"), help: "A workload parameter KEY=VALUE (repeatable; for mix:A+B, a.KEY / b.KEY).")
     var params: [String] = []
+    @Option(help: "A trace replay ends this many seconds after the capture's start (default: the capture's end, with its idle tail).")
+    var until: Double?
     @Option(help: "Random seed: same seed, same output (default: \(Scenario().seed)).")
     var seed: UInt64?
     @OptionGroup var cost: CostOptions
@@ -23,6 +25,10 @@ struct WorkloadOptions: ParsableArguments, ScenarioPart {
             s.params[String(p[..<eq])] = String(p[p.index(after: eq)...])
         }
         if let seed { s.seed = seed }
+        if let until {
+            guard until >= 0 else { throw UsageError("--until must be >= 0 seconds") }
+            s.untilSeconds = until
+        }
         if cost.costModel != nil { s.cost = try cost.costs() }
     }
 }
@@ -43,6 +49,8 @@ struct CostOptions: ParsableArguments {
 struct RunOptions: ParsableArguments, ScenarioPart {
     @Option(help: "Allocator operations to run, idle steps included (default: a trace replay to its end, any other workload \(Engine.defaultOps)).")
     var ops: Int?
+    @Option(help: "Simulated seconds to run instead (until the slowest CPU's clock passes them; vmstat_update runs every stat_interval, 1 s by default).")
+    var duration: Double?
     @Option(help: "Write the kmem tracepoints the simulation fires, as ftrace text, to this file.")
     var traceOut: String?
     @Flag(help: "Check every invariant after every operation (slow on big machines).")
@@ -51,7 +59,12 @@ struct RunOptions: ParsableArguments, ScenarioPart {
     var checkEvery: Int?
 
     func apply(to s: inout Scenario) throws {
+        if ops != nil && duration != nil { throw UsageError("give --ops or --duration, not both") }
         if let ops { s.duration = .ops(ops) }
+        if let duration {
+            guard duration > 0, duration.isFinite else { throw UsageError("--duration must be a positive number of simulated seconds") }
+            s.duration = .seconds(duration)
+        }
         if let traceOut { s.traceOut = traceOut }
         if let n = checkEvery, n < 1 { throw UsageError("--check-every must be >= 1") }
         if check && s.checkEvery == 0 { s.checkEvery = 1 }

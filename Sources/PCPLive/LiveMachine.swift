@@ -17,6 +17,11 @@ public final class LiveMachine: @unchecked Sendable {
             if case .file = source { return true }
             return false
         }
+        /// A knob whose reads honour the offset (proc_dostring).
+        public var readsAtAnyOffset: Bool {
+            if case .knob(let k) = source { return k.anyOffset }
+            return false
+        }
     }
 
     /// Where a file's content comes from.
@@ -111,19 +116,32 @@ public final class LiveMachine: @unchecked Sendable {
         return cache[i].bytes
     }
 
-    /// Validates a write synchronously, applies it between two operations, and republishes
-    /// so the next read shows it. Returns 0 or an errno.
+    /// What a write(2) did: the count it returned and whether the file offset moves by it, or
+    /// an errno.
+    public enum WriteOutcome: Equatable, Sendable {
+        case taken(Int, movesOffset: Bool)
+        case refused(Int32)
+    }
+
+    /// A write at offset 0: 0 or an errno.
     public func write(_ path: String, _ data: [UInt8]) -> Int32 {
-        guard let i = index[path] else { return KnobWriteError.accessDenied.errno }
-        if data.isEmpty { return 0 }
+        if case .refused(let e) = write(path, data, at: 0) { return e }
+        return 0
+    }
+
+    /// Validates a write at file offset `offset` synchronously as the kernel's handler does,
+    /// applies it between two operations, and republishes so the next read shows it.
+    public func write(_ path: String, _ data: [UInt8], at offset: Int) -> WriteOutcome {
+        guard let i = index[path] else { return .refused(KnobWriteError.accessDenied.errno) }
         switch entries[i].source {
         case .knob(let k):
             let w: KnobWrite
-            do { w = try k.parse(data) } catch { return error.errno }
+            do { w = try k.write(data, at: offset) } catch { return .refused(error.errno) }
+            guard w.setsValue else { return .taken(w.returned, movesOffset: w.movesOffset) }
             simLock.lock()
             do { try w.apply(to: machine, controls: &controls) } catch {
                 simLock.unlock()
-                return error.errno
+                return .refused(error.errno)
             }
             traces.configure(controls)
             // The model fires tracepoints only while something listens.
@@ -131,12 +149,12 @@ public final class LiveMachine: @unchecked Sendable {
             publish()
             simLock.unlock()
             onPublish?()
-            return 0
+            return .taken(w.returned, movesOffset: w.movesOffset)
         case .trace:
             traces.clear()
-            return 0
+            return .taken(data.count, movesOffset: true)
         default:
-            return KnobWriteError.accessDenied.errno
+            return .refused(KnobWriteError.accessDenied.errno)
         }
     }
 

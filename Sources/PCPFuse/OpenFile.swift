@@ -9,6 +9,9 @@ final class OpenFile {
     /// (writes taken in place), and procfs' offset after the writes of an O_APPEND open.
     var sysctlLag = 0
     var sysctlAppendOffset = 0
+    /// After a WRITE of max_write bytes to a sysctl: where the next request of the same
+    /// write(2) would start, and whether the first was taken in place.
+    var continuing: (end: Int, inPlace: Bool)?
 }
 
 /// The open files of one session, by handle. Handles are checked on every use, so a handle the

@@ -43,6 +43,7 @@ func makeOperations() -> fuse_lowlevel_ops {
 private func onInit(_ userdata: UnsafeMutableRawPointer?, _ connection: UnsafeMutablePointer<fuse_conn_info>?) {
     guard let userdata, let connection else { return }
     let fs = Unmanaged<FileSystem>.fromOpaque(userdata).takeUnretainedValue()
+    fs.maxWrite = Int(connection.pointee.max_write)
     guard fs.tier == .cached else { return }
     connection.pointee.want &= ~(cfuse3_cap_async_read | cfuse3_cap_atomic_o_trunc)
     fs.kernelOpensWithoutUs = connection.pointee.capable & cfuse3_cap_no_open_support != 0
@@ -221,7 +222,8 @@ private func reply(_ request: fuse_req_t?, _ content: [UInt8], from offset: off_
 /// (proc_reg_write). A direct file passes each write to the table with its offset. A sysctl
 /// gets the offset procfs would use: procfs ignores O_APPEND (its files have size 0), where
 /// FUSE puts such writes at the file's size, and a write procfs takes without moving the
-/// offset still moves FUSE's, so each open keeps the difference.
+/// offset still moves FUSE's, so each open keeps the difference. A write(2) longer than
+/// max_write comes as several requests: those after the first carry on the first's outcome.
 private func onWrite(
     _ request: fuse_req_t?, _ ino: fuse_ino_t, _ data: UnsafePointer<CChar>?, _ size: Int, _ offset: off_t,
     _ info: UnsafeMutablePointer<fuse_file_info>?
@@ -240,7 +242,16 @@ private func onWrite(
     let sysctl = node.kind == .sysctl || node.kind == .stringSysctl
     let append = sysctl && info.pointee.flags & O_APPEND != 0
     let at = !sysctl ? Int(offset) : append ? file.sysctlAppendOffset : max(0, Int(offset) - file.sysctlLag)
-    let result = fs.table.write(node.path, bytes, at: at, flags: info.pointee.flags)
+    let result: WriteResult
+    if sysctl, let carried = file.continuing, carried.end == Int(offset) {
+        result = carried.inPlace ? .acceptedInPlace(size) : .accepted(size)  // the rest of one write(2): taken whole
+    } else {
+        result = fs.table.write(node.path, bytes, at: at, flags: info.pointee.flags)
+    }
+    file.continuing = nil
+    if case .failed = result {} else if size == fs.maxWrite {
+        if case .acceptedInPlace = result { file.continuing = (Int(offset) + size, true) } else { file.continuing = (Int(offset) + size, false) }
+    }
     switch result {
     case .accepted(let count), .acceptedInPlace(let count):
         let taken = min(max(count, 0), size)

@@ -52,6 +52,8 @@ public final class LiveMachine: @unchecked Sendable {
     private var generation: UInt64 = 0
     private var cache: [(generation: UInt64, bytes: [UInt8])]
     private var running = false
+    /// The wall-clock second of the mount's start: /proc/stat's btime.
+    private let bootTime: Int
     /// Called after every publication, on the publishing thread and outside the machine's
     /// locks (the mount makes readers see the new snapshot before it returns). Set it before
     /// `start()`.
@@ -79,8 +81,11 @@ public final class LiveMachine: @unchecked Sendable {
               Entry(path: LiveMachine.invariantsPath, mode: 0o444, source: .invariants)]
         entries = e
         index = Dictionary(uniqueKeysWithValues: e.enumerated().map { ($1.path, $0) })
+        bootTime = Int(Date().timeIntervalSince1970)
         var s = machine.snapshot()
         s.locks = engine.locks
+        s.cpu = engine.cpuTimes
+        s.bootTime = bootTime
         published = KnobView(snapshot: s, controls: controls)
         traces = TraceBuffer(cpus: machine.nrCPUs)
         engine.traceSink = { [traces] cpu, t, events in traces.add(cpu: cpu, timeNs: t, events) }
@@ -194,6 +199,8 @@ public final class LiveMachine: @unchecked Sendable {
     private func publish() {
         var s = machine.snapshot()
         s.locks = engine.locks
+        s.cpu = engine.cpuTimes
+        s.bootTime = bootTime
         readLock.lock()
         published = KnobView(snapshot: s, controls: controls)
         generation &+= 1

@@ -55,6 +55,10 @@ public struct Snapshot: Sendable {
     public var pcpBuddyOptions: PCPBuddyOptions
     /// The engine's lock_stat figures, when an engine drives the machine.
     public var locks: EngineLocks?
+    /// The engine's CPU time accounting, when an engine drives the machine.
+    public var cpu: CPUTimes?
+    /// The wall-clock second the machine booted (a running mount's start; 0 otherwise).
+    public var bootTime = 0
 
     public func zones(ofNode nid: Int) -> ArraySlice<ZoneState> {
         zones[(nid * K.nrZoneTypes)..<((nid + 1) * K.nrZoneTypes)]

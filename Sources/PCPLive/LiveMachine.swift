@@ -201,10 +201,19 @@ public final class LiveMachine: @unchecked Sendable {
         s.locks = engine.locks
         s.cpu = engine.cpuTimes
         s.bootTime = bootTime
+        s.tasks = LiveMachine.hostTasks()
         readLock.lock()
         published = KnobView(snapshot: s, controls: controls)
         generation &+= 1
         readLock.unlock()
+    }
+
+    /// The host's running and total tasks and last pid, from its /proc/loadavg.
+    static func hostTasks() -> (running: Int, total: Int, lastPid: Int) {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return (1, 1, 0) }
+        let f = text.split(whereSeparator: { $0 == " " || $0 == "/" || $0 == "\n" })
+        guard f.count >= 6, let r = Int(f[3]), let t = Int(f[4]), let p = Int(f[5]) else { return (1, 1, 0) }
+        return (r, t, p)
     }
 
     private func loop() {

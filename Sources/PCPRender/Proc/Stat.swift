@@ -3,8 +3,8 @@ import PCPModel
 /// /proc/stat, /proc/loadavg and /proc/uptime of the simulated CPUs, from the engine's clocks
 /// (`CPUTimes`): user is the workload's time, system the allocator's paths and locks, idle
 /// the rest. Nothing else runs on the simulated machine, so nice, iowait, irq, softirq, steal
-/// and guest time, interrupts, context switches and forks are 0; the one running task is the
-/// reader.
+/// and guest time, interrupts, context switches and forks are 0. Task counts are the host's
+/// (`Snapshot.tasks`): the tasks in /proc/PID are.
 public enum Stat {
     /// USER_HZ: /proc/stat counts clock ticks of 10 ms.
     static let nsPerTick: Int64 = 10_000_000
@@ -23,7 +23,7 @@ public enum Stat {
         }
         cpuLine(&out, "cpu ", sum)
         for c in 0..<cpus { cpuLine(&out, "cpu\(c)", times(c)) }
-        out += "intr 0\nctxt 0\nbtime \(s.bootTime)\nprocesses 0\nprocs_running 1\nprocs_blocked 0\n"
+        out += "intr 0\nctxt 0\nbtime \(s.bootTime)\nprocesses 0\nprocs_running \(s.tasks.running)\nprocs_blocked 0\n"
         out += "softirq 0" + String(repeating: " 0", count: 10) + "\n"
         return out
     }
@@ -33,8 +33,9 @@ public enum Stat {
         out += "\(name) \(t.user / nsPerTick) 0 \(t.system / nsPerTick) \(t.idle / nsPerTick) 0 0 0 0 0 0\n"
     }
 
-    /// loadavg_proc_show(): the three averages rounded to hundredths, running/total tasks, the
-    /// last pid.
+    /// loadavg_proc_show(): the three averages rounded to hundredths, then the tasks running,
+    /// in total and the last pid (the host's, whose tasks /proc/PID shows: atop sizes its task
+    /// scan by the total).
     public static func loadavg(_ s: Snapshot) -> String {
         let avenrun = s.cpu?.avenrun ?? [0, 0, 0]
         let parts = avenrun.map { a -> String in
@@ -42,7 +43,7 @@ public enum Stat {
             let frac = ((x & ((1 << 11) - 1)) * 100) >> 11
             return "\(x >> 11)." + (frac < 10 ? "0" : "") + "\(frac)"
         }
-        return parts.joined(separator: " ") + " 1/1 0\n"
+        return parts.joined(separator: " ") + " \(s.tasks.running)/\(s.tasks.total) \(s.tasks.lastPid)\n"
     }
 
     /// uptime_proc_show(): seconds since boot and the CPUs' summed idle time, to hundredths.

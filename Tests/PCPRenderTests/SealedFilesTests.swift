@@ -54,6 +54,23 @@ final class SealedFilesTests: XCTestCase {
                        ["numa_hit", "numa_miss", "numa_foreign", "interleave_hit", "local_node", "other_node"])
     }
 
+    /// The dirty knobs move vmstat's thresholds as domain_dirty_limits() computes them.
+    func testDirtyKnobsSetVmstatThresholds() throws {
+        let m = try Fixture.machine()
+        func thresholds() -> [Int] {
+            render("proc/vmstat", m).split(separator: "\n").filter { $0.hasPrefix("nr_dirty_") && $0.contains("threshold") }
+                .map { Int($0.split(separator: " ")[1])! }
+        }
+        let ratio20 = thresholds()
+        XCTAssertEqual(Double(ratio20[1]) / Double(ratio20[0]), 409.0 / 819.0, accuracy: 1e-4, "10% and 20% in per-page units")
+        try Fixture.write(m, "proc/sys/vm/dirty_bytes", "409600")
+        XCTAssertEqual(thresholds()[0], 100)
+        XCTAssertEqual(thresholds()[1], 50, "a background threshold above it becomes half")
+        try Fixture.write(m, "proc/sys/vm/dirty_ratio", "20")
+        XCTAssertEqual(thresholds(), ratio20, "writing the ratio zeroes dirty_bytes")
+        XCTAssertEqual(KnobTable.byPath["proc/sys/vm/dirty_bytes"]!.read(KnobView(snapshot: m.snapshot())), "0\n")
+    }
+
     func testCPUMasksAndLists() {
         XCTAssertEqual(NodeSysfs.cpumap(Array(0..<40), of: 40), "ff,ffffffff\n")
         XCTAssertEqual(NodeSysfs.cpumap([33], of: 64), "00000002,00000000\n")

@@ -37,8 +37,8 @@ final class CPUAccounting {
     @inline(__always) func addSystem(_ cpu: Int, _ t: Picoseconds) { system[cpu] += t }
     @inline(__always) func addUser(_ cpu: Int, _ t: Picoseconds) { user[cpu] += t }
 
-    /// kernel/sched/loadavg.c calc_global_load(), Linux 6.18: every LOAD_FREQ the averages
-    /// decay towards the number of active tasks, here the CPUs' busy share of the interval.
+    /// calc_global_load() (kernel/sched/loadavg.c, 6.18): every LOAD_FREQ the averages decay
+    /// towards the number of active tasks, here the CPUs' busy share of the interval.
     func sampleLoad(now: Picoseconds) {
         while now >= nextSample {
             var busy = Picoseconds.zero
@@ -51,7 +51,7 @@ final class CPUAccounting {
         }
     }
 
-    /// calc_load(): one decay step, rounding up while the load grows.
+    /// calc_load() (kernel/sched/loadavg.c, 6.18): one decay step, rounding up while the load grows.
     static func calcLoad(_ load: Int, _ exp: Int, _ active: Int) -> Int {
         var newload = load * exp + active * (fixed1 - exp)
         if active >= load { newload += fixed1 - 1 }

@@ -86,8 +86,8 @@ extension Machine {
     /// admin_reserve_kbytes (proc_doulongvec_minmax, no bounds).
     public func setAdminReserveKbytes(_ v: UInt64) { knobs.adminReserveKbytes = v }
 
-    /// mm/util.c init_user_reserve() and init_admin_reserve(), Linux 6.18: 1/32 of the free
-    /// memory at boot, at most 128 MiB and 8 MiB.
+    /// init_user_reserve() + init_admin_reserve() (mm/util.c, 6.18): 1/32 of the free memory at
+    /// boot, at most 128 MiB and 8 MiB.
     func initUserReserve() {
         let freeKbytes = UInt64(zones.reduce(0) { $0 + $1.pageState(.nrFreePages) }) << UInt64(K.pageShift - 10)
         knobs.userReserveKbytes = min(freeKbytes / 32, 1 << 17)

@@ -101,14 +101,15 @@ final class SealedShellTests: XCTestCase {
         let exporter = try Harness.require("prometheus-node-exporter"), curl = try Harness.require("curl")
         let port = 21000 + Int(getpid() % 20000)
         let collectors = ["meminfo", "meminfo_numa", "buddyinfo", "zoneinfo", "vmstat", "pressure", "stat", "loadavg"]
+        // Inside the shell with its default /proc and /sys; `timeout` ends it, shell and all.
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: exporter)
-        p.arguments = ["--path.procfs=\(m.dir)/proc", "--path.sysfs=\(m.dir)/sys", "--collector.disable-defaults",
+        p.executableURL = URL(fileURLWithPath: Harness.binary)
+        p.arguments = ["shell", m.dir, "--", "timeout", "8", exporter, "--collector.disable-defaults",
                        "--web.listen-address=127.0.0.1:\(port)"] + collectors.map { "--collector.\($0)" }
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        defer { p.terminate(); p.waitUntilExit() }
+        defer { p.waitUntilExit() }
         var metrics = ""
         for _ in 0..<100 {
             let r = try Harness.run([curl, "-s", "http://127.0.0.1:\(port)/metrics"])

@@ -196,6 +196,7 @@ public final class LiveMachine: @unchecked Sendable {
         simLock.unlock()
     }
 
+    /// Publishes the machine's state; the caller holds the sim lock.
     private func publish() {
         var s = machine.snapshot()
         s.locks = engine.locks
@@ -225,7 +226,11 @@ public final class LiveMachine: @unchecked Sendable {
             simLock.unlock()
             if !isRunning { return }
             advance(by: Int64(LiveMachine.tick * p * 1e9))
+            // Under the sim lock: a snapshot taken while a knob write applies could be published
+            // after that write's own publication and hide it.
+            simLock.lock()
             publish()
+            simLock.unlock()
             onPublish?()
             let wait = next.timeIntervalSinceNow
             if wait > 0 { Thread.sleep(forTimeInterval: wait) } else { next = Date() }

@@ -26,15 +26,18 @@ extension Scenario {
     /// The scenario's workload for a machine it booted (nil for `none`). With
     /// `--pcp-state-list trace`, the preset PCP pages are first spread over the order-0 lists
     /// as the replayed trace shows them.
-    public func makeWorkload(for m: Machine) throws(UsageError) -> Workload? {
-        if workload != .none, case .imported(let i) = machine, i.pcpState == .trace { try spreadPCPListsFromTrace(m) }
+    public func makeWorkload(for m: Machine, note: (String) -> Void = Scenario.printNote) throws(UsageError) -> Workload? {
+        if workload != .none, case .imported(let i) = machine, i.pcpState == .trace { try spreadPCPListsFromTrace(m, note: note) }
         switch workload {
         case .none:
             return nil
         case .trace(let path):
             guard params.isEmpty else { throw UsageError("a trace replay takes no --param") }
             let text = try TraceFile.read(path)
-            do { return TraceReplay(records: try TraceText.records(text, cpus: m.nrCPUs)) } catch { throw UsageError("\(path): \(error.description)") }
+            do {
+                let c = try TraceText.capture(text, cpus: m.nrCPUs, untilNs: untilSeconds.map { Int64($0 * 1e9) })
+                return TraceReplay(records: c.records, endNs: c.endNs)
+            } catch { throw UsageError("\(path): \(error.description)") }
         case .builtin, .mix:
             do { return try Workloads.make(workload.description, machine: m, params: params) } catch { throw UsageError(error.description) }
         }
@@ -69,19 +72,36 @@ extension Scenario {
     }
 
     /// Each CPU's preset order-0 PCP pages spread over the lists as the replayed trace shows them.
-    func spreadPCPListsFromTrace(_ m: Machine) throws(UsageError) {
+    func spreadPCPListsFromTrace(_ m: Machine, note: (String) -> Void) throws(UsageError) {
         guard case .trace(let path) = workload else { throw UsageError("--pcp-state-list trace needs --workload trace:FILE") }
         let text = try TraceFile.read(path)
-        let starts: [TraceText.PCPListKey: Int]
+        let evidence: TraceText.PCPEvidence
         do {
-            starts = try TraceText.pcpListStart(text) { pfn in
+            evidence = try TraceText.pcpListEvidence(text) { pfn in
                 m.zones.first { $0.isPopulated && $0.geometry.startPFN <= pfn && pfn < $0.geometry.endPFN }.map { ($0.nid, $0.type) }
             }
         } catch { throw UsageError("\(path): \(error.description)") }
+        let starts = evidence.lengths, refilled = evidence.refilled
         for z in m.populatedZones {
             for c in 0..<m.nrCPUs {
-                let lengths = (0..<MigrateType.pcpTypes).map { starts[TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: $0)] }
-                m.redistributePCP(nid: z.nid, zone: z.type, cpu: c, lengths: lengths)
+                if let n = evidence.firstRefill[TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: 0)],
+                   let k = m.presetAllocFactor(nid: z.nid, zone: z.type, cpu: c, firstRefill: n), k > 0 {
+                    note("cpu \(c) zone \(z.type.name): alloc_factor \(k) when the capture began, from its first order-0 refill of \(n) pages")
+                }
+                let keys = (0..<MigrateType.pcpTypes).map { TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: $0) }
+                let higher = starts.filter { $0.key.cpu == c && $0.key.nid == z.nid && $0.key.zone == z.type && $0.key.order > 0 && $0.value > 0 }
+                    .sorted { ($0.key.order, $0.key.mt) < ($1.key.order, $1.key.mt) }
+                    .map { (order: $0.key.order, mt: $0.key.mt, entries: $0.value) }
+                let (rest, list, short) = m.redistributePCP(nid: z.nid, zone: z.type, cpu: c, lengths: keys.map { starts[$0] },
+                                                            exact: keys.map { refilled.contains($0) }, higher: higher)
+                let name = MigrateType(rawValue: list).map { $0.procName } ?? "\(list)"
+                if rest > 0 {
+                    let why = list < keys.count && starts[keys[list]] != nil ? "a list the trace used but never refilled, so only its least length is known" : "a list the trace never touches"
+                    note("cpu \(c) zone \(z.type.name): \(rest) pages of zoneinfo's count are on no list the trace shows; they start on the \(name) order-0 list (\(why))")
+                }
+                if short > 0 {
+                    note("cpu \(c) zone \(z.type.name): zoneinfo's count (or the free memory) leaves \(short) pages of the trace's higher-order PCP entries out")
+                }
             }
         }
     }

@@ -18,6 +18,9 @@ public struct Scenario: Equatable, Sendable {
     public var cost = CostModel()
     /// Milliseconds until the first vmstat_update (nil: one stat_interval).
     public var vmstatPhaseMs: Int?
+    /// A trace replay ends this many seconds after the capture's start (nil: at the capture's
+    /// end, its `after-snapshot begin` marker or its last event).
+    public var untilSeconds: Double?
     /// Write the kmem tracepoints the run fires to this file, as ftrace text.
     public var traceOut: String?
     /// Check every invariant every this many operations (0: never).

@@ -7,6 +7,7 @@ extension Scenario: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case machine, knobs, policy, policyOptions = "policy_options", workload, params, seed, duration, cost
         case vmstatPhaseMs = "vmstat_phase_ms", traceOut = "trace_out", checkEvery = "check_every", seriesPoints = "series_points"
+        case untilSeconds = "until_seconds"
     }
 
     public init(from decoder: Decoder) throws {
@@ -36,6 +37,7 @@ extension Scenario: Codable {
         traceOut = try c.decodeIfPresent(String.self, forKey: .traceOut)
         checkEvery = try c.decodeIfPresent(Int.self, forKey: .checkEvery) ?? checkEvery
         seriesPoints = try c.decodeIfPresent(Int.self, forKey: .seriesPoints)
+        untilSeconds = try c.decodeIfPresent(Double.self, forKey: .untilSeconds)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -53,6 +55,7 @@ extension Scenario: Codable {
         try c.encodeIfPresent(traceOut, forKey: .traceOut)
         try c.encode(checkEvery, forKey: .checkEvery)
         try c.encodeIfPresent(seriesPoints, forKey: .seriesPoints)
+        try c.encodeIfPresent(untilSeconds, forKey: .untilSeconds)
     }
 }
 

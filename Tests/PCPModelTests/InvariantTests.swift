@@ -69,6 +69,20 @@ final class InvariantTests: XCTestCase {
         }
     }
 
+    /// The fast path reads a page's kind by bit pattern: each kind's raw value must be its
+    /// case index, and every kind must come back as written.
+    func testEveryAllocKindSurvivesThePageStore() throws {
+        let m = try Machine(spec: .x86(memory: 64 << 20, cpus: 1))
+        for (n, k) in AllocKind.allCases.enumerated() {
+            XCTAssertEqual(k.rawValue, n)
+            let r = m.allocPages(cpu: 0, order: 0, kind: k)!
+            let z = m.zones[Int(r.zone)]
+            XCTAssertEqual(z.pages.allocKind(Int(r.index)), k)
+            try m.freePages(cpu: 0, r, order: 0)
+        }
+        try InvariantChecker().check(m, after: "one page of each kind")
+    }
+
     func testBadFreeIsRefusedAndChangesNothing() throws {
         let m = try Machine(spec: .x86(memory: 64 << 20, cpus: 2))
         let r = m.allocPages(cpu: 0, order: 2, kind: .kernel)!

@@ -36,6 +36,7 @@ enum Support {
         s.workload = .trace("fixtures/kmem-trace-excerpt.txt")
         s.seed = 12345678901234
         s.duration = .ops(4242)
+        s.untilSeconds = 2.5
         s.cost.bounceNs = 75.5
         s.cost.pcpLockNs = 8.3
         s.vmstatPhaseMs = 7

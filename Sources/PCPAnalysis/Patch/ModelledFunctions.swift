@@ -43,7 +43,7 @@ public enum ModelledFunctions {
         "free_frozen_page_commit": ["freeFrozenPageCommit"],
         "free_one_page": ["freeOneUnderLock"],
         "free_pcppages_bulk": ["freePCPPagesBulk", "freePCPPagesBulkBaseline", "freePCPPagesBulkMerged", "freePCPPagesBulkOwned"],
-        "get_page_from_freelist": ["getPageFromFreelist"],
+        "get_page_from_freelist": ["getPageFromFreelist", "getPageFromFreelistID"],
         "has_unmovable_pages": ["blockHasUnmovable"],
         "init_admin_reserve": ["initUserReserve"],
         "init_per_zone_wmark_min": ["initPerZoneWmarkMin"],

@@ -62,6 +62,8 @@ public final class Engine {
         machine.vmstatObserver = nil
     }
 
+    /// The machine's time when the engine started, in nanoseconds.
+    public var startNs: Int64 { start.ns }
     /// Virtual time of the machine in nanoseconds: the CPU furthest behind.
     public var nowNs: Int64 { scheduler.now.ns }
     /// Virtual seconds from the start until the last CPU finished its last operation.
@@ -88,7 +90,10 @@ public final class Engine {
             }
             sampler.count(op)
             if op.kind == .wait {
-                scheduler.catchUp(to: start + Picoseconds(ns: op.waitUntilNs))
+                // Never past `untilNs`: the workload asks again for the rest of the wait, so
+                // that a paced run (the mount) waits the gap out in real time.
+                let until = start + Picoseconds(ns: op.waitUntilNs)
+                scheduler.catchUp(to: untilNs < Int64.max / 2_000 ? min(until, Picoseconds(ns: untilNs)) : until)
             } else {
                 let pc = op.cpu
                 var t = pricer.price(trace, cpu: pc, from: scheduler[pc])

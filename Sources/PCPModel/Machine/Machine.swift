@@ -10,6 +10,9 @@ public final class Machine {
     public let spec: MachineSpec
     /// Every zone of every node, node-major: zone id = nid * 5 + zone type.
     public let zones: [Zone]
+    /// The same zones, unretained, for the hot paths: borrowing a zone from here (`withZone`)
+    /// costs no reference counting, which loading it from `zones` does on every operation.
+    let zoneRefs: FixedArray<Unmanaged<Zone>>
     public let nrCPUs: Int
     public let nrNodes: Int
     public let cpuNode: [Int]
@@ -69,6 +72,7 @@ public final class Machine {
             for g in n.zones { zs.append(Zone(geometry: g, nid: nid, cpus: spec.cpuCount)) }
         }
         zones = zs
+        zoneRefs = FixedArray(zs.map { Unmanaged.passUnretained($0) })
         for z in zs { z.pcpLockBase = zs.count + z.id * spec.cpuCount }
         let nodes = spec.nodes.count
         zonelists = (0..<nodes).map { nid in
@@ -102,6 +106,11 @@ public final class Machine {
         for z in zones where z.isPopulated { setPCPFreeHighBatch(z) }
         initUserReserve()
         nextVmstatUpdate = statInterval
+    }
+
+    /// Runs `body` on zone `id`, borrowed: `zones` keeps it alive for the machine's life.
+    @inline(__always) func withZone<R, E: Error>(_ id: Int, _ body: (Zone) throws(E) -> R) throws(E) -> R {
+        try zoneRefs[id]._withUnsafeGuaranteedRef { z in Result { () throws(E) in try body(z) } }.get()
     }
 
     public func zone(nid: Int, type: ZoneType) -> Zone { zones[nid * K.nrZoneTypes + type.rawValue] }

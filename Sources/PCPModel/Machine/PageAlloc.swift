@@ -40,8 +40,8 @@ extension Machine {
         let kswapd: AllocFlags = kind == .thp ? [] : .kswapd
         var flags: AllocFlags = [.wmarkLow, kswapd]
         flags.formUnion(allocFlagsNofragment(preferred))
-        if let (z, i) = getPageFromFreelist(p, cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred) {
-            return finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic)
+        if let (id, i) = getPageFromFreelistID(p, cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred) {
+            return withZone(id) { z in finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic) }
         }
         // __alloc_pages_slowpath(): gfp_to_alloc_flags().
         var slow: AllocFlags = [.wmarkMin, kswapd]
@@ -80,8 +80,14 @@ extension Machine {
         knobs.defragMode == 1 || nofragment[preferred] ? .noFragment : []
     }
 
-    /// get_page_from_freelist(): the first zone of the zonelist whose watermark allows it.
-    func getPageFromFreelist<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, flags f: AllocFlags, mt: Int, hz: Int, preferred: Int) -> (Zone, Int)? {
+    /// get_page_from_freelist(), for the slow paths: the zone and page index.
+    func getPageFromFreelist<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, flags: AllocFlags, mt: Int, hz: Int, preferred: Int) -> (Zone, Int)? {
+        getPageFromFreelistID(p, cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred).map { (zones[$0.0], $0.1) }
+    }
+
+    /// get_page_from_freelist(): the first zone of the zonelist whose watermark allows it. It
+    /// returns the zone's id, so that the fast path never holds a zone reference.
+    @inline(__always) func getPageFromFreelistID<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, flags f: AllocFlags, mt: Int, hz: Int, preferred: Int) -> (Int, Int)? {
         var flags = f
         let slot = cpuNode[cpu] * K.nrZoneTypes + hz
         let start = zonelistStart[slot], end = zonelistStart[slot + 1]
@@ -90,24 +96,14 @@ extension Machine {
             var retry = false
             for k in start..<end {
                 let id = zonelistIDs[k]
-                let z = zones[id]
-                if noFallback && nrNodes > 1 && id != preferred && z.nid != zoneNid(preferred) {
+                if noFallback && nrNodes > 1 && id != preferred && zoneNid(id) != zoneNid(preferred) {
                     flags.remove(.noFragment)
                     retry = true
                     break
                 }
-                var ok = false
-                if !z.belowHigh {
-                    ok = z.zoneWatermarkFast(order: order, mark: z.highWmark, highestZoneIdx: hz, flags: flags)
-                    if !ok { z.belowHigh = true }
-                }
-                if !ok && !z.zoneWatermarkFast(order: order, mark: z.wmarkPages(flags.wmarkIndex), highestZoneIdx: hz, flags: flags) {
-                    continue
-                }
-                if let i = rmqueue(p, z, cpu: cpu, order: order, mt: mt, flags: flags) {
-                    if flags.contains(.highAtomic) { z.reserveHighatomicPageblock(i, order: order, p) }
-                    zoneStatistics(preferred: preferred, z, cpu: cpu)
-                    return (z, i)
+                let fl = flags
+                if let i = withZone(id, { z in takeFromZone(p, z, cpu: cpu, order: order, flags: fl, mt: mt, hz: hz, preferred: preferred) }) {
+                    return (id, i)
                 }
             }
             if retry { continue }
@@ -117,6 +113,23 @@ extension Machine {
             }
             return nil
         }
+    }
+
+    /// One zone of get_page_from_freelist(): the watermark check (ZONE_BELOW_HIGH first), then
+    /// rmqueue().
+    @inline(__always) func takeFromZone<P: AllocatorPolicy>(_ p: P, _ z: Zone, cpu: Int, order: Int, flags: AllocFlags, mt: Int, hz: Int, preferred: Int) -> Int? {
+        var ok = false
+        if !z.belowHigh {
+            ok = z.zoneWatermarkFast(order: order, mark: z.highWmark, highestZoneIdx: hz, flags: flags)
+            if !ok { z.belowHigh = true }
+        }
+        if !ok && !z.zoneWatermarkFast(order: order, mark: z.wmarkPages(flags.wmarkIndex), highestZoneIdx: hz, flags: flags) {
+            return nil
+        }
+        guard let i = rmqueue(p, z, cpu: cpu, order: order, mt: mt, flags: flags) else { return nil }
+        if flags.contains(.highAtomic) { z.reserveHighatomicPageblock(i, order: order, p) }
+        zoneStatistics(preferred: preferred, z, cpu: cpu)
+        return i
     }
 
     /// rmqueue(): the orders the design keeps on PCPs try this CPU's PCP first, then the buddy
@@ -131,7 +144,7 @@ extension Machine {
         if page == nil { page = z.rmqueueBuddy(cpu, order: order, mt: mt, flags: flags, p) }
         if page != nil {
             p.allocated(z, cpu: cpu, now: now)
-            countEvent(VMEvent(rawValue: VMEvent.pgallocDMA.rawValue + z.type.rawValue)!, 1 << order)
+            eventCounters[VMEvent.pgallocDMA.rawValue + z.type.rawValue] += 1 << order
             if flags.contains(.kswapd) && z.boostedWatermark {
                 z.boostedWatermark = false
                 kswapdPending = true
@@ -199,11 +212,14 @@ extension Machine {
         precondition(cpu >= 0 && cpu < nrCPUs)
         let id = Int(ref.zone), i = Int(ref.index)
         guard id < zones.count else { throw .notAllocated(pfn: -1, zone: "#\(id)", order: order) }
-        let z = zones[id]
+        try withZone(id) { z throws(FreeError) in try freePages(p, z, cpu: cpu, i, order: order, pcpLockHeld: pcpLockHeld) }
+    }
+
+    @inline(__always) func freePages<P: AllocatorPolicy>(_ p: P, _ z: Zone, cpu: Int, _ i: Int, order: Int, pcpLockHeld: Bool) throws(FreeError) {
         guard i < z.pages.count, order >= 0, order <= K.maxOrder, z.pages.isHead(i, .allocated, order: order) else {
             throw .notAllocated(pfn: z.pfn(i), zone: z.type.name, order: order)
         }
-        let kind = AllocKind(rawValue: z.pages.kind(i)) ?? .kernel
+        let kind = z.pages.allocKind(i)
         tracer?.emit(.pageFree(pfn: z.pfn(i), order: order))
         accountKind(z, cpu: cpu, kind: kind, pages: -(1 << order))
         allocatedPages -= 1 << order

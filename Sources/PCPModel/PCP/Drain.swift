@@ -96,6 +96,20 @@ extension Machine {
         nextVmstatUpdate = now + max(0, ns)
     }
 
+    /// No more vmstat_update rounds at stat_interval boundaries: a replay runs each CPU's at the
+    /// times its capture traced them (`vmstatUpdate(cpu:)`).
+    public func stopPeriodicVmstat() { nextVmstatUpdate = .max }
+
+    /// mm/vmstat.c vmstat_update(), Linux 6.18.
+    public func vmstatUpdate(cpu: Int) {
+        guard cpu >= 0 && cpu < nrCPUs else { return }
+        if kswapdPending {
+            for z in zones { z.watermarkBoost = 0 }
+            kswapdPending = false
+        }
+        refreshCPUVMStats(cpu: cpu, driver)
+    }
+
     /// One round of vmstat_update over all CPUs.
     func vmstatUpdate<P: AllocatorPolicy>(_ p: P) {
         if kswapdPending {

@@ -3,6 +3,8 @@ public struct TraceRecord: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case alloc(kind: AllocKind, atomic: Bool)
         case free
+        /// vmstat_update ran on the CPU (a capture that traced workqueue_execute_start).
+        case tick
     }
     public var cpu: Int
     /// Nanoseconds since the trace's first record.
@@ -22,14 +24,22 @@ public struct TraceRecord: Sendable, Equatable {
 
 /// `trace:FILE`: replays a kernel's mm_page_alloc / mm_page_free events on the CPUs that did
 /// them, in the trace's order, with the trace's idle gaps (so decay and counter folding run as
-/// they did). A traced pfn maps to the page the simulator hands out for that allocation; a
-/// free of a page the trace never showed allocated is counted and skipped.
+/// they did), up to the capture's end. When the capture traced vmstat_update, each CPU's
+/// decay and counter folds run exactly at its traced ticks and the periodic ones stop. A
+/// traced pfn maps to the page the simulator hands out for that allocation; a free of a page
+/// the trace never showed allocated is counted and skipped.
 public struct TraceReplay: Workload {
     public let name = "trace"
     let records: [TraceRecord]
+    /// Nanoseconds after the start when the capture ends (idle time after the last record
+    /// passes too); nil: at the last record.
+    let endNs: Int64?
+    let kernelTicks: Bool
     var next = 0
-    var waited = false
     var lastNs: Int64 = 0
+    /// The machine's time at the first step: the trace's time 0.
+    var origin: Int64?
+    var ended = false
     /// Traced pfn -> the simulator's block and its order (a dictionary is fine here: replay is
     /// driven by trace text, not on the model's hot path).
     var live: [Int: (PageRef, Int)] = [:]
@@ -40,15 +50,22 @@ public struct TraceReplay: Workload {
     /// Per zone id and migratetype of the page's pageblock: the imported in-use pages still
     /// available for that.
     var pool: [[[Int]]]? = nil
+    /// Per zone id and migratetype: how many of the pool's first pages higher-order frees took
+    /// (the pool is in pfn order; order-0 frees take from its end).
+    var poolFront: [[Int]] = []
     /// Record index of a free of a page allocated before the capture -> the PCP list it joined.
     let unknownFreeList: [Int: Int]
     public private(set) var orderMismatches = 0
     public private(set) var failedAllocs = 0
 
-    public init(records: [TraceRecord]) {
+    public init(records: [TraceRecord], endNs: Int64? = nil) {
         self.records = records
+        self.endNs = endNs
+        kernelTicks = records.contains { $0.kind == .tick }
+        // A block is known by its pfn and order together.
         unknownFreeList = Self.listOfUnknownFrees(records.map { r in
-            if case let .alloc(kind, _) = r.kind { (r.order == 0 ? r.pfn : -1, kind.migratetype) } else { (r.order == 0 ? r.pfn : -1, nil) }
+            let key = r.kind == .tick ? -1 : r.pfn << 4 | r.order
+            if case let .alloc(kind, _) = r.kind { return (key, kind.migratetype) } else { return (key, nil) }
         })
     }
 
@@ -78,7 +95,7 @@ public struct TraceReplay: Workload {
         return out
     }
 
-    public var done: Bool { next >= records.count }
+    public var done: Bool { next >= records.count && (endNs == nil || ended) }
     public var finished: Bool { done }
 
     /// A traced free of a page allocated before the capture: an order-0 page the import put in
@@ -86,18 +103,47 @@ public struct TraceReplay: Workload {
     /// list the kernel's page joined (MOVABLE when the trace does not show it), so the PCP sees
     /// the free the kernel's saw.
     mutating func freeImported(_ m: Machine, _ r: TraceRecord, list: Int) throws(FreeError) -> Operation? {
-        guard r.order == 0, let pool, let z = m.zones.first(where: { $0.isPopulated && $0.geometry.startPFN <= r.pfn && r.pfn < $0.geometry.endPFN }) else { return nil }
+        guard let pool, let z = m.zones.first(where: { $0.isPopulated && $0.geometry.startPFN <= r.pfn && r.pfn < $0.geometry.endPFN }) else { return nil }
         let order = [list] + (0..<MigrateType.count).filter { $0 != list }
-        guard let mt = order.first(where: { !pool[z.id][$0].isEmpty }), let i = self.pool![z.id][mt].popLast() else { return nil }
+        if r.order > 0 {
+            // A higher-order block: the first aligned run of imported pages of one block type.
+            for mt in order {
+                guard let i = importedRun(z, mt: mt, order: r.order) else { continue }
+                unknownFreesReplayed += 1
+                z.pages.set(i, .allocated, order: r.order)
+                for t in (i + 1)..<(i + (1 << r.order)) { z.pages.setTail(t) }
+                try m.freePages(cpu: r.cpu, PageRef(zone: z.id, index: i), order: r.order, pcpLockHeld: r.underPCPLock)
+                return Operation(kind: .free, cpu: r.cpu, order: r.order, pfn: r.pfn)
+            }
+            return nil
+        }
+        guard let mt = order.first(where: { pool[z.id][$0].count > poolFront[z.id][$0] }), let i = self.pool![z.id][mt].popLast() else { return nil }
         unknownFreesReplayed += 1
         try m.freePages(cpu: r.cpu, PageRef(zone: z.id, index: i), order: 0, pcpLockHeld: r.underPCPLock)
         return Operation(kind: .free, cpu: r.cpu, order: 0, pfn: r.pfn)
     }
 
+    /// Takes `1 << order` pages off the front of the pool of (zone, type) that form one aligned
+    /// run, skipping the ones before it for good; nil when the pool has none.
+    mutating func importedRun(_ z: Zone, mt: Int, order: Int) -> Int? {
+        let n = 1 << order
+        let list = pool![z.id][mt]
+        var f = poolFront[z.id][mt]
+        while f + n <= list.count {
+            let s = list[f]
+            if s % n == 0 && list[f + n - 1] == s + n - 1 && z.blockType(s) == mt {
+                poolFront[z.id][mt] = f + n
+                return s
+            }
+            f += 1
+        }
+        return nil
+    }
+
     public func actingCPU(asked: Int) -> Int? { next < records.count ? records[next].cpu : nil }
 
     public mutating func step(_ m: Machine, cpu c: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
-        guard next < records.count else { return .idle(c) }
+        guard !done else { return .idle(c) }
         if pool == nil {
             // Before the first replayed allocation: only the import's pages are in the pool.
             pool = m.zones.map { z in
@@ -105,17 +151,31 @@ public struct TraceReplay: Workload {
                 for i in m.importedPool(z) { byType[z.blockType(i)].append(i) }
                 return byType
             }
+            poolFront = m.zones.map { _ in [Int](repeating: 0, count: MigrateType.count) }
+        }
+        if origin == nil {
+            origin = m.now
+            if kernelTicks { m.stopPeriodicVmstat() }
+        }
+        let elapsed = m.now - origin!
+        guard next < records.count else {
+            // The idle tail after the last record, to the capture's end.
+            if let endNs, elapsed < endNs { return .wait(c, untilNs: endNs) }
+            ended = true
+            return .idle(c)
         }
         let r = records[next]
-        // Gaps of more than a millisecond pass idle on every CPU first.
-        if !waited && r.timeNs - lastNs > 1_000_000 {
-            waited = true
+        // Gaps of more than a millisecond pass idle on every CPU first (a wait the engine cuts
+        // short, at the end of a mount's tick, is asked for again).
+        if r.timeNs - lastNs > 1_000_000 && elapsed < r.timeNs {
             return .wait(c, untilNs: r.timeNs)
         }
-        waited = false
         next += 1
         lastNs = r.timeNs
         switch r.kind {
+        case .tick:
+            m.vmstatUpdate(cpu: r.cpu)
+            return .idle(r.cpu)
         case let .alloc(kind, atomic):
             guard let ref = m.allocPages(cpu: r.cpu, order: r.order, kind: kind, atomic: atomic) else {
                 failedAllocs += 1
@@ -164,6 +224,20 @@ extension Machine {
 }
 
 extension Machine {
+    /// Sets a CPU's alloc_factor from the size of its first order-0 refill in a capture:
+    /// nr_pcp_alloc() asked for batch << alloc_factor. Returns the factor, nil when the size is
+    /// no such power (capped by high, or cut short by the buddy): alloc_factor stays as it is.
+    @discardableResult
+    public func presetAllocFactor(nid: Int, zone type: ZoneType, cpu: Int, firstRefill n: Int) -> Int? {
+        let z = zone(nid: nid, type: type)
+        guard z.isPopulated, cpu < nrCPUs, z.pcp[cpu].batch > 0,
+              let k = (0...K.pcpBatchScaleMax).first(where: { z.pcp[cpu].batch << $0 == n }) else { return nil }
+        z.pcp[cpu].allocFactor = k
+        return k
+    }
+}
+
+extension Machine {
     /// Makes a zone as full as a real machine's zoneinfo showed it (`pages free`): the surplus
     /// free memory is taken out as in-use page cache, largest blocks first, so watermark checks
     /// see the same free memory the traced kernel saw.
@@ -189,10 +263,18 @@ extension Machine {
     /// a list the trace never touches). `count` also covers lists the trace cannot see (other
     /// orders, untouched types), so the rest goes to an untouched list, where it still counts
     /// towards `pcp->high` but does not feed the traced allocations; MOVABLE only if the trace
-    /// touches every list.
-    public func redistributePCP(nid: Int, zone type: ZoneType, cpu: Int, lengths: [Int?]) {
+    /// touches every list. A list the trace used but never refilled (`exact` false) held at
+    /// least what it handed out: the rest goes there first (UNMOVABLE before MOVABLE before
+    /// RECLAIMABLE), as nothing in the trace bounds it. `higher` lists the entries of the
+    /// higher-order lists first: each is an aligned run of imported in-use pages of its type,
+    /// and as many order-0 pages go into use in its place, so `count` stays zoneinfo's.
+    /// Returns the pages no list of the trace explains and the list they went to, and the
+    /// higher-order pages `count` could not cover.
+    @discardableResult
+    public func redistributePCP(nid: Int, zone type: ZoneType, cpu: Int, lengths: [Int?], exact: [Bool] = [],
+                                higher: [(order: Int, mt: Int, entries: Int)] = []) -> (rest: Int, list: Int, short: Int) {
         let z = zone(nid: nid, type: type)
-        guard z.isPopulated, cpu < nrCPUs else { return }
+        guard z.isPopulated, cpu < nrCPUs else { return (0, 0, 0) }
         var pool: [Int] = []
         for mt in 0..<MigrateType.pcpTypes {
             let l = z.pcpList(cpu, orderToPindex(mt, 0))
@@ -200,6 +282,22 @@ extension Machine {
                 let i = Int(z.lists.head[l])
                 z.lists.remove(l, i, z.pages)
                 pool.append(i)
+            }
+        }
+        var short = 0
+        for h in higher where h.order > 0 && pcpAllowedOrder(h.order) {
+            var cursor = 0
+            for _ in 0..<h.entries {
+                let n = 1 << h.order
+                guard pool.count >= n, let i = nextImportedRun(z, blockType: h.mt, order: h.order, from: &cursor) else { short += n; continue }
+                for t in (i + 1)..<(i + n) { z.pages.setTail(t) }
+                z.enterPCP(cpu, i, order: h.order, mt: h.mt, buddy: false)
+                z.lists.addTail(z.pcpList(cpu, orderToPindex(h.mt, h.order)), i, z.pages)
+                for _ in 0..<n {
+                    let j = pool.removeLast()
+                    z.pages.set(j, .allocated, order: 0)
+                    z.pages.setKind(j, AllocKind.kernel.rawValue)
+                }
             }
         }
         // A page freed to a PCP joins its pageblock's list: each list takes pages of its own
@@ -219,9 +317,26 @@ extension Machine {
                 want[mt] -= 1
             }
         }
-        let untouched = [MigrateType.reclaimable, .unmovable, .movable].map(\.rawValue)
+        let bounded = [MigrateType.unmovable, .movable, .reclaimable].map(\.rawValue)
+            .first { $0 < lengths.count && lengths[$0] != nil && $0 < exact.count && !exact[$0] }
+        let untouched = bounded ?? [MigrateType.reclaimable, .unmovable, .movable].map(\.rawValue)
             .first { $0 >= lengths.count || lengths[$0] == nil } ?? MigrateType.movable.rawValue
         for i in pool { addImportedPCPPage(z, cpu: cpu, i, mt: untouched) }
+        return (pool.count, untouched, short)
+    }
+
+    /// The next aligned run of `1 << order` imported in-use pages in a pageblock of type `mt`,
+    /// at or after `cursor`.
+    private func nextImportedRun(_ z: Zone, blockType mt: Int, order: Int, from cursor: inout Int) -> Int? {
+        let n = 1 << order
+        cursor = (cursor + n - 1) & ~(n - 1)
+        while cursor + n <= z.pages.count {
+            let i = cursor
+            cursor += n
+            if z.blockType(i) != mt { cursor = max(cursor, (i | (K.pageblockNrPages - 1)) + 1); continue }
+            if (i..<(i + n)).allSatisfy({ z.pages.isHead($0, .allocated, order: 0) && z.pages.kind($0) == AllocKind.kernel.rawValue }) { return i }
+        }
+        return nil
     }
 
     /// The next imported in-use page at or after `cursor` in a pageblock of type `mt`.

@@ -116,12 +116,37 @@ public enum TraceText {
             var scale: Int64 = 1
             for _ in 0..<(9 - min(ts[1].count, 9)) { scale *= 10 }
             var fields: [String: String] = [:]
-            for w in words[(t + 2)...] {
-                if let eq = w.firstIndex(of: "=") { fields[String(w[..<eq])] = String(w[w.index(after: eq)...]) }
+            let event = words[t + 1].dropLast()
+            if event == "workqueue_execute_start" || event == "tracing_mark_write" {
+                // Free text, not key=value: kept whole, for the vmstat_update ticks and the capture's markers.
+                fields["message"] = words[(t + 2)...].joined(separator: " ")
+            } else {
+                for w in words[(t + 2)...] {
+                    if let eq = w.firstIndex(of: "=") { fields[String(w[..<eq])] = String(w[w.index(after: eq)...]) }
+                }
             }
             out.append(Line(cpu: cpu, timeNs: s * 1_000_000_000 + frac * scale, event: String(words[t + 1].dropLast()), fields: fields))
         }
         return out
+    }
+
+    /// The allocations and frees of a capture, for replay (see `capture`).
+    public static func records(_ text: String, cpus: Int) throws(ParseError) -> [TraceRecord] {
+        try capture(text, cpus: cpus).records
+    }
+
+    /// What a replay needs of a capture: its allocations and frees, each CPU's vmstat_update
+    /// ticks, and when it ends.
+    public struct Capture: Sendable {
+        public var records: [TraceRecord]
+        /// Nanoseconds after the start: the `after-snapshot begin` marker of scripts/capture, or
+        /// the last event of any kind (or the `until` asked for).
+        public var endNs: Int64
+        /// The capture traced vmstat_update (workqueue_execute_start): the replay ticks each CPU
+        /// exactly then, and at no other time.
+        public var hasTicks: Bool
+        /// Where its time 0 is, in the capture's own clock (ns).
+        public var originNs: Int64
     }
 
     /// The allocations and frees of a capture, for replay. mm_page_free_batched is skipped:
@@ -131,16 +156,33 @@ public enum TraceText {
     /// allocation goes back before those frees, where it happened, and the frees are marked
     /// `underPCPLock` when the allocation was a PCP refill (it runs with irqs off; the
     /// interrupt lands as zone->lock drops, while pcp->lock is still held).
-    public static func records(_ text: String, cpus: Int) throws(ParseError) -> [TraceRecord] {
+    /// A capture of scripts/capture is replayed from its `before-snapshot end` marker (where
+    /// the state files are exact) to its `after-snapshot begin` marker; without markers, from
+    /// the first allocation or free to the last event. `untilNs` (after the start) ends it
+    /// earlier or later.
+    public static func capture(_ text: String, cpus: Int, untilNs: Int64? = nil) throws(ParseError) -> Capture {
         var out: [TraceRecord] = []
-        var t0: Int64?
         var n = 0
         /// Per CPU: where in `out` its pending allocation's first buddy event fell.
         var zoneLockedAt = [Int?](repeating: nil, count: cpus)
         /// Per CPU: its pending allocation is a PCP refill (pcp->lock held).
         var refilling = [Bool](repeating: false, count: cpus)
-        for l in try lines(text) {
+        let all = try lines(text)
+        let begin = all.first { $0.event == "tracing_mark_write" && $0.fields["message"]?.hasSuffix("before-snapshot end") == true }?.timeNs
+        let end = all.first { $0.event == "tracing_mark_write" && $0.fields["message"]?.hasSuffix("after-snapshot begin") == true }?.timeNs
+        var t0 = begin
+        var hasTicks = false
+        for l in all {
             n += 1
+            if let begin, l.timeNs < begin { continue }
+            if let end, l.timeNs > end { break }
+            if l.event == "workqueue_execute_start", l.fields["message"]?.hasSuffix("vmstat_update") == true {
+                guard l.cpu < cpus else { continue }
+                hasTicks = true
+                if t0 == nil { t0 = l.timeNs }
+                out.append(TraceRecord(cpu: l.cpu, timeNs: l.timeNs - t0!, pfn: -1, order: 0, kind: .tick))
+                continue
+            }
             if l.event == "mm_page_alloc_zone_locked", l.cpu < cpus {
                 if zoneLockedAt[l.cpu] == nil { zoneLockedAt[l.cpu] = out.count }
                 if l.fields["percpu_refill"] == "1" { refilling[l.cpu] = true }
@@ -174,19 +216,45 @@ public enum TraceText {
             zoneLockedAt[l.cpu] = nil
             refilling[l.cpu] = false
         }
-        return out
+        let origin = t0 ?? 0
+        let last = end ?? all.last.map(\.timeNs) ?? origin
+        let endNs = untilNs ?? max(0, last - origin)
+        if untilNs != nil { out.removeAll { $0.timeNs > endNs } }
+        return Capture(records: out, endNs: endNs, hasTicks: hasTicks, originNs: origin)
     }
 }
 
 extension TraceText {
-    /// How many pages each order-0 PCP list of each CPU held when a capture started, as far as
-    /// the capture shows it: a list's order-0 allocations before its first refill, less the
-    /// frees that went back to it meanwhile, and never less than it had to hand out at any
+    /// How many pages each PCP list of each CPU held when a capture started, as far as the
+    /// capture shows it: a list's allocations before its first refill, less the frees that
+    /// went back to it meanwhile, plus the pages drained from it meanwhile, and never less than it had to hand out at any
     /// point before (a list cannot go below empty); for a list the capture never refilled, the
     /// most it ever had to hand out. Frees inside a refill go to the buddy (see `records`). Keyed by CPU, zone and type; `zoneOf` maps a pfn to (node, zone).
     /// A free of a page allocated before the capture counts for the list its next allocation
     /// takes it from (`TraceReplay.listOfUnknownFrees`).
     public static func pcpListStart(_ text: String, zoneOf: (Int) -> (nid: Int, zone: ZoneType)?) throws(ParseError) -> [PCPListKey: Int] {
+        try pcpListEvidence(text, zoneOf: zoneOf).lengths
+    }
+
+    /// What the capture shows of each CPU's PCP state when it started.
+    public struct PCPEvidence: Sendable {
+        /// Each list's length (`pcpListStart`).
+        public var lengths: [PCPListKey: Int]
+        /// The lists the capture refilled: for those the length is exact; for the others it is
+        /// only a lower bound (the list may have held more than it handed out).
+        public var refilled: Set<PCPListKey>
+        /// Per CPU and zone (mt 0, order 0 in the key): the length of its first order-0 refill,
+        /// which nr_pcp_alloc() sized as batch << alloc_factor.
+        public var firstRefill: [PCPListKey: Int]
+    }
+
+    /// The PCP state a capture shows. Only the capture's window counts (from scripts/capture's
+    /// `before-snapshot end` marker).
+    public static func pcpListEvidence(_ text: String, zoneOf: (Int) -> (nid: Int, zone: ZoneType)?) throws(ParseError) -> PCPEvidence {
+        var firstRefill: [PCPListKey: Int] = [:]
+        /// Per CPU: the order-0 refill run being counted, while it is that CPU's first.
+        var counting: [Int: (key: PCPListKey, n: Int)] = [:]
+        var counted = Set<PCPListKey>()
         var balance: [PCPListKey: Int] = [:]
         var peak: [PCPListKey: Int] = [:]
         var done: [PCPListKey: Int] = [:]
@@ -195,16 +263,33 @@ extension TraceText {
             guard let t = l.fields["pfn"] else { return nil }
             return Int(t.hasPrefix("0x") ? String(t.dropFirst(2)) : t, radix: 16)
         }
-        let order0 = try lines(text).filter { $0.fields["order"] == "0" }
+        let all = try lines(text)
+        let begin = all.first { $0.event == "tracing_mark_write" && $0.fields["message"]?.hasSuffix("before-snapshot end") == true }?.timeNs ?? .min
+        func order(_ l: Line) -> Int { l.fields["order"].flatMap { Int($0) } ?? -1 }
+        // Every PCP order: 0 to PAGE_ALLOC_COSTLY_ORDER and the THP order.
+        let order0 = all.filter { $0.timeNs >= begin && order($0) >= 0 && pcpAllowedOrder(order($0)) }
         let allocsAndFrees = order0.indices.filter { ["mm_page_alloc", "mm_page_free"].contains(order0[$0].event) }
+        // A block is known by its pfn and order together.
         let listOfFree = TraceReplay.listOfUnknownFrees(allocsAndFrees.map { n in
-            (pfn(order0[n]) ?? -1, order0[n].event == "mm_page_alloc" ? Int(order0[n].fields["migratetype"] ?? "1") ?? 1 : nil)
+            (pfn(order0[n]).map { $0 << 4 | order(order0[n]) } ?? -1, order0[n].event == "mm_page_alloc" ? Int(order0[n].fields["migratetype"] ?? "1") ?? 1 : nil)
         })
         var unknownFreeType: [Int: Int] = [:]
         for (j, mt) in listOfFree { unknownFreeType[allocsAndFrees[j]] = mt }
         var inAllocation = Set<Int>()
         for (n, l) in order0.enumerated() {
             guard let p = pfn(l), let (nid, zone) = zoneOf(p) else { continue }
+            let isRefill = l.event == "mm_page_alloc_zone_locked" && l.fields["percpu_refill"] == "1" && order(l) == 0
+            if let c = counting[l.cpu], !isRefill, l.event != "mm_page_alloc_extfrag" {
+                firstRefill[c.key] = c.n
+                counting[l.cpu] = nil
+            }
+            if isRefill {
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: 0)
+                if let c = counting[l.cpu] { counting[l.cpu] = (c.key, c.n + 1) } else if !counted.contains(k) {
+                    counted.insert(k)
+                    counting[l.cpu] = (k, 1)
+                }
+            }
             switch l.event {
             case "mm_page_free" where inAllocation.contains(l.cpu):
                 break  // to the buddy: see `records`
@@ -212,25 +297,36 @@ extension TraceText {
                 inAllocation.remove(l.cpu)
                 let mt = Int(l.fields["migratetype"] ?? "1") ?? 1
                 typeOf[p] = mt
-                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: mt)
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: mt, order: order(l))
                 if done[k] == nil { balance[k, default: 0] += 1; peak[k] = max(peak[k] ?? 0, balance[k]!) }
             case "mm_page_free":
-                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: typeOf[p] ?? unknownFreeType[n] ?? MigrateType.movable.rawValue)
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: typeOf[p] ?? unknownFreeType[n] ?? MigrateType.movable.rawValue, order: order(l))
                 if done[k] == nil { balance[k, default: 0] -= 1 }
+            case "mm_page_pcpu_drain":
+                // A page the list held from the start and gave back to the buddy (a drain runs on
+                // the owning CPU; the page's block type names its list).
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: Int(l.fields["migratetype"] ?? "1") ?? 1, order: order(l))
+                if done[k] == nil { balance[k, default: 0] += 1; peak[k] = max(peak[k] ?? 0, balance[k]!) }
             case "mm_page_alloc_zone_locked" where l.fields["percpu_refill"] == "1":
                 inAllocation.insert(l.cpu)
-                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: Int(l.fields["migratetype"] ?? "1") ?? 1)
+                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: Int(l.fields["migratetype"] ?? "1") ?? 1, order: order(l))
                 // The refill's own pages are not yet allocated: the list ran dry just before.
                 if done[k] == nil { done[k] = max(0, balance[k] ?? 0, peak[k] ?? 0) }
             default: break
             }
         }
+        for c in counting.values { firstRefill[c.key] = c.n }
+        let refilled = Set(done.keys)
         for (k, v) in peak where done[k] == nil { done[k] = v }
-        return done
+        return PCPEvidence(lengths: done, refilled: refilled, firstRefill: firstRefill)
     }
 
     public struct PCPListKey: Hashable, Sendable {
         public var cpu: Int, nid: Int, zone: ZoneType, mt: Int
-        public init(cpu: Int, nid: Int, zone: ZoneType, mt: Int) { self.cpu = cpu; self.nid = nid; self.zone = zone; self.mt = mt }
+        /// Lengths of higher-order lists are in entries (blocks of 1 << order pages).
+        public var order: Int
+        public init(cpu: Int, nid: Int, zone: ZoneType, mt: Int, order: Int = 0) {
+            self.cpu = cpu; self.nid = nid; self.zone = zone; self.mt = mt; self.order = order
+        }
     }
 }

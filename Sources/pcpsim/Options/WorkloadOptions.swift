@@ -8,6 +8,8 @@ struct WorkloadOptions: ParsableArguments, ScenarioPart {
     var workload: WorkloadName?
     @Option(name: .customLong("param"), help: "A workload parameter KEY=VALUE (repeatable; for mix:A+B, a.KEY / b.KEY).")
     var params: [String] = []
+    @Option(help: "A trace replay ends this many seconds after the capture's start (default: the capture's end, with its idle tail).")
+    var until: Double?
     @Option(help: "Random seed: same seed, same output (default: \(Scenario().seed)).")
     var seed: UInt64?
     @OptionGroup var cost: CostOptions
@@ -23,6 +25,10 @@ struct WorkloadOptions: ParsableArguments, ScenarioPart {
             s.params[String(p[..<eq])] = String(p[p.index(after: eq)...])
         }
         if let seed { s.seed = seed }
+        if let until {
+            guard until >= 0 else { throw UsageError("--until must be >= 0 seconds") }
+            s.untilSeconds = until
+        }
         if cost.costModel != nil { s.cost = try cost.costs() }
     }
 }

@@ -1,0 +1,204 @@
+import PCPModel
+import PCPRender
+
+/// `pcpsim replay-check`: replays a kernel's capture and compares, per CPU, the runs of refill
+/// and drain events the kernel traced with the ones the replay fires, then the final state
+/// with a zoneinfo read after the capture.
+public enum ReplayCheck {
+    /// A refill or drain run, as `scripts/trace-runs` counts them: a refill run is a maximal
+    /// sequence of mm_page_alloc_zone_locked percpu_refill=1 of one order and migratetype (an
+    /// mm_page_alloc_extfrag inside it adds a page unless it names the page just traced); a
+    /// drain run is a maximal sequence of mm_page_pcpu_drain. Any other event ends a run.
+    public struct Run: Equatable, Sendable, CustomStringConvertible {
+        public enum Kind: String, Sendable { case refill, drain }
+        public var kind: Kind
+        /// Refills: the list's order and migratetype (drains mix them: -1).
+        public var order: Int, mt: Int
+        /// Entries traced.
+        public var length: Int
+        /// Nanoseconds after the capture's start (not compared).
+        public var timeNs: Int64
+
+        public static func == (a: Run, b: Run) -> Bool {
+            a.kind == b.kind && a.order == b.order && a.mt == b.mt && a.length == b.length
+        }
+
+        public var description: String { kind == .refill && (order, mt) != (0, 1) ? "\(length) (o\(order)/mt\(mt))" : "\(length)" }
+    }
+
+    /// One event of a CPU's stream, enough to cut runs.
+    public struct Event: Sendable {
+        public enum Kind: Sendable { case refill, drain, extfrag, other }
+        public var kind: Kind, order: Int, mt: Int, pfn: Int, timeNs: Int64
+        public init(kind: Kind, order: Int = 0, mt: Int = 0, pfn: Int = -1, timeNs: Int64) {
+            self.kind = kind; self.order = order; self.mt = mt; self.pfn = pfn; self.timeNs = timeNs
+        }
+    }
+
+    /// The runs of one CPU's events, in order, of one kind.
+    public static func runs(_ events: [Event]) -> [Run] {
+        var out: [Run] = []
+        var open = false, lastPFN = -1
+        for e in events {
+            switch e.kind {
+            case .refill:
+                if open, let r = out.last, r.kind == .refill, r.order == e.order, r.mt == e.mt {
+                    out[out.count - 1].length += 1
+                } else {
+                    out.append(Run(kind: .refill, order: e.order, mt: e.mt, length: 1, timeNs: e.timeNs))
+                }
+                open = true
+                lastPFN = e.pfn
+            case .extfrag where open && out.last?.kind == .refill:
+                if e.pfn != lastPFN { out[out.count - 1].length += 1 }
+                lastPFN = -1
+            case .drain:
+                if open, out.last?.kind == .drain { out[out.count - 1].length += 1 } else {
+                    out.append(Run(kind: .drain, order: -1, mt: -1, length: 1, timeNs: e.timeNs))
+                }
+                open = true
+            default:
+                open = false
+                lastPFN = -1
+            }
+        }
+        return out
+    }
+
+    /// The kernel's events of a capture, per CPU, inside the window the replay covers.
+    public static func kernelEvents(_ text: String, cpus: Int, capture c: TraceText.Capture) throws(TraceText.ParseError) -> [[Event]] {
+        var out = [[Event]](repeating: [], count: cpus)
+        for l in try TraceText.lines(text) where l.cpu < cpus {
+            let t = l.timeNs - c.originNs
+            if t < 0 { continue }
+            if t > c.endNs { break }
+            let order = Int(l.fields["order"] ?? l.fields["alloc_order"] ?? "0") ?? 0
+            let mt = Int(l.fields["migratetype"] ?? "0") ?? 0
+            let pfn = l.fields["pfn"].flatMap { Int($0.hasPrefix("0x") ? String($0.dropFirst(2)) : $0, radix: 16) } ?? -1
+            let kind: Event.Kind = switch l.event {
+            case "mm_page_alloc_zone_locked" where l.fields["percpu_refill"] == "1": .refill
+            case "mm_page_pcpu_drain": .drain
+            case "mm_page_alloc_extfrag": .extfrag
+            default: .other
+            }
+            out[l.cpu].append(Event(kind: kind, order: order, mt: mt, pfn: pfn, timeNs: t))
+        }
+        return out
+    }
+
+    /// The replay's events of one operation: they end any run before them, as the kernel's
+    /// mm_page_alloc and mm_page_free do.
+    static func events(_ fired: [TraceEvent], timeNs: Int64) -> [Event] {
+        [Event(kind: .other, timeNs: timeNs)] + fired.map { e in
+            switch e {
+            case let .zoneLocked(pfn, order, mt, refill): Event(kind: refill ? .refill : .other, order: order, mt: mt, pfn: pfn, timeNs: timeNs)
+            case let .pcpuDrain(pfn, order, mt): Event(kind: .drain, order: order, mt: mt, pfn: pfn, timeNs: timeNs)
+            case let .extfrag(pfn, a, _, am, _, _): Event(kind: .extfrag, order: a, mt: am, pfn: pfn, timeNs: timeNs)
+            default: Event(kind: .other, timeNs: timeNs)
+            }
+        }
+    }
+
+    /// One CPU's runs of one kind, the kernel's and the replay's.
+    public struct Comparison: Sendable {
+        public var cpu: Int, kind: Run.Kind, kernel: [Run], replay: [Run]
+        public var identical: Bool { kernel == replay }
+        /// The first run that differs (an index into both), nil when identical.
+        public var firstDivergence: Int? {
+            identical ? nil : (0..<min(kernel.count, replay.count)).first { kernel[$0] != replay[$0] } ?? min(kernel.count, replay.count)
+        }
+    }
+
+    /// A zoneinfo figure the replay ends with, against the one read after the capture.
+    public struct FinalFigure: Sendable {
+        public var what: String, kernel: Int, replay: Int
+    }
+
+    public struct Report: Sendable {
+        public var comparisons: [Comparison]
+        public var final: [FinalFigure]
+        public var notes: [String]
+        public var identical: Bool { comparisons.allSatisfy(\.identical) && final.allSatisfy { $0.kernel == $0.replay } }
+    }
+
+    /// Boots the scenario (its workload a trace), replays it to its end and compares.
+    /// `afterZoneinfo`: the text of a zoneinfo read at the capture's end (nil: no final check).
+    public static func check(_ s: Scenario, afterZoneinfo: String?) throws(UsageError) -> Report {
+        guard case .trace(let path) = s.workload else { throw UsageError("replay-check needs a trace to replay") }
+        var notes: [String] = []
+        let m = try s.boot { notes.append($0) }
+        let text = try TraceFile.read(path)
+        let capture: TraceText.Capture
+        let kernel: [[Event]]
+        do {
+            capture = try TraceText.capture(text, cpus: m.nrCPUs, untilNs: s.untilSeconds.map { Int64($0 * 1e9) })
+            kernel = try kernelEvents(text, cpus: m.nrCPUs, capture: capture)
+        } catch { throw UsageError("\(path): \(error.description)") }
+        guard var w = try s.makeWorkload(for: m, note: { notes.append($0) }) else { throw UsageError("replay-check needs a trace to replay") }
+        m.setTracer(Tracer())
+        let engine = Engine(machine: m, seed: s.seed, cost: s.cost, checkEvery: s.checkEvery)
+        var sim = [[Event]](repeating: [], count: m.nrCPUs)
+        engine.traceSink = { cpu, t, fired in sim[cpu] += events(fired, timeNs: t - engine.startNs) }
+        do { try engine.run(&w, opsOrToEnd: nil) } catch { throw UsageError("the replay failed: \(error)") }
+        var comparisons: [Comparison] = []
+        for c in 0..<m.nrCPUs {
+            let k = runs(kernel[c]), r = runs(sim[c])
+            for kind in [Run.Kind.refill, .drain] {
+                comparisons.append(Comparison(cpu: c, kind: kind, kernel: k.filter { $0.kind == kind }, replay: r.filter { $0.kind == kind }))
+            }
+        }
+        var final: [FinalFigure] = []
+        if let after = afterZoneinfo {
+            let mine = Zoneinfo.render(m.snapshot())
+            let theirs = ZoneinfoImport.freePages(after), ours = ZoneinfoImport.freePages(mine)
+            for f in theirs {
+                let o = ours.first { $0.nid == f.nid && $0.zone == f.zone }?.pages ?? 0
+                final.append(FinalFigure(what: "node \(f.nid) zone \(f.zone.name) pages free", kernel: f.pages, replay: o))
+            }
+            let ourPCP = ZoneinfoImport.pcpState(mine)
+            for p in ZoneinfoImport.pcpState(after) {
+                let o = ourPCP.first { $0.nid == p.nid && $0.zone == p.zone && $0.cpu == p.cpu }
+                final.append(FinalFigure(what: "node \(p.nid) zone \(p.zone.name) cpu \(p.cpu) count", kernel: p.count, replay: o?.count ?? 0))
+                final.append(FinalFigure(what: "node \(p.nid) zone \(p.zone.name) cpu \(p.cpu) high", kernel: p.high, replay: o?.high ?? 0))
+            }
+        }
+        return Report(comparisons: comparisons, final: final, notes: notes)
+    }
+
+    /// The report as text: one line per CPU and kind, then the final figures.
+    public static func render(_ r: Report) -> String {
+        func secs(_ ns: Int64) -> String {
+            let us = String(ns / 1000 % 1_000_000)
+            return "\(ns / 1_000_000_000)." + String(repeating: "0", count: 6 - us.count) + us + " s"
+        }
+        func list(_ runs: [Run]) -> String {
+            var out: [String] = [], i = 0
+            while i < runs.count {
+                var j = i
+                while j < runs.count && runs[j] == runs[i] { j += 1 }
+                out.append(runs[i].description + (j - i > 1 ? "x\(j - i)" : ""))
+                i = j
+            }
+            return out.isEmpty ? "none" : out.joined(separator: " ")
+        }
+        var out = ""
+        for n in r.notes { out += "note: \(n)\n" }
+        for c in r.comparisons {
+            out += "cpu \(c.cpu) \(c.kind.rawValue) runs: kernel \(c.kernel.count), replay \(c.replay.count): "
+            if let d = c.firstDivergence {
+                let k = d < c.kernel.count ? "\(c.kernel[d]) at \(secs(c.kernel[d].timeNs))" : "none"
+                let p = d < c.replay.count ? "\(c.replay[d]) at \(secs(c.replay[d].timeNs))" : "none"
+                out += "differ at run \(d + 1): kernel \(k), replay \(p)\n"
+                out += "  kernel: \(list(c.kernel))\n  replay: \(list(c.replay))\n"
+            } else {
+                out += "identical: \(list(c.kernel))\n"
+            }
+        }
+        for f in r.final {
+            out += "\(f.what): kernel \(f.kernel), replay \(f.replay)\(f.kernel == f.replay ? "" : " (differs by \(f.replay - f.kernel))")\n"
+        }
+        let runsDiffer = r.comparisons.filter { !$0.identical }.count, finalDiffers = r.final.filter { $0.kernel != $0.replay }.count
+        out += r.identical ? "identical\n" : "differs: \(runsDiffer) run lists, \(finalDiffers) final figures\n"
+        return out
+    }
+}

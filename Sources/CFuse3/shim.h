@@ -33,3 +33,10 @@ static const int cfuse3_o_direct = __O_DIRECT; // O_DIRECT
 #include <unistd.h>
 static inline int cfuse3_gettid(void) { return (int)syscall(__NR_gettid); }
 int pipe2(int fds[2], int flags);
+
+// mount_setattr(2) with AT_RECURSIVE and MOUNT_ATTR_RDONLY: every mount of the tree at `path`
+// read-only. The struct is mount_attr's layout (linux/mount.h clashes with sys/mount.h).
+static inline int cfuse3_make_tree_readonly(const char *path) {
+    struct { unsigned long long attr_set, attr_clr, propagation, userns_fd; } attr = { 0x1, 0, 0, 0 };
+    return (int)syscall(__NR_mount_setattr, -100 /* AT_FDCWD */, path, 0x8000 /* AT_RECURSIVE */, &attr, sizeof attr);
+}

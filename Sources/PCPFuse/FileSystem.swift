@@ -30,6 +30,8 @@ final class FileSystem: @unchecked Sendable {
     let openFiles = OpenFiles()
     /// The kernel opens files without asking (set in init). Touched only by the loop thread.
     var kernelOpensWithoutUs = false
+    /// The largest WRITE request: a write(2) longer than this reaches us in several (set in init).
+    var maxWrite = 0
 
     init(table: any FileTable, tree: FileTree, tier: Tier, mountTime: Int) {
         self.table = table

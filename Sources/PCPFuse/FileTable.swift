@@ -10,6 +10,9 @@ public struct FileEntry: Sendable {
         /// read's size; a read at any other offset gets nothing (proc_sys_call_handler and the
         /// proc_do* handlers, fs/proc/proc_sysctl.c and kernel/sysctl.c).
         case sysctl
+        /// A sysctl whose handler honours the offset (proc_dostring): the text is made at each
+        /// read and served from the read's offset.
+        case stringSysctl
         /// Made at an open's first read and again at each read at offset 0, later offsets served
         /// from it (seq_file and kernfs attributes): files whose reads have effects (trace_pipe),
         /// are computed at the moment of the read (an invariant check), or can be written.
@@ -45,6 +48,9 @@ public struct FileEntry: Sendable {
 /// The outcome of a write: how many bytes the file took, or an errno.
 public enum WriteResult: Sendable, Equatable {
     case accepted(Int)
+    /// Taken, but the kernel's file offset stays where it was (a sysctl handler that returns
+    /// without updating *ppos): the next write on the open still counts as at that offset.
+    case acceptedInPlace(Int)
     case failed(Int32)
 }
 
@@ -61,7 +67,8 @@ public protocol FileTable: AnyObject, Sendable {
     /// A write of `data` to a writable file: validate synchronously; return 0 on success or a
     /// positive errno (EINVAL...). Must leave state unchanged on error.
     func write(_ path: String, _ data: [UInt8]) -> Int32
-    /// A write of `data` at `offset` of a file opened with `flags` (O_APPEND...). The default
+    /// A write of `data` at `offset` of a file opened with `flags` (O_APPEND...). For a sysctl
+    /// the offset is the one procfs would use (see `onWrite`). The default
     /// applies writes at offset 0 through `write(_:_:)` and reports later ones as taken and
     /// ignored, as a sysctl with sysctl_writes_strict = 1 does.
     func write(_ path: String, _ data: [UInt8], at offset: Int, flags: Int32) -> WriteResult

@@ -3,10 +3,12 @@ import Glibc
 
 /// Feeding tools that hardcode /proc: run them where our files are bind-mounted over the real ones.
 public enum Namespace {
-    /// Runs `command` (looked up in PATH) in a private mount namespace in which each `source` is
-    /// bind-mounted over its `target`, and returns its exit status (128 + signal if killed).
-    /// Targets that do not exist are skipped with a note on stderr. Mounts are made private
-    /// first, so nothing propagates to the host, and they vanish with the command.
+    /// Runs `command` (looked up in PATH) in a private mount namespace in which each tree of
+    /// `readOnly` is made read-only (EROFS to any write) and then each `source` (a file or a
+    /// directory with everything mounted under it) is bind-mounted over its `target`, and
+    /// returns its exit status (128 + signal if killed). Targets that do not exist are skipped
+    /// with a note on stderr. Mounts are made private first, so nothing propagates to the host,
+    /// and they vanish with the command.
     /// As root this needs only a new mount namespace; otherwise a user namespace mapping the
     /// caller to root comes first, as `unshare -Urm` does.
     ///
@@ -15,7 +17,7 @@ public enum Namespace {
     /// a precise error. It has to be a child: unshare(2) of a user namespace fails with EINVAL
     /// in a multi-threaded process like this one, and our own namespace must stay untouched.
     public static func runInPrivateNamespace(
-        binds: [(source: String, target: String)], command: [String]
+        binds: [(source: String, target: String)], readOnly: [String] = [], command: [String]
     ) throws -> Int32 {
         guard !command.isEmpty else {
             throw FuseError("no command to run in the private namespace: pass one, e.g. [\"cat\", \"/proc/buddyinfo\"]")
@@ -32,7 +34,7 @@ public enum Namespace {
             }
             mounted.append(bind)
         }
-        let plan = ChildPlan(binds: mounted, command: command)
+        let plan = ChildPlan(binds: mounted, readOnly: readOnly.filter { access($0, F_OK) == 0 }, command: command)
         var report: [Int32] = [-1, -1]
         guard pipe2(&report, O_CLOEXEC) == 0 else {
             throw FuseError.system("cannot create a pipe", errno, fix: "raise the open-file limit (ulimit -n)")
@@ -67,6 +69,7 @@ private final class ChildPlan {
         case unshare(Int32)
         case writeFile(path: UnsafeMutablePointer<CChar>, text: UnsafeMutablePointer<CChar>)
         case mount(source: UnsafeMutablePointer<CChar>?, target: UnsafeMutablePointer<CChar>, flags: UInt)
+        case readOnly(UnsafeMutablePointer<CChar>)
         case exec
     }
 
@@ -81,7 +84,7 @@ private final class ChildPlan {
     private var strings: [UnsafeMutablePointer<CChar>] = []
     private let argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
 
-    init(binds: [(source: String, target: String)], command: [String]) {
+    init(binds: [(source: String, target: String)], readOnly: [String], command: [String]) {
         argv = .allocate(capacity: command.count + 1)
         for (index, argument) in command.enumerated() {
             argv[index] = cString(argument)
@@ -100,8 +103,13 @@ private final class ChildPlan {
         }
         add(.mount(source: nil, target: cString("/"), flags: UInt(MS_REC | MS_PRIVATE)),
             "cannot make mounts private in the new namespace", "run as root")
+        for tree in readOnly {
+            let path = cString(tree)
+            add(.mount(source: path, target: path, flags: UInt(MS_BIND | MS_REC)), "cannot bind \(tree) over itself", "run as root")
+            add(.readOnly(path), "cannot make \(tree) read-only", "needs Linux 5.12 or later (mount_setattr)")
+        }
         for bind in binds {
-            add(.mount(source: cString(bind.source), target: cString(bind.target), flags: UInt(MS_BIND)),
+            add(.mount(source: cString(bind.source), target: cString(bind.target), flags: UInt(MS_BIND | MS_REC)),
                 "cannot bind-mount \(bind.source) over \(bind.target)",
                 "check both are files, and that the FUSE mount allows this user")
         }
@@ -135,6 +143,8 @@ private final class ChildPlan {
             return file >= 0 && write(file, text, strlen(text)) >= 0
         case .mount(let source, let target, let flags):
             return mount(source, target, nil, flags, nil) == 0
+        case .readOnly(let path):
+            return cfuse3_make_tree_readonly(path) == 0
         case .exec:
             execvp(argv[0]!, argv)
             return false

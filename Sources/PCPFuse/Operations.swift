@@ -43,6 +43,7 @@ func makeOperations() -> fuse_lowlevel_ops {
 private func onInit(_ userdata: UnsafeMutableRawPointer?, _ connection: UnsafeMutablePointer<fuse_conn_info>?) {
     guard let userdata, let connection else { return }
     let fs = Unmanaged<FileSystem>.fromOpaque(userdata).takeUnretainedValue()
+    fs.maxWrite = Int(connection.pointee.max_write)
     guard fs.tier == .cached else { return }
     connection.pointee.want &= ~(cfuse3_cap_async_read | cfuse3_cap_atomic_o_trunc)
     fs.kernelOpensWithoutUs = connection.pointee.capable & cfuse3_cap_no_open_support != 0
@@ -193,6 +194,8 @@ private func onRead(
         reply(request, cache.contentForRead(ino, node), from: offset, size: size)
     } else if node.kind == .sysctl {
         reply(request, offset == 0 ? fs.table.read(node.path) : [], from: 0, size: size)
+    } else if node.kind == .stringSysctl {
+        reply(request, fs.table.read(node.path), from: offset, size: size)
     } else {
         guard let file = fs.openFiles.file(info.pointee.fh) else {
             fuse_reply_err(request, EBADF)
@@ -216,14 +219,18 @@ private func reply(_ request: fuse_req_t?, _ content: [UInt8], from offset: off_
 }
 
 /// A cached file cannot be written: EIO, as procfs answers for a file without a write method
-/// (proc_reg_write). A direct file passes each write to the table with its offset.
+/// (proc_reg_write). A direct file passes each write to the table with its offset. A sysctl
+/// gets the offset procfs would use: procfs ignores O_APPEND (its files have size 0), where
+/// FUSE puts such writes at the file's size, and a write procfs takes without moving the
+/// offset still moves FUSE's, so each open keeps the difference. A write(2) longer than
+/// max_write comes as several requests: those after the first carry on the first's outcome.
 private func onWrite(
     _ request: fuse_req_t?, _ ino: fuse_ino_t, _ data: UnsafePointer<CChar>?, _ size: Int, _ offset: off_t,
     _ info: UnsafeMutablePointer<fuse_file_info>?
 ) {
     let fs = FileSystem.of(request)
     guard let info, let node = node(request, fs, ino) else { return }
-    guard !fs.isCached(node), !node.isDirectory, fs.openFiles.file(info.pointee.fh) != nil else {
+    guard !fs.isCached(node), !node.isDirectory, let file = fs.openFiles.file(info.pointee.fh) else {
         fuse_reply_err(request, node.isDirectory ? EISDIR : EIO)
         return
     }
@@ -232,9 +239,28 @@ private func onWrite(
         return
     }
     let bytes = data.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
-    switch fs.table.write(node.path, bytes, at: Int(offset), flags: info.pointee.flags) {
-    case .accepted(let count):
-        fuse_reply_write(request, min(max(count, 0), size))
+    let sysctl = node.kind == .sysctl || node.kind == .stringSysctl
+    let append = sysctl && info.pointee.flags & O_APPEND != 0
+    let at = !sysctl ? Int(offset) : append ? file.sysctlAppendOffset : max(0, Int(offset) - file.sysctlLag)
+    let result: WriteResult
+    if sysctl, let carried = file.continuing, carried.end == Int(offset) {
+        result = carried.inPlace ? .acceptedInPlace(size) : .accepted(size)  // the rest of one write(2): taken whole
+    } else {
+        result = fs.table.write(node.path, bytes, at: at, flags: info.pointee.flags)
+    }
+    file.continuing = nil
+    if case .failed = result {} else if size == fs.maxWrite {
+        if case .acceptedInPlace = result { file.continuing = (Int(offset) + size, true) } else { file.continuing = (Int(offset) + size, false) }
+    }
+    switch result {
+    case .accepted(let count), .acceptedInPlace(let count):
+        let taken = min(max(count, 0), size)
+        if case .acceptedInPlace = result {
+            if !append { file.sysctlLag += taken }
+        } else if append {
+            file.sysctlAppendOffset += taken
+        }
+        fuse_reply_write(request, taken)
     case .failed(let error):
         fuse_reply_err(request, error > 0 ? error : EIO)
     }

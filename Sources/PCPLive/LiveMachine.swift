@@ -17,6 +17,11 @@ public final class LiveMachine: @unchecked Sendable {
             if case .file = source { return true }
             return false
         }
+        /// A knob whose reads honour the offset (proc_dostring).
+        public var readsAtAnyOffset: Bool {
+            if case .knob(let k) = source { return k.anyOffset }
+            return false
+        }
     }
 
     /// Where a file's content comes from.
@@ -47,6 +52,8 @@ public final class LiveMachine: @unchecked Sendable {
     private var generation: UInt64 = 0
     private var cache: [(generation: UInt64, bytes: [UInt8])]
     private var running = false
+    /// The wall-clock second of the mount's start: /proc/stat's btime.
+    private let bootTime: Int
     /// Called after every publication, on the publishing thread and outside the machine's
     /// locks (the mount makes readers see the new snapshot before it returns). Set it before
     /// `start()`.
@@ -74,8 +81,11 @@ public final class LiveMachine: @unchecked Sendable {
               Entry(path: LiveMachine.invariantsPath, mode: 0o444, source: .invariants)]
         entries = e
         index = Dictionary(uniqueKeysWithValues: e.enumerated().map { ($1.path, $0) })
+        bootTime = Int(Date().timeIntervalSince1970)
         var s = machine.snapshot()
         s.locks = engine.locks
+        s.cpu = engine.cpuTimes
+        s.bootTime = bootTime
         published = KnobView(snapshot: s, controls: controls)
         traces = TraceBuffer(cpus: machine.nrCPUs)
         engine.traceSink = { [traces] cpu, t, events in traces.add(cpu: cpu, timeNs: t, events) }
@@ -111,19 +121,32 @@ public final class LiveMachine: @unchecked Sendable {
         return cache[i].bytes
     }
 
-    /// Validates a write synchronously, applies it between two operations, and republishes
-    /// so the next read shows it. Returns 0 or an errno.
+    /// What a write(2) did: the count it returned and whether the file offset moves by it, or
+    /// an errno.
+    public enum WriteOutcome: Equatable, Sendable {
+        case taken(Int, movesOffset: Bool)
+        case refused(Int32)
+    }
+
+    /// A write at offset 0: 0 or an errno.
     public func write(_ path: String, _ data: [UInt8]) -> Int32 {
-        guard let i = index[path] else { return KnobWriteError.accessDenied.errno }
-        if data.isEmpty { return 0 }
+        if case .refused(let e) = write(path, data, at: 0) { return e }
+        return 0
+    }
+
+    /// Validates a write at file offset `offset` synchronously as the kernel's handler does,
+    /// applies it between two operations, and republishes so the next read shows it.
+    public func write(_ path: String, _ data: [UInt8], at offset: Int) -> WriteOutcome {
+        guard let i = index[path] else { return .refused(KnobWriteError.accessDenied.errno) }
         switch entries[i].source {
         case .knob(let k):
             let w: KnobWrite
-            do { w = try k.parse(data) } catch { return error.errno }
+            do { w = try k.write(data, at: offset) } catch { return .refused(error.errno) }
+            guard w.setsValue else { return .taken(w.returned, movesOffset: w.movesOffset) }
             simLock.lock()
             do { try w.apply(to: machine, controls: &controls) } catch {
                 simLock.unlock()
-                return error.errno
+                return .refused(error.errno)
             }
             traces.configure(controls)
             // The model fires tracepoints only while something listens.
@@ -131,12 +154,12 @@ public final class LiveMachine: @unchecked Sendable {
             publish()
             simLock.unlock()
             onPublish?()
-            return 0
+            return .taken(w.returned, movesOffset: w.movesOffset)
         case .trace:
             traces.clear()
-            return 0
+            return .taken(data.count, movesOffset: true)
         default:
-            return KnobWriteError.accessDenied.errno
+            return .refused(KnobWriteError.accessDenied.errno)
         }
     }
 
@@ -173,13 +196,25 @@ public final class LiveMachine: @unchecked Sendable {
         simLock.unlock()
     }
 
+    /// Publishes the machine's state; the caller holds the sim lock.
     private func publish() {
         var s = machine.snapshot()
         s.locks = engine.locks
+        s.cpu = engine.cpuTimes
+        s.bootTime = bootTime
+        s.tasks = LiveMachine.hostTasks()
         readLock.lock()
         published = KnobView(snapshot: s, controls: controls)
         generation &+= 1
         readLock.unlock()
+    }
+
+    /// The host's running and total tasks and last pid, from its /proc/loadavg.
+    static func hostTasks() -> (running: Int, total: Int, lastPid: Int) {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return (1, 1, 0) }
+        let f = text.split(whereSeparator: { $0 == " " || $0 == "/" || $0 == "\n" })
+        guard f.count >= 6, let r = Int(f[3]), let t = Int(f[4]), let p = Int(f[5]) else { return (1, 1, 0) }
+        return (r, t, p)
     }
 
     private func loop() {
@@ -191,7 +226,11 @@ public final class LiveMachine: @unchecked Sendable {
             simLock.unlock()
             if !isRunning { return }
             advance(by: Int64(LiveMachine.tick * p * 1e9))
+            // Under the sim lock: a snapshot taken while a knob write applies could be published
+            // after that write's own publication and hide it.
+            simLock.lock()
             publish()
+            simLock.unlock()
             onPublish?()
             let wait = next.timeIntervalSinceNow
             if wait > 0 { Thread.sleep(forTimeInterval: wait) } else { next = Date() }

@@ -28,6 +28,8 @@ enum Names {
         "pgdemote_kswapd", "pgdemote_direct", "pgdemote_khugepaged", "pgdemote_proactive",
         "nr_hugetlb", "nr_balloon_pages", "nr_kernel_file_pages",
     ]
+    /// A node stat's index by its /proc/vmstat name.
+    static let nodeStatIndex = Dictionary(uniqueKeysWithValues: nodeStats.enumerated().map { ($1, $0) })
     /// The items printed after the node stats and before the events.
     static let vmStatTail = ["nr_dirty_threshold", "nr_dirty_background_threshold", "nr_memmap_pages", "nr_memmap_boot_pages"]
     /// vm_event_item (VM_EVENT_COUNTERS), then the constant nr_unstable line.

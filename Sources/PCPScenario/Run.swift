@@ -17,6 +17,7 @@ public struct ScenarioRun {
     public func snapshot() -> Snapshot {
         var s = machine.snapshot()
         s.locks = engine?.locks
+        s.cpu = engine?.cpuTimes
         return s
     }
 }

@@ -6,7 +6,19 @@ import PCPRender
 import PCPScenario
 
 extension LiveMachine: FileTable {
-    public var files: [FileEntry] { entries.map { FileEntry(path: $0.path, mode: $0.mode, fromSnapshot: $0.isSnapshot) } }
+    public var files: [FileEntry] {
+        entries.map { e in
+            e.readsAtAnyOffset ? FileEntry(path: e.path, mode: e.mode, kind: .stringSysctl)
+                : FileEntry(path: e.path, mode: e.mode, fromSnapshot: e.isSnapshot)
+        }
+    }
+
+    public func write(_ path: String, _ data: [UInt8], at offset: Int, flags: Int32) -> WriteResult {
+        switch write(path, data, at: offset) {
+        case .taken(let n, let moves): moves ? .accepted(n) : .acceptedInPlace(n)
+        case .refused(let e): .failed(e)
+        }
+    }
 }
 
 struct MountCommand: ParsableCommand {

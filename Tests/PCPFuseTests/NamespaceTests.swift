@@ -35,6 +35,21 @@ final class NamespaceTests: FuseTestCase {
         XCTAssertEqual(contents("/proc/sys/vm/percpu_pagelist_high_fraction"), "0\n", "not the host's sysctl")
     }
 
+    /// A read-only tree refuses every write with EROFS, while a file bound over part of it
+    /// afterwards still takes writes: what `pcpsim shell` does to /sys and /proc/sys.
+    func testReadOnlyTreeWithAWritableBindOnTop() throws {
+        try "host\n".write(toFile: scratch + "/host-knob", atomically: false, encoding: .utf8)
+        try "0\n".write(toFile: scratch + "/sim-knob", atomically: false, encoding: .utf8)
+        let status = try Namespace.runInPrivateNamespace(
+            binds: [(path("proc/sys/vm/knob"), scratch + "/sim-knob")], readOnly: [scratch],
+            command: ["sh", "-c", "echo 7 > \(scratch!)/sim-knob || exit 1; echo changed > \(scratch!)/host-knob 2>/dev/null && exit 2; "
+                      + "touch \(scratch!)/new 2>/dev/null && exit 3; exit 0"])
+        XCTAssertEqual(status, 0, "1: the bound file refused a write; 2, 3: the read-only tree took one")
+        XCTAssertEqual(table.state.withLock { $0.knob }, 7)
+        XCTAssertEqual(contents(scratch + "/host-knob"), "host\n")
+        XCTAssertTrue(FileManager.default.isWritableFile(atPath: scratch), "outside the namespace nothing changed")
+    }
+
     func testMissingTargetIsSkipped() throws {
         let status = try Namespace.runInPrivateNamespace(
             binds: [(path("proc/counter"), "/proc/no-such-file")], command: ["true"])

@@ -21,6 +21,7 @@ public final class Engine {
     let pricer: LockPricer
     let trace: LockTrace
     let sampler: Sampler
+    let accounting: CPUAccounting
     /// Receives the tracepoints each operation fired: CPU, time (ns), events.
     @exclusivity(unchecked) public var traceSink: ((Int, Int64, [TraceEvent]) -> Void)?
 
@@ -45,9 +46,12 @@ public final class Engine {
         pricer = LockPricer(machine: m, cost: cost)
         trace = LockTrace(pricer: pricer)
         sampler = Sampler(cpus: m.nrCPUs, start: start)
+        accounting = CPUAccounting(cpus: m.nrCPUs, start: start)
         m.record(into: trace)
         m.vmstatObserver = { [unowned self] cpu in
-            let t = self.pricer.price(self.trace, cpu: cpu, from: max(self.scheduler[cpu], Picoseconds(ns: self.machine.now)))
+            let from = max(self.scheduler[cpu], Picoseconds(ns: self.machine.now))
+            let t = self.pricer.price(self.trace, cpu: cpu, from: from)
+            self.accounting.addSystem(cpu, t - from)
             self.scheduler.set(cpu, to: t)
             if let sink = self.traceSink, let tr = self.machine.tracer { tr.drain { sink(cpu, self.machine.now, $0) } }
         }
@@ -107,11 +111,19 @@ public final class Engine {
                 if let sink = traceSink, let tr = machine.tracer { tr.drain { sink(pc, t.ns, $0) } }
                 if op.kind != .idle || pc == c { t += pricer.costs.op }
                 if op.kind == .busy { t += Picoseconds(ns: op.waitUntilNs) }
+                // A kernel thread's work (kswapd, kcompactd) is system time; a workload's step is user time.
+                if op.kind == .busy {
+                    accounting.addSystem(pc, t - scheduler[pc])
+                } else {
+                    accounting.addSystem(pc, t - scheduler[pc] - (op.kind != .idle || pc == c ? pricer.costs.op : .zero))
+                    if op.kind != .idle { accounting.addUser(pc, pricer.costs.op) }
+                }
                 scheduler.set(pc, to: t)
             }
             sampler.sample(machine, operation: n, at: scheduler.now, zoneLockAcquisitions: pricer.zone.acquisitions)
             // vmstat_update runs for every CPU once the slowest CPU passes an interval boundary.
             machine.advanceTime(to: max(machine.now, scheduler.now.ns))
+            accounting.sampleLoad(now: scheduler.now)
             if checkEvery > 0 && n % checkEvery == 0 {
                 do { try checker.check(machine, after: "operation \(n) (\(op))") } catch { throw .invariant(error) }
             }
@@ -133,6 +145,11 @@ public final class Engine {
     }
 
     public var perCPUOps: [OpCounts] { sampler.ops.elements }
+    /// Each CPU's user, system and idle time and the load averages, up to the machine's clock.
+    public var cpuTimes: CPUTimes {
+        accounting.sampleLoad(now: max(scheduler.now, Picoseconds(ns: machine.now)))
+        return accounting.times(elapsed: max(scheduler.now, Picoseconds(ns: machine.now)) - start)
+    }
     public var totals: OpCounts { sampler.totals }
     public var samples: [Sample] { sampler.samples }
     /// Sample the time series every this many picoseconds of virtual time.

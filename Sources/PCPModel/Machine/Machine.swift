@@ -134,6 +134,7 @@ public final class Machine {
         initPerZoneWmarkMin()
         if knobs.thp.enabled { setRecommendedMinFreeKbytes() }
         for z in zones where z.isPopulated { setPCPFreeHighBatch(z) }
+        initUserReserve()
         nextVmstatUpdate = statInterval
     }
 
@@ -146,7 +147,7 @@ public final class Machine {
     public var populatedZones: [Zone] { zones.filter(\.isPopulated) }
 
     /// stat_interval in nanoseconds.
-    var statInterval: Int64 { Int64(knobs.statIntervalJiffies) * 1_000_000 }
+    var statInterval: Int64 { Int64(knobs.statIntervalJiffies) * (1_000_000_000 / Int64(K.hz)) }
 
     /// node_page_state(): the folded node counter.
     public func nodeState(nid: Int, _ item: Int) -> Int { max(0, nodeStats.global[nid * NodeStat.count + item]) }

@@ -65,6 +65,13 @@ public struct Snapshot: Sendable {
     public var pageCachePages = 0
     /// Per node: whether kswapd is awake (running or napping).
     public var kswapdAwake: [Bool] = []
+    /// The engine's CPU time accounting, when an engine drives the machine.
+    public var cpu: CPUTimes?
+    /// The wall-clock second the machine booted (a running mount's start; 0 otherwise).
+    public var bootTime = 0
+    /// Tasks running and in total, and the last pid: the tasks a reader finds in /proc/PID are
+    /// the host's (none are simulated), so a mount takes these from the host's loadavg.
+    public var tasks = (running: 1, total: 1, lastPid: 0)
 
     public func zones(ofNode nid: Int) -> ArraySlice<ZoneState> {
         zones[(nid * K.nrZoneTypes)..<((nid + 1) * K.nrZoneTypes)]

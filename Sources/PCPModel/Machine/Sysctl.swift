@@ -63,11 +63,35 @@ extension Machine {
     /// zone_reclaim_mode: any int >= 0.
     public func setZoneReclaimMode(_ v: Int) throws(KnobError) { try setBounded(v, 0...Int(Int32.max), \.zoneReclaimMode) }
 
-    /// stat_interval (proc_dointvec_jiffies): seconds, stored as jiffies at HZ=1000.
-    public func setStatInterval(seconds v: Int) throws(KnobError) {
-        guard v <= Int(Int32.max) / 1000, v >= -(Int(Int32.max) / 1000) else { throw .invalid }
-        knobs.statIntervalJiffies = v * 1000
+    /// stat_interval (proc_dointvec_jiffies): jiffies, as the format converted the seconds
+    /// written (at most INT_MAX / HZ either way). Zero or negative stops the vmstat timer.
+    public func setStatInterval(jiffies v: Int) throws(KnobError) {
+        let limit = Int(Int32.max) / K.hz * K.hz
+        guard v <= limit, v >= -limit else { throw .invalid }
+        knobs.statIntervalJiffies = v
         nextVmstatUpdate = v > 0 ? now + statInterval : .max
+    }
+
+    /// A vm sysctl the model does not act on: stored when the kernel's range check passes;
+    /// `clears` is the knob its handler zeroes on success (dirty_bytes for dirty_ratio, ...).
+    public func setAccepted(_ name: String, _ bits: UInt64, valid: Bool, clears: String?) throws(KnobError) {
+        guard valid else { throw .invalid }
+        knobs.accepted[name] = bits
+        if let clears { knobs.accepted[clears] = 0 }
+    }
+
+    /// user_reserve_kbytes (proc_doulongvec_minmax, no bounds).
+    public func setUserReserveKbytes(_ v: UInt64) { knobs.userReserveKbytes = v }
+
+    /// admin_reserve_kbytes (proc_doulongvec_minmax, no bounds).
+    public func setAdminReserveKbytes(_ v: UInt64) { knobs.adminReserveKbytes = v }
+
+    /// init_user_reserve() + init_admin_reserve() (mm/util.c, 6.18): 1/32 of the free memory at
+    /// boot, at most 128 MiB and 8 MiB.
+    func initUserReserve() {
+        let freeKbytes = UInt64(zones.reduce(0) { $0 + $1.pageState(.nrFreePages) }) << UInt64(K.pageShift - 10)
+        knobs.userReserveKbytes = min(freeKbytes / 32, 1 << 17)
+        knobs.adminReserveKbytes = min(freeKbytes / 32, 1 << 13)
     }
 
     /// sysctl_compaction_handler(): only 1; compacts every zone of every node.

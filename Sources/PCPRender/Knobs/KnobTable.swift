@@ -6,21 +6,63 @@ import PCPModel
 public enum KnobTable {
     public static let all: [Knob] = kernel + own + tracing
 
+    /// The 52 entries of 6.18's /proc/sys/vm (fixtures/knobs-6.18/vm-dir.txt), then the sysfs
+    /// switch the model obeys. Knobs with a model setter act on the machine; `.accepted` ones
+    /// are validated with the kernel's range and stored for read-back ("accepted, no effect").
     static let kernel: [Knob] = [
-        .vm("min_free_kbytes", .int, { $0.knobs.minFreeKbytes }, { try $0.setMinFreeKbytes($1) }),
-        .vm("watermark_scale_factor", .int, { $0.knobs.watermarkScaleFactor }, { try $0.setWatermarkScaleFactor($1) }),
-        .vm("watermark_boost_factor", .int, { $0.knobs.watermarkBoostFactor }, { try $0.setWatermarkBoostFactor($1) }),
-        .vm("lowmem_reserve_ratio", .partialInts(max: K.nrZoneTypes), { $0.knobs.lowmemReserveRatio }, { $0.setLowmemReserveRatio($1) }),
-        .vm("percpu_pagelist_high_fraction", .int, { $0.knobs.percpuPagelistHighFraction }, { try $0.setPercpuPagelistHighFraction($1) }),
-        .vm("extfrag_threshold", .int, { $0.knobs.extfragThreshold }, { try $0.setExtfragThreshold($1) }),
-        .vm("compaction_proactiveness", .int, { $0.knobs.compactionProactiveness }, { try $0.setCompactionProactiveness($1) }),
-        .vm("compact_unevictable_allowed", .int, { $0.knobs.compactUnevictableAllowed }, { try $0.setCompactUnevictableAllowed($1) }),
-        .vm("defrag_mode", .int, { $0.knobs.defragMode }, { try $0.setDefragMode($1) }),
-        .vm("numa_stat", .int, { $0.knobs.numaStat }, { try $0.setNumaStat($1) }),
-        .vm("zone_reclaim_mode", .int, { $0.knobs.zoneReclaimMode }, { try $0.setZoneReclaimMode($1) }),
-        .vm("stat_interval", .int, { $0.knobs.statIntervalJiffies / 1000 }, { try $0.setStatInterval(seconds: $1) }),
+        .vm("admin_reserve_kbytes", .ulong, { $0.knobs.adminReserveKbytes }, { $0.setAdminReserveKbytes($1) }),
         .vm("compact_memory", mode: 0o200, .int, nil, { try $0.compactMemory($1) }),
+        .vm("compact_unevictable_allowed", .int, { $0.knobs.compactUnevictableAllowed }, { try $0.setCompactUnevictableAllowed($1) }),
+        .vm("compaction_proactiveness", .int, { $0.knobs.compactionProactiveness }, { try $0.setCompactionProactiveness($1) }),
+        .vm("defrag_mode", .int, { $0.knobs.defragMode }, { try $0.setDefragMode($1) }),
+        .accepted("dirty_background_bytes", .ulong, 0, 1...UInt64.max, clears: "dirty_background_ratio"),
+        .accepted("dirty_background_ratio", .int, 10, 0...100, clears: "dirty_background_bytes"),
+        .accepted("dirty_bytes", .ulong, 0, 8192...UInt64.max, clears: "dirty_ratio"),
+        .accepted("dirty_expire_centisecs", .int, 3000, 0...Int(Int32.max)),
+        .accepted("dirty_ratio", .int, 20, 0...100, clears: "dirty_bytes"),
+        .accepted("dirty_writeback_centisecs", .int, 500, Int(Int32.min)...Int(Int32.max)),
+        .accepted("dirtytime_expire_seconds", .int, 43200, 0...Int(Int32.max)),
         .vm("drop_caches", mode: 0o200, .int, nil, { try $0.dropCaches($1) }),
+        .vm("extfrag_threshold", .int, { $0.knobs.extfragThreshold }, { try $0.setExtfragThreshold($1) }),
+        .accepted("hugetlb_optimize_vmemmap", .bool, 0, 0...1),
+        .accepted("hugetlb_shm_group", .int, 0, Int(Int32.min)...Int(Int32.max)),
+        .accepted("laptop_mode", .jiffies, 0, Int.min...Int.max),
+        .accepted("legacy_va_layout", .int, 0, 0...Int(Int32.max)),
+        .vm("lowmem_reserve_ratio", .partialInts(max: K.nrZoneTypes), { $0.knobs.lowmemReserveRatio }, { $0.setLowmemReserveRatio($1) }),
+        .accepted("max_map_count", .int, 65530, 0...Int(Int32.max)),
+        .accepted("memfd_noexec", .int, 0, 0...2),
+        .vm("min_free_kbytes", .int, { $0.knobs.minFreeKbytes }, { try $0.setMinFreeKbytes($1) }),
+        .accepted("min_slab_ratio", .int, 5, 0...100),
+        .accepted("min_unmapped_ratio", .int, 1, 0...100),
+        .accepted("mmap_min_addr", .ulong, 4096, 0...UInt64.max),
+        .accepted("mmap_rnd_bits", mode: 0o600, .int, 28, 28...32),
+        .accepted("mmap_rnd_compat_bits", mode: 0o600, .int, 8, 8...16),
+        .accepted("nr_hugepages", .ulong, 0, 0...UInt64.max),
+        .accepted("nr_hugepages_mempolicy", .ulong, 0, 0...UInt64.max),
+        .accepted("nr_overcommit_hugepages", .ulong, 0, 0...UInt64.max),
+        .vm("numa_stat", .int, { $0.knobs.numaStat }, { try $0.setNumaStat($1) }),
+        .vm("numa_zonelist_order", .zonelistOrder, { _ in "Node" }, { _, _ in }),
+        .accepted("oom_dump_tasks", .int, 1, Int(Int32.min)...Int(Int32.max)),
+        .accepted("oom_kill_allocating_task", .int, 0, Int(Int32.min)...Int(Int32.max)),
+        .accepted("overcommit_kbytes", .ulong, 0, 0...UInt64.max, clears: "overcommit_ratio"),
+        .accepted("overcommit_memory", .int, 0, 0...2),
+        .accepted("overcommit_ratio", .int, 50, Int(Int32.min)...Int(Int32.max), clears: "overcommit_kbytes"),
+        .accepted("page-cluster", .int, 3, 0...31),
+        .accepted("page_lock_unfairness", .int, 5, 0...Int(Int32.max)),
+        .accepted("panic_on_oom", .int, 0, 0...2),
+        .vm("percpu_pagelist_high_fraction", .int, { $0.knobs.percpuPagelistHighFraction }, { try $0.setPercpuPagelistHighFraction($1) }),
+        // Not upstream; present on the reference kernel (vm-dir.txt).
+        .accepted("shrink_inodes_with_pagecache", .int, 0, 0...1),
+        .vm("stat_interval", .jiffies, { $0.knobs.statIntervalJiffies }, { try $0.setStatInterval(jiffies: $1) }),
+        .vm("stat_refresh", mode: 0o600, .refresh, { _ in "" }, { _, _ in }),
+        .accepted("swappiness", .int, 60, 0...200),
+        .accepted("unprivileged_userfaultfd", .int, 0, 0...1),
+        .vm("user_reserve_kbytes", .ulong, { $0.knobs.userReserveKbytes }, { $0.setUserReserveKbytes($1) }),
+        .accepted("vfs_cache_pressure", .int, 100, 0...Int(Int32.max)),
+        .accepted("vfs_cache_pressure_denom", .int, 100, 100...Int(Int32.max)),
+        .vm("watermark_boost_factor", .int, { $0.knobs.watermarkBoostFactor }, { try $0.setWatermarkBoostFactor($1) }),
+        .vm("watermark_scale_factor", .int, { $0.knobs.watermarkScaleFactor }, { try $0.setWatermarkScaleFactor($1) }),
+        .vm("zone_reclaim_mode", .int, { $0.knobs.zoneReclaimMode }, { try $0.setZoneReclaimMode($1) }),
     ] + thp
 
     /// /sys/kernel/mm/transparent_hugepage: enabled, defrag, use_zero_page, hpage_pmd_size and
@@ -62,6 +104,9 @@ public enum KnobTable {
     ] + TraceEvent.names.map { e in
         .mount("sys/kernel/tracing/events/kmem/\(e)/enable", .int, { $0.enabledEvents.contains(e) ? 1 : 0 }, { try $0.setEvent(e, $1) })
     }
+
+    /// The vm sysctls the model does not act on, by name: what `Machine.setAccepted` stores.
+    public static var acceptedNames: [String] { kernel.filter(\.isAccepted).map { String($0.path.dropFirst(12)) } }
 
     /// Knobs by path (built once; not used on the model's hot paths).
     public static let byPath: [String: Knob] = Dictionary(uniqueKeysWithValues: all.map { ($0.path, $0) })

@@ -1,52 +1,111 @@
-/// Text parsing of sysctl writes as proc_dointvec_minmax does it (kernel/sysctl.c).
+import PCPModel
+
+/// How the kernel reads numbers written to a sysctl: proc_skip_spaces, proc_get_long and the
+/// loop of __do_proc_dointvec / __do_proc_doulongvec_minmax (kernel/sysctl.c, Linux 6.18).
+/// `fixtures/knobs-6.18/` holds the real kernel's answers; `KnobReplayTests` replays them.
 enum SysctlParse {
-    static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0B || c == 0x0C }
+    /// The kernel's isspace(): \t \n \v \f \r, space, and 0xA0 (its ctype table is Latin-1).
+    static func isSpace(_ c: UInt8) -> Bool { (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0xA0 }
 
-    /// Parses up to `max` integers separated by white space. A number is read like
-    /// strtoul(base 0) with an optional '-', must end at white space or the end, and must fit
-    /// an int. Returns the values parsed before the first error, and whether an error occurred.
-    static func ints(_ bytes: [UInt8], max: Int) -> (values: [Int], failed: Bool) {
-        var values: [Int] = []
+    /// proc_wspace_sep: the only bytes allowed right after a number.
+    static func isSeparator(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A }
+
+    /// The handlers parse at most PAGE_SIZE - 1 bytes of a write, whatever its length.
+    static let window = 4095
+    /// proc_get_long copies at most TMPBUFLEN - 1 = 21 bytes; a number that fills them is refused.
+    static let numberLimit = 21
+
+    /// One number's magnitude and sign as proc_get_long reads it from `b[p..<end]`, and where
+    /// it ends; nil for EINVAL (no digit, overflow of unsigned long, 21 characters, or a byte
+    /// other than space, tab or newline right after it).
+    static func getLong(_ b: [UInt8], _ p: Int, _ end: Int) -> (magnitude: UInt64, negative: Bool, next: Int)? {
+        let size = end - p
+        guard size > 0 else { return nil }
+        let len = min(size, numberLimit)
+        func at(_ i: Int) -> UInt8 { i < len ? b[p + i] : 0 }  // the kernel's copy is NUL-terminated
+        var q = 0
+        let negative = at(0) == UInt8(ascii: "-") && size > 1
+        if negative { q = 1 }
+        guard isDigit(at(q)) else { return nil }
+        // _parse_integer_fixup_radix(): base 0, "0x" only before a hex digit.
+        var base: UInt64 = 10
+        if at(q) == UInt8(ascii: "0") {
+            if at(q + 1) | 0x20 == UInt8(ascii: "x") && hexValue(at(q + 2)) != nil {
+                base = 16
+                q += 2
+            } else {
+                base = 8
+            }
+        }
+        var value: UInt64 = 0
+        var overflow = false
+        while q < len, let d = hexValue(at(q)), d < base {
+            let (m, o1) = value.multipliedReportingOverflow(by: base)
+            let (s, o2) = m.addingReportingOverflow(d)
+            overflow = overflow || o1 || o2
+            value = s
+            q += 1
+        }
+        guard !overflow, q != numberLimit else { return nil }
+        if q < size && !isSeparator(b[p + q]) { return nil }
+        return (value, negative, p + q)
+    }
+
+    static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+    static func hexValue(_ c: UInt8) -> UInt64? {
+        if isDigit(c) { return UInt64(c - 0x30) }
+        let l = c | 0x20
+        return l >= 0x61 && l <= 0x66 ? UInt64(l - 0x61 + 10) : nil
+    }
+
+    /// What the loop of a vector handler made of one write at offset 0.
+    struct Numbers {
+        /// The converted values, in order, up to the first error.
+        var values: [UInt64] = []
+        /// An entry failed to parse or convert.
+        var failed = false
+        /// What the handler returns in *lenp: the write's length less what was left unparsed
+        /// of its first 4095 bytes.
+        var consumed = 0
+        /// Nothing was parsed: the handler returns EINVAL without touching *lenp or *ppos.
+        var refused: Bool { values.isEmpty }
+    }
+
+    /// __do_proc_dointvec's write loop over up to `max` entries: spaces, a number, the
+    /// conversion `convert` (nil: EINVAL), then the spaces after the last entry.
+    static func numbers(_ b: [UInt8], max: Int, convert: (UInt64, Bool) -> UInt64?) -> Numbers {
+        var r = Numbers()
+        let end = min(b.count, window)
         var p = 0
-        while values.count < max {
-            while p < bytes.count && isSpace(bytes[p]) { p += 1 }
-            if p >= bytes.count { break }
-            var neg = false
-            if bytes[p] == UInt8(ascii: "-") { neg = true; p += 1 }
-            guard let (v, next) = number(bytes, p) else { return (values, true) }
+        while p < end && r.values.count < max {
+            while p < end && isSpace(b[p]) { p += 1 }
+            if p == end { break }
+            guard let (m, neg, next) = getLong(b, p, end), let v = convert(m, neg) else {
+                r.failed = true
+                break
+            }
+            r.values.append(v)
             p = next
-            if p < bytes.count && !isSpace(bytes[p]) { return (values, true) }
-            if neg ? v > Int(Int32.max) + 1 : v > Int(Int32.max) { return (values, true) }
-            values.append(neg ? -v : v)
         }
-        return (values, values.isEmpty)
+        if !r.failed { while p < end && isSpace(b[p]) { p += 1 } }
+        r.consumed = b.count - (end - p)
+        return r
     }
 
-    /// strtoul with base 0: 0x hex, leading 0 octal, else decimal. nil when no digit.
-    static func number(_ b: [UInt8], _ start: Int) -> (Int, Int)? {
-        var p = start, base = 10
-        if p + 1 < b.count && b[p] == UInt8(ascii: "0") && (b[p + 1] | 0x20) == UInt8(ascii: "x") {
-            base = 16; p += 2
-        } else if p < b.count && b[p] == UInt8(ascii: "0") {
-            base = 8
-        }
-        var v = 0, digits = 0
-        while p < b.count {
-            let c = b[p] | 0x20
-            let d: Int
-            if b[p] >= 0x30 && b[p] <= 0x39 { d = Int(b[p] - 0x30) } else if c >= 0x61 && c <= 0x66 { d = Int(c - 0x61 + 10) } else { break }
-            if d >= base { break }
-            v = v * base + d
-            if v > Int(UInt32.max) * 2 { v = Int(UInt32.max) * 2 }  // saturate: already out of range
-            digits += 1; p += 1
-        }
-        return digits == 0 ? nil : (v, p)
+    /// do_proc_dointvec_conv: an int, INT_MIN...INT_MAX (as a bit pattern).
+    static func int(_ m: UInt64, _ neg: Bool) -> UInt64? {
+        if neg { return m > UInt64(Int32.max) + 1 ? nil : UInt64(bitPattern: -Int64(m)) }
+        return m > UInt64(Int32.max) ? nil : m
     }
 
-    /// One int, as a single-value proc_dointvec write. Empty or space-only input is EINVAL.
-    static func int(_ bytes: [UInt8]) throws(KnobWriteError) -> Int {
-        let r = ints(bytes, max: 1)
-        if r.failed { throw .invalid }
-        return r.values[0]
+    /// do_proc_dointvec_jiffies_conv: seconds up to INT_MAX / HZ either way, stored in jiffies.
+    static func jiffies(_ m: UInt64, _ neg: Bool) -> UInt64? {
+        guard m <= UInt64(Int32.max) / UInt64(K.hz) else { return nil }
+        let j = Int64(m) * Int64(K.hz)
+        return UInt64(bitPattern: neg ? -j : j)
     }
+
+    /// __do_proc_doulongvec_minmax: no sign at all, not even "-0".
+    static func ulong(_ m: UInt64, _ neg: Bool) -> UInt64? { neg ? nil : m }
 }

@@ -24,6 +24,10 @@ public enum Pressure {
         return "\(int)." + (frac < 10 ? "0" : "") + "\(frac)"
     }
 
+    /// proc/pressure/cpu and io: no simulated task waits for a CPU or for I/O, so both stay at
+    /// zero (the kernel's own lines for an idle resource).
+    public static func unmodelled(_: Snapshot) -> String { render(PSIResource()) }
+
     /// proc/pressure/memory.
     public static func memory(_ s: Snapshot) -> String { render(s.psiMemory) }
 }

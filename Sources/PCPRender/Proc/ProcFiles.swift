@@ -20,6 +20,11 @@ public enum ProcFiles {
             guard let l = s.locks else { return LockStat.render([]) }
             return LockStat.render([("&zone->lock", l.zone), ("&pcp->lock", l.pcp)])
         },
+        ProcFile(path: "proc/stat", mode: 0o444, render: Stat.render),
+        ProcFile(path: "proc/loadavg", mode: 0o444, render: Stat.loadavg),
+        ProcFile(path: "proc/uptime", mode: 0o444, render: Stat.uptime),
+        ProcFile(path: "proc/pressure/cpu", mode: 0o444, render: Pressure.unmodelled),
+        ProcFile(path: "proc/pressure/io", mode: 0o444, render: Pressure.unmodelled),
         ProcFile(path: "sys/kernel/debug/extfrag/unusable_index", mode: 0o444, render: Extfrag.unusableIndex),
         ProcFile(path: "sys/kernel/debug/extfrag/extfrag_index", mode: 0o444, render: Extfrag.extfragIndex),
     ]
@@ -27,6 +32,8 @@ public enum ProcFiles {
     /// Every file of a machine with `cpus` CPUs and the given populated zones, knobs included.
     public static func all(cpus: Int, zones: [(nid: Int, type: ZoneType)]) -> [ProcFile] {
         var files = fixed
+        let nodes = (zones.map(\.nid).max() ?? 0) + 1
+        files += NodeSysfs.files(nodes: nodes).map { ProcFile(path: $0.0, mode: 0o444, render: $0.1) }
         for cpu in 0..<cpus {
             for z in zones {
                 files.append(ProcFile(path: PCPStats.path(cpu: cpu, nid: z.nid, zone: z.type), mode: 0o444) { s in

@@ -58,15 +58,19 @@ public enum Vmstat {
         out += "\n"
     }
 
-    /// global_dirty_limits() with the default vm.dirty_ratio 20 and dirty_background_ratio 10:
-    /// ratios in per-page units, over global_dirtyable_memory().
+    /// global_dirty_limits() → domain_dirty_limits(): dirty_bytes or dirty_ratio (and the
+    /// background pair) over global_dirtyable_memory(), the ratios in per-page units; a
+    /// background threshold at or above the threshold becomes half of it.
     static func dirtyLimits(_ s: Snapshot, freePages: Int, node: [Int]) -> (Int, Int) {
         var available = freePages - min(freePages, s.totalreservePages)
         available += node[NodeStat.nrInactiveFile.rawValue] + node[NodeStat.nrActiveFile.rawValue]
         available += 1
-        let ratio = 20 * K.pageSize / 100, bgRatio = 10 * K.pageSize / 100
-        let thresh = ratio * available / K.pageSize
-        var bg = bgRatio * available / K.pageSize
+        func knob(_ name: String, _ initial: Int) -> Int { s.knobs.accepted[name].map { Int(clamping: $0) } ?? initial }
+        func limit(bytes: Int, ratio: Int) -> Int {
+            bytes != 0 ? bytes / K.pageSize + (bytes % K.pageSize != 0 ? 1 : 0) : ratio * K.pageSize / 100 * available / K.pageSize
+        }
+        let thresh = limit(bytes: knob("dirty_bytes", 0), ratio: knob("dirty_ratio", 20))
+        var bg = limit(bytes: knob("dirty_background_bytes", 0), ratio: knob("dirty_background_ratio", 10))
         if bg >= thresh { bg = thresh / 2 }
         return (thresh, bg)
     }

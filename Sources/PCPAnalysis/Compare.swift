@@ -26,7 +26,7 @@ public enum Compare {
     public static let seriesPoints = 100
 
     /// Runs the plan. `progress(done, total)` is called after each run.
-    public static func run(_ plan: Plan, progress: (Int, Int) -> Void = { _, _ in }) throws(UsageError) -> CompareResult {
+    public static func run(_ plan: Plan, progress: (Int, Int) -> Void = { _, _ in }) throws -> CompareResult {
         var runs: [(policy: String, runs: [RunMetrics])] = []
         let total = plan.variants.count * plan.seeds.count
         var done = 0

@@ -40,17 +40,18 @@ extension Scenario {
     }
 
     /// Boots the machine and runs the workload on it.
-    public func run() throws(UsageError) -> ScenarioRun { try run(on: boot()) }
+    public func run() throws -> ScenarioRun { try run(on: boot()) }
 
     /// Runs the workload on a machine this scenario booted, for the duration, with tracing
-    /// and checking as asked.
-    func run(on m: Machine) throws(UsageError) -> ScenarioRun {
+    /// and checking as asked. Throws a UsageError, or an OutputError when the trace output
+    /// cannot be written.
+    func run(on m: Machine) throws -> ScenarioRun {
         guard var w = try makeWorkload(for: m) else { return ScenarioRun(scenario: self, machine: m, engine: nil) }
         if let n = duration.ops, n < 0 { throw UsageError("--ops must be >= 0") }
         guard checkEvery >= 0 else { throw UsageError("check_every must be >= 0 (0: no checking)") }
         let engine = Engine(machine: m, seed: seed, cost: cost, checkEvery: checkEvery)
         if let n = seriesPoints { engine.sampleEvery = sampleInterval(points: n, cpus: m.nrCPUs) }
-        let trace = try traceOut.map { p throws(UsageError) in try TraceWriter(path: p, cpus: m.nrCPUs) }
+        let trace = try traceOut.map { p throws(OutputError) in try TraceWriter(path: p, cpus: m.nrCPUs) }
         if let trace {
             m.setTracer(Tracer())
             engine.traceSink = { cpu, t, events in trace.write(cpu: cpu, timeNs: t, events) }
@@ -60,6 +61,8 @@ extension Scenario {
             if checkEvery > 0 { try engine.check(after: "the last operation") }
             try trace?.finish()
         } catch let e as UsageError {
+            throw e
+        } catch let e as OutputError {
             throw e
         } catch {
             throw UsageError("\(error)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PCPScenario
 
 /// pcpsim: a simulated Linux 6.18 page allocator you can read like /proc and mount.
 struct PCPSim: ParsableCommand {
@@ -19,6 +20,10 @@ enum Main {
             try command.run()
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
+        } catch let e as OutputError {
+            // Not the user's input: the output could not be written (exit 1, as cp does).
+            FileHandle.standardError.write(Data("pcpsim: error: \(e)\n".utf8))
+            Foundation.exit(1)
         } catch {
             if PCPSim.exitCode(for: error) == .success { PCPSim.exit(withError: error) }
             FileHandle.standardError.write(Data("pcpsim: error: \(oneLine(PCPSim.message(for: error)))\n".utf8))

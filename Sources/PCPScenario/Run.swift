@@ -92,6 +92,6 @@ extension Scenario {
     /// virtual time.
     func sampleInterval(points: Int, cpus: Int) -> Int64 {
         let expected = Double(duration.ops ?? Engine.defaultOps) / Double(max(cpus, 1)) * cost.operationNs * 1000
-        return max(1_000_000, Int64(expected / Double(max(points, 1))))
+        return max(1_000_000, Int64(min(expected / Double(max(points, 1)), 1e18)))
     }
 }

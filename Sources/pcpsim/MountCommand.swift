@@ -38,6 +38,7 @@ struct MountCommand: ParsableCommand {
     }
 
     func run() throws {
+        guard !dir.isEmpty else { throw UsageError("the mount point is an empty path: name a directory, e.g. /tmp/pcpsim") }
         var controls = MountControls()
         do { try controls.setPace(pace) } catch {
             throw UsageError("--pace must be in (0, \(Int(MountControls.maxPace))] simulated seconds per second")

@@ -30,6 +30,8 @@ final class FileSystem: @unchecked Sendable {
     let openFiles = OpenFiles()
     /// The kernel opens files without asking (set in init). Touched only by the loop thread.
     var kernelOpensWithoutUs = false
+    /// The paths of the table's slow files (FileEntry.slow).
+    let slowPaths: Set<String>
 
     init(table: any FileTable, tree: FileTree, tier: Tier, mountTime: Int) {
         self.table = table
@@ -39,6 +41,7 @@ final class FileSystem: @unchecked Sendable {
         owner = getuid()
         group = getgid()
         pageCache = tier == .cached ? PageCache(table: table, tree: tree) : nil
+        slowPaths = Set(table.files.filter(\.slow).map(\.path))
     }
 
     /// The context of the session that `request` belongs to.

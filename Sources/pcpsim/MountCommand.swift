@@ -6,7 +6,11 @@ import PCPRender
 import PCPScenario
 
 extension LiveMachine: FileTable {
-    public var files: [FileEntry] { entries.map { FileEntry(path: $0.path, mode: $0.mode, fromSnapshot: $0.isSnapshot) } }
+    public var files: [FileEntry] { entries.map {
+        var f = FileEntry(path: $0.path, mode: $0.mode, fromSnapshot: $0.isSnapshot)
+        f.slow = $0.isSlow
+        return f
+    } }
 }
 
 struct MountCommand: ParsableCommand {

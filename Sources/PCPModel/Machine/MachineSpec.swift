@@ -69,9 +69,9 @@ public struct MachineSpec: Codable, Equatable, Sendable {
     /// Pages spanned by all zones: the model keeps state for each.
     public var spannedPages: Int { nodes.reduce(0) { $0 + $1.zones.reduce(0) { $0 + $1.spanned } } }
 
-    /// About what booting the machine allocates: 12 bytes of state per spanned page (with
-    /// its pageblock's share), the per-CPU lists and counters of every zone, and a fixed part.
-    /// `pcpsim bench boot --memory 1T --cpus 256` peaks at 2.6 GiB RSS; this says 3.1.
+    /// About what the machine's state takes once a workload has touched every page: 12 bytes
+    /// per spanned page (with its pageblock's share), the per-CPU lists and counters of every
+    /// zone, and a fixed part. (Boot alone touches far less: the page store starts as zero pages.)
     public var estimatedBytes: Int { spannedPages * 12 + cpuCount * nodes.count * 5 * 4096 + 64 << 20 }
 }
 

@@ -68,11 +68,11 @@ public final class InvariantChecker {
                 while e != PageStore.none {
                     let x = Int(e)
                     guard z.pages.isHead(x, .buddy, order: o) else { throw fail(z, x, op, "entry on order-\(o) free list is not a free order-\(o) block") }
-                    guard z.pages.prev[x] == prev else { throw fail(z, x, op, "free list back link is broken") }
+                    guard z.pages.prevOf(x) == prev else { throw fail(z, x, op, "free list back link is broken") }
                     guard z.blockType(x) == mt else {
                         throw fail(z, x, op, "block of type \(z.blockType(x)) sits on the type-\(mt) free list")
                     }
-                    len += 1; prev = e; e = z.pages.next[x]
+                    len += 1; prev = e; e = z.pages.nextOf(x)
                 }
                 guard len == z.lists.length[l] else { throw fail(z, nil, op, "order-\(o) type-\(mt) list holds \(len), length says \(z.lists.length[l])") }
                 perOrder += len
@@ -101,7 +101,7 @@ public final class InvariantChecker {
                     guard z.pages.isHead(x, .pcp, order: o), !z.pages.isPCPBuddy(x), Int(z.pages.cpuOf[x]) == c else {
                         throw fail(z, x, op, "entry on CPU \(c) PCP list \(pindex) is not an order-\(o) PCP block of that CPU")
                     }
-                    count += 1 << o; len += 1; e = z.pages.next[x]
+                    count += 1 << o; len += 1; e = z.pages.nextOf(x)
                 }
                 guard len == z.lists.length[l] else { throw fail(z, nil, op, "CPU \(c) PCP list \(pindex) length is wrong") }
             }

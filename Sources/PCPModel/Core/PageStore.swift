@@ -8,9 +8,12 @@
 /// Invariant: every page that is not a block head has state `.tail` (or `.reserved`), so a
 /// buddy lookup never mistakes a stale head for a free block.
 ///
-/// Noncopyable: its Zone owns it, and everything else borrows it. The links, kind and CPU
-/// start as zero pages that cost nothing until written: a link means something only while the
-/// page heads a listed block, a kind or CPU only while it heads an allocated or PCP block.
+/// Noncopyable: its Zone owns it, and everything else borrows it. Every array starts as zero
+/// pages that cost nothing until written (state 0 is `.tail`): a link means something only
+/// while the page heads a listed block, a kind or CPU only while it heads an allocated or PCP
+/// block. Boot writes only the heads of whole free MAX_ORDER blocks, and `linkSlot` keeps
+/// those heads' links side by side, so a booted terabyte touches a few MiB of links: the
+/// effect of the kernel's deferred struct page init, without deferring anything visible.
 public struct PageStore: ~Copyable {
     public enum State: UInt8, Sendable {
         /// Inside a block whose head is another page.
@@ -28,8 +31,11 @@ public struct PageStore: ~Copyable {
     public static let none: UInt32 = .max
 
     public let count: Int
-    let next: FixedArray<UInt32>
-    let prev: FixedArray<UInt32>
+    /// Links, at `linkSlot(i)`.
+    private let next: FixedArray<UInt32>
+    private let prev: FixedArray<UInt32>
+    /// MAX_ORDER blocks in the store.
+    private let nrBlocks: Int
     /// bits 0-3 order, bits 4-6 State, bit 7 PagePCPBuddy (RFC).
     let info: FixedArray<UInt8>
     /// For allocated heads: the AllocKind.
@@ -39,13 +45,29 @@ public struct PageStore: ~Copyable {
     let cpuOf: FixedArray<UInt16>
 
     init(count: Int) {
+        precondition(count & (1 << K.maxOrder - 1) == 0, "a page store holds whole MAX_ORDER blocks")
         self.count = count
+        nrBlocks = count >> K.maxOrder
         next = FixedArray(zeroed: count)
         prev = FixedArray(zeroed: count)
-        info = FixedArray(repeating: State.reserved.rawValue << 4, count: count)
+        info = FixedArray(zeroed: count)
         aux = FixedArray(zeroed: count)
         cpuOf = FixedArray(zeroed: count)
     }
+
+    /// Where page `i`'s links live: 16 pages to a cache line as usual, but the 64 lines of one
+    /// MAX_ORDER block lie a block-count apart, so the first line of every block (its head's)
+    /// sits beside the next block's.
+    @inline(__always) private func linkSlot(_ i: Int) -> Int {
+        ((((i >> 4) & 63) &* nrBlocks &+ (i >> K.maxOrder)) << 4) | (i & 15)
+    }
+    @inline(__always) func nextOf(_ i: Int) -> UInt32 { next[linkSlot(i)] }
+    @inline(__always) func prevOf(_ i: Int) -> UInt32 { prev[linkSlot(i)] }
+    @inline(__always) func setNext(_ i: Int, _ v: UInt32) { next[linkSlot(i)] = v }
+    @inline(__always) func setPrev(_ i: Int, _ v: UInt32) { prev[linkSlot(i)] = v }
+    /// Marks pages `r` as never in the buddy (holes, firmware, memmap); boot calls it for
+    /// everything outside the managed range.
+    func setReserved(_ r: Range<Int>) { for i in r { info[i] = State.reserved.rawValue << 4 } }
 
     @inline(__always) public func state(_ i: Int) -> State { State(rawValue: (info[i] >> 4) & 7)! }
     @inline(__always) public func order(_ i: Int) -> Int { Int(info[i] & 0xF) }
@@ -83,26 +105,26 @@ struct ListSet: ~Copyable {
 
     @inline(__always) func addHead(_ l: Int, _ i: Int, _ p: borrowing PageStore) {
         let h = head[l], v = UInt32(truncatingIfNeeded: i)
-        p.prev[i] = PageStore.none
-        p.next[i] = h
-        if h == PageStore.none { tail[l] = v } else { p.prev[Int(h)] = v }
+        p.setPrev(i, PageStore.none)
+        p.setNext(i, h)
+        if h == PageStore.none { tail[l] = v } else { p.setPrev(Int(h), v) }
         head[l] = v
         length[l] += 1
     }
 
     @inline(__always) func addTail(_ l: Int, _ i: Int, _ p: borrowing PageStore) {
         let t = tail[l], v = UInt32(truncatingIfNeeded: i)
-        p.next[i] = PageStore.none
-        p.prev[i] = t
-        if t == PageStore.none { head[l] = v } else { p.next[Int(t)] = v }
+        p.setNext(i, PageStore.none)
+        p.setPrev(i, t)
+        if t == PageStore.none { head[l] = v } else { p.setNext(Int(t), v) }
         tail[l] = v
         length[l] += 1
     }
 
     @inline(__always) func remove(_ l: Int, _ i: Int, _ p: borrowing PageStore) {
-        let n = p.next[i], pr = p.prev[i]
-        if pr == PageStore.none { head[l] = n } else { p.next[Int(pr)] = n }
-        if n == PageStore.none { tail[l] = pr } else { p.prev[Int(n)] = pr }
+        let n = p.nextOf(i), pr = p.prevOf(i)
+        if pr == PageStore.none { head[l] = n } else { p.setNext(Int(pr), n) }
+        if n == PageStore.none { tail[l] = pr } else { p.setPrev(Int(n), pr) }
         length[l] -= 1
     }
 }

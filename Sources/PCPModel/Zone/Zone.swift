@@ -103,6 +103,10 @@ public final class Zone {
         base = b
         let n = geometry.isPopulated ? end - b : 0
         pages = PageStore(count: n)
+        if n > 0 {
+            pages.setReserved(0..<(geometry.endPFN - geometry.managed - b))
+            pages.setReserved((geometry.endPFN - b)..<n)
+        }
         lists = ListSet(count: Zone.nrFreeLists + cpus * K.nrPCPLists)
         pageblocks = FixedArray(repeating: .initial, count: n >> K.pageblockOrder)
         pcp = FixedArray(repeating: PerCPUPages(), count: cpus)
@@ -148,6 +152,7 @@ public final class Zone {
 
     /// Gives the managed range to the buddy allocator, as memblock_free_all() does at boot:
     /// maximal aligned chunks, each freed to the tail (FPI_TO_TAIL), all pageblocks MOVABLE.
+    /// The managed pages are tails already (a page store starts so), so only heads are written.
     func bootFree<P: AllocatorPolicy>(_ p: P) {
         guard isPopulated else { return }
         var pfn = geometry.endPFN - geometry.managed
@@ -155,9 +160,7 @@ public final class Zone {
         while pfn < end {
             var order = min(K.maxOrder, pfn == 0 ? K.maxOrder : pfn.trailingZeroBitCount)
             while pfn + (1 << order) > end { order -= 1 }
-            let i = index(pfn)
-            for t in i..<(i + (1 << order)) { pages.setTail(t) }
-            freeOneBuddy(i, order: order, mt: MigrateType.movable.rawValue, toTail: true, cpu: nil, p)
+            freeOneBuddy(index(pfn), order: order, mt: MigrateType.movable.rawValue, toTail: true, cpu: nil, p)
             pfn += 1 << order
         }
         vmStat.fold(cpu: 0)

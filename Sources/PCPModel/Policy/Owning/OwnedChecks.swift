@@ -20,7 +20,7 @@ extension OwningPolicy {
                     if o < K.pageblockOrder, z.pages.isHead(x ^ (1 << o), .pcp, order: o), z.pages.isPCPBuddy(x ^ (1 << o)) {
                         throw PolicyViolation(page: x, what: "two PagePCPBuddy buddies of order \(o) left unmerged on CPU \(c)")
                     }
-                    count += 1 << o; len += 1; e = z.pages.next[x]
+                    count += 1 << o; len += 1; e = z.pages.nextOf(x)
                 }
                 guard len == s.area.length[l] else { throw PolicyViolation(page: nil, what: "CPU \(c) buddy area list length is wrong") }
             }

@@ -34,7 +34,7 @@ public enum FuzzTargets {
 
     static func file(_ name: String, _ b: UnsafeBufferPointer<UInt8>) -> String {
         let p = dir + "/" + name
-        FileManager.default.createFile(atPath: p, contents: Data(b))
+        _ = FileManager.default.createFile(atPath: p, contents: Data(b))
         return p
     }
 
@@ -71,7 +71,7 @@ public enum FuzzTargets {
         let s = small()
         let m = try! s.boot()
         let p = dir + "/small-zoneinfo"
-        FileManager.default.createFile(atPath: p, contents: Data(Zoneinfo.render(m.snapshot()).utf8))
+        _ = FileManager.default.createFile(atPath: p, contents: Data(Zoneinfo.render(m.snapshot()).utf8))
         return p
     }()
 

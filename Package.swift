@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "pcpsim", targets: ["pcpsim"]),
         .library(name: "PCPModel", targets: ["PCPModel"]),
+        // Every parser pcpsim has, for the fuzz targets of Fuzz/ (a package of its own).
+        .library(name: "PCPParsers", targets: ["PCPModel", "PCPRender", "PCPScenario", "PCPAnalysis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -32,6 +32,8 @@ final class FileSystem: @unchecked Sendable {
     var kernelOpensWithoutUs = false
     /// The largest WRITE request: a write(2) longer than this reaches us in several (set in init).
     var maxWrite = 0
+    /// The paths of the table's slow files (FileEntry.slow).
+    let slowPaths: Set<String>
 
     init(table: any FileTable, tree: FileTree, tier: Tier, mountTime: Int) {
         self.table = table
@@ -41,6 +43,7 @@ final class FileSystem: @unchecked Sendable {
         owner = getuid()
         group = getgid()
         pageCache = tier == .cached ? PageCache(table: table, tree: tree) : nil
+        slowPaths = Set(table.files.filter(\.slow).map(\.path))
     }
 
     /// The context of the session that `request` belongs to.

@@ -24,6 +24,9 @@ public struct FileEntry: Sendable {
     /// Permission bits, e.g. 0o444, 0o644, 0o200, 0o400. Directories are implied by the paths.
     public var mode: UInt16
     public var kind: Kind
+    /// A live file whose content takes long to make (an O(pages) check): its reads run on a
+    /// thread of their own, so the session goes on serving every other file meanwhile.
+    public var slow = false
 
     /// `fromSnapshot`: the content is rendered from the table's published snapshot (rather than
     /// computed at the read or consumed by it). Such a file is a snapshot unless it can be

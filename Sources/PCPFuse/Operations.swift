@@ -201,10 +201,24 @@ private func onRead(
             fuse_reply_err(request, EBADF)
             return
         }
-        if offset == 0 || file.content == nil {
-            file.content = fs.table.read(node.path)
+        let current = file.content
+        guard offset == 0 || current == nil else {
+            reply(request, current!, from: offset, size: size)
+            return
         }
-        reply(request, file.content ?? [], from: offset, size: size)
+        guard fs.slowPaths.contains(node.path) else {
+            let content = fs.table.read(node.path)
+            file.content = content
+            reply(request, content, from: offset, size: size)
+            return
+        }
+        // A slow file is made on a thread of its own, which replies: the loop goes on serving.
+        let (table, path, pending) = (fs.table, node.path, UInt(bitPattern: request))
+        pthread_detach(startThread {
+            let content = table.read(path)
+            file.content = content
+            reply(fuse_req_t(bitPattern: pending), content, from: offset, size: size)
+        })
     }
 }
 

@@ -22,6 +22,11 @@ public final class LiveMachine: @unchecked Sendable {
             if case .knob(let k) = source { return k.anyOffset }
             return false
         }
+        /// Takes long to read (the invariant check, O(pages)).
+        public var isSlow: Bool {
+            if case .invariants = source { return true }
+            return false
+        }
     }
 
     /// Where a file's content comes from.

@@ -9,17 +9,36 @@ extension Scenario {
     public func boot(note: (String) -> Void = Scenario.printNote) throws(UsageError) -> Machine {
         let spec = try machine.spec()
         if case .x86(let x) = machine, x.cpus <= 0 { throw UsageError("--cpus must be at least 1") }
+        do { try spec.validate() } catch { throw UsageError(error.description) }
+        try Scenario.checkFits(spec)
         let m: Machine
         do { m = try Machine(spec: spec) } catch { throw UsageError(error.description) }
         m.setPCPBuddyOptions(policyOptions.pcpBuddyOptions)
         m.setPolicy(policy)
         if case .imported(let i) = machine { try i.applyState(to: m, note: note) }
         if let ms = vmstatPhaseMs {
-            guard ms >= 0 else { throw UsageError("--vmstat-phase-ms must be >= 0") }
+            guard (0...86_400_000).contains(ms) else { throw UsageError("--vmstat-phase-ms must be from 0 to 86400000 (a day)") }
             m.setVmstatPhase(ns: Int64(ms) * 1_000_000)
         }
         for k in knobs { try k.apply(to: m) }
         return m
+    }
+
+    /// Refuses, before allocating anything, a machine whose state would not fit in this host's
+    /// available memory (an allocation failure would abort the process).
+    static func checkFits(_ spec: MachineSpec) throws(UsageError) {
+        let need = spec.estimatedBytes
+        guard let available = hostAvailableBytes(), need > available else { return }
+        let gib = { (b: Int) in String(format: "%.1f GiB", Double(b) / Double(1 << 30)) }
+        throw UsageError("this machine needs about \(gib(need)) of memory to simulate; this host has \(gib(available)) available: ask for less --memory")
+    }
+
+    /// MemAvailable of the host's /proc/meminfo (nil if it cannot be read).
+    static func hostAvailableBytes() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+              let kb = Int(line.split(separator: " ")[1]) else { return nil }
+        return kb * 1024
     }
 
     /// Notes go to standard error, as `pcpsim: note: ...` lines.
@@ -35,10 +54,19 @@ extension ImportedMachine {
         if let list = pcpState {
             let text = try TextFile.read(zoneinfo)
             for st in ZoneinfoImport.pcpState(text) {
+                guard st.nid < m.nrNodes, st.cpu >= 0, st.cpu < m.nrCPUs, st.count >= 0, st.high >= 0,
+                      st.count <= m.zone(nid: st.nid, type: st.zone).managed else {
+                    throw UsageError("\(zoneinfo): node \(st.nid) zone \(st.zone.name) cpu \(st.cpu): count \(st.count) and high \(st.high) must be within the zone's managed pages, for CPUs 0..\(m.nrCPUs - 1)")
+                }
                 m.presetPCP(nid: st.nid, zone: st.zone, cpu: st.cpu, count: st.count, high: st.high, mt: list.migrateType)
             }
             if pagetypeinfo == nil {
-                for f in ZoneinfoImport.freePages(text) { m.occupy(nid: f.nid, zone: f.zone, leavingFree: f.pages) }
+                for f in ZoneinfoImport.freePages(text) {
+                    guard f.nid < m.nrNodes, f.pages >= 0, f.pages <= m.zone(nid: f.nid, type: f.zone).managed else {
+                        throw UsageError("\(zoneinfo): node \(f.nid) zone \(f.zone.name): pages free \(f.pages) must be between 0 and the zone's managed pages")
+                    }
+                    m.occupy(nid: f.nid, zone: f.zone, leavingFree: f.pages)
+                }
             }
         }
         guard let path = pagetypeinfo else { return }
@@ -46,6 +74,18 @@ extension ImportedMachine {
         let areas: [ZoneinfoImport.ZoneFreeArea]
         do { areas = try ZoneinfoImport.pagetypeinfo(text) } catch { throw UsageError("\(path): \(error.description)") }
         for a in areas {
+            guard a.nid < m.nrNodes else {
+                throw UsageError("\(path): node \(a.nid) is not in the machine (\(m.nrNodes) node(s) in \(zoneinfo))")
+            }
+            let present = m.zone(nid: a.nid, type: a.zone).geometry.present
+            for (mt, counts) in a.free.enumerated() {
+                for (o, c) in counts.enumerated() where c > present >> o {
+                    throw UsageError("\(path): node \(a.nid) zone \(a.zone.name): \(c) free blocks of order \(o) (type \(mt)) do not fit in its \(present) present pages")
+                }
+            }
+            guard a.blocks.reduce(0, +) <= (present >> K.pageblockOrder) + 2 * a.blocks.count else {
+                throw UsageError("\(path): node \(a.nid) zone \(a.zone.name): \(a.blocks.reduce(0, +)) pageblocks do not fit in its \(present) present pages")
+            }
             let missing = m.shapeFreeArea(nid: a.nid, zone: a.zone, free: a.free, blocks: a.blocks)
             if !missing.isEmpty {
                 let pages = missing.reduce(0) { $0 + ($1.missing << $1.order) }

@@ -44,17 +44,18 @@ extension Scenario {
     }
 
     /// Boots the machine and runs the workload on it.
-    public func run() throws(UsageError) -> ScenarioRun { try run(on: boot()) }
+    public func run() throws -> ScenarioRun { try run(on: boot()) }
 
     /// Runs the workload on a machine this scenario booted, for the duration, with tracing
-    /// and checking as asked.
-    func run(on m: Machine) throws(UsageError) -> ScenarioRun {
+    /// and checking as asked. Throws a UsageError, or an OutputError when the trace output
+    /// cannot be written.
+    func run(on m: Machine) throws -> ScenarioRun {
         guard var w = try makeWorkload(for: m) else { return ScenarioRun(scenario: self, machine: m, engine: nil) }
         if let n = duration.ops, n < 0 { throw UsageError("--ops must be >= 0") }
         guard checkEvery >= 0 else { throw UsageError("check_every must be >= 0 (0: no checking)") }
         let engine = Engine(machine: m, seed: seed, cost: cost, checkEvery: checkEvery)
         if let n = seriesPoints { engine.sampleEvery = sampleInterval(points: n, cpus: m.nrCPUs) }
-        let trace = try traceOut.map { p throws(UsageError) in try TraceWriter(path: p, cpus: m.nrCPUs) }
+        let trace = try traceOut.map { p throws(OutputError) in try TraceWriter(path: p, cpus: m.nrCPUs) }
         if let trace {
             m.setTracer(Tracer())
             engine.traceSink = { cpu, t, events in trace.write(cpu: cpu, timeNs: t, events) }
@@ -68,6 +69,8 @@ extension Scenario {
             if checkEvery > 0 { try engine.check(after: "the last operation") }
             try trace?.finish()
         } catch let e as UsageError {
+            throw e
+        } catch let e as OutputError {
             throw e
         } catch {
             throw UsageError("\(error)")
@@ -115,6 +118,6 @@ extension Scenario {
     func sampleInterval(points: Int, cpus: Int) -> Int64 {
         if case .seconds(let t) = duration { return max(1_000_000, Int64(t * 1e12 / Double(max(points, 1)))) }
         let expected = Double(duration.ops ?? Engine.defaultOps) / Double(max(cpus, 1)) * cost.operationNs * 1000
-        return max(1_000_000, Int64(expected / Double(max(points, 1))))
+        return max(1_000_000, Int64(min(expected / Double(max(points, 1)), 1e18)))
     }
 }

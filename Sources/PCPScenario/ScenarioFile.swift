@@ -16,7 +16,7 @@ public enum ScenarioFile {
         return s.mappingPaths { FilePaths.fromFile(dir, $0) }
     }
 
-    public static func save(_ s: Scenario, to path: String) throws(UsageError) {
+    public static func save(_ s: Scenario, to path: String) throws {
         let dir = FilePaths.directory(of: path)
         let file = s.mappingPaths { FilePaths.toFile(dir, $0) }
         let data: Data

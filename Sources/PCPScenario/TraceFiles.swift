@@ -21,24 +21,28 @@ public enum TraceFile {
     }
 }
 
-/// Streams fired tracepoints to a file as ftrace text; the header (with the entry count) is
-/// put in front at the end.
+/// Streams fired tracepoints to a temporary file as ftrace text; `finish()` writes the header
+/// (with the entry count) and then the events to the output. Every write is checked.
 public final class TraceWriter {
     let path: String, cpus: Int
     let body: FileHandle
     let tmp: String
     var entries = 0
     var buffer = ""
+    /// The first write error of the body, reported by `finish()`.
+    var failure: OutputError?
 
-    public init(path: String, cpus: Int) throws(UsageError) {
+    public init(path: String, cpus: Int) throws(OutputError) {
         self.path = path
         self.cpus = cpus
-        tmp = path + ".body"
+        tmp = NSTemporaryDirectory() + "pcpsim-trace-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).body"
         guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
-            throw UsageError("cannot write '\(path)'")
+            throw OutputError("cannot write a temporary file in \(NSTemporaryDirectory()) for '\(path)'")
         }
         body = h
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: tmp) }
 
     public func write(cpu: Int, timeNs: Int64, _ events: [TraceEvent]) {
         for e in events {
@@ -49,21 +53,23 @@ public final class TraceWriter {
     }
 
     func flush() {
-        body.write(Data(buffer.utf8))
+        guard failure == nil else { buffer = ""; return }
+        do { try body.write(contentsOf: Data(buffer.utf8)) } catch {
+            failure = OutputError("cannot write the trace for '\(path)' in \(NSTemporaryDirectory()): \(error.localizedDescription)")
+        }
         buffer = ""
     }
 
     /// Writes the header and the events to `path`.
-    public func finish() throws {
+    public func finish() throws(OutputError) {
         flush()
-        try body.close()
-        guard FileManager.default.createFile(atPath: path, contents: Data(TraceText.header(entries: entries, cpus: cpus).utf8)),
-              let out = FileHandle(forWritingAtPath: path), let input = FileHandle(forReadingAtPath: tmp) else {
-            throw UsageError("cannot write '\(path)'")
-        }
-        out.seekToEndOfFile()
-        while case let chunk = input.readData(ofLength: 1 << 20), !chunk.isEmpty { out.write(chunk) }
-        try out.close()
-        try FileManager.default.removeItem(atPath: tmp)
+        try? body.close()
+        if let failure { throw failure }
+        let out = try Output(path)
+        try out.write(Data(TraceText.header(entries: entries, cpus: cpus).utf8))
+        guard let input = FileHandle(forReadingAtPath: tmp) else { throw OutputError("cannot read back '\(tmp)'") }
+        defer { try? input.close() }
+        while case let chunk = input.readData(ofLength: 1 << 20), !chunk.isEmpty { try out.write(chunk) }
+        try out.commit()
     }
 }

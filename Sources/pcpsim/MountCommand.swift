@@ -9,7 +9,7 @@ extension LiveMachine: FileTable {
     public var files: [FileEntry] {
         entries.map { e in
             e.readsAtAnyOffset ? FileEntry(path: e.path, mode: e.mode, kind: .stringSysctl)
-                : FileEntry(path: e.path, mode: e.mode, fromSnapshot: e.isSnapshot)
+                : { var f = FileEntry(path: e.path, mode: e.mode, fromSnapshot: e.isSnapshot); f.slow = e.isSlow; return f }()
         }
     }
 
@@ -50,6 +50,7 @@ struct MountCommand: ParsableCommand {
     }
 
     func run() throws {
+        guard !dir.isEmpty else { throw UsageError("the mount point is an empty path: name a directory, e.g. /tmp/pcpsim") }
         var controls = MountControls()
         do { try controls.setPace(pace) } catch {
             throw UsageError("--pace must be in (0, \(Int(MountControls.maxPace))] simulated seconds per second")

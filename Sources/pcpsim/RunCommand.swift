@@ -34,7 +34,7 @@ struct RunCommand: ParsableCommand {
         if let path = json {
             let data = try PrettyJSON.encode(metrics)
             if path == "-" { print(String(decoding: data, as: UTF8.self)); return }
-            try TextFile.writeAtomically(data, to: path)
+            try TextFile.write(data, to: path)
         }
         if quiet { return }
         print(MetricsTable.render(metrics), terminator: "")

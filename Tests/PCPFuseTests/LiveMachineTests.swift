@@ -17,7 +17,11 @@ final class LiveMachineTests: XCTestCase {
     final class Table: FileTable, @unchecked Sendable {
         let live: LiveMachine
         init(_ live: LiveMachine) { self.live = live }
-        var files: [FileEntry] { live.entries.map { FileEntry(path: $0.path, mode: $0.mode, fromSnapshot: $0.isSnapshot) } }
+        var files: [FileEntry] { live.entries.map {
+            var f = FileEntry(path: $0.path, mode: $0.mode, fromSnapshot: $0.isSnapshot)
+            f.slow = $0.isSlow
+            return f
+        } }
         func read(_ path: String) -> [UInt8] { live.read(path) }
         func write(_ path: String, _ data: [UInt8]) -> Int32 { live.write(path, data) }
     }

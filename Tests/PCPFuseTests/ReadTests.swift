@@ -191,7 +191,7 @@ func sendfileCopy(_ file: String) throws -> String {
 }
 
 /// A read that takes long (pcpsim's invariant check holds the machine for up to 30 ms) holds
-/// only its own directory's mount: snapshot files, sysctls and publications go on meanwhile.
+/// only itself: snapshot files, sysctls, publications and the files beside it go on meanwhile.
 final class SlowReadTests: FuseTestCase {
     func testSlowReadDoesNotHoldOtherReaders() {
         table.holdSlow.store(true, ordering: .releasing)
@@ -204,6 +204,7 @@ final class SlowReadTests: FuseTestCase {
         XCTAssertEqual(table.slowStarted.wait(timeout: .now() + 5), .success, "the slow read began")
         XCTAssertEqual(contents(path("proc/counter")), StubTable.counter(1))
         XCTAssertEqual(contents(path("proc/sys/vm/knob")), "10\n")
+        XCTAssertEqual(contents(path("sys/kernel/debug/stub/live")), StubTable.counter(1), "the file beside it, on the same session")
         XCTAssertEqual(writeOnce(path("proc/sys/vm/trigger"), "1"), 1, "a write that publishes")
         XCTAssertEqual(contents(path("proc/counter")), StubTable.counter(2))
         XCTAssertEqual(finished.wait(timeout: .now()), .timedOut, "all while the slow read waits")

@@ -17,7 +17,10 @@ final class StubTable: FileTable, @unchecked Sendable {
         var triggers = 0
     }
 
-    let files = [
+    let files = {
+        var slow = FileEntry(path: "sys/kernel/debug/stub/slow", mode: 0o444, fromSnapshot: false)
+        slow.slow = true
+        return [
         FileEntry(path: "proc/counter", mode: 0o444),
         FileEntry(path: "proc/pages", mode: 0o444),
         FileEntry(path: "proc/big", mode: 0o444),
@@ -27,8 +30,9 @@ final class StubTable: FileTable, @unchecked Sendable {
         FileEntry(path: "proc/sys/vm/trigger", mode: 0o200, fromSnapshot: false),
         FileEntry(path: "sys/kernel/mm/flag", mode: 0o444),
         FileEntry(path: "sys/kernel/debug/stub/live", mode: 0o444, fromSnapshot: false),
-        FileEntry(path: "sys/kernel/debug/stub/slow", mode: 0o444, fromSnapshot: false),
-    ]
+        slow,
+        ]
+    }()
     /// 60,000 bytes: more than procps' 8 KiB buffer, less than one FUSE read (128 KiB).
     static let big = (0..<60_000).map { UInt8(ascii: "a") + UInt8($0 % 26) }
     /// 300 bytes, like fuse-floor.c's file.

@@ -91,7 +91,7 @@ public struct Card: Sendable {
             let n = k + 1
             let trimmed = raw.drop { $0 == " " || $0 == "\t" }
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            guard let colon = trimmed.firstIndex(of: ":") else { throw fail(n, "expected 'key: value', got '\(trimmed)'") }
+            guard let colon = trimmed.firstIndex(of: ":") else { throw fail(n, "expected 'key: value', got '\(trimmed.prefix(80))'") }
             let key = String(trimmed[..<colon])
             let value = String(trimmed[trimmed.index(after: colon)...].drop { $0 == " " })
             let indented = raw.first == " " || raw.first == "\t"
@@ -136,17 +136,17 @@ public struct Card: Sendable {
                 guard let eq = p.firstIndex(of: "=") else { throw fail(n, "params: '\(p)' is not KEY=VALUE") }
                 s.params[String(p[..<eq])] = String(p[p.index(after: eq)...])
             }
-        case "cpus": guard let v = Int(value), v > 0 else { throw fail(n, "cpus: '\(value)' is not a positive number") }; s.cpus = v
+        case "cpus": guard let v = Int(value), (1...MachineSpec.maxCPUs).contains(v) else { throw fail(n, "cpus: '\(value.prefix(80))' is not a number from 1 to \(MachineSpec.maxCPUs)") }; s.cpus = v
         case "memory":
             do { s.memory = try ByteSize(parsing: value) } catch { throw fail(n, "memory: '\(value)': \(error.description)") }
-        case "nodes": guard let v = Int(value), v > 0 else { throw fail(n, "nodes: '\(value)' is not a positive number") }; s.nodes = v
-        case "ops": guard let v = Int(value), v > 0 else { throw fail(n, "ops: '\(value)' is not a positive number") }; s.ops = v
+        case "nodes": guard let v = Int(value), (1...64).contains(v) else { throw fail(n, "nodes: '\(value.prefix(80))' is not a number from 1 to 64") }; s.nodes = v
+        case "ops": guard let v = Int(value), (1...10_000_000_000).contains(v) else { throw fail(n, "ops: '\(value.prefix(80))' is not a number from 1 to 10000000000") }; s.ops = v
         case "duration":
             guard let v = Double(value.hasSuffix(" s") ? String(value.dropLast(2)) : value), v > 0, v.isFinite else {
                 throw fail(n, "duration: '\(value)' is not a positive number of simulated seconds")
             }
             s.duration = v
-        case "seeds": guard let v = Int(value), v > 0 else { throw fail(n, "seeds: '\(value)' is not a positive number") }; s.seeds = v
+        case "seeds": guard let v = Int(value), (1...1000).contains(v) else { throw fail(n, "seeds: '\(value.prefix(80))' is not a number from 1 to 1000") }; s.seeds = v
         case "variants":
             s.variants = try value.split(separator: ",").map { (part: Substring) throws(ParseError) -> Variant in
                 // label=policy+vm.knob=value+... or just a policy name
@@ -175,15 +175,15 @@ public struct Card: Sendable {
         let w = v.split(separator: " ").map(String.init)
         guard w.count >= 4 else { throw fail(n, "expect: '\(v)': expected METRIC VARIANT OP RHS") }
         if w[2] == "within" {
-            guard w.count == 6, w[3].hasSuffix("%"), let p = Double(w[3].dropLast()), w[4] == "of" else {
+            guard w.count == 6, w[3].hasSuffix("%"), let p = Double(w[3].dropLast()), p.isFinite, p >= 0, w[4] == "of" else {
                 throw fail(n, "expect: '\(v)': expected METRIC VARIANT within P% of VARIANT")
             }
             return Expect(metric: w[0], variant: w[1], op: .within, other: w[5], factor: p, line: n)
         }
         guard let op = Expect.Op(rawValue: w[2]), op != .within else { throw fail(n, "expect: unknown comparison '\(w[2])' (use < <= > >= ~ within)") }
-        if w.count == 4, let c = Double(w[3]) { return Expect(metric: w[0], variant: w[1], op: op, other: nil, factor: c, line: n) }
+        if w.count == 4, let c = Double(w[3]), c.isFinite { return Expect(metric: w[0], variant: w[1], op: op, other: nil, factor: c, line: n) }
         if w.count == 4 { return Expect(metric: w[0], variant: w[1], op: op, other: w[3], factor: 1, line: n) }
-        guard w.count == 6, w[4] == "*", let f = Double(w[5]) else { throw fail(n, "expect: '\(v)': expected RHS VARIANT or VARIANT * NUMBER or NUMBER") }
+        guard w.count == 6, w[4] == "*", let f = Double(w[5]), f.isFinite else { throw fail(n, "expect: '\(v)': expected RHS VARIANT or VARIANT * NUMBER or NUMBER") }
         return Expect(metric: w[0], variant: w[1], op: op, other: w[3], factor: f, line: n)
     }
 }

@@ -14,9 +14,9 @@ public enum LocalRunner {
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
             while let i = box.next() {
                 let outcome: Result<RunMetrics, UsageError>
-                do throws(UsageError) {
+                do {
                     if let m = try runs[i].scenario.run().metrics { outcome = .success(m) } else { outcome = .failure(UsageError("a comparison needs a workload")) }
-                } catch { outcome = .failure(error) }
+                } catch let e as UsageError { outcome = .failure(e) } catch { outcome = .failure(UsageError("\(error)")) }
                 progress(box.finish(i, outcome), runs.count)
             }
         }

@@ -87,9 +87,11 @@ public struct RunPlan: Codable, Sendable, Equatable {
             try fm.createDirectory(atPath: dir + "/scenarios", withIntermediateDirectories: true)
             try fm.createDirectory(atPath: dir + "/runs", withIntermediateDirectories: true)
         } catch { throw UsageError("cannot create '\(dir)': \(error.localizedDescription)") }
-        for r in runs { try ScenarioFile.save(r.scenario, to: dir + "/scenarios/" + r.name + ".json") }
-        do { try TextFile.write(PrettyJSON.encode(self), to: dir + "/plan.json") } catch let e as UsageError { throw e } catch { throw UsageError("\(error)") }
-        try TextFile.write(Data(lines(binary: binary, dir: dir, only: nil).utf8), to: dir + "/plan.txt")
+        do {
+            for r in runs { try ScenarioFile.save(r.scenario, to: dir + "/scenarios/" + r.name + ".json") }
+            try TextFile.write(PrettyJSON.encode(self), to: dir + "/plan.json")
+            try TextFile.write(Data(lines(binary: binary, dir: dir, only: nil).utf8), to: dir + "/plan.txt")
+        } catch let e as UsageError { throw e } catch { throw UsageError("\(error)") }
     }
 
     /// One command per line, for `only` these runs (nil: all).

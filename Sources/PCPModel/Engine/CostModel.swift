@@ -44,6 +44,10 @@ public struct CostModel: Equatable, Sendable {
         public var description: String { "line \(line): \(message)" }
     }
 
+    /// The largest cost of one step: a millisecond (a real one is nanoseconds), so sums of
+    /// billions of them stay within the picosecond clock.
+    public static let maxNs = 1_000_000.0
+
     /// Reads `name = value` lines (TOML's simple form); `#` starts a comment. Names not given
     /// keep their defaults.
     public static func parse(_ text: String) throws(ParseError) -> CostModel {
@@ -53,12 +57,14 @@ public struct CostModel: Equatable, Sendable {
             let trimmed = line.trimmingSpaces()
             if trimmed.isEmpty { continue }
             let parts = trimmed.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
-            guard parts.count == 2 else { throw ParseError(line: n + 1, message: "expected 'name = value', got '\(trimmed)'") }
-            guard let key = keys[String(parts[0])] else {
-                throw ParseError(line: n + 1, message: "unknown cost '\(parts[0])' (known: \(keys.keys.sorted().joined(separator: ", ")))")
+            guard parts.count == 2 else {
+                throw ParseError(line: n + 1, message: "expected 'name = value', got '\(trimmed.count > 80 ? trimmed.prefix(77) + "..." : trimmed)'")
             }
-            guard let v = Double(parts[1]), v >= 0, v.isFinite else {
-                throw ParseError(line: n + 1, message: "'\(parts[1])' is not a non-negative number of nanoseconds")
+            guard let key = keys[String(parts[0])] else {
+                throw ParseError(line: n + 1, message: "unknown cost '\(parts[0].prefix(80))' (known: \(keys.keys.sorted().joined(separator: ", ")))")
+            }
+            guard let v = Double(parts[1]), v >= 0, v <= CostModel.maxNs else {
+                throw ParseError(line: n + 1, message: "'\(parts[1].prefix(80))' is not a number of nanoseconds from 0 to \(Int(CostModel.maxNs))")
             }
             m[keyPath: key] = v
         }

@@ -23,8 +23,12 @@ extension Engine {
 /// and peak) and the time series of the run's charts.
 final class Sampler {
     let ops: FixedArray<Engine.OpCounts>
-    /// Sample the time series at this interval of virtual time.
+    /// Sample the time series at this interval of virtual time (doubled each time the series
+    /// is thinned).
     @exclusivity(unchecked) var every = Picoseconds(10_000_000_000)
+    /// The most points the series holds: a machine that runs for days (a mount) keeps every
+    /// other point and samples half as often each time it fills, so memory stays bounded.
+    static let maxSamples = 4096
     @exclusivity(unchecked) private(set) var samples: [Engine.Sample] = []
     @exclusivity(unchecked) private(set) var pcpPagesPeak = 0
     @exclusivity(unchecked) private var pcpPagesIntegral: Double = 0
@@ -59,6 +63,7 @@ final class Sampler {
         pcpPagesIntegral += Double(pcp) * Double((t - lastSample).value)
         pcpPagesPeak = max(pcpPagesPeak, pcp)
         if samples.isEmpty || (t - Picoseconds(truncatingSeconds: samples.last!.simSeconds)).value >= every.value {
+            if samples.count >= Sampler.maxSamples { thin() }
             let nrFree = m.combinedNrFree
             samples.append(Engine.Sample(simSeconds: t.seconds, pcpPages: pcp,
                                          freePageblocks: Machine.freePageblocks(nrFree),
@@ -66,6 +71,12 @@ final class Sampler {
                                          zoneLockAcquisitions: zoneLockAcquisitions))
         }
         lastSample = t
+    }
+
+    /// Keeps every other point (the first included) and halves the sampling rate.
+    private func thin() {
+        samples = samples.indices.lazy.filter { $0 % 2 == 0 }.map { samples[$0] }
+        every = Picoseconds(every.value.multipliedReportingOverflow(by: 2).overflow ? .max : every.value * 2)
     }
 
     /// Mean pages held on PCPs over the virtual time sampled so far.

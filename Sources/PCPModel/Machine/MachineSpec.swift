@@ -25,7 +25,7 @@ public struct MachineSpec: Codable, Equatable, Sendable {
     public func validate() throws(MachineError) {
         guard !nodes.isEmpty else { throw .invalid("a machine needs at least one node") }
         guard cpuCount > 0 else { throw .invalid("a machine needs at least one CPU") }
-        guard cpuCount <= 8192 else { throw .invalid("\(cpuCount) CPUs is more than the 8192 pcpsim supports") }
+        guard cpuCount <= MachineSpec.maxCPUs else { throw .invalid("\(cpuCount) CPUs is more than the \(MachineSpec.maxCPUs) pcpsim supports") }
         let allCPUs = nodes.flatMap(\.cpus).sorted()
         guard allCPUs == Array(0..<cpuCount) else { throw .invalid("CPU ids must be 0..\(cpuCount - 1), each on exactly one node") }
         var lastEnd = 0
@@ -37,6 +37,9 @@ public struct MachineSpec: Codable, Equatable, Sendable {
                 let name = "node \(nid) zone \(z.type.name)"
                 guard z.startPFN >= 0, z.spanned >= 0, z.present >= 0, z.managed >= 0 else {
                     throw .invalid("\(name): negative geometry")
+                }
+                guard z.startPFN <= MachineSpec.maxPFN, z.spanned <= MachineSpec.maxPFN else {
+                    throw .invalid("\(name): start_pfn \(z.startPFN) or spanned \(z.spanned) is beyond x86-64's 2^40 page frames")
                 }
                 guard z.present <= z.spanned, z.managed <= z.present else {
                     throw .invalid("\(name): need managed <= present <= spanned (got \(z.managed), \(z.present), \(z.spanned))")
@@ -51,7 +54,25 @@ public struct MachineSpec: Codable, Equatable, Sendable {
         guard nodes.contains(where: { $0.zones.contains { $0.managed > 0 } }) else {
             throw .invalid("no zone has managed pages")
         }
+        guard spannedPages <= MachineSpec.maxPages else {
+            throw .invalid("\(spannedPages) pages spanned: more than the 16 TiB pcpsim supports")
+        }
     }
+
+    /// The most CPUs a machine has (the kernel's CONFIG_NR_CPUS maximum).
+    public static let maxCPUs = 8192
+    /// x86-64's 52-bit physical addresses in 4 KiB frames.
+    public static let maxPFN = 1 << 40
+    /// The largest machine: 16 TiB of RAM, as `--memory` allows, and the hole below 4 GiB.
+    public static let maxPages = 1 << 32 + 1 << 20
+
+    /// Pages spanned by all zones: the model keeps state for each.
+    public var spannedPages: Int { nodes.reduce(0) { $0 + $1.zones.reduce(0) { $0 + $1.spanned } } }
+
+    /// About what the machine's state takes once a workload has touched every page: 12 bytes
+    /// per spanned page (with its pageblock's share), the per-CPU lists and counters of every
+    /// zone, and a fixed part. (Boot alone touches far less: the page store starts as zero pages.)
+    public var estimatedBytes: Int { spannedPages * 12 + cpuCount * nodes.count * 5 * 4096 + 64 << 20 }
 }
 
 public enum MachineError: Error, Equatable, CustomStringConvertible {
@@ -83,6 +104,7 @@ extension MachineSpec {
     /// its highest populated zone; managed = present - reserved.
     public static func x86(memory: Int, cpus: Int, nodes nrNodes: Int = 1, cpuDataSliceKB: Int = 0) throws(MachineError) -> MachineSpec {
         guard nrNodes >= 1, nrNodes <= 64 else { throw .invalid("--nodes must be between 1 and 64 (got \(nrNodes))") }
+        guard cpus <= maxCPUs else { throw .invalid("--cpus must be at most \(maxCPUs) (got \(cpus))") }
         guard cpus >= nrNodes else { throw .invalid("--cpus must be at least --nodes: every node needs a CPU (got \(cpus) CPUs for \(nrNodes) nodes)") }
         let totalPages = memory >> K.pageShift
         guard totalPages >= 64 << 8 * nrNodes else {

@@ -15,19 +15,29 @@ public enum ZoneinfoImport {
     public static func parse(_ text: String) throws(Failure) -> MachineSpec {
         var zones: [[ZoneGeometry]] = []
         var current: ZoneGeometry?
-        var nid = -1
+        var nid = -1, headerLine = 0
         var cpus = 0, countingCPUs = false, sawPagesets = false
-        func flush() {
-            if let c = current { zones[nid].append(c) }
+        /// The geometry lines the current zone has shown.
+        var seen: Set<String> = []
+        func flush() throws(Failure) {
+            if let c = current {
+                // A zone that spans pages prints all four; without managed it would boot empty.
+                if c.spanned > 0, let missing = ["start_pfn:", "present", "managed"].first(where: { !seen.contains($0) }) {
+                    throw Failure(line: headerLine, message: "zone \(c.type.name) of node \(nid) has no '\(missing.filter { $0 != ":" })' line")
+                }
+                zones[nid].append(c)
+            }
             current = nil
+            seen = []
         }
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingPrefixSpaces()
             let words = line.split(separator: " ", omittingEmptySubsequences: true)
             if raw.hasPrefix("Node ") {
-                flush()
+                try flush()
+                headerLine = n + 1
                 guard words.count == 4, let (id, type) = zoneHeader(raw) else {
-                    throw Failure(line: n + 1, message: "expected 'Node N, zone NAME', got '\(raw)'")
+                    throw Failure(line: n + 1, message: "expected 'Node N, zone NAME', got '\(raw.quoted)'")
                 }
                 if id != nid {
                     guard id == nid + 1 else { throw Failure(line: n + 1, message: "node \(id) out of order") }
@@ -51,7 +61,8 @@ public enum ZoneinfoImport {
             let key = words[0], value = Int(words[words.count - 1])
             switch key {
             case "spanned", "present", "managed", "start_pfn:":
-                guard let v = value, v >= 0 else { throw Failure(line: n + 1, message: "bad number in '\(line)'") }
+                guard let v = value, v >= 0 else { throw Failure(line: n + 1, message: "bad number in '\(line.quoted)'") }
+                seen.insert(String(key))
                 switch key {
                 case "spanned": current!.spanned = v
                 case "present": current!.present = v
@@ -62,7 +73,7 @@ public enum ZoneinfoImport {
             default: break
             }
         }
-        flush()
+        try flush()
         guard !zones.isEmpty else { throw Failure(line: 1, message: "no 'Node N, zone NAME' line: is this a /proc/zoneinfo?") }
         for (id, z) in zones.enumerated() where z.count != K.nrZoneTypes {
             throw Failure(line: 0, message: "node \(id) lists \(z.count) zones, expected \(K.nrZoneTypes)")
@@ -78,6 +89,8 @@ public enum ZoneinfoImport {
 
 extension Substring {
     func trimmingPrefixSpaces() -> Substring { drop { $0 == " " } }
+    /// At most 80 characters of an input line, for an error message.
+    public var quoted: String { count > 80 ? prefix(77) + "..." : String(self) }
 }
 
 extension ZoneinfoImport {
@@ -144,6 +157,9 @@ extension ZoneinfoImport {
             }
             // The node field carries its comma, so only the count columns parse as numbers.
             let numbers = w.compactMap { Int($0.filter { $0 != ">" }) }
+            guard numbers.allSatisfy({ (0...MachineSpec.maxPages).contains($0) }) else {
+                throw Failure(line: n + 1, message: "counts must be between 0 and \(MachineSpec.maxPages): '\(raw.quoted)'")
+            }
             if w.count > 5, w[4] == "type", let mt = MigrateType.allCases.first(where: { $0.procName == w[5] }) {
                 guard numbers.count == K.nrOrders else { throw Failure(line: n + 1, message: "expected \(K.nrOrders) order columns") }
                 out[k!].free[mt.rawValue] = numbers
@@ -161,7 +177,7 @@ extension ZoneinfoImport {
     /// "Node N, zone NAME" at the start of a zoneinfo header or a pagetypeinfo row.
     static func zoneHeader(_ line: Substring) -> (nid: Int, zone: ZoneType)? {
         let w = line.split(separator: " ")
-        guard w.count > 3, w[0] == "Node", w[1].last == ",", let nid = Int(w[1].dropLast()), w[2] == "zone",
+        guard w.count > 3, w[0] == "Node", w[1].last == ",", let nid = Int(w[1].dropLast()), (0..<1024).contains(nid), w[2] == "zone",
               let zone = ZoneType.allCases.first(where: { $0.name == (w[3].last == "," ? w[3].dropLast() : w[3]) }) else { return nil }
         return (nid, zone)
     }

@@ -84,13 +84,20 @@ public enum TraceText {
 
     public struct ParseError: Error, CustomStringConvertible {
         public let line: Int, message: String
-        public var description: String { "line \(line): \(message)" }
+        public var description: String { line > 0 ? "line \(line): \(message)" : message }
     }
 
     /// A parsed event line: CPU, time, tracepoint, and its `key=value` fields.
     public struct Line: Sendable {
         public var cpu: Int, timeNs: Int64, event: String, fields: [String: String]
+        /// Its line number in the file.
+        public var number = 0
     }
+
+    /// The latest timestamp read, in seconds (its nanoseconds fit an Int64 with room to spare).
+    static let maxSeconds: Int64 = 1 << 32
+    /// The longest replay: the virtual clock counts picoseconds in an Int64 (106 days).
+    public static let maxSpanNs: Int64 = 100 * 86_400 * 1_000_000_000
 
     /// Every event line of a capture (comment lines skipped).
     public static func lines(_ text: String) throws(ParseError) -> [Line] {
@@ -101,17 +108,20 @@ public enum TraceText {
             if raw.isEmpty || raw.first == "#" { continue }
             guard let open = raw.firstIndex(of: "["), let close = raw[open...].firstIndex(of: "]"),
                   let cpu = Int(raw[raw.index(after: open)..<close]) else {
-                throw ParseError(line: n, message: "no [CPU] field: '\(raw.prefix(80))'")
+                throw ParseError(line: n, message: "no [CPU] field: '\(raw.quoted)'")
+            }
+            guard (0..<MachineSpec.maxCPUs).contains(cpu) else {
+                throw ParseError(line: n, message: "CPU \(cpu) is not between 0 and \(MachineSpec.maxCPUs - 1): '\(raw.quoted)'")
             }
             // After the CPU: optional flags, "SECONDS.MICROS:", "event:", fields.
             let words = raw[raw.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
             guard let t = words.firstIndex(where: { $0.hasSuffix(":") && $0.dropLast().contains(".") && Double($0.dropLast()) != nil }),
                   t + 1 < words.count, words[t + 1].hasSuffix(":") else {
-                throw ParseError(line: n, message: "expected 'TIMESTAMP: event:' after the CPU: '\(raw.prefix(80))'")
+                throw ParseError(line: n, message: "expected 'TIMESTAMP: event:' after the CPU: '\(raw.quoted)'")
             }
             let ts = words[t].dropLast().split(separator: ".")
-            guard ts.count == 2, let s = Int64(ts[0]), let frac = Int64(ts[1].prefix(9)) else {
-                throw ParseError(line: n, message: "bad timestamp '\(words[t])'")
+            guard ts.count == 2, let s = Int64(ts[0]), (0..<maxSeconds).contains(s), let frac = Int64(ts[1].prefix(9)), frac >= 0 else {
+                throw ParseError(line: n, message: "bad timestamp '\(words[t].quoted)' (seconds from 0 to \(maxSeconds - 1))")
             }
             var scale: Int64 = 1
             for _ in 0..<(9 - min(ts[1].count, 9)) { scale *= 10 }
@@ -125,7 +135,7 @@ public enum TraceText {
                     if let eq = w.firstIndex(of: "=") { fields[String(w[..<eq])] = String(w[w.index(after: eq)...]) }
                 }
             }
-            out.append(Line(cpu: cpu, timeNs: s * 1_000_000_000 + frac * scale, event: String(words[t + 1].dropLast()), fields: fields))
+            out.append(Line(cpu: cpu, timeNs: s * 1_000_000_000 + frac * scale, event: String(words[t + 1].dropLast()), fields: fields, number: n))
         }
         return out
     }
@@ -173,7 +183,7 @@ public enum TraceText {
         var t0 = begin
         var hasTicks = false
         for l in all {
-            n += 1
+            n = l.number
             if let begin, l.timeNs < begin { continue }
             if let end, l.timeNs > end { break }
             if l.event == "workqueue_execute_start", l.fields["message"]?.hasSuffix("vmstat_update") == true {
@@ -192,11 +202,15 @@ public enum TraceText {
                 throw ParseError(line: n, message: "event on CPU \(l.cpu) but the machine has \(cpus) CPUs (use --cpus or --like-zoneinfo)")
             }
             guard let pfnText = l.fields["pfn"], let pfn = Int(pfnText.hasPrefix("0x") ? String(pfnText.dropFirst(2)) : pfnText, radix: 16),
+                  (0...MachineSpec.maxPFN).contains(pfn),
                   let order = l.fields["order"].flatMap({ Int($0) }), (0...K.maxOrder).contains(order) else {
                 throw ParseError(line: n, message: "\(l.event) without a valid pfn= and order=")
             }
             if t0 == nil { t0 = l.timeNs }
             let time = l.timeNs - t0!
+            guard (0...maxSpanNs).contains(time) else {
+                throw ParseError(line: n, message: "timestamp \(time < 0 ? "before the first event's" : "more than 100 days after the first event's"): a replay needs events in time order")
+            }
             if l.event == "mm_page_free" {
                 out.append(TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .free, underPCPLock: refilling[l.cpu]))
                 continue
@@ -220,6 +234,7 @@ public enum TraceText {
         let last = end ?? all.last.map(\.timeNs) ?? origin
         let endNs = untilNs ?? max(0, last - origin)
         if untilNs != nil { out.removeAll { $0.timeNs > endNs } }
+        guard out.contains(where: { $0.kind != .tick }) else { throw ParseError(line: 0, message: "no mm_page_alloc or mm_page_free event: nothing to replay") }
         return Capture(records: out, endNs: endNs, hasTicks: hasTicks, originNs: origin)
     }
 }

@@ -109,7 +109,7 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(scale.map { $0.settings.memory?.bytes }, [4 << 30, 16 << 30, 64 << 30, 128 << 30])
         XCTAssertEqual(scale.map { $0.settings.ops }, [200_000, 800_000, 3_200_000, 6_400_000])
         let costs = cs.filter { $0.name.contains("×") }
-        XCTAssertEqual(costs.count, 16)
+        XCTAssertEqual(costs.count, 20, "each of the ten cost constants at ×0.5 and ×2")
         XCTAssertEqual(costs.first { $0.name == "pcp_lock_ns×2" }?.cost.pcpLockNs, 16.6)
         XCTAssertEqual(cs.filter { $0.name.hasPrefix("pages=") }.map(\.name), ["pages=16384", "pages=65536"])
     }

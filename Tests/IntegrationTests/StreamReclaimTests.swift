@@ -6,10 +6,9 @@ import XCTest
 final class StreamReclaimTests: XCTestCase {
     static let before = "fixtures/lived-in-6.18/stream/before"
 
-    func vmstat(_ extra: [String] = []) throws -> [String: Int] {
-        let r = try Harness.run([Harness.binary, "render", "proc/vmstat", "--like-zoneinfo", Self.before + "/zoneinfo",
-                                 "--like-pagetypeinfo", Self.before + "/pagetypeinfo", "--workload", "stream",
-                                 "--param", "file_mb=32768", "--ops", "1200000"] + extra, timeout: 600, in: Harness.root.path)
+    /// `pcpsim render proc/vmstat ARGS`, as name → value.
+    func renderVmstat(_ args: [String]) throws -> [String: Int] {
+        let r = try Harness.run([Harness.binary, "render", "proc/vmstat"] + args, timeout: 600, in: Harness.root.path)
         XCTAssertEqual(r.status, 0, r.err)
         var v: [String: Int] = [:]
         for line in r.out.split(separator: "\n") {
@@ -17,6 +16,11 @@ final class StreamReclaimTests: XCTestCase {
             if w.count == 2, let n = Int(w[1]) { v[String(w[0])] = n }
         }
         return v
+    }
+
+    func vmstat(_ extra: [String] = []) throws -> [String: Int] {
+        try renderVmstat(["--like-zoneinfo", Self.before + "/zoneinfo", "--like-pagetypeinfo", Self.before + "/pagetypeinfo",
+                          "--workload", "stream", "--param", "file_mb=32768", "--ops", "1200000"] + extra)
     }
 
     func testStreamingReclaimFollowsTheKernel() throws {
@@ -40,16 +44,9 @@ final class StreamReclaimTests: XCTestCase {
 
     /// A pressure run: 15 readers stream order-0 pages, a file twice memory, on a 16-CPU machine.
     func pressure(_ knob: String, memoryMB: Int = 1024, ops: Int = 1_000_000) throws -> [String: Int] {
-        let r = try Harness.run([Harness.binary, "render", "proc/vmstat", "--memory", "\(memoryMB)M", "--cpus", "16", "--workload", "stream",
-                                 "--param", "order=0", "--param", "readers=15", "--param", "rate=100000", "--param", "file_mb=\(2 * memoryMB)",
-                                 "--ops", "\(ops)", "--sysctl", knob], timeout: 600, in: Harness.root.path)
-        XCTAssertEqual(r.status, 0, r.err)
-        var v: [String: Int] = [:]
-        for line in r.out.split(separator: "\n") {
-            let w = line.split(separator: " ")
-            if w.count == 2, let n = Int(w[1]) { v[String(w[0])] = n }
-        }
-        return v
+        try renderVmstat(["--memory", "\(memoryMB)M", "--cpus", "16", "--workload", "stream", "--param", "order=0",
+                          "--param", "readers=15", "--param", "rate=100000", "--param", "file_mb=\(2 * memoryMB)",
+                          "--ops", "\(ops)", "--sysctl", knob])
     }
 
     /// watermark_scale_factor 10 -> 200 widens the min-low gap: kswapd wakes earlier and

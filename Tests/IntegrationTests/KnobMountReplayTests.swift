@@ -19,7 +19,9 @@ final class KnobMountReplayTests: XCTestCase {
         // The captured VM: its zoneinfo, and the two boot values that depend on its history.
         let m = try Mount(["--like-zoneinfo", Harness.root.appendingPathComponent("fixtures/zoneinfo.txt").path, "--workload", "none",
                            "--sysctl", "vm.min_free_kbytes=67584", "--sysctl", "vm.user_reserve_kbytes=100389"])
-        let run = try Harness.sh("\(scratch)/knobwrite -d \(m.dir)/proc/sys/vm < \(here)/rows.tsv > \(scratch)/mount.tsv")
+        // 2,237 rows of writes and reads take about 22 s on a quiet machine: give it room.
+        let run = try Harness.run(["/bin/bash", "-c", "\(scratch)/knobwrite -d \(m.dir)/proc/sys/vm < \(here)/rows.tsv > \(scratch)/mount.tsv"],
+                                  timeout: 300)
         XCTAssertEqual(run.status, 0, run.err)
         let kernel = table(here + "/results.tsv"), mount = table(scratch + "/mount.tsv")
         XCTAssertEqual(kernel.count, 2237)

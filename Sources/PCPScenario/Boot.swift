@@ -4,7 +4,8 @@ import PCPRender
 
 extension Scenario {
     /// Boots the machine: its description, the policy and its options, an imported machine's
-    /// state (PCP counts, free lists), the vmstat phase, then the knobs in order. `note`
+    /// state (PCP counts, free lists), the vmstat phase, then the knobs in order, then the
+    /// uptime (`age`: the lived-in workload on its own engine). `note`
     /// receives what the import could not reproduce.
     public func boot(note: (String) -> Void = Scenario.printNote) throws(UsageError) -> Machine {
         let spec = try machine.spec()
@@ -21,6 +22,9 @@ extension Scenario {
             m.setVmstatPhase(ns: Int64(ms) * 1_000_000)
         }
         for k in knobs { try k.apply(to: m) }
+        if let a = age, a > 0 {
+            do { try m.age(seconds: a, seed: seed, cost: cost) } catch { throw UsageError("aging the machine (--age) failed: \(error.description)") }
+        }
         return m
     }
 

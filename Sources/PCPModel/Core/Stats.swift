@@ -19,7 +19,7 @@ public enum NodeStat: Int, Sendable {
     case nrSlabReclaimable = 5, nrSlabUnreclaimable = 6
     case nrIsolatedAnon = 7, nrIsolatedFile = 8
     case nrAnonPages = 17, nrFileMapped = 18, nrFilePages = 19, nrFileDirty = 20, nrWriteback = 21
-    case nrShmem = 23
+    case nrShmem = 22
     case nrAnonTransparentHugepages = 27
     case nrKernelStackKB = 36, nrPageTablePages = 37
     /// NR_VM_NODE_STAT_ITEMS on 6.18 (the fixture's per-node stats block).

@@ -59,7 +59,9 @@ extension Machine {
                         if mapped > 0 { mapped -= 1; flags |= FolioFlag.mapped; modNodeState(nid: nid, cpu: 0, .nrFileMapped, 1) }
                     case .inactiveAnon, .activeAnon:
                         if shmem > 0 {
+                            // File-backed on the anon lists; never reclaimed without swap.
                             shmem -= 1
+                            kind = .file
                             flags |= FolioFlag.file | FolioFlag.shmem
                             modNodeState(nid: nid, cpu: 0, .nrShmem, 1)
                             modNodeState(nid: nid, cpu: 0, .nrFilePages, 1)

@@ -33,9 +33,9 @@ public enum Workloads {
                       "madvise=0 (1: the THP region is MADV_HUGEPAGE)"]),
         Info(name: "stream", summary: "dd through the page cache: readers stream a file sequentially in readahead folios; kswapd and direct reclaim keep up",
              params: ["file_mb=2x memory (file size in MiB)", "readers=1 (the first CPUs)", "order=9 (readahead folio order)", "rate=448 (disk MB/s)"]),
-        Info(name: "lived-in", summary: "a server's uptime (what --age runs): page cache over a file set twice memory, long-lived and short-lived processes, slab churn",
+        Info(name: "lived-in", summary: "a server's uptime (what --age runs): page cache over a file set twice memory, long-lived and short-lived processes, slab",
              params: ["turnover=100 (simulated seconds to read memory's worth of files)", "anon=20 (percent of memory in long-lived processes)",
-                      "slab=5 (percent of memory in slab)"]),
+                      "slab=2 (percent of memory in unmovable slab)", "dcache=16 (pages read in per page of reclaimable slab)", "huge=50 (percent of files of 2 MiB or more read in order-9 folios)"]),
         Info(name: "mix:A+B", summary: "two workloads at once; parameters as a.KEY / b.KEY",
              params: ["cpus=split (split: A on the first half, B on the rest; shared: both on every CPU)"]),
     ]
@@ -89,7 +89,7 @@ public enum Workloads {
                           rateMBs: try p.int("rate", 448, 1...1_000_000))
         case "lived-in":
             return LivedIn(m, turnoverSeconds: try p.int("turnover", 100, 1...1_000_000), anonPercent: try p.int("anon", 20, 0...60),
-                           slabPercent: try p.int("slab", 5, 0...30)).on(cpus, m)
+                           slabPercent: try p.int("slab", 2, 0...30), dcache: try p.int("dcache", 16, 1...1 << 20), hugePercent: try p.int("huge", 50, 0...100)).on(cpus, m)
         default:
             guard name.hasPrefix("mix:"), let plus = name.firstIndex(of: "+") else {
                 throw WorkloadParams.Error(description: "unknown workload '\(name)' (known: \(names.joined(separator: ", ")))")

@@ -2,13 +2,16 @@
 /// leaves is one the model reached itself. Every CPU alternates events with think time:
 /// - reads of a file set twice the size of memory, hot files chosen far more often (so they are
 ///   re-read and activated) and each read a readahead window of small folios, or order-9 folios
-///   for half of the large files; the page cache fills memory and kswapd then holds it near the
+///   for some of the large files (`huge`); the page cache fills memory and kswapd then holds it near the
 ///   watermarks;
 /// - long-lived processes (daemons, databases) whose anonymous memory and page tables are
 ///   faulted in first and kept; compaction may migrate their pages (`AnonRegion` follows them);
 /// - short-lived processes (stack, PGD, page tables, anon) that start and exit;
-/// - slab (dentries and inodes reclaimable, the rest unmovable, orders 0-3) churning around a
-///   target, allocated while memory is full, so fallbacks steal from movable pageblocks.
+/// - unmovable slab (orders 0-3) churning around a target, and reclaimable slab (inodes,
+///   dentries, xarray nodes: orders 0, 2, 3) growing with the pages read in and shrunk in
+///   proportion to the page cache reclaim scans, as shrink_slab() does (the model has no
+///   shrinkers, so the workload frees them); both are allocated while memory is full, so they
+///   fall back into movable pageblocks, steal and boost the watermarks.
 /// The event rate scales with memory: the page cache reads `turnover` seconds' worth of memory.
 public struct LivedIn: Workload {
     public let name = "lived-in"
@@ -18,6 +21,12 @@ public struct LivedIn: Workload {
     let anonTarget: Int, slabTarget: Int, procPages: Int
     var residentTables = HeldBlocks()
     var slab = HeldBlocks()
+    /// Reclaimable slab, and the pages read in since its last growth.
+    var caches = HeldBlocks()
+    var readIn = 0
+    let pagesPerCacheSlab: Int
+    /// pgscan already answered by the shrinker, and its remainder (page x LRU pages).
+    var scannedSeen = 0, shrinkDebt = 0
     var procs: [ProcessMemory]
     var exiting: [Bool]
     /// Per CPU: the file being read (-1: none) and the next page offset.
@@ -34,8 +43,11 @@ public struct LivedIn: Workload {
     static let pagesPerEvent = 40.0
 
     /// `turnover`: simulated seconds in which the page cache reads as much as memory holds;
-    /// `anon`, `slab`: percent of managed memory held by long-lived processes and by slab.
-    public init(_ m: Machine, turnoverSeconds: Int = 100, anonPercent: Int = 20, slabPercent: Int = 5, seed: UInt64 = 1) {
+    /// `anon`, `slab`: percent of managed memory held by long-lived processes and by unmovable
+    /// slab; `dcache`: pages read in per page of reclaimable slab; `huge`: percent of the files
+    /// of 2 MiB or more read in order-9 folios.
+    public init(_ m: Machine, turnoverSeconds: Int = 100, anonPercent: Int = 20, slabPercent: Int = 2, dcache: Int = 16, hugePercent: Int = 50,
+                seed: UInt64 = 1) {
         let managed = m.zones.reduce(0) { $0 + $1.managed }
         var rng = SplitMix64(seed: seed ^ 0x11FE_D1E5)
         var files: [(id: Int, pages: Int, order: Int)] = []
@@ -44,7 +56,7 @@ public struct LivedIn: Workload {
             // About log-uniform sizes from one page to 64 MiB.
             let e = rng.below(15), pages = (1 << e) + rng.below(1 << e)
             var order = min(5, LivedIn.log2(pages))
-            if pages >= K.pageblockNrPages && rng.below(2) == 0 { order = K.hpagePMDOrder }
+            if pages >= K.pageblockNrPages && rng.below(100) < hugePercent { order = K.hpagePMDOrder }
             files.append((m.createFile(pages: pages), pages, order))
             total += pages
         }
@@ -53,6 +65,7 @@ public struct LivedIn: Workload {
         m.mover = resident
         anonTarget = managed * anonPercent / 100
         slabTarget = managed * slabPercent / 100
+        pagesPerCacheSlab = max(1, dcache)
         procPages = max(16, min(256, managed / 64 / max(1, m.nrCPUs)))
         procs = Array(repeating: ProcessMemory(), count: m.nrCPUs)
         exiting = Array(repeating: false, count: m.nrCPUs)
@@ -71,6 +84,7 @@ public struct LivedIn: Workload {
             return .busy(c, ns: gapNs / 2 + Int64(rng.below(Int(max(1, gapNs)))))
         }
         owed[c] = true
+        if let op = try shrinkSlab(m, cpu: c, &rng) { return op }
         let r = rng.below(1000)
         if resident.slots.count + residentTables.pages < anonTarget && r < 400 { return residentFault(m, cpu: c) }
         if r < 50 { return try slabEvent(m, cpu: c, &rng) }
@@ -94,8 +108,8 @@ public struct LivedIn: Workload {
         return op
     }
 
-    /// Slab grows to its target, then churns around it: slabs freed at random, new ones of
-    /// order 0-3 (kmalloc-8k and inode caches use order-3 slabs), a third of them unmovable.
+    /// Unmovable slab grows to its target, then churns around it: slabs freed at random, new
+    /// ones of order 0-3 (kmalloc-8k uses order-3 slabs).
     mutating func slabEvent(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
         var op = Operation.idle(cpu)
         for _ in 0..<(LivedIn.batch / 4) {
@@ -105,11 +119,38 @@ public struct LivedIn: Workload {
                 continue
             }
             let x = rng.below(20)
-            let order = x < 14 ? 0 : x < 17 ? 1 : x < 19 ? 2 : 3
-            let kind: AllocKind = rng.below(3) == 0 ? .slabUnreclaimable : .slabReclaimable
-            op = m.allocOp(cpu: cpu, order: order, kind: kind, into: &slab)
+            op = m.allocOp(cpu: cpu, order: x < 14 ? 0 : x < 17 ? 1 : x < 19 ? 2 : 3, kind: .slabUnreclaimable, into: &slab)
             if op.kind == .allocFailed { break }
         }
+        return op
+    }
+
+    /// Reclaimable slab for the pages read in: dentries (order 0), xarray nodes (order 2),
+    /// inodes (order 3).
+    mutating func growCaches(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) {
+        while readIn >= pagesPerCacheSlab {
+            let x = rng.below(10), order = x < 4 ? 0 : x < 7 ? 2 : 3
+            readIn -= pagesPerCacheSlab << order
+            if m.allocOp(cpu: cpu, order: order, kind: .slabReclaimable, into: &caches).kind == .allocFailed { readIn = 0 }
+        }
+    }
+
+    /// shrink_slab()'s share: reclaimable slab freed in proportion to the LRU pages reclaim
+    /// scanned since the last look (freeable x scanned / LRU pages), slabs picked at random.
+    mutating func shrinkSlab(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation? {
+        let scanned = m.events[VMEvent.pgscanKswapd.rawValue] + m.events[VMEvent.pgscanDirect.rawValue]
+        guard scanned > scannedSeen else { return nil }
+        var lruPages = 0
+        for nid in 0..<m.nrNodes { for l in LRUList.evictable { lruPages += m.lruPages(nid: nid, l) } }
+        shrinkDebt += caches.pages * (scanned - scannedSeen)
+        scannedSeen = scanned
+        var op: Operation?
+        while caches.count > 0 && shrinkDebt >= max(1, lruPages) {
+            let (p, o) = caches.swapRemove(rng.below(caches.count))
+            shrinkDebt -= max(1, lruPages) << o
+            op = try m.freeOp(cpu: cpu, p, order: o)
+        }
+        if caches.count == 0 { shrinkDebt = 0 }
         return op
     }
 
@@ -150,6 +191,7 @@ public struct LivedIn: Workload {
                 at = head >= 0 ? Int(m.lru.offset[head]) + m.lru.nrPages(head) : at + 1
             case let .miss(o, pfn):
                 at = (at & ~((1 << o) - 1)) + (1 << o)
+                readIn += 1 << o
                 op = Operation(kind: .alloc, cpu: cpu, order: o, pfn: pfn)
             case .failed:
                 reading[cpu] = -1
@@ -158,6 +200,7 @@ public struct LivedIn: Workload {
         }
         cursor[cpu] = at
         if at >= f.pages { reading[cpu] = -1 }
+        growCaches(m, cpu: cpu, &rng)
         return op
     }
 

@@ -17,7 +17,9 @@ final class KnobMountReplayTests: XCTestCase {
         let build = try Harness.run([cc, "-O2", "-o", scratch + "/knobwrite", here + "/knobwrite.c"])
         XCTAssertEqual(build.status, 0, build.err)
         // The captured VM: its zoneinfo, and the two boot values that depend on its history.
-        let m = try Mount(["--like-zoneinfo", Harness.root.appendingPathComponent("fixtures/zoneinfo.txt").path, "--workload", "none",
+        // Freshly booted (--age 0): knob writes do not depend on the uptime, and aging this 24 GiB
+        // machine in a debug build would outlast the harness's wait for the mount.
+        let m = try Mount(["--like-zoneinfo", Harness.root.appendingPathComponent("fixtures/zoneinfo.txt").path, "--workload", "none", "--age", "0",
                            "--sysctl", "vm.min_free_kbytes=67584", "--sysctl", "vm.user_reserve_kbytes=100389"])
         // 2,237 rows of writes and reads take about 22 s on a quiet machine: give it room.
         let run = try Harness.run(["/bin/bash", "-c", "\(scratch)/knobwrite -d \(m.dir)/proc/sys/vm < \(here)/rows.tsv > \(scratch)/mount.tsv"],

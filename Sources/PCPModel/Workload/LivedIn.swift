@@ -84,7 +84,7 @@ public struct LivedIn: Workload {
             return .busy(c, ns: gapNs / 2 + Int64(rng.below(Int(max(1, gapNs)))))
         }
         owed[c] = true
-        if let op = try shrinkSlab(m, cpu: c, &rng) { return op }
+        if let op = try shrinkCaches(m, cpu: c, &rng) { return op }
         let r = rng.below(1000)
         if resident.slots.count + residentTables.pages < anonTarget && r < 400 { return residentFault(m, cpu: c) }
         if r < 50 { return try slabEvent(m, cpu: c, &rng) }
@@ -135,9 +135,10 @@ public struct LivedIn: Workload {
         }
     }
 
-    /// shrink_slab()'s share: reclaimable slab freed in proportion to the LRU pages reclaim
-    /// scanned since the last look (freeable x scanned / LRU pages), slabs picked at random.
-    mutating func shrinkSlab(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation? {
+    /// The shrinkers' share of reclaim, done by the workload (the model has no shrink_slab()):
+    /// reclaimable slab freed in proportion to the LRU pages scanned since the last look
+    /// (freeable x scanned / LRU pages), slabs picked at random.
+    mutating func shrinkCaches(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation? {
         let scanned = m.events[VMEvent.pgscanKswapd.rawValue] + m.events[VMEvent.pgscanDirect.rawValue]
         guard scanned > scannedSeen else { return nil }
         var lruPages = 0

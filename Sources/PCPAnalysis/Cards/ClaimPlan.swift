@@ -29,6 +29,7 @@ extension Card.Settings {
         base.params = params
         base.duration = duration.map { .seconds(small ? $0 / 20 : $0) } ?? .ops(ops)
         base.cost = cost
+        base.excludeWarmup = true
         let columns = variants.isEmpty ? [Card.Variant(label: "baseline", policy: .baseline)] : variants
         return Compare.Plan(variants: columns.map { v in
             var s = base

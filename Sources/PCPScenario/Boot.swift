@@ -4,7 +4,8 @@ import PCPRender
 
 extension Scenario {
     /// Boots the machine: its description, the policy and its options, an imported machine's
-    /// state (PCP counts, free lists), the vmstat phase, then the knobs in order. `note`
+    /// state (PCP counts, free lists), the vmstat phase, then the knobs in order, then the
+    /// uptime (`age`: the lived-in workload on its own engine). `note`
     /// receives what the import could not reproduce.
     public func boot(note: (String) -> Void = Scenario.printNote) throws(UsageError) -> Machine {
         let spec = try machine.spec()
@@ -15,12 +16,19 @@ extension Scenario {
         do { m = try Machine(spec: spec) } catch { throw UsageError(error.description) }
         m.setPCPBuddyOptions(policyOptions.pcpBuddyOptions)
         m.setPolicy(policy)
-        if case .imported(let i) = machine { try i.applyState(to: m, note: note) }
+        if case .imported(let i) = machine {
+            try i.applyState(to: m, note: note)
+            // A trace replay frees the imported pages by pfn, whoever the capture says held them.
+            if !workload.isTrace { try i.applyLRU(to: m, note: note) }
+        }
         if let ms = vmstatPhaseMs {
             guard (0...86_400_000).contains(ms) else { throw UsageError("--vmstat-phase-ms must be from 0 to 86400000 (a day)") }
             m.setVmstatPhase(ns: Int64(ms) * 1_000_000)
         }
         for k in knobs { try k.apply(to: m) }
+        if let a = age, a > 0 {
+            do { try m.age(seconds: a, seed: seed, cost: cost) } catch { throw UsageError("aging the machine (--age) failed: \(error.description)") }
+        }
         return m
     }
 
@@ -47,7 +55,32 @@ extension Scenario {
     }
 }
 
+extension WorkloadName {
+    var isTrace: Bool { if case .trace = self { true } else { false } }
+}
+
 extension ImportedMachine {
+    /// With the captured state (PCP counts or free lists) imported, the pages in use become the
+    /// LRU folios zoneinfo counts (nr_zone_* lists, nr_anon_pages, nr_shmem, nr_dirty, nr_mapped).
+    /// A geometry-only import boots empty and takes none.
+    func applyLRU(to m: Machine, note: (String) -> Void) throws(UsageError) {
+        guard pcpState != nil || pagetypeinfo != nil else { return }
+        let counts = ZoneinfoImport.lruCounts(try TextFile.read(zoneinfo))
+        for nid in 0..<m.nrNodes {
+            var spec = ImportedLRU()
+            spec.zones = counts.zones.filter { $0.nid == nid }.map { ($0.zone, $0.lists) }
+            guard !spec.zones.isEmpty else { continue }
+            let node = counts.nodes[nid] ?? [:]
+            spec.anonPages = node["nr_anon_pages"]
+            spec.shmem = node["nr_shmem"] ?? 0
+            spec.dirty = node["nr_dirty"] ?? 0
+            spec.mapped = node["nr_mapped"] ?? 0
+            for s in m.adoptImportedLRU(nid: nid, spec) {
+                note("node \(nid) zone \(s.type.name): \(s.short) LRU pages of the capture did not fit in the pages it leaves in use")
+            }
+        }
+    }
+
     /// Puts the captured state on a freshly booted machine: each CPU's PCP count and high,
     /// then each zone's free memory (from zoneinfo's pages free, or pagetypeinfo's lists).
     func applyState(to m: Machine, note: (String) -> Void) throws(UsageError) {

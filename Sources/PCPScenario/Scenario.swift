@@ -1,3 +1,4 @@
+import Foundation
 import PCPModel
 import PCPRender
 
@@ -31,8 +32,26 @@ public struct Scenario: Equatable, Sendable {
     /// Measure from a steady state: the metrics leave out the first stat interval when the run
     /// lasts at least two (`compare` and `analyze` set it; Warmup.swift says why).
     public var excludeWarmup = false
+    /// Simulated seconds of uptime (the `lived-in` workload) before the workload runs; nil or
+    /// 0: a freshly booted machine (`--age`, `age` in scenario files).
+    public var age: Double?
 
     public init() {}
+
+    /// Reads an age: seconds with an optional unit, `600`, `600s`, `10m`, `1.5h`; nil when it is
+    /// not one, negative, or longer than a simulated day.
+    public static func parseAge(_ text: String) -> Double? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var scale = 1.0, number = Substring(t)
+        for (u, f) in units where t.hasSuffix(u) {
+            scale = f
+            number = t.dropLast(u.count)
+            break
+        }
+        guard let v = Double(number), v.isFinite, v >= 0, v * scale <= 86_400 else { return nil }
+        return v * scale
+    }
 
     /// How long a run lasts.
     public enum Duration: Hashable, Sendable, CustomStringConvertible {

@@ -7,7 +7,7 @@ extension Scenario: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case machine, knobs, policy, policyOptions = "policy_options", workload, params, seed, duration, cost
         case vmstatPhaseMs = "vmstat_phase_ms", traceOut = "trace_out", checkEvery = "check_every", seriesPoints = "series_points"
-        case untilSeconds = "until_seconds", excludeWarmup = "exclude_warmup"
+        case untilSeconds = "until_seconds", excludeWarmup = "exclude_warmup", age
     }
 
     public init(from decoder: Decoder) throws {
@@ -39,6 +39,13 @@ extension Scenario: Codable {
         seriesPoints = try c.decodeIfPresent(Int.self, forKey: .seriesPoints)
         untilSeconds = try c.decodeIfPresent(Double.self, forKey: .untilSeconds)
         excludeWarmup = try c.decodeIfPresent(Bool.self, forKey: .excludeWarmup) ?? excludeWarmup
+        if let a = try? c.decodeIfPresent(Double.self, forKey: .age) {
+            guard let v = Scenario.parseAge(String(a)) else { throw c.invalid(.age, "\(a) is not 0 to 86400 simulated seconds") }
+            age = v
+        } else if let a = try c.decodeIfPresent(String.self, forKey: .age) {
+            guard let v = Scenario.parseAge(a) else { throw c.invalid(.age, "'\(a)' is not an age such as 600s, 10m or 1h (at most a day)") }
+            age = v
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -59,6 +66,7 @@ extension Scenario: Codable {
         try c.encodeIfPresent(untilSeconds, forKey: .untilSeconds)
         // Written only when set, so scenarios saved before it existed read back the same.
         if excludeWarmup { try c.encode(true, forKey: .excludeWarmup) }
+        try c.encodeIfPresent(age, forKey: .age)
     }
 }
 

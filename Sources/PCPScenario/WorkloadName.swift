@@ -12,12 +12,6 @@ public enum WorkloadName: Hashable, Sendable, CustomStringConvertible {
     /// `trace:FILE`: a replay of ftrace text (gzipped when FILE ends in .gz).
     case trace(String)
 
-    /// A trace replay: it ends with its capture and has no steady state to measure from.
-    public var isTrace: Bool {
-        if case .trace = self { return true }
-        return false
-    }
-
     /// The catalog's single workloads (mix:A+B is a form, not a name).
     public static var builtins: [String] { Workloads.names.filter { !$0.hasPrefix("mix:") } }
 

@@ -29,6 +29,8 @@ struct MountCommand: ParsableCommand {
         Example: pcpsim mount /tmp/pcpsim --memory 16G --cpus 8 --workload random
         then: cat /tmp/pcpsim/proc/buddyinfo; echo 8 > /tmp/pcpsim/proc/sys/vm/percpu_pagelist_high_fraction
         The workload runs in the background (default: random; none for an idle machine).
+        The machine starts lived-in: 300 simulated seconds of uptime (--age; --age 0 for a
+        freshly booted machine).
         Ctrl-C, SIGTERM or SIGHUP unmount cleanly.
         """
     )
@@ -42,12 +44,18 @@ struct MountCommand: ParsableCommand {
     @Flag(help: "Let other users read the files (allow_other with default_permissions).")
     var allowOther = false
 
-    /// A mount runs the random mix unless told otherwise.
+    /// A mount runs the random mix unless told otherwise, on a machine with `defaultAge` of
+    /// uptime (`--age 0` for a fresh one).
     static var base: Scenario {
         var s = Scenario()
         s.workload = .builtin("random")
+        s.age = defaultAge
         return s
     }
+
+    /// Five simulated minutes: the page cache fills memory in about 80 s and turns over twice
+    /// more (about 1 s for the default 16 GiB machine of scripts/run, release build).
+    static let defaultAge = 300.0
 
     func run() throws {
         guard !dir.isEmpty else { throw UsageError("the mount point is an empty path: name a directory, e.g. /tmp/pcpsim") }

@@ -33,6 +33,9 @@ public enum Workloads {
                       "madvise=0 (1: the THP region is MADV_HUGEPAGE)"]),
         Info(name: "stream", summary: "dd through the page cache: readers stream a file sequentially in readahead folios; kswapd and direct reclaim keep up",
              params: ["file_mb=2x memory (file size in MiB)", "readers=1 (the first CPUs)", "order=9 (readahead folio order)", "rate=448 (disk MB/s)"]),
+        Info(name: "lived-in", summary: "a server's uptime (what --age runs): page cache over a file set twice memory, long-lived and short-lived processes, slab churn",
+             params: ["turnover=100 (simulated seconds to read memory's worth of files)", "anon=20 (percent of memory in long-lived processes)",
+                      "slab=5 (percent of memory in slab)"]),
         Info(name: "mix:A+B", summary: "two workloads at once; parameters as a.KEY / b.KEY",
              params: ["cpus=split (split: A on the first half, B on the rest; shared: both on every CPU)"]),
     ]
@@ -84,6 +87,9 @@ public enum Workloads {
             let mb = try p.int("file_mb", 2 * managed / 256, 1...(1 << 24))
             return Stream(m, cpus, filePages: mb * 256, readers: try p.int("readers", 1, 1...n), order: try p.int("order", K.hpagePMDOrder, 0...K.maxOrder),
                           rateMBs: try p.int("rate", 448, 1...1_000_000))
+        case "lived-in":
+            return LivedIn(m, turnoverSeconds: try p.int("turnover", 100, 1...1_000_000), anonPercent: try p.int("anon", 20, 0...60),
+                           slabPercent: try p.int("slab", 5, 0...30)).on(cpus, m)
         default:
             guard name.hasPrefix("mix:"), let plus = name.firstIndex(of: "+") else {
                 throw WorkloadParams.Error(description: "unknown workload '\(name)' (known: \(names.joined(separator: ", ")))")

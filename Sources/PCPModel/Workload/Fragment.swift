@@ -4,6 +4,9 @@ public final class AnonRegion: PageMover {
     var slots: [PageRef?] = []
     /// Per zone, per page index: the slot holding it (-1: none).
     var reverse: [[Int32]]
+    /// The mover that was the machine's before this one (an aged machine's long-lived
+    /// processes): pages this region does not hold are its to follow.
+    var previous: PageMover?
 
     init(_ m: Machine) { reverse = m.zones.map { [Int32](repeating: -1, count: $0.pages.count) } }
 
@@ -19,10 +22,13 @@ public final class AnonRegion: PageMover {
         return r
     }
 
-    public func isMovable(_ ref: PageRef, order: Int) -> Bool { order == 0 && reverse[Int(ref.zone)][Int(ref.index)] >= 0 }
+    public func isMovable(_ ref: PageRef, order: Int) -> Bool {
+        (order == 0 && reverse[Int(ref.zone)][Int(ref.index)] >= 0) || previous?.isMovable(ref, order: order) == true
+    }
 
     public func moved(from: PageRef, to: PageRef, order: Int) {
         let s = reverse[Int(from.zone)][Int(from.index)]
+        guard s >= 0 else { previous?.moved(from: from, to: to, order: order); return }
         reverse[Int(from.zone)][Int(from.index)] = -1
         reverse[Int(to.zone)][Int(to.index)] = s
         slots[Int(s)] = to
@@ -47,6 +53,7 @@ struct FragmentRegion: Workload {
 
     init(_ m: Machine, mib: Int, compact: Bool, thps: Int, madvised: Bool) {
         region = AnonRegion(m)
+        region.previous = m.mover
         m.mover = region
         pages = mib << 8
         self.compact = compact

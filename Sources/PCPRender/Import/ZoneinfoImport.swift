@@ -182,3 +182,45 @@ extension ZoneinfoImport {
         return (nid, zone)
     }
 }
+
+extension ZoneinfoImport {
+    /// What a zoneinfo says the LRU holds: per zone, the nr_zone_* list sizes (inactive anon,
+    /// active anon, inactive file, active file, unevictable); per node, the page-cache and anon
+    /// counters of its "per-node stats" (nr_anon_pages, nr_file_pages, nr_dirty, nr_mapped,
+    /// nr_shmem). A counter the file does not print is nil.
+    public struct LRUCounts: Sendable, Equatable {
+        public var zones: [(nid: Int, zone: ZoneType, lists: [Int])] = []
+        public var nodes: [Int: [String: Int]] = [:]
+        public static func == (a: Self, b: Self) -> Bool {
+            a.nodes == b.nodes && a.zones.map { "\($0.nid) \($0.zone) \($0.lists)" } == b.zones.map { "\($0.nid) \($0.zone) \($0.lists)" }
+        }
+    }
+
+    static let zoneLRUKeys = ["nr_zone_inactive_anon", "nr_zone_active_anon", "nr_zone_inactive_file", "nr_zone_active_file", "nr_zone_unevictable"]
+    public static let nodeLRUKeys = ["nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file", "nr_unevictable",
+                                     "nr_anon_pages", "nr_file_pages", "nr_dirty", "nr_mapped", "nr_shmem"]
+
+    public static func lruCounts(_ text: String) -> LRUCounts {
+        var out = LRUCounts()
+        var current: (nid: Int, zone: ZoneType)?
+        var lists: [Int?] = Array(repeating: nil, count: 5)
+        func flush() {
+            if let c = current, lists.allSatisfy({ $0 != nil }) { out.zones.append((c.nid, c.zone, lists.map { $0! })) }
+            lists = Array(repeating: nil, count: 5)
+        }
+        for raw in text.split(separator: "\n") {
+            if raw.hasPrefix("Node ") {
+                flush()
+                current = zoneHeader(raw)
+                continue
+            }
+            let w = raw.split(separator: " ")
+            guard let c = current, w.count == 2, let v = Int(w[1]), v >= 0 else { continue }
+            let key = String(w[0])
+            if let k = zoneLRUKeys.firstIndex(of: key) { lists[k] = v }
+            if nodeLRUKeys.contains(key), out.nodes[c.nid]?[key] == nil { out.nodes[c.nid, default: [:]][key] = v }
+        }
+        flush()
+        return out
+    }
+}

@@ -30,6 +30,8 @@ struct MachineOptions: ParsableArguments, ScenarioPart {
     var vmstatPhaseMs: Int?
     @Option(help: "With --pcp-state-from-zoneinfo: the order-0 list the preset pages go to (zoneinfo does not say; default: movable), or trace to infer each list's length from the trace being replayed.")
     var pcpStateList: PCPStateList?
+    @Option(help: "Simulated uptime before the workload, e.g. 600s, 10m (the lived-in workload: page cache down to the watermarks, long-lived processes, slab, fragmentation); 0: a fresh machine.")
+    var age: String?
     @Option(help: "Allocator design (default: \(Scenario().policy.rawValue)).")
     var policy: Policy?
     @Option(help: "pcp-buddy/block-economy: how a routed free takes the owner's pcp->lock (default: spin).")
@@ -73,5 +75,9 @@ struct MachineOptions: ParsableArguments, ScenarioPart {
         if let phase2Chunk { s.policyOptions.phase2Chunk = phase2Chunk }
         if let contigPCP { s.policyOptions.contigPCP = contigPCP }
         if let vmstatPhaseMs { s.vmstatPhaseMs = vmstatPhaseMs }
+        if let age {
+            guard let v = Scenario.parseAge(age) else { throw UsageError("--age '\(age.prefix(80))': expected simulated seconds such as 600s, 10m or 1h (0 to a day)") }
+            s.age = v
+        }
     }
 }

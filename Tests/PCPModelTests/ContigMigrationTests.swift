@@ -44,6 +44,19 @@ final class ContigMigrationTests: XCTestCase {
         try InvariantChecker().check(m, after: "freeing everything")
     }
 
+    /// alloc_contig_range migrates a THP too (cc->alloc_contig skips compaction's order check).
+    func testHeldTHPMigratesOutOfTheRange() throws {
+        let m = try Machine(spec: .x86(memory: 512 << 20, cpus: 2))
+        var held = HeldBlocks()
+        _ = m.allocOp(cpu: 0, order: K.hpagePMDOrder, kind: .thp, into: &held)
+        let (z, start) = block(m, held.refs[0])
+        let (r, _) = m.allocContigRange(cpu: 0, zone: z.id, startPFN: start, order: K.pageblockOrder, kind: .kernel)
+        XCTAssertTrue(r.success, "\(r)")
+        XCTAssertNotEqual(m.pfn(of: held.refs[0]) & ~(K.pageblockNrPages - 1), start)
+        XCTAssertTrue(m.zones[Int(held.refs[0].zone)].pages.isHead(Int(held.refs[0].index), .allocated, order: K.hpagePMDOrder))
+        try InvariantChecker().check(m, after: "a THP migrated by alloc_contig_range")
+    }
+
     func testPinnedPageFailsTheRange() throws {
         let m = try Machine(spec: .x86(memory: 512 << 20, cpus: 2))
         let held = hold(m, cpu: 0, 4000, pinnedAt: 1000)

@@ -84,9 +84,9 @@ extension Machine {
 }
 
 extension Machine {
-    /// __alloc_contig_migrate_range(), Linux 6.18: every movable LRU folio of the isolated range
-    /// migrates to a page the buddy allocator hands out in the same zone (never from the
-    /// isolated blocks), and the old frames go straight to the isolated free lists.
+    /// __alloc_contig_migrate_range(), Linux 6.18: every movable LRU folio of the isolated range,
+    /// large ones included, migrates to a block the buddy allocator hands out in the same zone
+    /// (never from the isolated blocks), and the old frames go straight to the isolated free lists.
     /// Folios nobody can follow stay and fail the range.
     func migrateRangeOut<P: AllocatorPolicy>(_ p: P, _ z: Zone, cpu: Int, start: Int, end: Int) {
         let cc = compactControl(z, cpu: cpu, order: -1, mode: .sync, direct: false, ignoreSkipHint: true)
@@ -95,7 +95,9 @@ extension Machine {
         while i < end {
             let o = z.pages.order(i)
             guard z.pages.state(i) == .allocated else { i += z.pages.state(i) == .buddy || z.pages.state(i) == .pcp ? 1 << o : 1; continue }
-            if o < K.pageblockOrder, isMovableFolio(z, i, order: o), folioIsolateLRU(cpu: cpu, pfn: z.pfn(i)) {
+            // cc->alloc_contig skips compaction's order check: large folios (THP, order-9
+            // readahead) migrate too, to a block of their order from the buddy.
+            if o <= K.pageblockOrder, isMovableFolio(z, i, order: o), folioIsolateLRU(cpu: cpu, pfn: z.pfn(i)) {
                 cc.migrate.append(i)
                 cc.migratePages += 1 << o
                 countEvent(.compactIsolated, 1 << o)

@@ -52,9 +52,20 @@ public struct CompareResult: Codable, Sendable, Equatable {
     /// With --sweep: the parameter, and a full comparison at each of its values.
     public var sweepParameter: String?
     public var sweep: [SweepPoint]?
+    /// The warm-up every run's metrics leave out, in simulated seconds (the longest of them);
+    /// absent when the metrics cover whole runs.
+    public var warmupSeconds: Double?
 
     enum CodingKeys: String, CodingKey {
-        case workload, machine, seeds, ops, policies, sweepParameter = "sweep_parameter", sweep
+        case workload, machine, seeds, ops, policies, sweepParameter = "sweep_parameter", sweep, warmupSeconds = "warmup_seconds"
+    }
+
+    /// What the figures cover, in words, for the table's header.
+    public var coverage: String {
+        guard let w = warmupSeconds ?? sweep?.first?.result.warmupSeconds else {
+            return "metrics cover whole runs, warm-up included (the runs are counted in operations or last under two stat intervals)"
+        }
+        return "metrics exclude the first \(String(format: "%.3g", w)) s warm-up (one stat interval: PCPs fill from empty and pcp->high is not yet tuned)"
     }
 
     /// The table's metrics: key path in RunMetrics' JSON, and how to read it from a run.
@@ -104,6 +115,8 @@ public struct CompareResult: Codable, Sendable, Equatable {
             }
         }
         policies = results
+        let warm = runs.flatMap(\.runs).map(\.warmupSeconds)
+        warmupSeconds = !warm.isEmpty && warm.allSatisfy { $0 != nil } ? warm.compactMap { $0 }.max() : nil
     }
 }
 

@@ -7,10 +7,14 @@ public struct ScenarioRun {
     public let scenario: Scenario
     public let machine: Machine
     public let engine: Engine?
+    /// The counters when the warm-up ended, if the metrics leave it out.
+    public var warmup: WarmupBase? = nil
 
     /// The run's metrics (`pcpsim run --json`), nil when nothing ran.
     public var metrics: RunMetrics? {
-        engine?.metrics(policy: scenario.policy.rawValue, workload: scenario.workload.description, seed: scenario.seed)
+        let (p, w, s) = (scenario.policy.rawValue, scenario.workload.description, scenario.seed)
+        if let warmup { return engine?.metrics(policy: p, workload: w, seed: s, since: warmup) }
+        return engine?.metrics(policy: p, workload: w, seed: s)
     }
 
     /// The machine's state for the renderers, with the run's lock figures.
@@ -60,12 +64,22 @@ extension Scenario {
             m.setTracer(Tracer())
             engine.traceSink = { cpu, t, events in trace.write(cpu: cpu, timeNs: t, events) }
         }
+        var base: WarmupBase?
         do {
             if case .seconds(let t) = duration {
-                try engine.run(&w, ops: .max, untilNs: engine.nowNs + Int64(t * 1e9))
+                // Only a run of known length can promise every variant of a comparison the same
+                // steady part: at least two stat intervals of simulated time.
+                let end = engine.nowNs + Int64(t * 1e9), warm = engine.warmupNs
+                if excludeWarmup && !workload.isTrace && warm > 0 && t * 1e9 >= 2 * Double(warm) {
+                    try engine.run(&w, ops: .max, untilNs: engine.startNs + warm)
+                    base = engine.warmupBase(policy: policy.rawValue, workload: workload.description, seed: seed)
+                }
+                try engine.run(&w, ops: .max, untilNs: end)
             } else {
                 try engine.run(&w, opsOrToEnd: duration.ops)
             }
+            // A workload that ended has no steady state: its figures cover the whole run.
+            if w.finished { base = nil }
             if checkEvery > 0 { try engine.check(after: "the last operation") }
             try trace?.finish()
         } catch let e as UsageError {
@@ -75,7 +89,7 @@ extension Scenario {
         } catch {
             throw UsageError("\(error)")
         }
-        return ScenarioRun(scenario: self, machine: m, engine: engine)
+        return ScenarioRun(scenario: self, machine: m, engine: engine, warmup: base)
     }
 
     /// Each CPU's preset order-0 PCP pages spread over the lists as the replayed trace shows them.

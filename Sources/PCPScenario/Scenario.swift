@@ -29,6 +29,9 @@ public struct Scenario: Equatable, Sendable {
     /// About this many time-series samples over the run's expected virtual time (nil: one every
     /// 10 simulated seconds, the engine's default).
     public var seriesPoints: Int?
+    /// Measure from a steady state: the metrics leave out the first stat interval when the run
+    /// lasts at least two (`compare` and `analyze` set it; Warmup.swift says why).
+    public var excludeWarmup = false
     /// Simulated seconds of uptime (the `lived-in` workload) before the workload runs; nil or
     /// 0: a freshly booted machine (`--age`, `age` in scenario files).
     public var age: Double?
@@ -92,12 +95,14 @@ public struct Scenario: Equatable, Sendable {
 public struct PolicyOptions: Equatable, Sendable {
     public var remoteFreeLock = PCPBuddyOptions.RemoteFreeLock.spin
     public var phase2Chunk = Phase2Chunk.largest
+    public var contigPCP = PCPBuddyOptions.ContigPCP.drainAll
     public init() {}
 
     public var pcpBuddyOptions: PCPBuddyOptions {
         var o = PCPBuddyOptions()
         o.remoteFreeLock = remoteFreeLock
         o.phase2LargestFirst = phase2Chunk.largestFirst
+        o.contigPCP = contigPCP
         return o
     }
 }

@@ -7,7 +7,7 @@ extension Scenario: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case machine, knobs, policy, policyOptions = "policy_options", workload, params, seed, duration, cost
         case vmstatPhaseMs = "vmstat_phase_ms", traceOut = "trace_out", checkEvery = "check_every", seriesPoints = "series_points"
-        case untilSeconds = "until_seconds", age
+        case untilSeconds = "until_seconds", excludeWarmup = "exclude_warmup", age
     }
 
     public init(from decoder: Decoder) throws {
@@ -38,6 +38,7 @@ extension Scenario: Codable {
         checkEvery = try c.decodeIfPresent(Int.self, forKey: .checkEvery) ?? checkEvery
         seriesPoints = try c.decodeIfPresent(Int.self, forKey: .seriesPoints)
         untilSeconds = try c.decodeIfPresent(Double.self, forKey: .untilSeconds)
+        excludeWarmup = try c.decodeIfPresent(Bool.self, forKey: .excludeWarmup) ?? excludeWarmup
         if let a = try? c.decodeIfPresent(Double.self, forKey: .age) {
             guard let v = Scenario.parseAge(String(a)) else { throw c.invalid(.age, "\(a) is not 0 to 86400 simulated seconds") }
             age = v
@@ -63,6 +64,8 @@ extension Scenario: Codable {
         try c.encode(checkEvery, forKey: .checkEvery)
         try c.encodeIfPresent(seriesPoints, forKey: .seriesPoints)
         try c.encodeIfPresent(untilSeconds, forKey: .untilSeconds)
+        // Written only when set, so scenarios saved before it existed read back the same.
+        if excludeWarmup { try c.encode(true, forKey: .excludeWarmup) }
         try c.encodeIfPresent(age, forKey: .age)
     }
 }
@@ -118,7 +121,7 @@ extension MachineSource: Codable {
 
 extension PolicyOptions: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case remoteFreeLock = "remote_free_lock", phase2Chunk = "phase2_chunk"
+        case remoteFreeLock = "remote_free_lock", phase2Chunk = "phase2_chunk", contigPCP = "contig_pcp"
     }
 
     public init(from decoder: Decoder) throws {
@@ -126,12 +129,14 @@ extension PolicyOptions: Codable {
         self.init()
         remoteFreeLock = try c.decodeWord(PCPBuddyOptions.RemoteFreeLock.self, forKey: .remoteFreeLock) ?? remoteFreeLock
         phase2Chunk = try c.decodeWord(Phase2Chunk.self, forKey: .phase2Chunk) ?? phase2Chunk
+        contigPCP = try c.decodeWord(PCPBuddyOptions.ContigPCP.self, forKey: .contigPCP) ?? contigPCP
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(remoteFreeLock.rawValue, forKey: .remoteFreeLock)
         try c.encode(phase2Chunk.rawValue, forKey: .phase2Chunk)
+        try c.encode(contigPCP.rawValue, forKey: .contigPCP)
     }
 }
 

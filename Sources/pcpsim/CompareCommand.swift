@@ -37,6 +37,8 @@ struct CompareCommand: ParsableCommand {
 
     @Option(help: "Runs at once on this machine (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Measure whole runs (default: a run of two or more stat intervals leaves the first out as warm-up).")
+    var includeWarmup = false
 
     func run() throws {
         let plan = try makePlan()
@@ -53,6 +55,7 @@ struct CompareCommand: ParsableCommand {
         var base = try file.scenario(machine, workload, runOptions)
         // Long enough for vmstat_update (pcp->high decay, counter folds) to run several times.
         if base.duration == .whole, case .trace = base.workload {} else if base.duration == .whole { base.duration = .seconds(CompareCommand.defaultSeconds) }
+        base.excludeWarmup = !includeWarmup
         guard base.workload != .none else { throw UsageError("--workload is required (known: \(Workloads.names.joined(separator: ", ")))") }
         guard seeds >= 1 else { throw UsageError("need at least one seed") }
         guard base.traceOut == nil else { throw UsageError("--trace-out records one run: use pcpsim run") }

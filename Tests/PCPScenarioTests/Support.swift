@@ -33,6 +33,7 @@ enum Support {
         s.policy = .blockEconomy
         s.policyOptions.remoteFreeLock = .trylock
         s.policyOptions.phase2Chunk = .smallest
+        s.policyOptions.contigPCP = .takeFromPCP
         s.workload = .trace("fixtures/kmem-trace-excerpt.txt")
         s.seed = 12345678901234
         s.duration = .ops(4242)
@@ -43,6 +44,7 @@ enum Support {
         s.traceOut = "out/trace.txt"
         s.checkEvery = 100
         s.seriesPoints = 50
+        s.excludeWarmup = true
         return s
     }
 }

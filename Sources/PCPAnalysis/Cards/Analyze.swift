@@ -44,6 +44,7 @@ public enum Analyze {
             verdicts.append(v)
             evidence.append(line)
         }
+        if r.warmupSeconds != nil { evidence.append(r.coverage) }
         return ClaimResult(claim: claim.text, source: claim.source, verdict: Judge.combine(verdicts), evidence: evidence)
     }
 

@@ -30,6 +30,9 @@ public struct Card: Sendable {
         public var duration: Double?
         public var seeds: Int?
         public var variants: [Variant] = []
+        /// Simulated seconds of uptime every run's machine lives through first (`--age`): a
+        /// lived-in machine rather than a freshly booted one.
+        public var age: Double?
     }
 
     /// A column of the comparison: a label, a policy, boot sysctls.
@@ -146,6 +149,9 @@ public struct Card: Sendable {
                 throw fail(n, "duration: '\(value)' is not a positive number of simulated seconds")
             }
             s.duration = v
+        case "age":
+            guard let v = Scenario.parseAge(value) else { throw fail(n, "age: '\(value.prefix(80))' is not an uptime such as 600s, 10m or 1h (at most a day)") }
+            s.age = v
         case "seeds": guard let v = Int(value), (1...1000).contains(v) else { throw fail(n, "seeds: '\(value.prefix(80))' is not a number from 1 to 1000") }; s.seeds = v
         case "variants":
             s.variants = try value.split(separator: ",").map { (part: Substring) throws(ParseError) -> Variant in

@@ -29,12 +29,14 @@ extension Card.Settings {
         base.params = params
         base.duration = duration.map { .seconds(small ? $0 / 20 : $0) } ?? .ops(ops)
         base.cost = cost
+        base.excludeWarmup = true
+        base.age = age
         let columns = variants.isEmpty ? [Card.Variant(label: "baseline", policy: .baseline)] : variants
         return Compare.Plan(variants: columns.map { v in
             var s = base
             s.policy = v.policy
             s.knobs = v.sysctls
             return Compare.Variant(label: v.label, scenario: s)
-        }, seeds: (0..<seeds).map { firstSeed &+ UInt64($0) }, machineDescription: "\(cpus) CPUs, \(memory)")
+        }, seeds: (0..<seeds).map { firstSeed &+ UInt64($0) }, machineDescription: "\(cpus) CPUs, \(memory)" + (age.map { ", aged \(Int($0)) s" } ?? ""))
     }
 }

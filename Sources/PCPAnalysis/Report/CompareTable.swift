@@ -4,7 +4,7 @@ import Foundation
 public enum CompareTable {
     public static func render(_ r: CompareResult) -> String {
         var out = "workload \(r.workload)  machine \(r.machine)  seeds \(r.seeds.map(String.init).joined(separator: ","))  ops \(r.ops)\n"
-        out += "each cell: mean ± half-width of its 95% t interval over the seeds; (×ratio [95% interval]) to \(r.policies.first?.policy ?? "the first policy"); metrics cover whole runs, warm-up included\n"
+        out += "each cell: mean ± half-width of its 95% t interval over the seeds; (×ratio [95% interval]) to \(r.policies.first?.policy ?? "the first policy"); \(r.coverage)\n"
         if let key = r.sweepParameter, let points = r.sweep {
             for p in points { out += "\n== \(key)=\(p.value)\n" + table(p.result) }
             return out

@@ -294,9 +294,9 @@ extension Machine {
         return true
     }
 
-    /// Whether the allocated folio at `i` may be isolated: on an LRU, and either a page cache
-    /// folio (its file's slots move with it) or held by an owner that can follow it (the
-    /// `mover`). A folio a workload holds through a bare PageRef would go stale: pinned.
+    /// Whether the allocated folio at `i` may be isolated: on an LRU, and a page cache folio
+    /// (its file's slots move with it), a folio a workload's HeldBlocks holds unpinned (its slot
+    /// moves with it) or one an owner can follow (the `mover`). Anything else is pinned.
     func isMovableFolio(_ z: Zone, _ i: Int, order: Int) -> Bool {
         let pfn = z.pfn(i)
         guard isLRUFolio(pfn: pfn) else { return false }
@@ -316,9 +316,11 @@ extension Machine {
         lru.flags[b] = lru.flags[a]
         lru.owner[b] = lru.owner[a]
         lru.offset[b] = lru.offset[a]
-        if lru.owner[a] != 0 {
+        if isPageCacheFolio(pfn: a) {
             let f = pageCache.files[Int(lru.owner[a]) - 1], start = Int(lru.offset[a])
             for off in start..<min(f.pages, start + (1 << o)) where f.slots[off] == UInt32(a + 1) { f.slots[off] = UInt32(b + 1) }
+        } else if lru.owner[a] != 0 {
+            heldFolioMoved(pfn: a, to: PageRef(zone: z.id, index: dst))
         } else {
             mover?.moved(from: PageRef(zone: z.id, index: src), to: PageRef(zone: z.id, index: dst), order: o)
         }

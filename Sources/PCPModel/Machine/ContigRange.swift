@@ -1,8 +1,8 @@
 /// What one alloc_contig_range() attempt found.
 public struct ContigResult: Sendable, Equatable {
     public var success: Bool
-    /// Pages in the range still held after migration: folios nobody can follow (a workload's
-    /// bare page references) and non-LRU pages fail the attempt.
+    /// Pages in the range still held after migration: pinned folios and folios nobody can
+    /// follow fail the attempt.
     public var pagesInUse: Int
     /// Free pages of the range still on some PCP after the drain: the isolation cannot see them.
     public var pagesStrandedOnPCP: Int
@@ -22,11 +22,11 @@ public struct ContigStats: Sendable, Equatable, Codable {
 extension Machine {
     /// alloc_contig_range() (6.18, simplified): isolate the pageblocks of [start, start + 2^order)
     /// in zone `zone` (start_isolate_page_range: refuses blocks with unmovable pages, moves the
-    /// free pages to MIGRATE_ISOLATE), drain_all_pages() for the zone, migrate the movable
-    /// folios out, then take the range if every page of it is free in the buddy; undo the
-    /// isolation otherwise. On success the
-    /// range is returned as allocated blocks of at most MAX_PAGE_ORDER (free them with
-    /// freePages), tagged `kind`.
+    /// free pages to MIGRATE_ISOLATE), deal with the range's pages on PCPs as `contig_pcp`
+    /// says (6.18: drain_all_pages() for the zone), migrate the movable folios out, then take
+    /// the range if every page of it is free in the buddy; undo the isolation otherwise. On
+    /// success the range is returned as allocated blocks of at most MAX_PAGE_ORDER (free them
+    /// with freePages), tagged `kind`.
     public func allocContigRange(cpu: Int, zone id: Int, startPFN: Int, order: Int, kind: AllocKind) -> (ContigResult, [PageRef]) {
         policy.type.allocContigRange(self, cpu: cpu, zone: id, startPFN: startPFN, order: order, kind: kind)
     }
@@ -41,10 +41,18 @@ extension Machine {
         // Isolation: every block must be free of unmovable pages (has_unmovable_pages).
         for b in blocks where z.blockHasUnmovable(b) { result.unmovableBlocks += 1 }
         if result.unmovableBlocks > 0 { return (result, []) }
+        let mode = pcpBuddyOptions.contigPCP
+        // zone_pcp_disable(): __drain_all_pages(zone, force_all_cpus) before isolation. The
+        // window in which PCPs stay disabled has no other CPU running in this model.
+        if mode == .pcpDisable { for c in 0..<nrCPUs { z.drainPagesZone(c, force: true, policy) } }
         z.lockZone()
         for b in blocks { z.setIsolate(b, true, cpu: cpu, policy) }
         z.unlockZone()
-        drainAllPages(policy, cpu: cpu, zone: z)
+        if mode == .takeFromPCP {
+            takeRangeOffPCPs(policy, z, cpu: cpu, start: start, end: start + n)
+        } else {
+            drainAllPages(policy, cpu: cpu, zone: z)
+        }
         migrateRangeOut(policy, z, cpu: cpu, start: start, end: start + n)
         // test_pages_isolated(): every page free in the buddy.
         var p = start
@@ -76,9 +84,9 @@ extension Machine {
 }
 
 extension Machine {
-    /// __alloc_contig_migrate_range(), Linux 6.18: every movable LRU folio of the isolated range
-    /// migrates to a page the buddy allocator hands out in the same zone (never from the
-    /// isolated blocks), and the old frames go straight to the isolated free lists.
+    /// __alloc_contig_migrate_range(), Linux 6.18: every movable LRU folio of the isolated range,
+    /// large ones included, migrates to a block the buddy allocator hands out in the same zone
+    /// (never from the isolated blocks), and the old frames go straight to the isolated free lists.
     /// Folios nobody can follow stay and fail the range.
     func migrateRangeOut<P: AllocatorPolicy>(_ p: P, _ z: Zone, cpu: Int, start: Int, end: Int) {
         let cc = compactControl(z, cpu: cpu, order: -1, mode: .sync, direct: false, ignoreSkipHint: true)
@@ -87,7 +95,9 @@ extension Machine {
         while i < end {
             let o = z.pages.order(i)
             guard z.pages.state(i) == .allocated else { i += z.pages.state(i) == .buddy || z.pages.state(i) == .pcp ? 1 << o : 1; continue }
-            if o < K.pageblockOrder, isMovableFolio(z, i, order: o), folioIsolateLRU(cpu: cpu, pfn: z.pfn(i)) {
+            // cc->alloc_contig skips compaction's order check: large folios (THP, order-9
+            // readahead) migrate too, to a block of their order from the buddy.
+            if o <= K.pageblockOrder, isMovableFolio(z, i, order: o), folioIsolateLRU(cpu: cpu, pfn: z.pfn(i)) {
                 cc.migrate.append(i)
                 cc.migratePages += 1 << o
                 countEvent(.compactIsolated, 1 << o)
@@ -103,6 +113,29 @@ extension Machine {
             _ = migratePages(p, cc)
         }
         if moved { z.drainPagesZone(cpu, force: false, p) }
+    }
+}
+
+extension Machine {
+    /// contig_pcp=take-from-pcp: isolation that knows which PCP holds each free page of the
+    /// range (the zone tracking the PCP free lists, as Zi Yan proposed) takes those pages off
+    /// their PCPs under each one's pcp->lock and frees them into the isolated blocks. No
+    /// other PCP page moves.
+    func takeRangeOffPCPs<P: AllocatorPolicy>(_ p: P, _ z: Zone, cpu: Int, start: Int, end: Int) {
+        var i = start
+        while i < end {
+            let s = z.pages.state(i), o = z.pages.order(i)
+            guard s == .pcp else { i += s == .tail || s == .reserved ? 1 : 1 << o; continue }
+            let owner = Int(z.pages.cpuOf[i])
+            z.lockPCP(owner)
+            p.takeOffPCP(z, cpu: owner, i, order: o)
+            z.pcp[owner].count -= 1 << o
+            z.unlockPCP(owner)
+            z.lockZone()
+            z.toZone(cpu, i, order: o, p)
+            z.unlockZone()
+            i += 1 << o
+        }
     }
 }
 

@@ -69,6 +69,8 @@ public final class Machine {
     /// The owner compaction and alloc_contig_range migrate movable pages with (nil: no page
     /// can be migrated).
     @exclusivity(unchecked) public var mover: PageMover?
+    /// The workloads' held blocks whose folios migration may move (HeldBlocks.swift).
+    @exclusivity(unchecked) var heldStores: [HeldStore] = []
     /// kcompactd per node: the order and highest zone it was woken for (0: not woken), the
     /// proactive rounds still deferred, and when its timer fires next.
     @exclusivity(unchecked) var kcompactdOrder: [Int] = []

@@ -139,4 +139,11 @@ extension Machine {
         o.phase2LargestFirst = v
         setPCPBuddyOptions(o)
     }
+
+    /// pcpsim's contig_pcp: what alloc_contig_range does with PCP-held pages of its range.
+    public func setContigPCP(_ v: PCPBuddyOptions.ContigPCP) {
+        var o = pcpBuddyOptions
+        o.contigPCP = v
+        setPCPBuddyOptions(o)
+    }
 }

@@ -76,6 +76,8 @@ public struct RunMetrics: Codable, Sendable, Equatable {
     /// Pages each pcp-buddy refill phase (0-3) brought, keyed "0"..."3".
     public var refillPhasePages: [String: Int]
     public var ownership: Ownership
+    /// Simulated seconds of warm-up the figures leave out (Warmup.swift); absent: whole run.
+    public var warmupSeconds: Double? = nil
 
     /// The owning policies' bookkeeping at the end of the run.
     public struct Ownership: Codable, Sendable, Equatable {
@@ -103,7 +105,7 @@ public struct RunMetrics: Codable, Sendable, Equatable {
         case unusableIndex = "unusable_index", fragmentationIndex = "fragmentation_index"
         case perCPU = "per_cpu", series
         case thpFaultAlloc = "thp_fault_alloc", thpFaultFallback = "thp_fault_fallback", contig
-        case pcpReuse = "pcp_reuse", refillPhasePages = "refill_phase_pages", ownership
+        case pcpReuse = "pcp_reuse", refillPhasePages = "refill_phase_pages", ownership, warmupSeconds = "warmup_seconds"
     }
 }
 

@@ -39,6 +39,10 @@ protocol AllocatorPolicy: PolicyDriver, SendableMetatype {
     /// switch) must empty what it is asked to.
     func freePCPPagesBulk(_ z: Zone, cpu: Int, count: Int, pindex: Int, force: Bool)
 
+    /// Takes the free block at `i` off `cpu`'s PCP, wherever the design keeps it (the caller
+    /// holds the pcp->lock and adjusts pcp->count): isolation taking PCP-held pages.
+    func takeOffPCP(_ z: Zone, cpu: Int, _ i: Int, order: Int)
+
     // The buddy.
 
     /// A free block entered (`pages` > 0) or left (`pages` < 0) the zone's free lists.

@@ -17,6 +17,10 @@ extension OwnsNothing {
 
     func freeListChanged(_ z: Zone, _ i: Int, order: Int, pages: Int) {}
 
+    func takeOffPCP(_ z: Zone, cpu: Int, _ i: Int, order: Int) {
+        z.lists.remove(z.pcpList(cpu, orderToPindex(z.pages.kind(i), order)), i, z.pages)
+    }
+
     func release(_ m: Machine) {}
 
     func checkPCP(_ z: Zone, cpu: Int) throws(PolicyViolation) -> Int { 0 }

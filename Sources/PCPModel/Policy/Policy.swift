@@ -36,6 +36,22 @@ public struct PCPBuddyOptions: Equatable, Sendable {
     /// Phase 2 takes the largest sub-pageblock chunk first (true) or the smallest that is
     /// larger than the request (false).
     public var phase2LargestFirst = true
+    /// What alloc_contig_range() does with free pages of its range that sit on PCPs: the
+    /// thread's open question for designs whose PCPs hold pieces of blocks.
+    public enum ContigPCP: String, CaseIterable, Sendable {
+        /// drain_all_pages() after isolation (6.18; the RFC: "unchanged", pages held on PCPs
+        /// are still skipped by isolation). Each design drains as its drains do; a page still
+        /// on a PCP fails the range.
+        case drainAll = "drain-all"
+        /// zone_pcp_disable() around the attempt (what memory offlining does): every PCP of the
+        /// zone is emptied completely before isolation, whatever the design keeps on a drain.
+        case pcpDisable = "pcp-disable"
+        /// Isolation learns about pages held on PCPs (Zi Yan; Weiner's open question for the
+        /// block economy): the range's free pages are taken off whichever PCP holds them, and no
+        /// other PCP is drained.
+        case takeFromPCP = "take-from-pcp"
+    }
+    public var contigPCP = ContigPCP.drainAll
     public init() {}
 }
 

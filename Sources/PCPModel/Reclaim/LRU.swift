@@ -60,9 +60,10 @@ public struct LRUStore: ~Copyable {
     let next: FixedArray<UInt32>
     let prev: FixedArray<UInt32>
     let flags: FixedArray<UInt16>
-    /// Page cache folios: file id + 1 (0: not in the page cache).
+    /// Page cache folios: file id + 1; folios a workload holds: HeldStore.tag | its store; 0: neither.
     let owner: FixedArray<UInt32>
-    /// Page cache folios: the page offset of the folio's first page in its file.
+    /// Page cache folios: the page offset of the folio's first page in its file; held folios:
+    /// their slot in the store.
     let offset: FixedArray<UInt32>
     let head: FixedArray<UInt32>
     let tail: FixedArray<UInt32>

@@ -119,8 +119,8 @@ extension Machine {
 
     /// filemap_remove_folio(): a clean folio leaves its file (reclaim, drop_caches).
     func removeFromPageCache(pfn: Int) {
+        guard isPageCacheFolio(pfn: pfn) else { return }
         let id = Int(lru.owner[pfn])
-        guard id > 0 else { return }
         let f = pageCache.files[id - 1], n = lru.nrPages(pfn), start = Int(lru.offset[pfn])
         for o in start..<min(f.pages, start + n) where f.slots[o] == UInt32(pfn + 1) { f.slots[o] = 0 }
         f.cachedPages -= n
@@ -148,7 +148,7 @@ extension Machine {
                     let pfn = Int(e)
                     e = lru.prev[pfn]
                     let f = lru.flags[pfn]
-                    guard lru.owner[pfn] != 0, f & (FolioFlag.dirty | FolioFlag.writeback | FolioFlag.mapped) == 0 else { continue }
+                    guard isPageCacheFolio(pfn: pfn), f & (FolioFlag.dirty | FolioFlag.writeback | FolioFlag.mapped) == 0 else { continue }
                     freeReclaimedFolio(cpu: cpu, zoneOf(pfn: pfn), pfn: pfn)
                 }
             }

@@ -178,7 +178,7 @@ extension Machine {
                 continue
             default: break
             }
-            if lru.owner[pfn] == 0 || lru.test(pfn, FolioFlag.dirty | FolioFlag.writeback | FolioFlag.mlocked) {
+            if !isPageCacheFolio(pfn: pfn) || lru.test(pfn, FolioFlag.dirty | FolioFlag.writeback | FolioFlag.mlocked) {
                 activateIsolated(z, cpu: sc.cpu, pfn: pfn, n)
                 continue
             }

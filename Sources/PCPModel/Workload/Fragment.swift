@@ -91,7 +91,7 @@ struct FragmentRegion: Workload {
             small = K.pageblockNrPages
             return Operation(kind: .allocFailed, cpu: 0, order: K.hpagePMDOrder, pfn: -1)
         }
-        huge.append(r, order: K.hpagePMDOrder)
+        huge.append(r, order: K.hpagePMDOrder, m)
         return Operation(kind: .alloc, cpu: 0, order: K.hpagePMDOrder, pfn: m.pfn(of: r))
     }
 }

@@ -46,7 +46,7 @@ struct JemallocPurge: Workload {
         let op = m.allocOp(cpu: cpu, order: 0, kind: .anon, into: &held[cpu])
         if op.kind == .allocFailed { starved = true }
         if held[cpu].count >= cycle[cpu] || (op.kind == .allocFailed && held[cpu].count > 0) {
-            dirty.absorb(&held[cpu])
+            dirty.absorb(&held[cpu], m)
             cycle[cpu] = 0
         }
         return op.kind == .allocFailed ? .idle(cpu) : op
@@ -127,10 +127,10 @@ struct ProducerConsumer: Workload {
 
 extension HeldBlocks {
     /// Moves every block of `other` here.
-    mutating func absorb(_ other: inout HeldBlocks) {
+    mutating func absorb(_ other: inout HeldBlocks, _ m: Machine) {
         while other.count > 0 {
             let (r, o) = other.removeLast()
-            append(r, order: o)
+            append(r, order: o, m)
         }
     }
 

@@ -39,7 +39,7 @@ struct ProcessMemory {
         if anon.count > 0 { let (r, o) = anon.removeLast(); return try m.freeOp(cpu: cpu, r, order: o) }
         if tables.count > 0 { let (r, o) = tables.removeLast(); return try m.freeOp(cpu: cpu, r, order: o) }
         if pgd.count > 0 { let (r, o) = pgd.removeLast(); return try m.freeOp(cpu: cpu, r, order: o) }
-        deadStack.absorb(&stack)
+        deadStack.absorb(&stack, m)
         started = false
         return nil
     }

@@ -13,26 +13,3 @@ public struct SplitMix64: Sendable {
     @inline(__always) public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
-/// Blocks a workload holds, in flat arrays (no object per block).
-public struct HeldBlocks {
-    public private(set) var refs: [PageRef] = []
-    public private(set) var orders: [UInt8] = []
-    public private(set) var pages = 0
-    public init() {}
-    public var count: Int { refs.count }
-
-    public mutating func append(_ r: PageRef, order: Int) {
-        refs.append(r); orders.append(UInt8(order)); pages += 1 << order
-    }
-
-    /// Removes entry `i` by moving the last one into its place.
-    public mutating func swapRemove(_ i: Int) -> (PageRef, Int) {
-        let r = refs[i], o = Int(orders[i])
-        refs[i] = refs[refs.count - 1]; orders[i] = orders[orders.count - 1]
-        refs.removeLast(); orders.removeLast()
-        pages -= 1 << o
-        return (r, o)
-    }
-
-    public mutating func removeLast() -> (PageRef, Int) { swapRemove(refs.count - 1) }
-}

@@ -69,12 +69,13 @@ public struct Operation: Sendable, CustomStringConvertible {
 }
 
 extension Machine {
-    /// Allocates and records the operation.
-    func allocOp(cpu: Int, order: Int, kind: AllocKind, atomic: Bool = false, into held: inout HeldBlocks) -> Operation {
+    /// Allocates and records the operation. A `pinned` LRU folio stays where it is (a
+    /// long-term pin: migration fails on it).
+    func allocOp(cpu: Int, order: Int, kind: AllocKind, atomic: Bool = false, pinned: Bool = false, into held: inout HeldBlocks) -> Operation {
         guard let r = allocPages(cpu: cpu, order: order, kind: kind, atomic: atomic) else {
             return Operation(kind: .allocFailed, cpu: cpu, order: order, pfn: -1)
         }
-        held.append(r, order: order)
+        held.append(r, order: order, self, pinned: pinned)
         return Operation(kind: .alloc, cpu: cpu, order: order, pfn: pfn(of: r))
     }
 

@@ -94,6 +94,7 @@ public enum KnobTable {
         .machine("sys/kernel/mm/pcpsim/policy", .choice, { $0.policy }, { $0.setPolicy($1) }),
         .machine("sys/kernel/mm/pcpsim/remote_free_lock", .choice, { $0.pcpBuddyOptions.remoteFreeLock }, { $0.setRemoteFreeLock($1) }),
         .machine("sys/kernel/mm/pcpsim/phase2_chunk", .choice, { Phase2Chunk($0.pcpBuddyOptions) }, { $0.setPhase2LargestFirst($1.largestFirst) }),
+        .machine("sys/kernel/mm/pcpsim/contig_pcp", .choice, { $0.pcpBuddyOptions.contigPCP }, { $0.setContigPCP($1) }),
         .mount("sys/kernel/mm/pcpsim/pace", .real, { $0.pace }, { try $0.setPace($1) }),
         .mount("sys/kernel/mm/pcpsim/workload", mode: 0o444, .line, { $0.workload }, nil),
     ]

@@ -8,6 +8,7 @@ import PCPScenario
 
 extension Policy: ExpressibleByArgument {}
 extension PCPBuddyOptions.RemoteFreeLock: ExpressibleByArgument {}
+extension PCPBuddyOptions.ContigPCP: ExpressibleByArgument {}
 extension Phase2Chunk: ExpressibleByArgument {}
 extension PCPStateList: ExpressibleByArgument {}
 

@@ -38,6 +38,8 @@ struct MachineOptions: ParsableArguments, ScenarioPart {
     var remoteFreeLock: PCPBuddyOptions.RemoteFreeLock?
     @Option(help: "pcp-buddy: phase 2 takes the largest chunk first, or the smallest larger than the request (default: largest).")
     var phase2Chunk: Phase2Chunk?
+    @Option(help: "alloc_contig_range and PCP-held pages of its range: drain-all (6.18, the RFC), pcp-disable (zone_pcp_disable), take-from-pcp (isolation takes them off their PCP) (default: drain-all).")
+    var contigPCP: PCPBuddyOptions.ContigPCP?
 
     func apply(to s: inout Scenario) throws {
         if let z = likeZoneinfo {
@@ -71,6 +73,7 @@ struct MachineOptions: ParsableArguments, ScenarioPart {
         if let policy { s.policy = policy }
         if let remoteFreeLock { s.policyOptions.remoteFreeLock = remoteFreeLock }
         if let phase2Chunk { s.policyOptions.phase2Chunk = phase2Chunk }
+        if let contigPCP { s.policyOptions.contigPCP = contigPCP }
         if let vmstatPhaseMs { s.vmstatPhaseMs = vmstatPhaseMs }
         if let age {
             guard let v = Scenario.parseAge(age) else { throw UsageError("--age '\(age.prefix(80))': expected simulated seconds such as 600s, 10m or 1h (0 to a day)") }

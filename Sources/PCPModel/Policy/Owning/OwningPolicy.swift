@@ -34,6 +34,16 @@ extension OwningPolicy {
 
     func release(_ m: Machine) { for z in m.zones { owned.dropOwnership(z) } }
 
+    /// A PagePCPBuddy chunk leaves the buddy area, a cached-only page its list.
+    func takeOffPCP(_ z: Zone, cpu: Int, _ i: Int, order: Int) {
+        if z.pages.isPCPBuddy(i) {
+            owned.area.remove(owned.buddyList(z, cpu, order, z.pages.kind(i)), i, z.pages)
+            z.pages.setPCPBuddy(i, false)
+        } else {
+            z.lists.remove(z.pcpList(cpu, orderToPindex(z.pages.kind(i), order)), i, z.pages)
+        }
+    }
+
     /// A page of an owned block goes to its owner's PCP, whichever CPU frees it, and merges
     /// there with its buddies under the owner's pcp->lock.
     func freeOwned(_ m: Machine, _ z: Zone, cpu: Int, _ i: Int, order: Int, mt: Int, pcpLockHeld: Bool) -> Bool {

@@ -1,0 +1,90 @@
+/// Blocks a workload holds, in flat arrays (no object per block).
+///
+/// An anonymous, THP or file folio held here is a real LRU folio that migration can move
+/// (what the rmap walk does for a mapped page): its LRU owner field carries this holder's tag
+/// and its offset field its slot, so `migrateFolio` rewrites the slot with the new frame.
+/// Pages held `pinned` (FOLL_LONGTERM, DMA) and non-LRU kinds carry no tag and cannot move.
+///
+/// The storage is created on the first append, so `Array(repeating: HeldBlocks(), ...)` gives
+/// each element its own.
+public struct HeldBlocks {
+    private var store: HeldStore?
+    public init() {}
+    public var refs: [PageRef] { store?.refs ?? [] }
+    public var orders: [UInt8] { store?.orders ?? [] }
+    public var count: Int { store?.refs.count ?? 0 }
+    public var pages: Int { store?.pages ?? 0 }
+
+    /// Holds block `r` of `order`; an LRU folio that is not `pinned` becomes movable.
+    public mutating func append(_ r: PageRef, order: Int, _ m: Machine, pinned: Bool = false) {
+        let s: HeldStore
+        if let store { s = store } else { s = HeldStore(); store = s }
+        let slot = s.refs.count
+        s.refs.append(r); s.orders.append(UInt8(order)); s.pages += 1 << order
+        let pfn = m.pfn(of: r)
+        guard m.lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0, !m.isPageCacheFolio(pfn: pfn) else { return }
+        if pinned {
+            m.lru.owner[pfn] = 0
+            return
+        }
+        if s.id < 0 { m.register(s) }
+        m.lru.owner[pfn] = HeldStore.tag | UInt32(s.id)
+        m.lru.offset[pfn] = UInt32(slot)
+    }
+
+    /// Removes entry `i` by moving the last one into its place (its folio's slot follows).
+    public mutating func swapRemove(_ i: Int) -> (PageRef, Int) {
+        let s = store!
+        let r = s.refs[i], o = Int(s.orders[i]), last = s.refs.count - 1
+        if i != last {
+            s.refs[i] = s.refs[last]; s.orders[i] = s.orders[last]
+            if let m = s.machine {
+                let pfn = m.pfn(of: s.refs[i])
+                if m.lru.owner[pfn] == HeldStore.tag | UInt32(s.id) { m.lru.offset[pfn] = UInt32(i) }
+            }
+        }
+        s.refs.removeLast(); s.orders.removeLast()
+        s.pages -= 1 << o
+        if let m = s.machine {
+            let pfn = m.pfn(of: r)
+            if m.lru.owner[pfn] == HeldStore.tag | UInt32(s.id) { m.lru.owner[pfn] = 0 }
+        }
+        return (r, o)
+    }
+
+    public mutating func removeLast() -> (PageRef, Int) { swapRemove(count - 1) }
+}
+
+/// A HeldBlocks' entries, shared with the machine that moves its folios.
+final class HeldStore {
+    /// The LRU owner field of a held folio: this bit, and the store's number in the machine.
+    /// Page cache owners (file id + 1) stay below it.
+    static let tag: UInt32 = 1 << 31
+    var refs: [PageRef] = []
+    var orders: [UInt8] = []
+    var pages = 0
+    /// Its number in `Machine.heldStores` (-1: no movable folio held yet).
+    var id = -1
+    unowned(unsafe) var machine: Machine?
+}
+
+extension Machine {
+    /// A page cache folio (its LRU owner is a file), not one a workload holds.
+    @inline(__always) func isPageCacheFolio(pfn: Int) -> Bool {
+        let o = lru.owner[pfn]
+        return o != 0 && o & HeldStore.tag == 0
+    }
+
+    func register(_ s: HeldStore) {
+        s.id = heldStores.count
+        s.machine = self
+        heldStores.append(s)
+    }
+
+    /// A held folio moved: its holder's slot now names the new frame (the rmap walk's remap).
+    func heldFolioMoved(pfn: Int, to ref: PageRef) {
+        let o = lru.owner[pfn]
+        guard o & HeldStore.tag != 0 else { return }
+        heldStores[Int(o & ~HeldStore.tag)].refs[Int(lru.offset[pfn])] = ref
+    }
+}

@@ -75,6 +75,11 @@ public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
 
     public var indices: Range<Int> { 0..<count }
 
+    /// The elements' bytes, read and written in place by checkpoints.
+    var rawBytes: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: base, count: count * MemoryLayout<Element>.stride)
+    }
+
     /// A copy of the elements, for snapshots and reports.
     public var elements: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
 

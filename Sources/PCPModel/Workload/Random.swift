@@ -36,3 +36,14 @@ public struct HeldBlocks {
 
     public mutating func removeLast() -> (PageRef, Int) { swapRemove(refs.count - 1) }
 }
+
+extension HeldBlocks: CheckpointableValue {
+    public mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(&refs)
+        try c.sync(&orders)
+        try c.sync(&pages)
+        guard refs.count == orders.count else { throw CheckpointError("held blocks and their orders do not pair up") }
+    }
+}
+
+extension PageRef: RawCheckpointValue {}

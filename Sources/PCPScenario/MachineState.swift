@@ -33,8 +33,13 @@ public struct MachineState {
             try c.section("workload")
             try workload?.checkpoint(c)
             try engine?.checkpoint(c)
+            // The caller's section as one blob, so a reader without it (render --from-state of a
+            // mount's state) can step over it.
+            let e = Checkpoint()
+            try extra(e)
+            var blob = e.bytes
             try c.section("extra")
-            try extra(c)
+            try c.sync(&blob)
             try c.section("end")
         } catch { throw UsageError("cannot save the machine's state: \(error.description)") }
         return StateFile.encode(c.bytes)
@@ -120,13 +125,20 @@ public struct MachineState {
         do { if hasEngine { try engine.checkpoint(checkpoint) } } catch { throw UsageError("state refused: \(error.description)") }
     }
 
-    /// Reads the caller's section and checks that nothing is left over.
-    public func finish(extra: (Checkpoint) throws(CheckpointError) -> Void = { _ in }) throws(UsageError) {
+    /// Checks that nothing is left over, and reads the caller's section with `extra` when
+    /// `readsExtra` (a state saved without one leaves the caller's values as they are).
+    public func finish(readsExtra: Bool = false, extra: (Checkpoint) throws(CheckpointError) -> Void = { _ in }) throws(UsageError) {
         do {
             try checkpoint.section("extra")
-            try extra(checkpoint)
+            var blob: [UInt8] = []
+            try checkpoint.sync(&blob)
             try checkpoint.section("end")
             guard checkpoint.atEnd else { throw CheckpointError("bytes are left after its end") }
+            // A state without the caller's section (a run's, read by a mount) keeps its defaults.
+            guard readsExtra, !blob.isEmpty else { return }
+            let e = Checkpoint(restoring: blob)
+            try extra(e)
+            guard e.atEnd else { throw CheckpointError("bytes are left after the mount's section") }
         } catch { throw UsageError("state refused: \(error)") }
     }
 }

@@ -56,6 +56,7 @@ public final class Checkpoint {
         try check(a.count, "a buffer's length")
         try check(MemoryLayout<E>.stride, "a buffer's element size")
         let raw = a.rawBytes
+        fixedArrayCensus?.visit(raw.baseAddress)
         let run = Checkpoint.runBytes
         var at = 0
         while at < raw.count {
@@ -76,6 +77,12 @@ public final class Checkpoint {
             }
             at += n
         }
+    }
+
+    /// A buffer the machine's description rebuilds, or that lives only within one operation:
+    /// not saved. Naming it here says so (`CheckpointCoverageTests` holds every buffer to it).
+    public func derived<E: BitwiseCopyable>(_ a: borrowing FixedArray<E>) {
+        fixedArrayCensus?.visit(a.rawBytes.baseAddress)
     }
 
     static let runBytes = 4096

@@ -13,6 +13,7 @@ extension Engine: Checkpointable {
         try pricer.checkpoint(c)
         try sampler.checkpoint(c)
         try accounting.checkpoint(c)
+        c.derived(trace.buffer)
     }
 
     static let derivedFields: [String: String] = [

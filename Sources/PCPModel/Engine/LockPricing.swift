@@ -135,6 +135,7 @@ extension LockPricer {
         try c.sync(perCPUPCP)
         try c.sync(&mergesUnderZoneLock)
         try c.sync(&mergesUnderPCPLock)
+        c.derived(held)
     }
 }
 

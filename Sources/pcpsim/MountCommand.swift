@@ -118,10 +118,12 @@ final class StateSaver: @unchecked Sendable {
         self.scenario = scenario
     }
 
-    /// The machine, its workload, its engine and the mount's switches, saved atomically to `path`.
-    func save(to path: String) throws {
+    /// The machine, its workload, its engine and the mount's switches, saved atomically to
+    /// `path` (an interval's save is skipped once the stop's save has run).
+    func save(to path: String, interval: Bool = false) throws {
         lock.lock()
         defer { lock.unlock() }
+        if interval && stopped { return }
         let bytes = try live.withState { m, w, e, controls in
             var s = scenario
             s.policy = m.policy
@@ -144,11 +146,7 @@ final class StateSaver: @unchecked Sendable {
         let t = Thread { [self] in
             while true {
                 Thread.sleep(forTimeInterval: seconds)
-                lock.lock()
-                let done = stopped
-                lock.unlock()
-                if done { return }
-                do { try save(to: path) } catch {
+                do { try save(to: path, interval: true) } catch {
                     FileHandle.standardError.write(Data("pcpsim: warning: cannot save the state to \(path): \(error)\n".utf8))
                 }
             }

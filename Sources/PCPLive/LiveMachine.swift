@@ -39,6 +39,9 @@ public final class LiveMachine: @unchecked Sendable {
         case trace, tracePipe
         /// The invariant checker's verdict, at the moment of the read.
         case invariants
+        /// sys/kernel/mm/pcpsim/save_state: a write of an absolute path saves the machine there
+        /// (`pcpsim snapshot save`).
+        case saveState
     }
 
     public let entries: [Entry]
@@ -83,7 +86,8 @@ public final class LiveMachine: @unchecked Sendable {
         e += KnobTable.all.map { Entry(path: $0.path, mode: $0.mode, source: .knob($0)) }
         e += [Entry(path: "sys/kernel/tracing/trace", mode: 0o644, source: .trace),
               Entry(path: "sys/kernel/tracing/trace_pipe", mode: 0o440, source: .tracePipe),
-              Entry(path: LiveMachine.invariantsPath, mode: 0o444, source: .invariants)]
+              Entry(path: LiveMachine.invariantsPath, mode: 0o444, source: .invariants),
+              Entry(path: LiveMachine.saveStatePath, mode: 0o200, source: .saveState)]
         entries = e
         index = Dictionary(uniqueKeysWithValues: e.enumerated().map { ($1.path, $0) })
         bootTime = Int(Date().timeIntervalSince1970)
@@ -100,6 +104,10 @@ public final class LiveMachine: @unchecked Sendable {
     /// pcpsim's own debugfs file: "ok" or the first broken invariant of the running machine,
     /// checked (O(pages)) at the moment of the read.
     public static let invariantsPath = "sys/kernel/debug/pcpsim/invariants"
+    /// pcpsim's own control file: writing an absolute path saves the machine to it.
+    public static let saveStatePath = "sys/kernel/mm/pcpsim/save_state"
+    /// Saves the machine to a path written to `saveStatePath`: 0 or an errno. Unset: EPERM.
+    public var onSaveState: (@Sendable (String) -> Int32)?
     private let checker = InvariantChecker()
     private let traces: TraceBuffer
 
@@ -111,6 +119,7 @@ public final class LiveMachine: @unchecked Sendable {
         case .invariants: return checkInvariants()
         case .trace: return Array(traces.trace().utf8)
         case .tracePipe: return Array(traces.pipe().utf8)
+        case .saveState: return []
         case .file, .knob: break
         }
         readLock.lock()
@@ -163,6 +172,14 @@ public final class LiveMachine: @unchecked Sendable {
         case .trace:
             traces.clear()
             return .taken(data.count, movesOffset: true)
+        case .saveState:
+            // One path, absolute, ended by an optional newline (as `echo` writes it).
+            var text = String(decoding: data, as: UTF8.self)
+            if text.hasSuffix("\n") { text.removeLast() }
+            guard offset == 0, text.hasPrefix("/"), !text.contains("\n"), !text.contains("\0") else { return .refused(EINVAL) }
+            guard let save = onSaveState else { return .refused(EPERM) }
+            let e = save(text)
+            return e == 0 ? .taken(data.count, movesOffset: true) : .refused(e)
         default:
             return .refused(KnobWriteError.accessDenied.errno)
         }
@@ -173,6 +190,21 @@ public final class LiveMachine: @unchecked Sendable {
         defer { simLock.unlock() }
         do { try checker.check(machine, after: "the operations so far") } catch { return Array("\(error)\n".utf8) }
         return Array("ok\n".utf8)
+    }
+
+    /// Runs `body` on the machine, its workload, its engine and the mount's switches with the
+    /// simulation stopped between two operations: what a checkpoint saves. Afterwards the mount
+    /// follows its switches again and republishes (a restore may have changed everything).
+    public func withState<R>(_ body: (Machine, inout Workload?, Engine, inout MountControls) throws -> R) rethrows -> R {
+        simLock.lock()
+        defer {
+            controls.workload = workload?.name ?? "none"
+            traces.configure(controls)
+            machine.setTracer(controls.tracing ? (machine.tracer ?? Tracer()) : nil)
+            publish()
+            simLock.unlock()
+        }
+        return try body(machine, &workload, engine, &controls)
     }
 
     /// Runs `ops` operations now, on the caller's thread (tests; the mount uses its thread).

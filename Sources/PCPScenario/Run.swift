@@ -9,6 +9,17 @@ public struct ScenarioRun {
     public let engine: Engine?
     /// The counters when the warm-up ended, if the metrics leave it out.
     public var warmup: WarmupBase? = nil
+    /// The workload where the run left it (nil for `none`): with the machine and the engine,
+    /// what `--save-state` saves.
+    public var workload: Workload?
+
+    /// The run's state file: continued with `--from-state`, it goes on as this run would have.
+    public func savedState() throws(UsageError) -> [UInt8] {
+        var w = workload
+        var s = scenario
+        s.policy = machine.policy
+        return try MachineState.save(scenario: s, machine: machine, workload: &w, engine: engine)
+    }
 
     /// The run's metrics (`pcpsim run --json`), nil when nothing ran.
     public var metrics: RunMetrics? {
@@ -32,6 +43,12 @@ extension Scenario {
     /// as the replayed trace shows them.
     public func makeWorkload(for m: Machine, note: (String) -> Void = Scenario.printNote) throws(UsageError) -> Workload? {
         if workload != .none, case .imported(let i) = machine, i.pcpState == .trace { try spreadPCPListsFromTrace(m, note: note) }
+        return try makeWorkloadOnly(for: m)
+    }
+
+    /// The workload alone, without what an import's `--pcp-state-list trace` does to the
+    /// machine first (a restored machine has that in its state already).
+    func makeWorkloadOnly(for m: Machine) throws(UsageError) -> Workload? {
         switch workload {
         case .none:
             return nil
@@ -54,11 +71,22 @@ extension Scenario {
     /// and checking as asked. Throws a UsageError, or an OutputError when the trace output
     /// cannot be written.
     func run(on m: Machine) throws -> ScenarioRun {
-        guard var w = try makeWorkload(for: m) else { return ScenarioRun(scenario: self, machine: m, engine: nil) }
+        guard let w = try makeWorkload(for: m) else { return ScenarioRun(scenario: self, machine: m, engine: nil) }
+        return try run(on: m, workload: w, resuming: nil)
+    }
+
+    /// Runs `w` on `m`; `resuming` puts the saved engine's clocks, counts and random stream in
+    /// the engine before the first operation.
+    func run(on m: Machine, workload: Workload, resuming: MachineState?) throws -> ScenarioRun {
+        var w = workload
         if let n = duration.ops, n < 0 { throw UsageError("--ops must be >= 0") }
         guard checkEvery >= 0 else { throw UsageError("check_every must be >= 0 (0: no checking)") }
         let engine = Engine(machine: m, seed: seed, cost: cost, checkEvery: checkEvery)
         if let n = seriesPoints { engine.sampleEvery = sampleInterval(points: n, cpus: m.nrCPUs) }
+        if let resuming {
+            try resuming.restore(engine)
+            try resuming.finish()
+        }
         let trace = try traceOut.map { p throws(OutputError) in try TraceWriter(path: p, cpus: m.nrCPUs) }
         if let trace {
             m.setTracer(Tracer())
@@ -89,7 +117,7 @@ extension Scenario {
         } catch {
             throw UsageError("\(error)")
         }
-        return ScenarioRun(scenario: self, machine: m, engine: engine, warmup: base)
+        return ScenarioRun(scenario: self, machine: m, engine: engine, warmup: base, workload: w)
     }
 
     /// Each CPU's preset order-0 PCP pages spread over the lists as the replayed trace shows them.

@@ -7,7 +7,7 @@ struct PCPSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pcpsim",
         abstract: "A simulated Linux 6.18 page allocator (buddy + per-CPU page lists) you can mount.",
-        subcommands: [MountCommand.self, ShellCommand.self, RunCommand.self, CompareCommand.self, AnalyzeCommand.self, SweepCommand.self, PatchCommand.self, RenderCommand.self, ReplayCheckCommand.self, MachineCommand.self, WorkloadsCommand.self, BenchCommand.self]
+        subcommands: [MountCommand.self, ShellCommand.self, RunCommand.self, CompareCommand.self, AnalyzeCommand.self, SweepCommand.self, PatchCommand.self, RenderCommand.self, SnapshotCommand.self, ReplayCheckCommand.self, MachineCommand.self, WorkloadsCommand.self, BenchCommand.self]
     )
 }
 

@@ -19,9 +19,10 @@ struct RenderCommand: ParsableCommand {
     @OptionGroup var machine: MachineOptions
     @OptionGroup var workload: WorkloadOptions
     @OptionGroup var runOptions: RunOptions
+    @OptionGroup var state: StateOptions
 
     func run() throws {
-        let r = try file.scenario(machine, workload, runOptions).run()
+        let r = try state.run(file.scenario(machine, workload, runOptions))
         let p = path.hasPrefix("/") ? String(path.dropFirst()) : path
         let s = r.snapshot()
         if let f = ProcFiles.all(for: r.machine).first(where: { $0.path == p }) {

@@ -22,6 +22,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var machine: MachineOptions
     @OptionGroup var workload: WorkloadOptions
     @OptionGroup var runOptions: RunOptions
+    @OptionGroup var state: StateOptions
     @Option(help: "Write the metrics as JSON to this file ('-' for stdout, instead of the table).")
     var json: String?
     @Flag(help: "Print no table (with --json FILE: as the lines of a sweep plan run).")
@@ -29,8 +30,8 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let s = try file.scenario(machine, workload, runOptions)
-        guard s.workload != .none else { throw UsageError("--workload is required (known: \(Workloads.names.joined(separator: ", ")))") }
-        guard let metrics = try s.run().metrics else { return }
+        guard s.workload != .none || state.resuming else { throw UsageError("--workload is required (known: \(Workloads.names.joined(separator: ", ")))") }
+        guard let metrics = try state.run(s).metrics else { return }
         if let path = json {
             let data = try PrettyJSON.encode(metrics)
             if path == "-" { print(String(decoding: data, as: UTF8.self)); return }

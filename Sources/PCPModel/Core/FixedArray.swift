@@ -29,6 +29,7 @@ public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
         base.initialize(repeating: value, count: count)
         self.count = count
         mappedBytes = 0
+        fixedArrayCensus?.born(base, count)
     }
 
     public init(_ elements: some Collection<Element>) {
@@ -36,6 +37,7 @@ public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
         base = .allocate(capacity: count)
         _ = UnsafeMutableBufferPointer(start: base, count: count).initialize(from: elements)
         mappedBytes = 0
+        fixedArrayCensus?.born(base, count)
     }
 
     /// All-zero elements; large arrays are mapped on demand, so untouched parts stay free.
@@ -48,6 +50,7 @@ public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
             base = .allocate(capacity: count)
             UnsafeMutableRawPointer(base).initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
             mappedBytes = 0
+            fixedArrayCensus?.born(base, count)
             return
         }
         guard let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
@@ -56,9 +59,11 @@ public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
         }
         base = p.bindMemory(to: Element.self, capacity: count)
         mappedBytes = bytes
+        fixedArrayCensus?.born(base, count)
     }
 
     deinit {
+        fixedArrayCensus?.died(base)
         if mappedBytes > 0 { munmap(base, mappedBytes) } else { base.deallocate() }
     }
 
@@ -75,6 +80,11 @@ public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
 
     public var indices: Range<Int> { 0..<count }
 
+    /// The elements' bytes, read and written in place by checkpoints.
+    var rawBytes: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: base, count: count * MemoryLayout<Element>.stride)
+    }
+
     /// A copy of the elements, for snapshots and reports.
     public var elements: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
@@ -84,4 +94,19 @@ public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
         bigger.base.update(from: base, count: min(count, newCount))
         return bigger
     }
+}
+
+/// Tests only (`CheckpointCoverageTests`): the flat buffers alive, and those a checkpoint
+/// visited (saved, or declared derived). Every buffer a machine, its engine and its workload
+/// own must be visited, so a new buffer cannot be left out of checkpoints unnoticed.
+nonisolated(unsafe) var fixedArrayCensus: FixedArrayCensus?
+
+final class FixedArrayCensus {
+    /// Live buffers with their element counts.
+    var alive: [UnsafeRawPointer: Int] = [:]
+    var visited: Set<UnsafeRawPointer> = []
+
+    func born(_ p: UnsafeRawPointer, _ count: Int) { if count > 0 { alive[p] = count } }
+    func died(_ p: UnsafeRawPointer) { alive[p] = nil; visited.remove(p) }
+    func visit(_ p: UnsafeRawPointer?) { if let p { visited.insert(p) } }
 }

@@ -13,9 +13,9 @@ public final class Engine {
     @exclusivity(unchecked) var rng: SplitMix64
     let checker = InvariantChecker()
     /// Virtual time when the engine started (the machine's time then).
-    let start: Picoseconds
+    @exclusivity(unchecked) var start: Picoseconds
     /// Operations run so far (idle steps included).
-    @exclusivity(unchecked) public private(set) var operations = 0
+    @exclusivity(unchecked) public internal(set) var operations = 0
 
     let scheduler: Scheduler
     let pricer: LockPricer

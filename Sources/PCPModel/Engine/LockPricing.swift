@@ -121,3 +121,22 @@ final class LockPricer {
         return t
     }
 }
+
+extension LockPricer {
+    /// When each lock frees and who held it last, and the lock_stat sums. `held` and
+    /// `memstall` live only while one operation is priced.
+    func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.section("locks")
+        try c.sync(busyUntil)
+        try c.sync(lastCPU)
+        try c.sync(&zone)
+        try c.sync(&pcp)
+        try c.sync(perCPUZone)
+        try c.sync(perCPUPCP)
+        try c.sync(&mergesUnderZoneLock)
+        try c.sync(&mergesUnderPCPLock)
+        c.derived(held)
+    }
+}
+
+extension LockStats: RawCheckpointValue {}

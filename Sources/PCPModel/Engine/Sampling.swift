@@ -32,7 +32,7 @@ final class Sampler {
     @exclusivity(unchecked) private(set) var samples: [Engine.Sample] = []
     @exclusivity(unchecked) private(set) var pcpPagesPeak = 0
     @exclusivity(unchecked) private var pcpPagesIntegral: Double = 0
-    private let start: Picoseconds
+    private var start: Picoseconds
     @exclusivity(unchecked) private var lastSample: Picoseconds
 
     init(cpus: Int, start: Picoseconds) {
@@ -90,5 +90,29 @@ final class Sampler {
             t.allocs += o.allocs; t.failedAllocs += o.failedAllocs; t.frees += o.frees; t.idles += o.idles
             t.pagesAllocated += o.pagesAllocated; t.pagesFreed += o.pagesFreed
         }
+    }
+}
+
+extension Sampler {
+    func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.section("sampler")
+        try c.sync(ops)
+        try c.sync(&every)
+        try c.sync(&samples)
+        try c.sync(&pcpPagesPeak)
+        try c.sync(&pcpPagesIntegral)
+        try c.sync(&start)
+        try c.sync(&lastSample)
+    }
+}
+
+extension Engine.Sample: CheckpointValue {
+    public func write(to c: Checkpoint) {
+        simSeconds.write(to: c); pcpPages.write(to: c); freePageblocks.write(to: c)
+        unusableIndexOrder9.write(to: c); zoneLockAcquisitions.write(to: c)
+    }
+    public static func read(from c: Checkpoint) throws(CheckpointError) -> Engine.Sample {
+        Engine.Sample(simSeconds: try .read(from: c), pcpPages: try .read(from: c), freePageblocks: try .read(from: c),
+                      unusableIndexOrder9: try .read(from: c), zoneLockAcquisitions: try .read(from: c))
     }
 }

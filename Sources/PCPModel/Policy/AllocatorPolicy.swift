@@ -63,6 +63,11 @@ protocol AllocatorPolicy: PolicyDriver, SendableMetatype {
     func checkZone(_ z: Zone) throws(PolicyViolation)
     /// What the design reports about a zone, for snapshots and run metrics.
     func figures(_ z: Zone) -> PolicyFigures
+
+    // Checkpoints.
+
+    /// Saves or restores the design's own storage, one `sync` line a field (`Checkpoint`).
+    func checkpoint(_ c: Checkpoint) throws(CheckpointError)
 }
 
 /// A broken invariant of a design's own bookkeeping: where (a page index in the zone), and what.

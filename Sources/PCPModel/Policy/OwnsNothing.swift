@@ -33,4 +33,7 @@ extension OwnsNothing {
     }
 
     func figures(_ z: Zone) -> PolicyFigures { PolicyFigures(cpus: z.nrCPUs) }
+
+    /// Nothing of its own to save.
+    func checkpoint(_ c: Checkpoint) throws(CheckpointError) {}
 }

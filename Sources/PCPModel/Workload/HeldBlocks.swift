@@ -88,3 +88,54 @@ extension Machine {
         heldStores[Int(o & ~HeldStore.tag)].refs[Int(lru.offset[pfn])] = ref
     }
 }
+
+extension Machine {
+    /// The registered stores' entries. A restore rebuilds the list with the saved numbering
+    /// (the LRU owner tags name stores by number); each workload's `HeldBlocks` then picks up
+    /// its store by number.
+    func checkpointHeldStores(_ c: Checkpoint) throws(CheckpointError) {
+        var n = heldStores.count
+        try c.sync(&n)
+        if !c.isSaving {
+            guard n >= 0, n <= 1 << 24 else { throw CheckpointError("\(n) held-block stores") }
+            heldStores = (0..<n).map { i in
+                let s = HeldStore()
+                s.id = i
+                s.machine = self
+                return s
+            }
+        }
+        for s in heldStores {
+            try c.sync(&s.refs)
+            try c.sync(&s.orders)
+            try c.sync(&s.pages)
+            guard s.refs.count == s.orders.count else { throw CheckpointError("held blocks and their orders do not pair up") }
+        }
+    }
+}
+
+extension HeldBlocks: CheckpointableValue {
+    /// A registered store is saved with the machine (by number); an unregistered one here.
+    public mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        var id = store.map { $0.id } ?? -2
+        try c.sync(&id)
+        if !c.isSaving {
+            switch id {
+            case -2: store = nil
+            case -1: store = HeldStore()
+            default:
+                guard let m = c.machine, id >= 0, id < m.heldStores.count else {
+                    throw CheckpointError("held blocks name store \(id), which the machine lacks")
+                }
+                store = m.heldStores[id]
+            }
+        }
+        guard let s = store, s.id < 0 else { return }
+        try c.sync(&s.refs)
+        try c.sync(&s.orders)
+        try c.sync(&s.pages)
+        guard s.refs.count == s.orders.count else { throw CheckpointError("held blocks and their orders do not pair up") }
+    }
+}
+
+extension PageRef: RawCheckpointValue {}

@@ -198,6 +198,33 @@ public struct TraceReplay: Workload {
     }
 }
 
+extension TraceReplay {
+    /// Where the replay is in its records and which traced pfns map to which blocks; the
+    /// records themselves are read again from the trace file.
+    public mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.check(records.count, "the trace's record count")
+        try c.sync(&next)
+        try c.sync(&lastNs)
+        try c.sync(&origin)
+        try c.sync(&ended)
+        var pfns = live.keys.sorted()
+        var refs = pfns.map { live[$0]!.0 }, orders = pfns.map { live[$0]!.1 }
+        try c.sync(&pfns)
+        try c.sync(&refs)
+        try c.sync(&orders)
+        guard pfns.count == refs.count, pfns.count == orders.count, Set(pfns).count == pfns.count else {
+            throw CheckpointError("the replay's live blocks do not pair up")
+        }
+        live = Dictionary(uniqueKeysWithValues: pfns.indices.map { (pfns[$0], (refs[$0], orders[$0])) })
+        try c.sync(&unknownFrees)
+        try c.sync(&unknownFreesReplayed)
+        try c.sync(&pool)
+        try c.sync(&poolFront)
+        try c.sync(&orderMismatches)
+        try c.sync(&failedAllocs)
+    }
+}
+
 extension Machine {
     /// Starts a CPU's PCP in one zone where a real machine's zoneinfo had it: `high`, and
     /// `count` pages taken from the buddy. zoneinfo does not say which lists held them; `mt`

@@ -11,6 +11,9 @@ public protocol Workload {
     /// oom_kill_process(): end one of the workload's processes and free its memory. Returns
     /// false when the workload has no process it can kill.
     mutating func oomKill(_ m: Machine, cpu: Int) throws(FreeError) -> Bool
+    /// Saves or restores where the workload is and what it holds, one `sync` line a field
+    /// (`Checkpoint`); its parameters are rebuilt from the scenario.
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError)
 }
 
 extension Workload {

@@ -39,3 +39,15 @@ public struct MountControls: Sendable, Equatable {
     /// Whether any event would be recorded: the model fires tracepoints only then.
     public var tracing: Bool { tracingOn && !enabledEvents.isEmpty }
 }
+
+extension MountControls: CheckpointableValue {
+    /// The mount's own switches, saved with its machine (`mount --state`); the workload's name
+    /// comes from the restored workload.
+    public mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.section("mount controls")
+        try c.sync(&pace)
+        guard pace > 0, pace <= MountControls.maxPace else { throw CheckpointError("pace \(pace) is out of range") }
+        try c.sync(&tracingOn)
+        try c.sync(&enabledEvents)
+    }
+}

@@ -1,0 +1,129 @@
+/// Checkpoints of the workloads: where each one is and what it holds. A restore builds the
+/// workload from the scenario on the restored machine's fresh twin first (its parameters and
+/// what its construction does to the machine), then reads these fields into it.
+extension RandomMix {
+    public mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) { try c.sync(fields: &held) }
+}
+
+extension FaultLoop {
+    public mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(each: &held, "fault-loop's CPU count")
+        try c.sync(&freeing)
+    }
+}
+
+extension JemallocPurge {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(each: &held, "jemalloc-purge's CPU count")
+        try c.sync(&cycle)
+        try c.sync(fields: &dirty)
+        try c.sync(&burstLeft)
+        try c.sync(&starved)
+    }
+}
+
+extension OneAllocator {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(each: &queue, "one-allocator's CPU count")
+        try c.sync(&next)
+    }
+}
+
+extension ProducerConsumer {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(each: &inFlight, "producer-consumer's CPU count")
+    }
+}
+
+extension Churn: CheckpointableValue {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(each: &held, "churn's CPU count")
+    }
+}
+
+extension THPFaults {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(each: &huge, "thp's CPU count")
+        try c.sync(fields: &churn)
+    }
+}
+
+extension ContigAttempts {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(&nextStart)
+        try c.sync(&countdown)
+        try c.sync(&held)
+        try c.sync(fields: &churn)
+    }
+}
+
+extension Fragmenter {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(fields: &movable)
+        try c.sync(fields: &unmovable)
+    }
+}
+
+extension ProcessMemory: CheckpointableValue {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(fields: &anon)
+        try c.sync(fields: &tables)
+        try c.sync(fields: &pgd)
+        try c.sync(fields: &stack)
+        try c.sync(fields: &deadStack)
+        try c.sync(&started)
+    }
+}
+
+extension ExitAvalanche {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(each: &procs, "exit-avalanche's CPU count")
+        try c.sync(&ready)
+        try c.sync(&exiting)
+        try c.sync(&built)
+        try c.check(background != nil, "exit-avalanche's background")
+        try background?.checkpoint(c)
+    }
+}
+
+extension KernelBuild {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(each: &procs, "kbuild's CPU count")
+        try c.sync(&exiting)
+        try c.sync(fields: &cache)
+        try c.sync(fields: &slab)
+    }
+}
+
+extension FragmentRegion {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(&region.slots)
+        try c.sync(&region.reverse)
+        try c.sync(&touched)
+        try c.sync(&freed)
+        try c.sync(&compacted)
+        try c.sync(&faulted)
+        try c.sync(&small)
+        try c.sync(fields: &huge)
+    }
+}
+
+extension Stream {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.check(file, "stream's file")
+        try c.sync(&offset)
+        try c.sync(&ioPending)
+    }
+}
+
+extension Restricted {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) { try inner.checkpoint(c) }
+}
+
+extension Mix {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try a.checkpoint(c)
+        try b.checkpoint(c)
+        try c.sync(&turn)
+    }
+}

@@ -1,0 +1,114 @@
+import XCTest
+import PCPModel
+import PCPRender
+import PCPScenario
+
+/// State files: a run saved at operation N and continued to M prints what a run straight to M
+/// prints, and a damaged, foreign or other-version file is refused whole.
+final class StateFileTests: XCTestCase {
+    /// What a run prints: its metrics and every file of the machine it leaves.
+    func outputs(_ r: ScenarioRun) throws -> [String] {
+        let s = r.snapshot()
+        let metrics = String(decoding: try PrettyJSON.encode(XCTUnwrap(r.metrics)), as: UTF8.self)
+        return [metrics] + ProcFiles.all(for: r.machine).map { "\($0.path)\n" + $0.render(s) }
+    }
+
+    func scenario(_ workload: String, _ params: [String: String], policy: Policy, memory: String = "128M", cpus: Int = 3) -> Scenario {
+        var s = Scenario()
+        s.machine = .x86(X86Machine(memory: try! ByteSize(parsing: memory), cpus: cpus))
+        s.policy = policy
+        s.workload = WorkloadName(workload)!
+        s.params = params
+        s.seed = 5
+        s.checkEvery = 997
+        return s
+    }
+
+    /// Runs `s` to `m` straight, and to `n` then from its saved state on to `m`.
+    func assertResumes(_ s: Scenario, at n: Int, to m: Int, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = Support.tempDir("resume")
+        var straight = s
+        straight.duration = .ops(m)
+        var first = s
+        first.duration = .ops(n)
+        try MachineState.write(try first.run().savedState(), to: dir + "/at-n.state")
+        var more = Scenario()
+        more.duration = .ops(m - n)
+        more.checkEvery = s.checkEvery
+        let resumed = try MachineState.load(dir + "/at-n.state").run(more)
+        let whole = try straight.run()
+        let a = try outputs(whole), b = try outputs(resumed)
+        XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+        XCTAssertEqual(whole.metrics?.ops, m)
+        for (x, y) in zip(a, b) where x != y {
+            XCTFail("\(what): \(x.prefix(while: { $0 != "\n" })) differs after the resume", file: file, line: line)
+            return
+        }
+    }
+
+    func testResumedRunPrintsWhatTheStraightRunPrints() throws {
+        for policy in Policy.allCases {
+            for (w, p) in [("random", [:]), ("kbuild", [:]), ("mix:jemalloc-purge+contig", ["cpus": "shared", "b.every": "300"]),
+                           ("thp", [:]), ("exit-avalanche", ["pages": "3000"])] as [(String, [String: String])] {
+                try assertResumes(scenario(w, p, policy: policy), at: 2_503, to: 6_000, "\(policy) \(w)")
+            }
+        }
+    }
+
+    /// Reclaim (kswapd streaming a file twice memory) and compaction (THP faults on a
+    /// fragmented region) are under way at the save.
+    func testResumesWithReclaimAndCompactionUnderWay() throws {
+        for policy in Policy.allCases {
+            try assertResumes(stream(policy), at: 16_000, to: 20_000, "\(policy) stream")
+            try assertResumes(fragment(policy), at: 7_600, to: 9_000, "\(policy) fragment")
+        }
+        // The state at the save point really was reclaiming and compacting.
+        var s = stream(.baseline)
+        s.duration = .ops(16_000)
+        XCTAssertGreaterThan(try s.run().machine.events[VMEvent.pgscanKswapd.rawValue], 0)
+        var f = fragment(.baseline)
+        f.duration = .ops(7_600)
+        XCTAssertGreaterThan(try f.run().machine.events[VMEvent.compactStall.rawValue], 0)
+    }
+
+    func stream(_ policy: Policy) -> Scenario {
+        scenario("stream", ["order": "0", "readers": "2", "rate": "100000", "file_mb": "128"], policy: policy, memory: "64M", cpus: 2)
+    }
+
+    func fragment(_ policy: Policy) -> Scenario {
+        scenario("fragment", ["mib": "8", "thps": "10", "madvise": "1"], policy: policy, memory: "64M", cpus: 2)
+    }
+
+    /// A state file that is not one, is of another version, is cut short, has a flipped bit or
+    /// trailing bytes is refused with one line saying so, and nothing is loaded.
+    func testDamagedFilesAreRefused() throws {
+        let dir = Support.tempDir("damaged")
+        var s = scenario("random", [:], policy: .pcpBuddy)
+        s.duration = .ops(3000)
+        let good = try s.run().savedState()
+        func refusal(_ bytes: [UInt8]) -> String {
+            try! Data(bytes).write(to: URL(fileURLWithPath: dir + "/x.state"))
+            do { _ = try MachineState.load(dir + "/x.state"); return "loaded" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(refusal(good), "loaded")
+        var flipped = good
+        flipped[flipped.count / 2] ^= 0x10
+        XCTAssertTrue(refusal(flipped).contains("damaged: the checksum does not match"), refusal(flipped))
+        XCTAssertTrue(refusal(Array(good.prefix(good.count - 100))).contains("truncated"), refusal(Array(good.prefix(good.count - 100))))
+        XCTAssertTrue(refusal(Array(good.prefix(20))).contains("truncated"))
+        XCTAssertTrue(refusal(good + [0]).contains("truncated or padded"))
+        var version = good
+        version[8] = 99
+        XCTAssertTrue(refusal(version).contains("state format version 99; this pcpsim reads version 1"), refusal(version))
+        var rng = SplitMix64(seed: 3)
+        XCTAssertTrue(refusal((0..<5000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).contains("not a pcpsim state file"))
+        XCTAssertTrue(refusal([]).contains("not a pcpsim state file"))
+        XCTAssertTrue(refusal(Array("zone id 0\n".utf8)).contains("not a pcpsim state file"))
+        // A well-formed envelope around a payload that is not a machine.
+        XCTAssertTrue(refusal(StateFile.encode(Array(repeating: 7, count: 64))).contains("refused"))
+        for e in [refusal(flipped), refusal(version), refusal([])] {
+            XCTAssertFalse(e.contains("\n"), "one line: \(e)")
+            XCTAssertTrue(e.contains(dir + "/x.state"), "names the file: \(e)")
+        }
+    }
+}

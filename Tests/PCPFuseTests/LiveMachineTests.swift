@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import PCPFuse
 import PCPLive
-import PCPModel
+@testable import PCPModel
 import PCPRender
 import Synchronization
 import XCTest
@@ -116,5 +116,20 @@ final class LiveMachineTests: XCTestCase {
         XCTAssertEqual(total.torn, 0)
         XCTAssertEqual(total.stale, 0)
         XCTAssertGreaterThan(publications.load(ordering: .relaxed), 10)
+    }
+
+    /// The invariant check runs on a forked copy of the machine, and still reports what is
+    /// wrong with the machine itself.
+    func testInvariantsFileChecksTheMachine() throws {
+        let machine = try Machine(spec: .x86(memory: 64 << 20, cpus: 2))
+        let live = LiveMachine(machine: machine, workload: RandomMix(machine: machine), seed: 1)
+        live.step(ops: 2000)
+        XCTAssertEqual(String(decoding: live.read(LiveMachine.invariantsPath), as: UTF8.self), "ok\n")
+        let zone = machine.zones.first { $0.isPopulated && $0.managed > 0 }!
+        zone.pcp[1].count += 1
+        let verdict = String(decoding: live.read(LiveMachine.invariantsPath), as: UTF8.self)
+        XCTAssertTrue(verdict.contains("CPU 1 pcp->count"), verdict)
+        zone.pcp[1].count -= 1
+        XCTAssertEqual(String(decoding: live.read(LiveMachine.invariantsPath), as: UTF8.self), "ok\n")
     }
 }

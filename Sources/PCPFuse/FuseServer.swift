@@ -107,7 +107,7 @@ public final class FuseServer: @unchecked Sendable {
 
     /// How long a reader that opened a snapshot file before a publication may go on reading
     /// its text before a round brings the inode it holds to the newest one (microseconds;
-    /// default 200 ms): see PageCache. Tests lengthen it to hold a reader mid-file.
+    /// default 1 s): see PageCache. Tests lengthen it to hold a reader mid-file.
     public var retiredGraceMicroseconds: Int {
         get { sessions.first?.fileSystem.pageCache?.retiredGrace.load(ordering: .relaxed) ?? 0 }
         set {

@@ -55,7 +55,7 @@ final class FileSystem: @unchecked Sendable {
     /// (its content's size in the cached tier, one page in the direct tier).
     func attributes(_ ino: fuse_ino_t, _ node: FileTree.Node, size: Int) -> stat {
         var attributes = stat()
-        attributes.st_ino = ino_t(ino)
+        attributes.st_ino = ino_t(ino & 0xFFFF_FFFF) // one inode number for every generation
         attributes.st_mode = (node.isDirectory ? S_IFDIR : S_IFREG) | mode_t(node.mode)
         attributes.st_nlink = nlink_t(node.linkCount)
         attributes.st_uid = owner

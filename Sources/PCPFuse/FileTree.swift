@@ -42,9 +42,11 @@ struct FileTree: Sendable {
         nodes = builder.finish()
     }
 
-    /// The node of `ino`, or nil for an inode this tree never handed out.
+    /// The node of `ino` (of any of its generations: see PageCache), or nil for an inode this
+    /// tree never handed out.
     func node(_ ino: fuse_ino_t) -> Node? {
-        ino >= 1 && ino <= nodes.count ? nodes[Int(ino - 1)] : nil
+        let base = ino & 0xFFFF_FFFF
+        return base >= 1 && base <= nodes.count ? nodes[Int(base - 1)] : nil
     }
 
     /// The inode named `name` inside directory `parent`, if any.

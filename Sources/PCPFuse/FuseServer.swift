@@ -105,6 +105,18 @@ public final class FuseServer: @unchecked Sendable {
         }
     }
 
+    /// How long a reader that opened a snapshot file before a publication may go on reading
+    /// its text before a round brings the inode it holds to the newest one (microseconds;
+    /// default 1 s): see PageCache. Tests lengthen it to hold a reader mid-file.
+    public var retiredGraceMicroseconds: Int {
+        get { sessions.first?.fileSystem.pageCache?.retiredGrace.load(ordering: .relaxed) ?? 0 }
+        set {
+            for session in sessions {
+                session.fileSystem.pageCache?.retiredGrace.store(newValue, ordering: .relaxed)
+            }
+        }
+    }
+
     private func serve(_ session: Session, endingRun: Bool) {
         sessions.append(session)
         let stopPipe = stopPipe.write

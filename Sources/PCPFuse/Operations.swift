@@ -32,6 +32,8 @@ func makeOperations() -> fuse_lowlevel_ops {
     operations.write = onWrite
     operations.release = onRelease
     operations.opendir = onOpendir
+    operations.forget = onForget
+    operations.forget_multi = onForgetMulti
     operations.readdir = onReaddir
     addRefusedOperations(&operations)
     return operations
@@ -59,30 +61,40 @@ func node(_ request: fuse_req_t?, _ fs: FileSystem, _ ino: fuse_ino_t) -> FileTr
 }
 
 /// How long the kernel may trust the attributes of `node`, and the size they give; nil if a
-/// round is running on it and `request` was kept to be answered at its end (`waiter`).
+/// round is running on it and `request` (which may `wait`) was kept to be answered at its end.
 private func attributeSize(_ request: fuse_req_t?, _ fs: FileSystem, _ ino: fuse_ino_t, _ node: FileTree.Node,
-                           waitingAs waiter: PageCache.Waiter?) -> (size: Int, seconds: Double)? {
+                           wait: Bool) -> (size: Int, seconds: Double)? {
     guard fs.isCached(node), let cache = fs.pageCache else { return (directFileSize, entrySeconds) }
-    return cache.sizeForAttributes(ino, node, for: request, waitingAs: waiter).map { ($0, PageCache.attributeSeconds) }
+    return cache.sizeForAttributes(ino, node, for: request, wait: wait).map { ($0, PageCache.attributeSeconds) }
 }
 
 /// Replies with the attributes of `ino`, or keeps a GETATTR that may `wait` for the end of a
 /// round on it.
 func replyAttributes(_ request: fuse_req_t?, _ fs: FileSystem, _ ino: fuse_ino_t, _ node: FileTree.Node, wait: Bool) {
-    guard let (size, seconds) = attributeSize(request, fs, ino, node, waitingAs: wait ? .getattr : nil) else { return }
+    guard let (size, seconds) = attributeSize(request, fs, ino, node, wait: wait) else { return }
     var attributes = fs.attributes(ino, node, size: size)
     fuse_reply_attr(request, &attributes, seconds)
 }
 
-/// Replies with the entry of `ino`, or keeps a LOOKUP that may `wait` for the end of a round.
-func replyEntry(_ request: fuse_req_t?, _ fs: FileSystem, _ ino: fuse_ino_t, _ node: FileTree.Node, wait: Bool) {
-    guard let (size, seconds) = attributeSize(request, fs, ino, node, waitingAs: wait ? .lookup : nil) else { return }
+/// Replies with the entry of the tree's `ino`: for a cached file, its newest generation (a
+/// lookup the kernel will forget; one whose reply does not reach it is forgotten here).
+private func replyEntry(_ request: fuse_req_t?, _ fs: FileSystem, _ ino: fuse_ino_t, _ node: FileTree.Node) {
     var entry = fuse_entry_param()
-    entry.ino = ino
     entry.entry_timeout = entrySeconds
-    entry.attr_timeout = seconds
-    entry.attr = fs.attributes(ino, node, size: size)
-    fuse_reply_entry(request, &entry)
+    guard fs.isCached(node), let cache = fs.pageCache else {
+        entry.ino = ino
+        entry.attr_timeout = entrySeconds
+        entry.attr = fs.attributes(ino, node, size: directFileSize)
+        fuse_reply_entry(request, &entry)
+        return
+    }
+    let (nodeid, size) = cache.entry(ino, node, for: request)
+    entry.ino = nodeid
+    entry.attr_timeout = PageCache.attributeSeconds
+    entry.attr = fs.attributes(nodeid, node, size: size)
+    if fuse_reply_entry(request, &entry) != 0 {
+        cache.forget(nodeid, 1)
+    }
 }
 
 private func onLookup(_ request: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
@@ -91,7 +103,7 @@ private func onLookup(_ request: fuse_req_t?, _ parent: fuse_ino_t, _ name: Unsa
         fuse_reply_err(request, ENOENT)
         return
     }
-    replyEntry(request, fs, ino, node, wait: true)
+    replyEntry(request, fs, ino, node)
 }
 
 private func onGetattr(_ request: fuse_req_t?, _ ino: fuse_ino_t, _: UnsafeMutablePointer<fuse_file_info>?) {
@@ -287,6 +299,21 @@ private func onRelease(_ request: fuse_req_t?, _: fuse_ino_t, _ info: UnsafeMuta
         _ = fs.openFiles.release(info.pointee.fh)
     }
     fuse_reply_err(request, 0)
+}
+
+/// The kernel dropped lookups of an inode: a generation of a cached file may be freed.
+private func onForget(_ request: fuse_req_t?, _ ino: fuse_ino_t, _ count: UInt64) {
+    FileSystem.of(request).pageCache?.forget(ino, count)
+    fuse_reply_none(request)
+}
+
+private func onForgetMulti(_ request: fuse_req_t?, _ count: Int, _ forgets: UnsafeMutablePointer<fuse_forget_data>?) {
+    if let cache = FileSystem.of(request).pageCache, let forgets {
+        for forget in UnsafeBufferPointer(start: forgets, count: count) {
+            cache.forget(forget.ino, forget.nlookup)
+        }
+    }
+    fuse_reply_none(request)
 }
 
 /// Directories never change, so the kernel may keep their listings.

@@ -185,10 +185,53 @@ public final class LiveMachine: @unchecked Sendable {
         }
     }
 
+    /// The check runs in a child forked under the sim lock: the child's copy-on-write image is
+    /// the machine as it was at the fork, checked there at leisure, so ticks and knob writes
+    /// wait for the fork (about a millisecond at 16 GiB) instead of the O(pages) scan (about
+    /// 30 ms). The counters that must never go backwards are compared here, under the lock,
+    /// because the checker remembers them between reads. Without a child (fork or pipe
+    /// failing, or a child that does not answer within a minute) the check runs under the lock.
     private func checkInvariants() -> [UInt8] {
+        var fds: [Int32] = [-1, -1]
+        simLock.lock()
+        do { try checker.checkMonotonic(machine, after: "the operations so far") } catch {
+            simLock.unlock()
+            return Array("\(error)\n".utf8)
+        }
+        let pid = pipe(&fds) == 0 ? fork() : -1
+        if pid == 0 {
+            var text = "ok\n"
+            do { try checker.check(machine, after: "the operations so far", monotonic: false) } catch { text = "\(error)\n" }
+            let bytes = Array(text.utf8)
+            var done = 0
+            while done < bytes.count {
+                let n = bytes[done...].withUnsafeBytes { Glibc.write(fds[1], $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                done += n
+            }
+            _exit(0)
+        }
+        if fds[1] >= 0 { close(fds[1]) }
+        guard pid > 0 else {
+            defer { simLock.unlock() }
+            if fds[0] >= 0 { close(fds[0]) }
+            return lockedCheck()
+        }
+        simLock.unlock()
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        let answer = readChild(fds[0], pid)
+        close(fds[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if let answer { return answer }
         simLock.lock()
         defer { simLock.unlock() }
-        do { try checker.check(machine, after: "the operations so far") } catch { return Array("\(error)\n".utf8) }
+        return lockedCheck()
+    }
+
+    /// The whole check in this process; the caller holds the sim lock.
+    private func lockedCheck() -> [UInt8] {
+        do { try checker.check(machine, after: "the operations so far", monotonic: false) } catch { return Array("\(error)\n".utf8) }
         return Array("ok\n".utf8)
     }
 
@@ -205,6 +248,27 @@ public final class LiveMachine: @unchecked Sendable {
             simLock.unlock()
         }
         return try body(machine, &workload, engine, &controls)
+    }
+
+    /// The child's verdict, or nil (the child killed) if it gives none within a minute.
+    private func readChild(_ fd: Int32, _ pid: pid_t) -> [UInt8]? {
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = Date().addingTimeInterval(60)
+        while true {
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let left = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+            let polled = poll(&ready, 1, left)
+            if polled < 0 && errno == EINTR { continue }
+            guard polled > 0 else {
+                kill(pid, SIGKILL)
+                return nil
+            }
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return answer.isEmpty ? nil : answer }
+            answer += buffer[..<n]
+        }
     }
 
     /// Runs `ops` operations now, on the caller's thread (tests; the mount uses its thread).

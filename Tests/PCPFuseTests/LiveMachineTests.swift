@@ -2,14 +2,15 @@ import Foundation
 import Glibc
 import PCPFuse
 import PCPLive
-import PCPModel
+@testable import PCPModel
 import PCPRender
 import Synchronization
 import XCTest
 
 /// pcpsim's own live machine behind the mount, publishing every tick while a workload runs
 /// (slowly, so that ticks keep their 50 ms with 8 readers on the CPUs): 8 readers of buddyinfo,
-/// zoneinfo and vmstat, each read equal to the text of one publication and never older than
+/// zoneinfo and vmstat as cat reads them, each read equal to the text of one publication, a
+/// read(2) after it returning nothing, and never older than
 /// the last publication shown before it began. PCPFUSE_STRESS_READS sets
 /// the number of reads (default 300,000, a few seconds); scripts/bench-consistency runs 10^6 and more.
 final class LiveMachineTests: XCTestCase {
@@ -84,8 +85,15 @@ final class LiveMachineTests: XCTestCase {
                     let fd = open(directory + "/mnt/" + file, O_RDONLY)
                     guard fd >= 0 else { failures.withLock { $0.append("open \(file): \(errno)") }; continue }
                     let got = read(fd, &buffer, buffer.count)
+                    var rest = [UInt8](repeating: 0, count: 4096)
+                    let after = got > 0 ? read(fd, &rest, rest.count) : 0 // cat's read at the end
                     close(fd)
                     mine.reads += 1
+                    if after != 0 {
+                        mine.torn += 1
+                        failures.withLock { if $0.count < 5 { $0.append("\(file): \(after) bytes after the whole \(got)") } }
+                        continue
+                    }
                     let text = String(decoding: buffer[..<max(got, 0)], as: UTF8.self)
                     guard let publication = shown.withLock({ $0 })[file]?[text] else {
                         mine.torn += 1
@@ -108,5 +116,20 @@ final class LiveMachineTests: XCTestCase {
         XCTAssertEqual(total.torn, 0)
         XCTAssertEqual(total.stale, 0)
         XCTAssertGreaterThan(publications.load(ordering: .relaxed), 10)
+    }
+
+    /// The invariant check runs on a forked copy of the machine, and still reports what is
+    /// wrong with the machine itself.
+    func testInvariantsFileChecksTheMachine() throws {
+        let machine = try Machine(spec: .x86(memory: 64 << 20, cpus: 2))
+        let live = LiveMachine(machine: machine, workload: RandomMix(machine: machine), seed: 1)
+        live.step(ops: 2000)
+        XCTAssertEqual(String(decoding: live.read(LiveMachine.invariantsPath), as: UTF8.self), "ok\n")
+        let zone = machine.zones.first { $0.isPopulated && $0.managed > 0 }!
+        zone.pcp[1].count += 1
+        let verdict = String(decoding: live.read(LiveMachine.invariantsPath), as: UTF8.self)
+        XCTAssertTrue(verdict.contains("CPU 1 pcp->count"), verdict)
+        zone.pcp[1].count -= 1
+        XCTAssertEqual(String(decoding: live.read(LiveMachine.invariantsPath), as: UTF8.self), "ok\n")
     }
 }

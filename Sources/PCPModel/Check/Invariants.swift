@@ -16,16 +16,22 @@ public final class InvariantChecker {
     private var lastEvents: [Int] = []
     private var lastLock: [LockCounters] = []
     private var lastNuma: [[Int]] = []
+    /// The incremental check's state (IncrementalCheck.swift): pages a full scan reads, and
+    /// pages' worth of full scanning the operations since the last one have earned.
+    var pagesInZones = 0
+    var scanCredit = 0
 
     public init() {}
 
-    public func check(_ m: Machine, after operation: String) throws(InvariantViolation) {
+    /// `monotonic`: also compare the event counters with the previous check's (a caller that
+    /// checks a copy of the machine compares them on the original, `checkMonotonic`).
+    public func check(_ m: Machine, after operation: String, monotonic: Bool = true) throws(InvariantViolation) {
         for z in m.zones where z.isPopulated { try checkZone(z, m, operation) }
         try checkLRU(m, operation)
-        try checkMonotonic(m, operation)
+        if monotonic { try checkMonotonic(m, after: operation) }
     }
 
-    private func fail(_ z: Zone, _ i: Int?, _ op: String, _ what: String) -> InvariantViolation {
+    func fail(_ z: Zone, _ i: Int?, _ op: String, _ what: String) -> InvariantViolation {
         InvariantViolation(zone: "Node \(z.nid) \(z.type.name)", pfn: i.map(z.pfn), operation: op, what: what)
     }
 
@@ -39,7 +45,7 @@ public final class InvariantChecker {
             let o = z.pages.order(i), n = 1 << o
             guard i & (n - 1) == 0, i + n <= z.pages.count else { throw fail(z, i, op, "order-\(o) block is misaligned") }
             for t in (i + 1)..<(i + n) where z.pages.state(t) != .tail {
-                throw fail(z, z.pfn(t), op, "page inside an order-\(o) \(s) block is itself \(z.pages.state(t))")
+                throw fail(z, t, op, "page inside an order-\(o) \(s) block is itself \(z.pages.state(t))")
             }
             heads += 1
             switch s {
@@ -70,7 +76,7 @@ public final class InvariantChecker {
                 throw fail(z, i, op, "a \(s) block carries LRU flags \(f)")
             }
             for t in (i + 1)..<(i + n) where m.lru.folioFlags(z.pfn(t)) != 0 {
-                throw fail(z, z.pfn(t), op, "a tail page carries LRU flags")
+                throw fail(z, t, op, "a tail page carries LRU flags")
             }
             i += n
         }
@@ -170,7 +176,9 @@ public final class InvariantChecker {
         }
     }
 
-    private func checkMonotonic(_ m: Machine, _ op: String) throws(InvariantViolation) {
+    /// Counters that only ever grow (events, zone->lock acquisitions, NUMA events) did not go
+    /// down since the last call.
+    public func checkMonotonic(_ m: Machine, after op: String) throws(InvariantViolation) {
         let locks = m.zones.map(\.lock), numa = m.zones.map(\.numaEvents)
         if !lastEvents.isEmpty {
             for (e, v) in m.events.enumerated() where v < lastEvents[e] {

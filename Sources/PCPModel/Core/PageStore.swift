@@ -100,6 +100,8 @@ struct ListSet: ~Copyable {
     let head: FixedArray<UInt32>
     let tail: FixedArray<UInt32>
     let length: FixedArray<Int>
+    /// The pages linked or unlinked since the last incremental check (only while it is on).
+    let touched = TouchLog()
 
     init(count: Int) {
         head = FixedArray(repeating: PageStore.none, count: count)
@@ -116,6 +118,7 @@ struct ListSet: ~Copyable {
         if h == PageStore.none { tail[l] = v } else { p.setPrev(Int(h), v) }
         head[l] = v
         length[l] += 1
+        if touched.on { touched.add(i) }
     }
 
     @inline(__always) func addTail(_ l: Int, _ i: Int, _ p: borrowing PageStore) {
@@ -125,6 +128,7 @@ struct ListSet: ~Copyable {
         if t == PageStore.none { head[l] = v } else { p.setNext(Int(t), v) }
         tail[l] = v
         length[l] += 1
+        if touched.on { touched.add(i) }
     }
 
     @inline(__always) func remove(_ l: Int, _ i: Int, _ p: borrowing PageStore) {
@@ -132,6 +136,7 @@ struct ListSet: ~Copyable {
         if pr == PageStore.none { head[l] = n } else { p.setNext(Int(pr), n) }
         if n == PageStore.none { tail[l] = pr } else { p.setPrev(Int(n), pr) }
         length[l] -= 1
+        if touched.on { touched.add(i) }
     }
 }
 

@@ -76,6 +76,7 @@ public final class Engine {
     public func run(_ w: inout Workload, ops: Int, untilNs: Int64 = .max) throws(Failure) -> Int {
         // CPUs behind the machine's clock (time passed without work) were idle until now.
         scheduler.catchUp(to: Picoseconds(ns: machine.now))
+        checker.logTouches(machine, checkEvery == 1)
         var done = 0
         while done < ops && scheduler.now.ns < untilNs && !w.finished {
             done += 1
@@ -124,8 +125,14 @@ public final class Engine {
             // vmstat_update runs for every CPU once the slowest CPU passes an interval boundary.
             machine.advanceTime(to: max(machine.now, scheduler.now.ns))
             accounting.sampleLoad(now: scheduler.now)
-            if checkEvery > 0 && n % checkEvery == 0 {
-                do { try checker.check(machine, after: "operation \(n) (\(op))") } catch { throw .invariant(error) }
+            if checkEvery > 0 {
+                do {
+                    if checkEvery == 1 {
+                        try checker.checkOperation(machine) { "operation \(n) (\(op))" }
+                    } else if n % checkEvery == 0 {
+                        try checker.check(machine, after: "operation \(n) (\(op))")
+                    }
+                } catch { throw .invariant(error) }
             }
         }
         return done

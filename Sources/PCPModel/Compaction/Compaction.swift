@@ -15,6 +15,9 @@ final class CompactControl {
     let proactive: Bool
     let ignoreSkipHint: Bool
     let daemon: Bool
+    /// The request's gfp_mask has no __GFP_FS (readahead under memalloc_nofs_save()): only
+    /// anonymous folios may be isolated, not page cache ones.
+    let noFS: Bool
     var migratePFN: Int
     var freePFN: Int
     /// Isolated sources (block heads) and the free pages taken for them, by order.
@@ -28,9 +31,9 @@ final class CompactControl {
     var targetsFromBuddy = false
 
     init(zone: Zone, cpu: Int, order: Int, mode: MigrateMode, direct: Bool, proactive: Bool = false, daemon: Bool = false,
-         ignoreSkipHint: Bool = false, migratePFN: Int, freePFN: Int) {
+         ignoreSkipHint: Bool = false, noFS: Bool = false, migratePFN: Int, freePFN: Int) {
         self.zone = zone; self.cpu = cpu; self.order = order; self.mode = mode; self.direct = direct
-        self.proactive = proactive; self.daemon = daemon; self.ignoreSkipHint = ignoreSkipHint
+        self.proactive = proactive; self.daemon = daemon; self.ignoreSkipHint = ignoreSkipHint; self.noFS = noFS
         self.migratePFN = migratePFN; self.freePFN = freePFN
     }
 }
@@ -206,7 +209,10 @@ extension Machine {
             let suitable = cc.ignoreSkipHint || !z.pageblockSkip(blockStart)
             // Async compaction migrates only out of MOVABLE blocks (migrate_async_suitable).
             let asyncOK = cc.mode != .async || z.blockType(blockStart) == MigrateType.movable.rawValue
-            if !suitable || !asyncOK || !z.spans(blockStart) {
+            // pageblock_skip_persistent(): a block headed by a folio of pageblock order or more
+            // is no source for any compaction; it is passed over without being scanned.
+            let persistent = z.pages.state(blockStart) == .allocated && z.pages.order(blockStart) >= K.pageblockOrder
+            if !suitable || !asyncOK || persistent || !z.spans(blockStart) {
                 low = blockEnd
                 continue
             }
@@ -241,7 +247,9 @@ extension Machine {
                 continue
             case .allocated:
                 let skipOrder = o > 0 && (o >= K.pageblockOrder || (cc.order != -1 && o >= cc.order))
-                if !skipOrder, isMovableFolio(z, i, order: o), folioIsolateLRU(cpu: cc.cpu, pfn: z.pfn(i)) {
+                // GFP_NOFS compaction leaves folios with a mapping alone.
+                let fsBlocked = cc.noFS && lru.owner[z.pfn(i)] != 0
+                if !skipOrder, !fsBlocked, isMovableFolio(z, i, order: o), folioIsolateLRU(cpu: cc.cpu, pfn: z.pfn(i)) {
                     cc.migrate.append(i)
                     cc.migratePages += 1 << o
                     isolated += 1 << o

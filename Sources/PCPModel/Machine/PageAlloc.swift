@@ -88,7 +88,7 @@ extension Machine {
         guard canDirectReclaim else { return nil }
         let costly = order > K.costlyOrder
         if costly || (order > 0 && mt != MigrateType.movable.rawValue) {
-            let (got, result) = tryDirectCompaction(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, priority: .initial)
+            let (got, result) = tryDirectCompaction(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, gfp: gfp, priority: .initial)
             if let got { return got }
             if costly && noRetry && (result == .skipped || result == .deferred) { return nil }
         }
@@ -99,7 +99,7 @@ extension Machine {
             if let got = getPageFromFreelist(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred) { return got }
             let (got, progress) = allocPagesDirectReclaim(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, drained: &drained)
             if let got { return got }
-            let (c, _) = tryDirectCompaction(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, priority: .async)
+            let (c, _) = tryDirectCompaction(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, gfp: gfp, priority: .async)
             if let c { return c }
             if noRetry || costly { return nil }
             if shouldReclaimRetry(p, nid: nid, order: order, mt: mt, hz: hz, progress: progress > 0, loops: &noProgressLoops) { continue }

@@ -7,7 +7,7 @@ extension Scenario: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case machine, knobs, policy, policyOptions = "policy_options", workload, params, seed, duration, cost
         case vmstatPhaseMs = "vmstat_phase_ms", traceOut = "trace_out", checkEvery = "check_every", seriesPoints = "series_points"
-        case untilSeconds = "until_seconds"
+        case untilSeconds = "until_seconds", swap
     }
 
     public init(from decoder: Decoder) throws {
@@ -38,6 +38,9 @@ extension Scenario: Codable {
         checkEvery = try c.decodeIfPresent(Int.self, forKey: .checkEvery) ?? checkEvery
         seriesPoints = try c.decodeIfPresent(Int.self, forKey: .seriesPoints)
         untilSeconds = try c.decodeIfPresent(Double.self, forKey: .untilSeconds)
+        if let text = try c.decodeIfPresent(String.self, forKey: .swap) {
+            do { swap = try ByteSize(parsing: text) } catch { throw c.invalid(.swap, "'\(text)': \(error.description)") }
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -56,6 +59,7 @@ extension Scenario: Codable {
         try c.encode(checkEvery, forKey: .checkEvery)
         try c.encodeIfPresent(seriesPoints, forKey: .seriesPoints)
         try c.encodeIfPresent(untilSeconds, forKey: .untilSeconds)
+        try c.encodeIfPresent(swap?.text, forKey: .swap)
     }
 }
 

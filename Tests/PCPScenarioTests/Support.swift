@@ -43,6 +43,7 @@ enum Support {
         s.traceOut = "out/trace.txt"
         s.checkEvery = 100
         s.seriesPoints = 50
+        s.swap = try? ByteSize(parsing: "2G")
         return s
     }
 }

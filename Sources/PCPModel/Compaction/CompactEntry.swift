@@ -3,9 +3,9 @@
 extension Machine {
     /// A fresh compact_control for `z` with both scanners at the zone's ends.
     func compactControl(_ z: Zone, cpu: Int, order: Int, mode: MigrateMode, direct: Bool, proactive: Bool = false,
-                        daemon: Bool = false, ignoreSkipHint: Bool = false, noFS: Bool = false) -> CompactControl {
+                        daemon: Bool = false, ignoreSkipHint: Bool = false) -> CompactControl {
         CompactControl(zone: z, cpu: cpu, order: order, mode: mode, direct: direct, proactive: proactive, daemon: daemon,
-                       ignoreSkipHint: ignoreSkipHint, noFS: noFS, migratePFN: z.compactStart,
+                       ignoreSkipHint: ignoreSkipHint, migratePFN: z.compactStart,
                        freePFN: (z.compactEnd - 1) & ~(K.pageblockNrPages - 1))
     }
 
@@ -27,7 +27,7 @@ extension Machine {
     /// zone of the zonelist not deferred, then try the free lists. A stall (and its PSI time)
     /// is counted unless every zone was skipped.
     func directCompact<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, flags: AllocFlags, mt: Int, hz: Int, preferred: Int,
-                                           async: Bool, noFS: Bool = false) -> (Zone, Int)? {
+                                           async: Bool) -> (Zone, Int)? {
         psiMemstallEnter()
         var rc = CompactResult.skipped
         let slot = cpuNode[cpu] * K.nrZoneTypes + hz
@@ -38,7 +38,7 @@ extension Machine {
                 rc = max(rc, .deferred)
                 continue
             }
-            let cc = compactControl(z, cpu: cpu, order: order, mode: async ? .async : .syncLight, direct: true, noFS: noFS)
+            let cc = compactControl(z, cpu: cpu, order: order, mode: async ? .async : .syncLight, direct: true)
             let status = compactZone(p, cc, highestZoneIdx: hz)
             rc = max(rc, status)
             if status == .success { z.compactionDeferReset(order: order, allocSuccess: false) }

@@ -15,9 +15,6 @@ final class CompactControl {
     let proactive: Bool
     let ignoreSkipHint: Bool
     let daemon: Bool
-    /// The request's gfp_mask has no __GFP_FS (readahead under memalloc_nofs_save()): only
-    /// anonymous folios may be isolated, not page cache ones.
-    let noFS: Bool
     var migratePFN: Int
     var freePFN: Int
     /// Isolated sources (block heads) and the free pages taken for them, by order.
@@ -31,9 +28,9 @@ final class CompactControl {
     var targetsFromBuddy = false
 
     init(zone: Zone, cpu: Int, order: Int, mode: MigrateMode, direct: Bool, proactive: Bool = false, daemon: Bool = false,
-         ignoreSkipHint: Bool = false, noFS: Bool = false, migratePFN: Int, freePFN: Int) {
+         ignoreSkipHint: Bool = false, migratePFN: Int, freePFN: Int) {
         self.zone = zone; self.cpu = cpu; self.order = order; self.mode = mode; self.direct = direct
-        self.proactive = proactive; self.daemon = daemon; self.ignoreSkipHint = ignoreSkipHint; self.noFS = noFS
+        self.proactive = proactive; self.daemon = daemon; self.ignoreSkipHint = ignoreSkipHint
         self.migratePFN = migratePFN; self.freePFN = freePFN
     }
 }
@@ -247,9 +244,7 @@ extension Machine {
                 continue
             case .allocated:
                 let skipOrder = o > 0 && (o >= K.pageblockOrder || (cc.order != -1 && o >= cc.order))
-                // GFP_NOFS compaction leaves folios with a mapping alone.
-                let fsBlocked = cc.noFS && lru.owner[z.pfn(i)] != 0
-                if !skipOrder, !fsBlocked, isMovableFolio(z, i, order: o), folioIsolateLRU(cpu: cc.cpu, pfn: z.pfn(i)) {
+                if !skipOrder, isMovableFolio(z, i, order: o), folioIsolateLRU(cpu: cc.cpu, pfn: z.pfn(i)) {
                     cc.migrate.append(i)
                     cc.migratePages += 1 << o
                     isolated += 1 << o
@@ -324,7 +319,9 @@ extension Machine {
         lru.flags[b] = lru.flags[a]
         lru.owner[b] = lru.owner[a]
         lru.offset[b] = lru.offset[a]
-        if lru.owner[a] != 0 {
+        if isAreaAnon(a) {
+            anonMoved(from: a, to: b)
+        } else if lru.owner[a] != 0 {
             let f = pageCache.files[Int(lru.owner[a]) - 1], start = Int(lru.offset[a])
             for off in start..<min(f.pages, start + (1 << o)) where f.slots[off] == UInt32(a + 1) { f.slots[off] = UInt32(b + 1) }
         } else {

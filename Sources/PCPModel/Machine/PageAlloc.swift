@@ -88,7 +88,7 @@ extension Machine {
         guard canDirectReclaim else { return nil }
         let costly = order > K.costlyOrder
         if costly || (order > 0 && mt != MigrateType.movable.rawValue) {
-            let (got, result) = tryDirectCompaction(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, gfp: gfp, priority: .initial)
+            let (got, result) = tryDirectCompaction(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, priority: .initial)
             if let got { return got }
             if costly && noRetry && (result == .skipped || result == .deferred) { return nil }
         }
@@ -99,7 +99,7 @@ extension Machine {
             if let got = getPageFromFreelist(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred) { return got }
             let (got, progress) = allocPagesDirectReclaim(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, drained: &drained)
             if let got { return got }
-            let (c, _) = tryDirectCompaction(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, gfp: gfp, priority: .async)
+            let (c, _) = tryDirectCompaction(p, cpu: cpu, order: order, flags: slow, mt: mt, hz: hz, preferred: preferred, priority: .async)
             if let c { return c }
             if noRetry || costly { return nil }
             if shouldReclaimRetry(p, nid: nid, order: order, mt: mt, hz: hz, progress: progress > 0, loops: &noProgressLoops) { continue }
@@ -154,7 +154,7 @@ extension Machine {
         countEvent(VMEvent(rawValue: VMEvent.allocstallDMA.rawValue + hz)!)
         let nid = cpuNode[cpu]
         // Nothing on the LRUs can be freed: the scan would only rotate lists.
-        guard (0..<nrNodes).contains(where: { reclaimablePages(nid: $0) > 0 && pageCache.pages > 0 }) else { return 0 }
+        guard (0..<nrNodes).contains(where: { reclaimablePages(nid: $0) > 0 && (pageCache.pages > 0 || canReclaimAnon) }) else { return 0 }
         var sc = ScanControl(nrToReclaim: K.swapClusterMax, order: order, reclaimIdx: hz, isKswapd: false, cpu: cpu)
         repeat {
             for d in 0..<nrNodes {

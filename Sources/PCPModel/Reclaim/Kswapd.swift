@@ -141,6 +141,7 @@ extension Machine {
     /// high watermark; after compact_gap(order) pages it settles for order 0. Resets the boosts
     /// it reclaimed for and wakes kcompactd. Returns the order it stopped at and pages scanned.
     func balancePgdat(nid: Int, order: Int, highestZoneIdx hz: Int) -> (Int, Int) {
+        kswapdBalanced = true
         countEvent(.pageoutrun)
         var zoneBoosts = [Int](repeating: 0, count: K.nrZoneTypes)
         var nrBoostReclaim = 0

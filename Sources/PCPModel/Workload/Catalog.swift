@@ -33,6 +33,9 @@ public enum Workloads {
                       "madvise=0 (1: the THP region is MADV_HUGEPAGE)"]),
         Info(name: "stream", summary: "dd through the page cache: readers stream a file sequentially in readahead folios; kswapd and direct reclaim keep up",
              params: ["file_mb=2x memory (file size in MiB)", "readers=1 (the first CPUs)", "order=9 (readahead folio order)", "rate=448 (disk MB/s)"]),
+        Info(name: "memhog", summary: "processes fault in anonymous areas, then touch a hot fifth of them; --swap lets reclaim swap the rest; out of memory and swap the OOM killer ends one",
+             params: ["procs=1 (the first CPUs)", "mb=1.5x memory / procs (area per process, MiB)", "hot=80 (percent of touches on the first fifth)",
+                      "swap_us=20 (time a swap-in takes)"]),
         Info(name: "mix:A+B", summary: "two workloads at once; parameters as a.KEY / b.KEY",
              params: ["cpus=split (split: A on the first half, B on the rest; shared: both on every CPU)"]),
     ]
@@ -84,6 +87,12 @@ public enum Workloads {
             let mb = try p.int("file_mb", 2 * managed / 256, 1...(1 << 24))
             return Stream(m, cpus, filePages: mb * 256, readers: try p.int("readers", 1, 1...n), order: try p.int("order", K.hpagePMDOrder, 0...K.maxOrder),
                           rateMBs: try p.int("rate", 448, 1...1_000_000))
+        case "memhog":
+            let managed = m.zones.reduce(0) { $0 + $1.managed }
+            let procs = try p.int("procs", 1, 1...n)
+            let mb = try p.int("mb", max(1, managed * 3 / 2 / procs / 256), 1...(1 << 24))
+            return MemHog(m, cpus, procs: procs, pages: mb * 256, hotPercent: try p.int("hot", 80, 0...100),
+                          swapInUs: try p.int("swap_us", 20, 0...1_000_000))
         default:
             guard name.hasPrefix("mix:"), let plus = name.firstIndex(of: "+") else {
                 throw WorkloadParams.Error(description: "unknown workload '\(name)' (known: \(names.joined(separator: ", ")))")

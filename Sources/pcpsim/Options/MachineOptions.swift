@@ -30,6 +30,8 @@ struct MachineOptions: ParsableArguments, ScenarioPart {
     var vmstatPhaseMs: Int?
     @Option(help: "With --pcp-state-from-zoneinfo: the order-0 list the preset pages go to (zoneinfo does not say; default: movable), or trace to infer each list's length from the trace being replayed.")
     var pcpStateList: PCPStateList?
+    @Option(help: "A swap device of this size, e.g. 2G (default: none): anonymous memory of the workloads that map swappable areas (memhog) can be reclaimed to it.", transform: ByteSize.argument)
+    var swap: ByteSize?
     @Option(help: "Allocator design (default: \(Scenario().policy.rawValue)).")
     var policy: Policy?
     @Option(help: "pcp-buddy/block-economy: how a routed free takes the owner's pcp->lock (default: spin).")
@@ -70,5 +72,6 @@ struct MachineOptions: ParsableArguments, ScenarioPart {
         if let remoteFreeLock { s.policyOptions.remoteFreeLock = remoteFreeLock }
         if let phase2Chunk { s.policyOptions.phase2Chunk = phase2Chunk }
         if let vmstatPhaseMs { s.vmstatPhaseMs = vmstatPhaseMs }
+        if let swap { s.swap = swap }
     }
 }

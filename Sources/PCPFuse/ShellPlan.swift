@@ -13,7 +13,7 @@ public struct ShellPlan {
     public static let readOnlyTrees = ["/sys", "/proc/sys", "/proc/sysrq-trigger"]
     /// Files memory tools read that the simulation does not serve: they still show the host.
     public static let hostFiles = [
-        "/proc/cpuinfo", "/proc/slabinfo", "/proc/swaps", "/proc/kpageflags", "/proc/kpagecount", "/proc/iomem",
+        "/proc/cpuinfo", "/proc/slabinfo", "/proc/kpageflags", "/proc/kpagecount", "/proc/iomem",
         "/proc/interrupts", "/proc/softirqs", "/proc/diskstats", "/proc/PID/* (smaps, status, numa_maps, ...)",
         "/sys/devices/system/cpu/cpuN/*", "/sys/devices/system/memory/*", "/sys/fs/cgroup/* (read-only)",
     ]

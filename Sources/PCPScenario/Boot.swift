@@ -25,6 +25,7 @@ extension Scenario {
             guard (0...86_400_000).contains(ms) else { throw UsageError("--vmstat-phase-ms must be from 0 to 86400000 (a day)") }
             m.setVmstatPhase(ns: Int64(ms) * 1_000_000)
         }
+        if let swap { m.swapon(pages: swap.bytes / K.pageSize) }
         for k in knobs { try k.apply(to: m) }
         if let a = age, a > 0 {
             do { try m.age(seconds: a, seed: seed, cost: cost) } catch { throw UsageError("aging the machine (--age) failed: \(error.description)") }

@@ -17,6 +17,8 @@ public struct Scenario: Equatable, Sendable {
     public var seed: UInt64 = 1
     public var duration: Duration = .whole
     public var cost = CostModel()
+    /// The swap device's size (nil: no swap, the reference machine's setting).
+    public var swap: ByteSize?
     /// Milliseconds until the first vmstat_update (nil: one stat_interval).
     public var vmstatPhaseMs: Int?
     /// A trace replay ends this many seconds after the capture's start (nil: at the capture's

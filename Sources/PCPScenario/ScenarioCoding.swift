@@ -7,7 +7,7 @@ extension Scenario: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case machine, knobs, policy, policyOptions = "policy_options", workload, params, seed, duration, cost
         case vmstatPhaseMs = "vmstat_phase_ms", traceOut = "trace_out", checkEvery = "check_every", seriesPoints = "series_points"
-        case untilSeconds = "until_seconds", excludeWarmup = "exclude_warmup", age
+        case untilSeconds = "until_seconds", excludeWarmup = "exclude_warmup", age, swap
     }
 
     public init(from decoder: Decoder) throws {
@@ -46,6 +46,9 @@ extension Scenario: Codable {
             guard let v = Scenario.parseAge(a) else { throw c.invalid(.age, "'\(a)' is not an age such as 600s, 10m or 1h (at most a day)") }
             age = v
         }
+        if let text = try c.decodeIfPresent(String.self, forKey: .swap) {
+            do { swap = try ByteSize(parsing: text) } catch { throw c.invalid(.swap, "'\(text)': \(error.description)") }
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -67,6 +70,7 @@ extension Scenario: Codable {
         // Written only when set, so scenarios saved before it existed read back the same.
         if excludeWarmup { try c.encode(true, forKey: .excludeWarmup) }
         try c.encodeIfPresent(age, forKey: .age)
+        try c.encodeIfPresent(swap?.text, forKey: .swap)
     }
 }
 

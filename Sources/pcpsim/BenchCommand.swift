@@ -7,15 +7,16 @@ import PCPScenario
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the model: pcp-fastpath (order-0 PCP alloc+free rate) or boot (time and memory).",
+        abstract: "Measure the model: pcp-fastpath (order-0 PCP alloc+free rate), boot (time and memory) or compact (compact_memory's migration rate).",
         discussion: """
         Examples: pcpsim bench pcp-fastpath
                   pcpsim bench boot --memory 1T --cpus 256
+                  pcpsim bench compact --memory 8G
         """
     )
     /// The benchmarks.
     enum Name: String, CaseIterable, ExpressibleByArgument {
-        case pcpFastpath = "pcp-fastpath", boot
+        case pcpFastpath = "pcp-fastpath", boot, compact
     }
 
     @Argument(help: "The benchmark.")
@@ -29,6 +30,7 @@ struct BenchCommand: ParsableCommand {
         switch name {
         case .pcpFastpath: try fastpath()
         case .boot: try boot()
+        case .compact: try compact()
         }
     }
 
@@ -54,6 +56,22 @@ struct BenchCommand: ParsableCommand {
         let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let pages = m.zones.reduce(0) { $0 + $1.geometry.spanned }
         print("boot: \(pages) pages, \(m.nrCPUs) CPUs in \((secs * 100).rounded() / 100) s, peak RSS \(peakRSSMiB()) MiB")
+    }
+
+    /// fragment.c on the machine (three quarters of memory mapped a page at a time, every other
+    /// page freed), then `echo 1 > compact_memory`, timed: pages migrated per wall second.
+    func compact() throws {
+        let m = try file.scenario(machine).boot()
+        let managed = m.zones.reduce(0) { $0 + $1.managed }
+        var w = try Workloads.make("fragment", machine: m, params: ["mib": String(max(1, managed * 3 / 4 / 256))])
+        try Engine(machine: m, seed: 1).run(&w, ops: Int.max)
+        let before = m.events
+        let start = DispatchTime.now().uptimeNanoseconds
+        try m.compactMemory(1)
+        let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let d = { (e: VMEvent) in m.events[e.rawValue] - before[e.rawValue] }
+        let migrated = d(.pgmigrateSuccess), scanned = d(.compactMigrateScanned) + d(.compactFreeScanned)
+        print("compact: \(migrated) pages migrated, \(scanned) scanned in \((secs * 1000).rounded() / 1000) s: \(Int(Double(migrated) / secs)) pages migrated/s")
     }
 
     /// VmHWM from /proc/self/status, or "n/a" where it cannot be read.

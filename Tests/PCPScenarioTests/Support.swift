@@ -45,6 +45,7 @@ enum Support {
         s.checkEvery = 100
         s.seriesPoints = 50
         s.excludeWarmup = true
+        s.swap = try? ByteSize(parsing: "2G")
         return s
     }
 }

@@ -28,6 +28,7 @@ public final class InvariantChecker {
     public func check(_ m: Machine, after operation: String, monotonic: Bool = true) throws(InvariantViolation) {
         for z in m.zones where z.isPopulated { try checkZone(z, m, operation) }
         try checkLRU(m, operation)
+        try checkSwap(m, operation)
         if monotonic { try checkMonotonic(m, after: operation) }
     }
 
@@ -173,6 +174,33 @@ public final class InvariantChecker {
                                              what: "zone counter for \(l) is \(z.pageStateExact(l.zoneStat)) but its folios on the list hold \(zoneSizes[t][l.rawValue])")
                 }
             }
+        }
+    }
+
+    /// Every resident page of an anon area is its folio (owner and offset agree), and the swap
+    /// slots in use are the areas' swap entries, no more than the device holds.
+    private func checkSwap(_ m: Machine, _ op: String) throws(InvariantViolation) {
+        var swapped = 0
+        for (id, a) in m.anonAreas.enumerated() {
+            var resident = 0, entries = 0
+            for o in 0..<a.pages {
+                let s = a.slots[o]
+                if s == AnonArea.swapped { entries += 1; continue }
+                guard s != 0 else { continue }
+                let pfn = Int(s) - 1
+                resident += 1
+                guard m.lru.owner[pfn] == Machine.anonOwnerBit | UInt32(id + 1), Int(m.lru.offset[pfn]) == o,
+                      m.lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0 else {
+                    throw InvariantViolation(zone: "-", pfn: pfn, operation: op, what: "anon area \(id) offset \(o) maps a page that is not its folio")
+                }
+            }
+            guard resident == a.resident, entries == a.swapped else {
+                throw InvariantViolation(zone: "-", pfn: nil, operation: op, what: "anon area \(id) counts \(a.resident) resident and \(a.swapped) swapped, its slots \(resident) and \(entries)")
+            }
+            swapped += entries
+        }
+        guard swapped == m.reclaim.swapUsed, m.reclaim.swapUsed <= m.reclaim.swapPages else {
+            throw InvariantViolation(zone: "-", pfn: nil, operation: op, what: "\(m.reclaim.swapUsed) swap slots in use of \(m.reclaim.swapPages), the areas hold \(swapped)")
         }
     }
 

@@ -206,7 +206,10 @@ extension Machine {
             let suitable = cc.ignoreSkipHint || !z.pageblockSkip(blockStart)
             // Async compaction migrates only out of MOVABLE blocks (migrate_async_suitable).
             let asyncOK = cc.mode != .async || z.blockType(blockStart) == MigrateType.movable.rawValue
-            if !suitable || !asyncOK || !z.spans(blockStart) {
+            // pageblock_skip_persistent(): a block headed by a folio of pageblock order or more
+            // is no source for any compaction; it is passed over without being scanned.
+            let persistent = z.pages.state(blockStart) == .allocated && z.pages.order(blockStart) >= K.pageblockOrder
+            if !suitable || !asyncOK || persistent || !z.spans(blockStart) {
                 low = blockEnd
                 continue
             }
@@ -316,7 +319,9 @@ extension Machine {
         lru.flags[b] = lru.flags[a]
         lru.owner[b] = lru.owner[a]
         lru.offset[b] = lru.offset[a]
-        if isPageCacheFolio(pfn: a) {
+        if isAreaAnon(a) {
+            anonMoved(from: a, to: b)
+        } else if isPageCacheFolio(pfn: a) {
             let f = pageCache.files[Int(lru.owner[a]) - 1], start = Int(lru.offset[a])
             for off in start..<min(f.pages, start + (1 << o)) where f.slots[off] == UInt32(a + 1) { f.slots[off] = UInt32(b + 1) }
         } else if lru.owner[a] != 0 {

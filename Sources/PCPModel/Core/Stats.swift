@@ -47,6 +47,8 @@ public enum VMEvent: Int, CaseIterable, Sendable {
     case pgscanFile, pgscanAnon, pgstealFile, pgstealAnon
     case pgmigrateSuccess, pgmigrateFail, compactMigrateScanned, compactFreeScanned, compactIsolated
     case compactStall, compactFail, compactSuccess, compactDaemonWake, compactDaemonMigrateScanned, compactDaemonFreeScanned
+    /// Pages read from and written to the swap device.
+    case pswpin, pswpout
     public static let count = allCases.count
 }
 

@@ -86,7 +86,9 @@ public final class Engine {
             trace.reset()
             trace.opStart = scheduler[w.actingCPU(asked: c) ?? c]
             let op: Operation
+            var kswapdTurn = false
             if let scanned = machine.kswapdStep(cpu: c, at: scheduler[c].ns) {
+                kswapdTurn = true
                 // kswapd takes its CPU's turn: its lock sections are priced like any other, and
                 // its scanning costs a list operation per page.
                 op = .busy(c, ns: Int64(Double(scanned) * cost.listOpNs))
@@ -112,6 +114,7 @@ public final class Engine {
                 if let sink = traceSink, let tr = machine.tracer { tr.drain { sink(pc, t.ns, $0) } }
                 if op.kind != .idle || pc == c { t += pricer.costs.op }
                 if op.kind == .busy { t += Picoseconds(ns: op.waitUntilNs) }
+                if kswapdTurn { machine.psiAccrueKswapd(ns: (t - scheduler[pc]).ns) }
                 // A kernel thread's work (kswapd, kcompactd) is system time; a workload's step is user time.
                 if op.kind == .busy {
                     accounting.addSystem(pc, t - scheduler[pc])

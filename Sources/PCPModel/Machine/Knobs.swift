@@ -8,6 +8,7 @@ public struct Knobs: Equatable, Sendable {
     public var extfragThreshold = 500
     public var compactionProactiveness = 20
     public var compactUnevictableAllowed = 1
+    public var swappiness = 60
     public var defragMode = 0
     /// stat_interval in jiffies at HZ (read back in seconds).
     public var statIntervalJiffies = K.hz

@@ -66,6 +66,10 @@ public final class Machine {
     @exclusivity(unchecked) var kswapd: [Kswapd] = []
     /// Reclaim switches (--swap, the OOM killer's victims).
     @exclusivity(unchecked) public internal(set) var reclaim = ReclaimState()
+    /// kswapd's turn under way ran balance_pgdat() (its time is a memory stall).
+    @exclusivity(unchecked) var kswapdBalanced = false
+    /// Processes' anonymous areas that can be swapped (anonAccess).
+    @exclusivity(unchecked) var anonAreas: [AnonArea] = []
     /// The owner compaction and alloc_contig_range migrate movable pages with (nil: no page
     /// can be migrated).
     @exclusivity(unchecked) public var mover: PageMover?
@@ -127,6 +131,8 @@ public final class Machine {
         kcompactdOrder = Array(repeating: 0, count: nrNodes)
         kcompactdHighestZone = kcompactdOrder
         proactiveDefer = kcompactdOrder
+        reclaim.anonCost = kcompactdOrder
+        reclaim.fileCost = kcompactdOrder
         boot()
     }
 

@@ -154,7 +154,7 @@ extension Machine {
         countEvent(VMEvent(rawValue: VMEvent.allocstallDMA.rawValue + hz)!)
         let nid = cpuNode[cpu]
         // Nothing on the LRUs can be freed: the scan would only rotate lists.
-        guard (0..<nrNodes).contains(where: { reclaimablePages(nid: $0) > 0 && pageCache.pages > 0 }) else { return 0 }
+        guard (0..<nrNodes).contains(where: { reclaimablePages(nid: $0) > 0 && (pageCache.pages > 0 || canReclaimAnon) }) else { return 0 }
         var sc = ScanControl(nrToReclaim: K.swapClusterMax, order: order, reclaimIdx: hz, isKswapd: false, cpu: cpu)
         repeat {
             for d in 0..<nrNodes {

@@ -42,6 +42,9 @@ extension Machine {
     /// extfrag_threshold: 0...1000 (read by compaction_suitable).
     public func setExtfragThreshold(_ v: Int) throws(KnobError) { try setBounded(v, 0...1000, \.extfragThreshold) }
 
+    /// swappiness: 0...MAX_SWAPPINESS (200).
+    public func setSwappiness(_ v: Int) throws(KnobError) { try setBounded(v, 0...Reclaim.maxSwappiness, \.swappiness) }
+
     /// compaction_proactiveness: 0...100.
     public func setCompactionProactiveness(_ v: Int) throws(KnobError) { try setBounded(v, 0...100, \.compactionProactiveness) }
 

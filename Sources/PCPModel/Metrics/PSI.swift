@@ -41,6 +41,12 @@ public struct PSIResource: Equatable, Sendable {
         stallSum[1] += ns
     }
 
+    /// Adds a stall during which another task on the CPU stayed runnable: "some" only.
+    mutating func accrueSome(ns: Int64) {
+        guard ns > 0 else { return }
+        stallSum[0] += ns
+    }
+
     /// psi_avgs_work() at `now`: folds the periods that have ended into the averages.
     mutating func advance(to now: Int64) {
         if now >= avgNextUpdate { updateAverages(now) }
@@ -102,4 +108,14 @@ extension Machine {
 
     /// Accrues one CPU's priced stall time.
     func psiAccrue(ns: Int64) { psiMemory.accrue(ns: ns) }
+
+    /// Accrues kswapd's turn on its CPU when it ran balance_pgdat(), which is a memory stall
+    /// (psi_memstall_enter/leave around it, 6.18). kswapd runs, so the stall is "full" only
+    /// if no other task is runnable there; the CPU's workload task waits for its turn, so it
+    /// is "some".
+    func psiAccrueKswapd(ns: Int64) {
+        guard kswapdBalanced else { return }
+        kswapdBalanced = false
+        psiMemory.accrueSome(ns: ns)
+    }
 }

@@ -15,9 +15,9 @@ public enum CompactPriority: Sendable { case initial, async, sync }
 /// Where compaction plugs into reclaim and the allocator (issue #9 item 3, another helper).
 extension Machine {
     /// __alloc_pages_direct_compact() (mm/page_alloc.c, 6.18): compact, then take the page.
-    /// Only THP faults compact for now: the page cache's readahead would scan whole zones per
-    /// stall here (438 k pages against the stream capture's 5 k), so its requests still see
-    /// COMPACT_SKIPPED and fall back at once.
+    /// Only THP faults compact for now. Readahead's requests still see COMPACT_SKIPPED: enabled
+    /// (with readahead's GFP_NOFS, commit 5b70ffa), none of its stalls succeeds where the
+    /// capture's succeed 61% of the time, so direct reclaim and kswapd wakes rise far past it.
     func tryDirectCompaction<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, flags: AllocFlags, mt: Int, hz: Int, preferred: Int, priority: CompactPriority) -> ((Zone, Int)?, CompactResult) {
         guard thpGFP.directReclaim else { return (nil, .skipped) }
         let got = directCompact(p, cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred, async: priority != .sync)

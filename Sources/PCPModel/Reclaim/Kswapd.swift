@@ -120,12 +120,14 @@ extension Machine {
         kswapd[nid].failures >= Reclaim.maxReclaimRetries || pgdatBalanced(nid: nid, order: order, highestZoneIdx: hz)
     }
 
-    /// kswapd_try_to_sleep() (mm/vmscan.c, 6.18): balanced: wake kcompactd and nap HZ/10 (a
+    /// kswapd_try_to_sleep() (mm/vmscan.c, 6.18): balanced: clear the skip bits direct
+    /// compaction asked to flush, wake kcompactd and nap HZ/10 (a
     /// wake during the nap counts kswapd_low_wmark_hit_quickly); not balanced: count
     /// kswapd_high_wmark_hit_quickly and reclaim again.
     func kswapdTryToSleep(nid: Int, at: Int64) {
         let k = kswapd[nid]
         if prepareKswapdSleep(nid: nid, order: k.reclaimOrder, highestZoneIdx: k.lastHighestZoneIdx) {
+            resetIsolationSuitable(nid: nid)
             wakeupKcompactd(nid: nid, order: k.allocOrder, highestZoneIdx: k.lastHighestZoneIdx)
             kswapd[nid].state = .napping
             kswapd[nid].napUntil = at + Machine.kswapdNapNs
@@ -139,6 +141,7 @@ extension Machine {
     /// high watermark; after compact_gap(order) pages it settles for order 0. Resets the boosts
     /// it reclaimed for and wakes kcompactd. Returns the order it stopped at and pages scanned.
     func balancePgdat(nid: Int, order: Int, highestZoneIdx hz: Int) -> (Int, Int) {
+        kswapdBalanced = true
         countEvent(.pageoutrun)
         var zoneBoosts = [Int](repeating: 0, count: K.nrZoneTypes)
         var nrBoostReclaim = 0
@@ -199,6 +202,15 @@ extension Machine {
         // compact_gap(): twice the request reclaimed is enough for compaction to work with.
         if sc.order > 0 && sc.nrReclaimed >= 2 << sc.order { sc.order = 0 }
         return max(sc.nrScanned - scannedBefore, sc.nrReclaimed - before) >= sc.nrToReclaim
+    }
+
+    /// reset_isolation_suitable() (mm/compaction.c, 6.18): the node's zones whose scanners met
+    /// in direct compaction get fresh skip bits.
+    func resetIsolationSuitable(nid: Int) {
+        for t in 0..<K.nrZoneTypes {
+            let z = zones[nid * K.nrZoneTypes + t]
+            if z.isPopulated && z.compact.blockskipFlush { z.resetIsolationSuitable() }
+        }
     }
 
     /// Whether any kswapd is awake (running, or napping with work possibly pending).

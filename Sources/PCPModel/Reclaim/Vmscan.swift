@@ -8,6 +8,8 @@ struct ScanControl {
     var nrReclaimed = 0
     var isKswapd: Bool
     var maySwap = true
+    /// Pages written to swap by this reclaim (stat.nr_pageout, summed).
+    var nrPageout = 0
     /// DEACTIVATE_ANON (1) | DEACTIVATE_FILE (2).
     var mayDeactivate = 0
     var cpu: Int
@@ -19,8 +21,8 @@ public enum Reclaim {
     static let defPriority = 12
     /// MAX_RECLAIM_RETRIES.
     static let maxReclaimRetries = 16
-    /// vm.swappiness default.
-    static let swappiness = 60
+    /// MAX_SWAPPINESS.
+    static let maxSwappiness = 200
 }
 
 /// What reclaim may use beyond the page cache: the swap device (--swap) and how many pages of
@@ -29,6 +31,8 @@ public struct ReclaimState: Sendable {
     /// Swap size in pages (0: no swap, the default and the reference machine's setting).
     public var swapPages = 0
     public var swapUsed = 0
+    /// Per node: lruvec->anon_cost and file_cost (lru_note_cost).
+    var anonCost: [Int] = [], fileCost: [Int] = []
     /// The OOM killer chose to kill: the engine asks the workload for a victim after the step.
     public var oomPending = false
 }
@@ -49,21 +53,48 @@ extension Machine {
     var canReclaimAnon: Bool { reclaim.swapPages > reclaim.swapUsed }
 
     /// get_scan_count() (mm/vmscan.c, 6.18): pages to scan on each evictable list. Without swap
-    /// only the file lists (SCAN_FILE); with swap, anon and file in proportion to swappiness
-    /// (the cost-based balance of 6.18 is not modelled: 60 : 140).
+    /// only the file lists (SCAN_FILE). With swap: both equally at priority 0 (unless
+    /// swappiness is 0), only anon when the file lists and free memory are below the high
+    /// watermarks (file_is_tiny), only file while the inactive file list is large enough
+    /// (cache_trim_mode), else in proportion to swappiness and the lists' recent reclaim
+    /// cost (SCAN_FRACT).
     func getScanCount(nid: Int, _ sc: ScanControl) -> [Int] {
         var nr = [0, 0, 0, 0]
-        let anonOK = sc.maySwap && canReclaimAnon
+        guard sc.maySwap && canReclaimAnon else {
+            for l in LRUList.evictable where l.isFile { nr[l.rawValue] = lru.pages(nid: nid, l) >> sc.priority }
+            return nr
+        }
+        let swappiness = knobs.swappiness
+        // prepare_scan_control(): cache_trim_mode and file_is_tiny.
+        let cacheTrim = lru.pages(nid: nid, .inactiveFile) >> sc.priority > 0 && sc.mayDeactivate & 2 == 0
+        var highWmarks = 0, free = 0
+        for t in 0..<K.nrZoneTypes {
+            let z = zones[nid * K.nrZoneTypes + t]
+            guard z.isPopulated && z.managed > 0 else { continue }
+            highWmarks += z.highWmark
+            free += z.pageState(.nrFreePages)
+        }
+        let file = lru.pages(nid: nid, .inactiveFile) + lru.pages(nid: nid, .activeFile)
+        let fileIsTiny = file + free <= highWmarks && sc.mayDeactivate & 1 == 0 && lru.pages(nid: nid, .inactiveAnon) >> sc.priority > 0
+        // fraction[anon, file] / denominator; nil: scan the whole target.
+        var fraction = [0, 0], denominator = 0
+        if sc.priority == 0 && swappiness > 0 {
+            denominator = 0  // SCAN_EQUAL
+        } else if fileIsTiny {
+            fraction = [1, 0]; denominator = 1  // SCAN_ANON
+        } else if cacheTrim {
+            fraction = [0, 1]; denominator = 1  // SCAN_FILE
+        } else {
+            // calculate_pressure_balance().
+            let ac = reclaim.anonCost[nid], fc = reclaim.fileCost[nid]
+            let anonCost = ac + fc + ac, fileCost = ac + fc + fc, total = anonCost + fileCost
+            let ap = swappiness * (total + 1) / (anonCost + 1)
+            let fp = (Reclaim.maxSwappiness - swappiness) * (total + 1) / (fileCost + 1)
+            fraction = [ap, fp]; denominator = ap + fp
+        }
         for l in LRUList.evictable {
-            let size = lru.pages(nid: nid, l)
-            var scan = size >> sc.priority
-            if !l.isFile {
-                guard anonOK else { continue }
-                scan = scan * Reclaim.swappiness / 200
-            } else if anonOK {
-                scan = scan * (200 - Reclaim.swappiness) / 200
-            }
-            nr[l.rawValue] = scan
+            let scan = lru.pages(nid: nid, l) >> sc.priority
+            nr[l.rawValue] = denominator == 0 ? scan : scan * fraction[l.isFile ? 1 : 0] / denominator
         }
         return nr
     }
@@ -143,9 +174,11 @@ extension Machine {
         sc.nrScanned += scanned
         countEvent(sc.isKswapd ? .pgscanKswapd : .pgscanDirect, scanned)
         countEvent(l.isFile ? .pgscanFile : .pgscanAnon, scanned)
+        let pageout = sc.nrPageout
         let reclaimed = shrinkFolioList(folios, &sc)
         countEvent(sc.isKswapd ? .pgstealKswapd : .pgstealDirect, reclaimed)
         countEvent(l.isFile ? .pgstealFile : .pgstealAnon, reclaimed)
+        lruNoteCost(nid: nid, file: l.isFile, io: sc.nrPageout - pageout, rotated: scanned - reclaimed)
         return reclaimed
     }
 
@@ -163,8 +196,8 @@ extension Machine {
 
     /// shrink_folio_list() (mm/vmscan.c, 6.18): clean unreferenced page cache folios are freed
     /// (free_unref_folios on the reclaiming CPU); referenced ones are kept or activated; dirty
-    /// ones are activated for the flusher; memory a workload holds itself (anon without swap
-    /// room, file pages outside the page cache) cannot be reclaimed and is activated.
+    /// ones are activated for the flusher; anon area folios go to swap while it has room;
+    /// memory a workload holds itself (a bare PageRef) cannot be reclaimed and is activated.
     func shrinkFolioList(_ folios: [Int], _ sc: inout ScanControl) -> Int {
         var reclaimed = 0
         for pfn in folios {
@@ -177,6 +210,16 @@ extension Machine {
                 putbackLRU(z, cpu: sc.cpu, pfn: pfn)
                 continue
             default: break
+            }
+            if isAreaAnon(pfn) {
+                // Anonymous: to swap, or activated when no slot is left.
+                if swapOutFolio(cpu: sc.cpu, z, pfn: pfn) {
+                    sc.nrPageout += n
+                    reclaimed += n
+                } else {
+                    activateIsolated(z, cpu: sc.cpu, pfn: pfn, n)
+                }
+                continue
             }
             if !isPageCacheFolio(pfn: pfn) || lru.test(pfn, FolioFlag.dirty | FolioFlag.writeback | FolioFlag.mlocked) {
                 activateIsolated(z, cpu: sc.cpu, pfn: pfn, n)

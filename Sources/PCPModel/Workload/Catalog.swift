@@ -36,6 +36,9 @@ public enum Workloads {
         Info(name: "lived-in", summary: "a server's uptime (what --age runs): page cache over a file set twice memory, long-lived and short-lived processes, slab",
              params: ["turnover=100 (simulated seconds to read memory's worth of files)", "anon=20 (percent of memory in long-lived processes)",
                       "slab=2 (percent of memory in unmovable slab)", "dcache=16 (pages read in per page of reclaimable slab)", "huge=50 (percent of files of 2 MiB or more read in order-9 folios)"]),
+        Info(name: "memhog", summary: "processes fault in anonymous areas, then touch a hot fifth of them; --swap lets reclaim swap the rest; out of memory and swap the OOM killer ends one",
+             params: ["procs=1 (the first CPUs)", "mb=1.5x memory / procs (area per process, MiB)", "hot=80 (percent of touches on the first fifth)",
+                      "swap_us=20 (time a swap-in takes)"]),
         Info(name: "mix:A+B", summary: "two workloads at once; parameters as a.KEY / b.KEY",
              params: ["cpus=split (split: A on the first half, B on the rest; shared: both on every CPU)"]),
     ]
@@ -90,6 +93,12 @@ public enum Workloads {
         case "lived-in":
             return LivedIn(m, turnoverSeconds: try p.int("turnover", 100, 1...1_000_000), anonPercent: try p.int("anon", 20, 0...60),
                            slabPercent: try p.int("slab", 2, 0...30), dcache: try p.int("dcache", 16, 1...1 << 20), hugePercent: try p.int("huge", 50, 0...100)).on(cpus, m)
+        case "memhog":
+            let managed = m.zones.reduce(0) { $0 + $1.managed }
+            let procs = try p.int("procs", 1, 1...n)
+            let mb = try p.int("mb", max(1, managed * 3 / 2 / procs / 256), 1...(1 << 24))
+            return MemHog(m, cpus, procs: procs, pages: mb * 256, hotPercent: try p.int("hot", 80, 0...100),
+                          swapInUs: try p.int("swap_us", 20, 0...1_000_000))
         default:
             guard name.hasPrefix("mix:"), let plus = name.firstIndex(of: "+") else {
                 throw WorkloadParams.Error(description: "unknown workload '\(name)' (known: \(names.joined(separator: ", ")))")

@@ -22,7 +22,7 @@ public struct HeldBlocks {
         let slot = s.refs.count
         s.refs.append(r); s.orders.append(UInt8(order)); s.pages += 1 << order
         let pfn = m.pfn(of: r)
-        guard m.lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0, !m.isPageCacheFolio(pfn: pfn) else { return }
+        guard m.lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0, !m.isPageCacheFolio(pfn: pfn), !m.isAreaAnon(pfn) else { return }
         if pinned {
             m.lru.owner[pfn] = 0
             return
@@ -58,7 +58,7 @@ public struct HeldBlocks {
 /// A HeldBlocks' entries, shared with the machine that moves its folios.
 final class HeldStore {
     /// The LRU owner field of a held folio: this bit, and the store's number in the machine.
-    /// Page cache owners (file id + 1) stay below it.
+    /// Page cache owners (file id + 1) and anon areas' (`Machine.anonOwnerBit`) stay below it.
     static let tag: UInt32 = 1 << 31
     var refs: [PageRef] = []
     var orders: [UInt8] = []
@@ -72,7 +72,7 @@ extension Machine {
     /// A page cache folio (its LRU owner is a file), not one a workload holds.
     @inline(__always) func isPageCacheFolio(pfn: Int) -> Bool {
         let o = lru.owner[pfn]
-        return o != 0 && o & HeldStore.tag == 0
+        return o != 0 && o & (HeldStore.tag | Machine.anonOwnerBit) == 0
     }
 
     func register(_ s: HeldStore) {

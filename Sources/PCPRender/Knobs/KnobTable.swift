@@ -55,7 +55,7 @@ public enum KnobTable {
         .accepted("shrink_inodes_with_pagecache", .int, 0, 0...1),
         .vm("stat_interval", .jiffies, { $0.knobs.statIntervalJiffies }, { try $0.setStatInterval(jiffies: $1) }),
         .vm("stat_refresh", mode: 0o600, .refresh, { _ in "" }, { _, _ in }),
-        .accepted("swappiness", .int, 60, 0...200),
+        .vm("swappiness", .int, { $0.knobs.swappiness }, { try $0.setSwappiness($1) }),
         .accepted("unprivileged_userfaultfd", .int, 0, 0...1),
         .vm("user_reserve_kbytes", .ulong, { $0.knobs.userReserveKbytes }, { $0.setUserReserveKbytes($1) }),
         .accepted("vfs_cache_pressure", .int, 100, 0...Int(Int32.max)),

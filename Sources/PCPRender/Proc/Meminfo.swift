@@ -39,8 +39,8 @@ public enum Meminfo {
         ("Inactive(file):", .pages { $0.node("nr_inactive_file") }),
         ("Unevictable:", .pages { $0.node("nr_unevictable") }),
         ("Mlocked:", .pages { $0.zone(.nrMlock) }),
-        ("SwapTotal:", .pages { _ in 0 }),  // the simulated machine has no swap
-        ("SwapFree:", .pages { _ in 0 }),
+        ("SwapTotal:", .pages { $0.s.swapTotalPages }),
+        ("SwapFree:", .pages { $0.s.swapFreePages }),
         ("Zswap:", .kB { _ in 0 }),
         ("Zswapped:", .pages { _ in 0 }),
         ("Dirty:", .pages { $0.node("nr_dirty") }),
@@ -121,11 +121,11 @@ public enum Meminfo {
     }
 
     /// vm_commit_limit(): overcommit_kbytes if set, else overcommit_ratio percent of RAM (no
-    /// hugetlb pool, no swap).
+    /// hugetlb pool), plus the swap pages.
     static func commitLimit(_ t: Totals) -> Int {
         let kbytes = t.s.knobs.accepted["overcommit_kbytes"] ?? 0
-        if kbytes != 0 { return Int(kbytes >> UInt64(K.pageShift - 10)) }
+        if kbytes != 0 { return Int(kbytes >> UInt64(K.pageShift - 10)) + t.s.swapTotalPages }
         let ratio = Int(Int64(bitPattern: t.s.knobs.accepted["overcommit_ratio"] ?? 50))
-        return t.totalram * ratio / 100
+        return t.totalram * ratio / 100 + t.s.swapTotalPages
     }
 }

@@ -15,6 +15,7 @@ public enum ProcFiles {
         ProcFile(path: "proc/pagetypeinfo", mode: 0o400, render: Pagetypeinfo.render),
         ProcFile(path: "proc/vmstat", mode: 0o444, render: Vmstat.render),
         ProcFile(path: "proc/meminfo", mode: 0o444, render: Meminfo.render),
+        ProcFile(path: "proc/swaps", mode: 0o444, render: Swaps.render),
         ProcFile(path: "proc/pressure/memory", mode: 0o444, render: Pressure.memory),
         ProcFile(path: "proc/lock_stat", mode: 0o444) { s in
             guard let l = s.locks else { return LockStat.render([]) }

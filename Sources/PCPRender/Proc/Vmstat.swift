@@ -18,6 +18,7 @@ public enum Vmstat {
         "pgactivate": .pgactivate, "pgdeactivate": .pgdeactivate, "pgrefill": .pgrefill,
         "pgpgin": .pgpginKB, "pgmajfault": .pgmajfault, "oom_kill": .oomKill,
         "pgscan_file": .pgscanFile, "pgscan_anon": .pgscanAnon, "pgsteal_file": .pgstealFile, "pgsteal_anon": .pgstealAnon,
+        "pswpin": .pswpin, "pswpout": .pswpout,
     ].merging(compactionEvents) { a, _ in a }
     /// Compaction and migration (mm/compaction.c, mm/migrate.c).
     static let compactionEvents: [String: VMEvent] = [

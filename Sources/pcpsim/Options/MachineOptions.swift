@@ -32,6 +32,8 @@ struct MachineOptions: ParsableArguments, ScenarioPart {
     var pcpStateList: PCPStateList?
     @Option(help: "Simulated uptime before the workload, e.g. 600s, 10m (the lived-in workload: page cache down to the watermarks, long-lived processes, slab, fragmentation); 0: a fresh machine.")
     var age: String?
+    @Option(help: "A swap device of this size, e.g. 2G (default: none): anonymous memory of the workloads that map swappable areas (memhog) can be reclaimed to it.", transform: ByteSize.argument)
+    var swap: ByteSize?
     @Option(help: "Allocator design (default: \(Scenario().policy.rawValue)).")
     var policy: Policy?
     @Option(help: "pcp-buddy/block-economy: how a routed free takes the owner's pcp->lock (default: spin).")
@@ -79,5 +81,6 @@ struct MachineOptions: ParsableArguments, ScenarioPart {
             guard let v = Scenario.parseAge(age) else { throw UsageError("--age '\(age.prefix(80))': expected simulated seconds such as 600s, 10m or 1h (0 to a day)") }
             s.age = v
         }
+        if let swap { s.swap = swap }
     }
 }

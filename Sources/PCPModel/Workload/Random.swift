@@ -13,26 +13,33 @@ public struct SplitMix64: Sendable {
     @inline(__always) public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
-/// Blocks a workload holds, in flat arrays (no object per block).
+/// Blocks a workload holds, in one flat array (no object per block): a block's reference and
+/// order share 8 bytes, so freeing a random one reads one cache line.
 public struct HeldBlocks {
-    public private(set) var refs: [PageRef] = []
-    public private(set) var orders: [UInt8] = []
+    private struct Entry {
+        var index: UInt32
+        var zone: UInt16
+        var order: UInt8
+    }
+    private var entries: [Entry] = []
     public private(set) var pages = 0
     public init() {}
-    public var count: Int { refs.count }
+    public var count: Int { entries.count }
 
     public mutating func append(_ r: PageRef, order: Int) {
-        refs.append(r); orders.append(UInt8(order)); pages += 1 << order
+        entries.append(Entry(index: r.index, zone: r.zone, order: UInt8(order)))
+        pages += 1 << order
     }
 
     /// Removes entry `i` by moving the last one into its place.
     public mutating func swapRemove(_ i: Int) -> (PageRef, Int) {
-        let r = refs[i], o = Int(orders[i])
-        refs[i] = refs[refs.count - 1]; orders[i] = orders[orders.count - 1]
-        refs.removeLast(); orders.removeLast()
+        let e = entries[i]
+        entries[i] = entries[entries.count - 1]
+        entries.removeLast()
+        let o = Int(e.order)
         pages -= 1 << o
-        return (r, o)
+        return (PageRef(zone: Int(e.zone), index: Int(e.index)), o)
     }
 
-    public mutating func removeLast() -> (PageRef, Int) { swapRemove(refs.count - 1) }
+    public mutating func removeLast() -> (PageRef, Int) { swapRemove(entries.count - 1) }
 }

@@ -33,7 +33,7 @@ public struct PageStore: ~Copyable {
     public let count: Int
     /// A listed head's links side by side (one cache line per neighbour on an unlink), at
     /// `linkSlot(i)`.
-    private struct Links: BitwiseCopyable {
+    struct Links: BitwiseCopyable {
         var next: UInt32
         var prev: UInt32
     }

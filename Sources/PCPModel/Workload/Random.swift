@@ -16,7 +16,7 @@ public struct SplitMix64: Sendable {
 /// Blocks a workload holds, in one flat array (no object per block): a block's reference and
 /// order share 8 bytes, so freeing a random one reads one cache line.
 public struct HeldBlocks {
-    private struct Entry {
+    struct Entry {
         var index: UInt32
         var zone: UInt16
         var order: UInt8

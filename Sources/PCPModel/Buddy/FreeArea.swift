@@ -95,7 +95,7 @@ extension Zone {
     /// page_del_and_expand(): take a free block and split it to the requested order.
     @inline(__always) func delAndExpand<P: AllocatorPolicy>(_ i: Int, low: Int, high: Int, mt: Int, cpu: Int?, _ p: P) {
         lock.splitSteps += high - low
-        trace?.work(.splitStep, high - low)
+        trace.work(.splitStep, high - low)
         delFromFreeList(i, order: high, mt: mt, cpu: cpu, p)
         let kept = (1 << high) - expand(i, low: low, high: high, mt: mt, cpu: cpu, p)
         accountFreepages(-kept, mt: mt, cpu: cpu)

@@ -273,7 +273,7 @@ extension Machine {
         if !brokeEarly && i >= end && isolated == 0 && !cc.ignoreSkipHint { z.setPageblockSkip(low, true) }
         cc.migrateScanned += scanned
         countEvent(.compactIsolated, max(0, isolated))
-        z.trace?.work(.pageScanned, scanned)
+        z.trace.work(.pageScanned, scanned)
         return min(i, end)
     }
 
@@ -333,7 +333,7 @@ extension Machine {
         lru.flags[a] = 0
         lru.owner[a] = 0
         z.pages.setKind(src, AllocKind.kernel.rawValue)
-        z.trace?.work(.pageMigrated, 1 << o)
+        z.trace.work(.pageMigrated, 1 << o)
         try? freePages(p, cpu: cpu, PageRef(zone: z.id, index: src), order: o, pcpLockHeld: false)
     }
 
@@ -420,7 +420,7 @@ extension Machine {
         z.unlockZone()
         cc.freeScanned += scanned
         countEvent(.compactIsolated, isolated)
-        z.trace?.work(.pageScanned, scanned)
+        z.trace.work(.pageScanned, scanned)
         return isolated
     }
 

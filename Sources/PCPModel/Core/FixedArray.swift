@@ -85,6 +85,9 @@ public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
         UnsafeMutableRawBufferPointer(start: base, count: count * MemoryLayout<Element>.stride)
     }
 
+    /// The elements' address, for a read view that its owner keeps no longer than the array.
+    func withBase<R>(_ body: (UnsafePointer<Element>) -> R) -> R { body(UnsafePointer(base)) }
+
     /// A copy of the elements, for snapshots and reports.
     public var elements: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
 

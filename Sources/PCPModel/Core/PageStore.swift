@@ -31,9 +31,13 @@ public struct PageStore: ~Copyable {
     public static let none: UInt32 = .max
 
     public let count: Int
-    /// Links, at `linkSlot(i)`.
-    private let next: FixedArray<UInt32>
-    private let prev: FixedArray<UInt32>
+    /// A listed head's links side by side (one cache line per neighbour on an unlink), at
+    /// `linkSlot(i)`.
+    struct Links: BitwiseCopyable {
+        var next: UInt32
+        var prev: UInt32
+    }
+    private let links: FixedArray<Links>
     /// MAX_ORDER blocks in the store.
     private let nrBlocks: Int
     /// bits 0-3 order, bits 4-6 State, bit 7 PagePCPBuddy (RFC).
@@ -48,23 +52,24 @@ public struct PageStore: ~Copyable {
         precondition(count & (1 << K.maxOrder - 1) == 0, "a page store holds whole MAX_ORDER blocks")
         self.count = count
         nrBlocks = count >> K.maxOrder
-        next = FixedArray(zeroed: count)
-        prev = FixedArray(zeroed: count)
+        links = FixedArray(zeroed: count)
         info = FixedArray(zeroed: count)
         aux = FixedArray(zeroed: count)
         cpuOf = FixedArray(zeroed: count)
     }
 
-    /// Where page `i`'s links live: 16 pages to a cache line as usual, but the 64 lines of one
+    /// Where page `i`'s links live: 8 pages to a cache line as usual, but the 128 lines of one
     /// MAX_ORDER block lie a block-count apart, so the first line of every block (its head's)
     /// sits beside the next block's.
     @inline(__always) private func linkSlot(_ i: Int) -> Int {
-        ((((i >> 4) & 63) &* nrBlocks &+ (i >> K.maxOrder)) << 4) | (i & 15)
+        ((((i >> 3) & 127) &* nrBlocks &+ (i >> K.maxOrder)) << 3) | (i & 7)
     }
-    @inline(__always) func nextOf(_ i: Int) -> UInt32 { next[linkSlot(i)] }
-    @inline(__always) func prevOf(_ i: Int) -> UInt32 { prev[linkSlot(i)] }
-    @inline(__always) func setNext(_ i: Int, _ v: UInt32) { next[linkSlot(i)] = v }
-    @inline(__always) func setPrev(_ i: Int, _ v: UInt32) { prev[linkSlot(i)] = v }
+    @inline(__always) func nextOf(_ i: Int) -> UInt32 { links[linkSlot(i)].next }
+    @inline(__always) func prevOf(_ i: Int) -> UInt32 { links[linkSlot(i)].prev }
+    @inline(__always) func setNext(_ i: Int, _ v: UInt32) { links[linkSlot(i)].next = v }
+    @inline(__always) func setPrev(_ i: Int, _ v: UInt32) { links[linkSlot(i)].prev = v }
+    /// Both links of a page being listed.
+    @inline(__always) func setLinks(_ i: Int, next n: UInt32, prev p: UInt32) { links[linkSlot(i)] = Links(next: n, prev: p) }
     /// Marks pages `r` as never in the buddy (holes, firmware, memmap); boot calls it for
     /// everything outside the managed range.
     func setReserved(_ r: Range<Int>) { for i in r { info[i] = State.reserved.rawValue << 4 } }
@@ -113,8 +118,7 @@ struct ListSet: ~Copyable {
 
     @inline(__always) func addHead(_ l: Int, _ i: Int, _ p: borrowing PageStore) {
         let h = head[l], v = UInt32(truncatingIfNeeded: i)
-        p.setPrev(i, PageStore.none)
-        p.setNext(i, h)
+        p.setLinks(i, next: h, prev: PageStore.none)
         if h == PageStore.none { tail[l] = v } else { p.setPrev(Int(h), v) }
         head[l] = v
         length[l] += 1
@@ -123,8 +127,7 @@ struct ListSet: ~Copyable {
 
     @inline(__always) func addTail(_ l: Int, _ i: Int, _ p: borrowing PageStore) {
         let t = tail[l], v = UInt32(truncatingIfNeeded: i)
-        p.setNext(i, PageStore.none)
-        p.setPrev(i, t)
+        p.setLinks(i, next: PageStore.none, prev: t)
         if t == PageStore.none { head[l] = v } else { p.setNext(Int(t), v) }
         tail[l] = v
         length[l] += 1

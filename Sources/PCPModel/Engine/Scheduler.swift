@@ -1,71 +1,79 @@
 /// The engine's clocks: one virtual clock per simulated CPU, in a binary min-heap so that
 /// finding the CPU furthest behind costs O(log CPUs). Ties go to the lower CPU id. Updated on
-/// every operation, so its arrays are flat buffers.
+/// every operation, so its arrays are flat buffers, and each heap entry carries its CPU's
+/// clock so that a sift compares entries without a second load.
 struct Scheduler: ~Copyable {
-    /// Per CPU: its clock.
-    private let clock: FixedArray<Picoseconds>
-    /// The heap of CPU ids, and each CPU's position in it.
-    private let heap: FixedArray<Int>
+    /// A heap entry: a CPU and its clock.
+    struct Entry: BitwiseCopyable {
+        var clock: Picoseconds
+        var cpu: Int
+        /// Earlier clock first; on a tie, the lower CPU id.
+        @inline(__always) func before(_ o: Entry) -> Bool {
+            clock.value < o.clock.value || (clock.value == o.clock.value && cpu < o.cpu)
+        }
+    }
+
+    /// The heap, and each CPU's position in it.
+    private let heap: FixedArray<Entry>
     private let pos: FixedArray<Int>
     let count: Int
 
     init(cpus: Int, start: Picoseconds) {
         count = cpus
-        clock = FixedArray(repeating: start, count: cpus)
-        heap = FixedArray(0..<cpus)
+        heap = FixedArray((0..<cpus).map { Entry(clock: start, cpu: $0) })
         pos = FixedArray(0..<cpus)
     }
 
     /// The CPU furthest behind, and its clock: the machine's virtual time.
-    var next: Int { heap[0] }
-    var now: Picoseconds { clock[heap[0]] }
+    var next: Int { heap[0].cpu }
+    var now: Picoseconds { heap[0].clock }
     /// The clock of the CPU furthest ahead.
-    var latest: Picoseconds { clock.indices.reduce(clock[0]) { max($0, clock[$1]) } }
+    var latest: Picoseconds { heap.indices.reduce(heap[0].clock) { max($0, heap[$1].clock) } }
 
-    subscript(cpu: Int) -> Picoseconds { clock[cpu] }
+    subscript(cpu: Int) -> Picoseconds { heap[pos[cpu]].clock }
 
     /// Moves a CPU's clock (either way) and restores the heap.
     func set(_ cpu: Int, to t: Picoseconds) {
-        let old = clock[cpu]
-        clock[cpu] = t
-        if t >= old { down(pos[cpu]) } else { up(pos[cpu]) }
+        let i = pos[cpu]
+        let old = heap[i].clock
+        heap[i].clock = t
+        if t >= old { down(i) } else { up(i) }
     }
 
     /// Every CPU behind `t` idles until `t`.
     func catchUp(to t: Picoseconds) {
-        for c in 0..<count where clock[c] < t { set(c, to: t) }
-    }
-
-    @inline(__always) private func less(_ a: Int, _ b: Int) -> Bool {
-        clock[a] < clock[b] || (clock[a] == clock[b] && a < b)
-    }
-
-    @inline(__always) private func swap(_ i: Int, _ j: Int) {
-        let a = heap[i], b = heap[j]
-        heap[i] = b; heap[j] = a; pos[b] = i; pos[a] = j
+        for c in 0..<count where self[c] < t { set(c, to: t) }
     }
 
     private func down(_ start: Int) {
+        let e = heap[start]
         var i = start
         while true {
             let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < count && less(heap[l], heap[m]) { m = l }
-            if r < count && less(heap[r], heap[m]) { m = r }
-            if m == i { return }
-            swap(i, m)
+            guard l < count else { break }
+            var m = l
+            if r < count && heap[r].before(heap[l]) { m = r }
+            guard heap[m].before(e) else { break }
+            heap[i] = heap[m]
+            pos[heap[i].cpu] = i
             i = m
         }
+        heap[i] = e
+        pos[e.cpu] = i
     }
 
     private func up(_ start: Int) {
+        let e = heap[start]
         var i = start
         while i > 0 {
             let p = (i - 1) / 2
-            if !less(heap[i], heap[p]) { return }
-            swap(i, p)
+            guard e.before(heap[p]) else { break }
+            heap[i] = heap[p]
+            pos[heap[i].cpu] = i
             i = p
         }
+        heap[i] = e
+        pos[e.cpu] = i
     }
 }
 

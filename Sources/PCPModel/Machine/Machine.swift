@@ -207,6 +207,7 @@ public final class Machine {
         for z in zones { z.tracer = t }
     }
 
-    /// Records lock sections into `trace` (nil stops recording).
-    public func record(into trace: LockTrace?) { for z in zones { z.trace = trace } }
+    /// Records lock sections into `trace` (nil stops recording). The zones hold it unretained:
+    /// its owner calls this with nil before the trace goes.
+    public func record(into trace: LockTrace?) { for z in zones { z.trace = TraceHandle(trace) } }
 }

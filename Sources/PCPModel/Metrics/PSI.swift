@@ -101,10 +101,10 @@ public struct PSIResource: Equatable, Sendable {
 extension Machine {
     /// psi_memstall_enter(), Linux 6.18: what `cpu` does from here until the leave is a
     /// memory stall (the engine prices it and accrues it to /proc/pressure/memory).
-    func psiMemstallEnter() { zones.first?.trace?.memstall(enter: true) }
+    func psiMemstallEnter() { zones.first?.trace.memstall(enter: true) }
 
     /// psi_memstall_leave(), Linux 6.18.
-    func psiMemstallLeave() { zones.first?.trace?.memstall(enter: false) }
+    func psiMemstallLeave() { zones.first?.trace.memstall(enter: false) }
 
     /// Accrues one CPU's priced stall time.
     func psiAccrue(ns: Int64) { psiMemory.accrue(ns: ns) }

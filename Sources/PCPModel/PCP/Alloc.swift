@@ -39,7 +39,7 @@ extension Zone {
         }
         lock.pagesMoved += taken << order
         lock.refillPages += taken << order
-        trace?.work(.pageMoved, taken << order)
+        trace.work(.pageMoved, taken << order)
         unlockZone()
         return taken
     }
@@ -59,7 +59,7 @@ extension Zone {
         }
         let i = Int(lists.head[l])
         lists.remove(l, i, pages)
-        trace?.work(.listOp, 1)
+        trace.work(.listOp, 1)
         pcp[cpu].count -= 1 << order
         return i
     }
@@ -82,7 +82,7 @@ extension Zone {
         }
         if page != nil {
             lock.pagesMoved += 1 << order
-            trace?.work(.pageMoved, 1 << order)
+            trace.work(.pageMoved, 1 << order)
         }
         return page
     }

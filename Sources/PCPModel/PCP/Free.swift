@@ -36,7 +36,7 @@ extension Zone {
         let pindex = orderToPindex(mt, order)
         enterPCP(cpu, i, order: order, mt: mt, buddy: false)
         lists.addHead(pcpList(cpu, pindex), i, pages)
-        trace?.work(.listOp, 1)
+        trace.work(.listOp, 1)
         pcp[cpu].count += 1 << order
         afterFreeCommit(cpu, order: order, pindex: pindex, p)
     }
@@ -98,12 +98,12 @@ extension Zone {
     /// the block's fresh type, and mm_page_pcpu_drain): every design's drain ends here.
     @inline(__always) func toZone<P: AllocatorPolicy>(_ cpu: Int, _ i: Int, order: Int, _ p: P) {
         lock.pagesMoved += 1 << order
-        trace?.work(.pageMoved, 1 << order)
+        trace.work(.pageMoved, 1 << order)
         let mt = blockType(i)
         tracer?.emit(.pcpuDrain(pfn: pfn(i), order: order, mt: mt))
         let m = freeOneBuddy(i, order: order, mt: mt, toTail: false, cpu: cpu, p)
         lock.mergeSteps += m
-        trace?.work(.mergeStep, m)
+        trace.work(.mergeStep, m)
     }
 
     /// The round robin of the drain: the next non-empty list after `pindex`, wrapping at
@@ -123,13 +123,13 @@ extension Zone {
         lockZone()
         defer { unlockZone() }
         lock.pagesMoved += 1 << order
-        trace?.work(.pageMoved, 1 << order)
+        trace.work(.pageMoved, 1 << order)
         let o = min(order, K.pageblockOrder)
         var p = i
         while p < i + (1 << order) {
             let merges = freeOneBuddy(p, order: o, mt: blockType(p), toTail: false, cpu: cpu, policy)
             lock.mergeSteps += merges
-            trace?.work(.mergeStep, merges)
+            trace.work(.mergeStep, merges)
             p += 1 << o
         }
     }

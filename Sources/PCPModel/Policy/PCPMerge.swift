@@ -66,7 +66,7 @@ extension Zone {
             }
             picked[k] = i
         }
-        trace?.work(.mergeStep, merges)
+        trace.work(.mergeStep, merges)
         lock.pcpMergeSteps += merges
         lockZone()
         lock.drains += 1

@@ -57,8 +57,20 @@ public enum FolioFlag {
 /// isolate_lru_folios do. Noncopyable: the Machine owns it.
 public struct LRUStore: ~Copyable {
     static let none: UInt32 = .max
-    let next: FixedArray<UInt32>
-    let prev: FixedArray<UInt32>
+    /// A folio's list links side by side: an unlink touches one cache line per neighbour, not two.
+    struct Links: BitwiseCopyable {
+        var next: UInt32
+        var prev: UInt32
+    }
+    let links: FixedArray<Links>
+    /// One direction of the links, read by index (the checker and the page cache walk them).
+    struct LinkView {
+        fileprivate let base: UnsafePointer<Links>
+        let prevSide: Bool
+        subscript(pfn: Int) -> UInt32 { prevSide ? base[pfn].prev : base[pfn].next }
+    }
+    var next: LinkView { links.withBase { LinkView(base: $0, prevSide: false) } }
+    var prev: LinkView { links.withBase { LinkView(base: $0, prevSide: true) } }
     let flags: FixedArray<UInt16>
     /// Page cache folios: file id + 1; folios a workload holds: HeldStore.tag | its store; 0: neither.
     let owner: FixedArray<UInt32>
@@ -71,8 +83,7 @@ public struct LRUStore: ~Copyable {
     let size: FixedArray<Int>
 
     init(pfns: Int, nodes: Int) {
-        next = FixedArray(zeroed: pfns)
-        prev = FixedArray(zeroed: pfns)
+        links = FixedArray(zeroed: pfns)
         flags = FixedArray(zeroed: pfns)
         owner = FixedArray(zeroed: pfns)
         offset = FixedArray(zeroed: pfns)
@@ -103,9 +114,8 @@ public struct LRUStore: ~Copyable {
     /// list_add (the head: the youngest end).
     @inline(__always) func addHead(_ l: Int, _ pfn: Int) {
         let h = head[l], v = UInt32(truncatingIfNeeded: pfn)
-        prev[pfn] = LRUStore.none
-        next[pfn] = h
-        if h == LRUStore.none { tail[l] = v } else { prev[Int(h)] = v }
+        links[pfn] = Links(next: h, prev: LRUStore.none)
+        if h == LRUStore.none { tail[l] = v } else { links[Int(h)].prev = v }
         head[l] = v
         size[l] += nrPages(pfn)
     }
@@ -113,17 +123,16 @@ public struct LRUStore: ~Copyable {
     /// list_add_tail (the oldest end: the next to be scanned).
     @inline(__always) func addTail(_ l: Int, _ pfn: Int) {
         let t = tail[l], v = UInt32(truncatingIfNeeded: pfn)
-        next[pfn] = LRUStore.none
-        prev[pfn] = t
-        if t == LRUStore.none { head[l] = v } else { next[Int(t)] = v }
+        links[pfn] = Links(next: LRUStore.none, prev: t)
+        if t == LRUStore.none { head[l] = v } else { links[Int(t)].next = v }
         tail[l] = v
         size[l] += nrPages(pfn)
     }
 
     @inline(__always) func remove(_ l: Int, _ pfn: Int) {
-        let n = next[pfn], p = prev[pfn]
-        if p == LRUStore.none { head[l] = n } else { next[Int(p)] = n }
-        if n == LRUStore.none { tail[l] = p } else { prev[Int(n)] = p }
+        let k = links[pfn], n = k.next, p = k.prev
+        if p == LRUStore.none { head[l] = n } else { links[Int(p)].next = n }
+        if n == LRUStore.none { tail[l] = p } else { links[Int(n)].prev = p }
         size[l] -= nrPages(pfn)
     }
 }
@@ -144,9 +153,10 @@ extension Machine {
     }
 
     /// folio_add_lru() + lruvec_add_folio(), for a folio just allocated (inactive, the head).
+    /// The folio's page cache owner is 0 already: only the page cache sets it, and every path
+    /// that clears a folio's flags clears it too.
     @inline(__always) func lruAddNew(_ z: Zone, cpu: Int, pfn: Int, order: Int, file: Bool) {
         lru.flags[pfn] = UInt16(order) << FolioFlag.orderShift | FolioFlag.lru | (file ? FolioFlag.file : 0)
-        lru.owner[pfn] = 0
         lru.addHead(z.nid * LRUList.count + (file ? LRUList.inactiveFile : .inactiveAnon).rawValue, pfn)
     }
 
@@ -171,7 +181,9 @@ extension Machine {
         if f & FolioFlag.dirty != 0 { modNodeState(nid: z.nid, cpu: cpu, .nrFileDirty, -n) }
         if f & FolioFlag.mapped != 0 { modNodeState(nid: z.nid, cpu: cpu, .nrFileMapped, -n) }
         lru.flags[pfn] = 0
-        lru.owner[pfn] = 0
+        // Only the page cache's folios (kind file) have an owner; the others never write the
+        // owner array, so it stays untouched zero pages.
+        if kindFile { lru.owner[pfn] = 0 }
     }
 
     /// Moves an LRU folio to another list (folio_activate / deactivate / rotation), to the head

@@ -81,8 +81,8 @@ public final class Zone {
     let numa = FixedArray<Int>(zeroed: NumaEvent.count)
     /// zone->lock traffic, for the lock_stat-style metrics.
     @exclusivity(unchecked) public internal(set) var lock = LockCounters()
-    /// Where lock sections are recorded when an engine prices them (nil: not recorded).
-    @exclusivity(unchecked) var trace: LockTrace?
+    /// Where lock sections are recorded when an engine prices them (none: not recorded).
+    @exclusivity(unchecked) var trace = TraceHandle(nil)
     /// Where tracepoints fire (nil: tracing off).
     @exclusivity(unchecked) var tracer: Tracer?
     /// Lock id of this zone's zone->lock (its zone id) and of CPU 0's pcp->lock in this zone.
@@ -121,14 +121,14 @@ public final class Zone {
     /// spin_lock(&zone->lock), counted and recorded.
     @inline(__always) func lockZone() {
         lock.acquisitions += 1
-        trace?.acquire(id)
+        trace.acquire(id)
     }
-    @inline(__always) func unlockZone() { trace?.release(id) }
-    @inline(__always) func lockPCP(_ cpu: Int) { trace?.acquire(pcpLockBase + cpu) }
-    @inline(__always) func unlockPCP(_ cpu: Int) { trace?.release(pcpLockBase + cpu) }
+    @inline(__always) func unlockZone() { trace.release(id) }
+    @inline(__always) func lockPCP(_ cpu: Int) { trace.acquire(pcpLockBase + cpu) }
+    @inline(__always) func unlockPCP(_ cpu: Int) { trace.release(pcpLockBase + cpu) }
     /// pcp_spin_trylock() on `cpu`'s pcp->lock, by CPU `by` (the same CPU unless remote).
     @inline(__always) func trylockPCP(_ cpu: Int, by: Int? = nil) -> Bool {
-        trace?.trylock(pcpLockBase + cpu, by: by ?? cpu) ?? true
+        trace.trylock(pcpLockBase + cpu, by: by ?? cpu)
     }
 
     /// The online pfn ranges: reserved pages first, managed pages last.

@@ -89,7 +89,7 @@ final class BlockEconomy: OwningPolicy {
         }
         z.lock.pagesMoved += got
         z.lock.refillPages += got
-        z.trace?.work(.pageMoved, got)
+        z.trace.work(.pageMoved, got)
         return got
     }
 

@@ -30,8 +30,8 @@ extension OwnedBlocks {
         z.enterPCP(cpu, i, order: order, mt: mt, buddy: true)
         area.addHead(buddyList(z, cpu, order, mt), i, z.pages)
         z.lock.pcpMergeSteps += merges
-        z.trace?.work(.mergeStep, merges)
-        z.trace?.work(.listOp, 1)
+        z.trace.work(.mergeStep, merges)
+        z.trace.work(.listOp, 1)
         return merges
     }
 
@@ -51,8 +51,8 @@ extension OwnedBlocks {
                     z.enterPCP(cpu, upper, order: h, mt: mt, buddy: true)
                     area.addHead(buddyList(z, cpu, h, mt), upper, z.pages)
                 }
-                z.trace?.work(.splitStep, o - order)
-                z.trace?.work(.listOp, 1)
+                z.trace.work(.splitStep, o - order)
+                z.trace.work(.listOp, 1)
                 z.pages.setPCPBuddy(i, false)
                 return i
             }
@@ -69,7 +69,7 @@ extension OwnedBlocks {
             if !z.lists.isEmpty(l) {
                 let i = Int(z.lists.head[l])
                 z.lists.remove(l, i, z.pages)
-                z.trace?.work(.listOp, 1)
+                z.trace.work(.listOp, 1)
                 z.pcp[cpu].count -= 1 << order
                 return i
             }

@@ -86,7 +86,7 @@ final class PCPBuddy: OwningPolicy {
         for k in 0..<4 { phasePages[z.id * 4 + k] += phase[k] }
         z.lock.pagesMoved += got
         z.lock.refillPages += got
-        z.trace?.work(.pageMoved, got)
+        z.trace.work(.pageMoved, got)
         z.unlockZone()
         // Phase 2's chunks are split into order-sized pages outside zone->lock.
         for (i, o) in chunks {
@@ -96,8 +96,8 @@ final class PCPBuddy: OwningPolicy {
                 z.enterPCP(cpu, p, order: order, mt: mt, buddy: false)
                 z.lists.addTail(l, p, z.pages)
             }
-            z.trace?.work(.splitStep, o - order)
-            z.trace?.work(.listOp, n)
+            z.trace.work(.splitStep, o - order)
+            z.trace.work(.listOp, n)
         }
         z.pcp[cpu].count += got
     }

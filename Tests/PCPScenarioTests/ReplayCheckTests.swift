@@ -17,9 +17,16 @@ final class ReplayCheckTests: XCTestCase {
         return s
     }
 
+    /// Replays a capture. With its pagetypeinfo, DMA32 (wholly free, one order-8 fragment
+    /// placed among its reserved pages) ends with the kernel's pages free on every capture.
     func check(_ name: String, pagetypeinfo: Bool = true) throws -> ReplayCheck.Report {
         let after = try String(contentsOfFile: Support.root + "/fixtures/trace-6.18/\(name)/zoneinfo-after.txt", encoding: .utf8)
-        return try ReplayCheck.check(scenario(name, pagetypeinfo: pagetypeinfo), afterZoneinfo: after)
+        let r = try ReplayCheck.check(scenario(name, pagetypeinfo: pagetypeinfo), afterZoneinfo: after)
+        if pagetypeinfo {
+            let dma32 = r.final.first { $0.what == "node 0 zone DMA32 pages free" }
+            XCTAssertEqual(dma32?.replay, dma32?.kernel, "\(name): DMA32 pages free")
+        }
+        return r
     }
 
     func runs(_ r: ReplayCheck.Report, cpu: Int, _ kind: ReplayCheck.Run.Kind) -> ReplayCheck.Comparison {
@@ -32,7 +39,8 @@ final class ReplayCheckTests: XCTestCase {
 
     /// Two CPUs faulting 96 MiB each at once: every CPU's refill and drain runs are the
     /// kernel's, including the decay drains at the kernel's ticks (391 UNMOVABLE pages on CPU
-    /// 0 at 1.607 s; 902, then 108 in a later free, then 2016 on CPU 1).
+    /// 0 at 1.607 s; 902, then 108 in a later free, then 2016 on CPU 1), and so is every
+    /// final figure: replay-check says identical.
     func testTwoCPUsReplayExactly() throws {
         let r = try check("two-cpus")
         for c in r.comparisons { XCTAssertTrue(c.identical, "cpu \(c.cpu) \(c.kind): \(c.kernel) vs \(c.replay)") }
@@ -45,11 +53,13 @@ final class ReplayCheckTests: XCTestCase {
             XCTAssertEqual(f.replay, f.kernel, what)
         }
         XCTAssertEqual(figure(r, "node 0 zone DMA pages free").replay, 3840)
-        // Unobservable: DMA32 was wholly free, and the reserved pages that kept one order-8
-        // fragment apart are not in the import (the boot note says so): 256 pages short.
-        let dma32 = figure(r, "node 0 zone DMA32 pages free")
-        XCTAssertEqual(dma32.replay - dma32.kernel, -256)
-        XCTAssertTrue(r.notes.contains { $0.contains("DMA32: 256 free pages of the capture could not be placed") })
+        // DMA32 was wholly free; the order-8 fragment the managed range cannot keep apart goes
+        // among the reserved pages (a note says so). Pages free is the folded counter: both
+        // CPUs idled before the after-snapshot, so quiet_vmstat had folded every delta.
+        for f in r.final { XCTAssertEqual(f.replay, f.kernel, f.what) }
+        XCTAssertTrue(r.notes.contains { $0.contains("DMA32: 1 free block(s) of order 8 (type 1) placed among the reserved pages") })
+        XCTAssertFalse(r.notes.contains { $0.contains("could not be placed") })
+        XCTAssertTrue(r.identical)
     }
 
     /// Pages faulted on CPU 0 and unmapped by a thread on CPU 1, twice: CPU 0's refills (24
@@ -65,9 +75,10 @@ final class ReplayCheckTests: XCTestCase {
     /// Fault, unmap and sleep 5 s, four times on CPU 1, with an 8 s idle tail. The lists'
     /// starting lengths count the pages decay drained from them before their first refill,
     /// so the fourth cycle's refills come when the kernel's did; the decay drains run at the
-    /// kernel's 23 ticks. From the fifth drain on, the replay's count is one page above the
-    /// kernel's at a tick (1977 for 1976), and the idle tail's decay drains drift from there:
-    /// pinned up to that point.
+    /// kernel's 23 ticks. The fifth drain is 1977 for the kernel's 1976: by then the kernel's
+    /// CPU 1 held 4 to 11 pages fewer than its traced events give (949 fewer at the end),
+    /// which no traced event explains (fixtures/trace-6.18/README.md), and the idle tail's
+    /// decay drains drift from there: pinned up to that point, and the final gap.
     func testDecayReplaysOnTheKernelsTicks() throws {
         let r = try check("decay")
         for c in r.comparisons where !(c.cpu == 1 && c.kind == .drain) {
@@ -78,6 +89,8 @@ final class ReplayCheckTests: XCTestCase {
         XCTAssertEqual(drains.kernel.count, 23)
         XCTAssertEqual(drains.replay.count, 23)
         XCTAssertGreaterThanOrEqual(drains.firstDivergence ?? .max, 4, "\(drains.kernel) vs \(drains.replay)")
+        XCTAssertEqual(drains.kernel[4].length, 1976)
+        XCTAssertEqual(figure(r, "node 0 zone Normal cpu 1 count").replay - figure(r, "node 0 zone Normal cpu 1 count").kernel, 279)
         for what in ["count", "high"] {
             let f = figure(r, "node 0 zone Normal cpu 0 \(what)")
             XCTAssertEqual(f.replay, f.kernel, what)
@@ -109,15 +122,18 @@ final class ReplayCheckTests: XCTestCase {
     }
 
     /// Faults on CPU 0; fork, a file read (order-2 page cache folios) and THP faults on CPU 1.
-    /// CPU 0 is exact; CPU 1's first 21 refill runs are (its order-2 MOVABLE list serves as
-    /// many folios as the kernel's before refilling), and its PCP ends at the kernel's count.
+    /// CPU 0 is exact; so are CPU 1's 63 refill runs (its order-2 MOVABLE list serves as many
+    /// folios as the kernel's before refilling; with the allocations alloc_pages_bulk() made
+    /// replayed, its UNMOVABLE refills come as the kernel's, 21 before), and its PCP ends at
+    /// the kernel's count.
     func testMixedReplays() throws {
         let r = try check("mixed")
         XCTAssertTrue(runs(r, cpu: 0, .refill).identical)
         XCTAssertTrue(runs(r, cpu: 0, .drain).identical)
         let cpu1 = runs(r, cpu: 1, .refill)
         XCTAssertEqual(cpu1.kernel.filter { $0.order == 2 }.count, 15)
-        XCTAssertGreaterThanOrEqual(cpu1.firstDivergence ?? .max, 21, "\(cpu1.kernel) vs \(cpu1.replay)")
+        XCTAssertTrue(cpu1.identical, "\(cpu1.kernel) vs \(cpu1.replay)")
+        XCTAssertEqual(cpu1.kernel.count, 63)
         for what in ["cpu 1 count", "cpu 1 high", "cpu 0 high"] {
             let f = figure(r, "node 0 zone Normal \(what)")
             XCTAssertEqual(f.replay, f.kernel, what)

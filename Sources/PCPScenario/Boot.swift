@@ -120,7 +120,12 @@ extension ImportedMachine {
             guard a.blocks.reduce(0, +) <= (present >> K.pageblockOrder) + 2 * a.blocks.count else {
                 throw UsageError("\(path): node \(a.nid) zone \(a.zone.name): \(a.blocks.reduce(0, +)) pageblocks do not fit in its \(present) present pages")
             }
-            let missing = m.shapeFreeArea(nid: a.nid, zone: a.zone, free: a.free, blocks: a.blocks)
+            var missing = m.shapeFreeArea(nid: a.nid, zone: a.zone, free: a.free, blocks: a.blocks)
+            for b in m.placeBesideReserved(nid: a.nid, zone: a.zone, missing) {
+                note("node \(a.nid) zone \(a.zone.name): \(b.placed) free block(s) of order \(b.order) (type \(b.mt)) placed among the reserved pages, which keep them from merging (the capture does not show where its reserved pages are)")
+                if let k = missing.firstIndex(where: { $0.mt == b.mt && $0.order == b.order }) { missing[k].missing -= b.placed }
+            }
+            missing.removeAll { $0.missing == 0 }
             if !missing.isEmpty {
                 let pages = missing.reduce(0) { $0 + ($1.missing << $1.order) }
                 let what = missing.map { "\($0.missing) of order \($0.order) (type \($0.mt))" }.joined(separator: ", ")

@@ -17,9 +17,16 @@ final class ReplayCheckTests: XCTestCase {
         return s
     }
 
+    /// Replays a capture. With its pagetypeinfo, DMA32 (wholly free, one order-8 fragment
+    /// placed among its reserved pages) ends with the kernel's pages free on every capture.
     func check(_ name: String, pagetypeinfo: Bool = true) throws -> ReplayCheck.Report {
         let after = try String(contentsOfFile: Support.root + "/fixtures/trace-6.18/\(name)/zoneinfo-after.txt", encoding: .utf8)
-        return try ReplayCheck.check(scenario(name, pagetypeinfo: pagetypeinfo), afterZoneinfo: after)
+        let r = try ReplayCheck.check(scenario(name, pagetypeinfo: pagetypeinfo), afterZoneinfo: after)
+        if pagetypeinfo {
+            let dma32 = r.final.first { $0.what == "node 0 zone DMA32 pages free" }
+            XCTAssertEqual(dma32?.replay, dma32?.kernel, "\(name): DMA32 pages free")
+        }
+        return r
     }
 
     func runs(_ r: ReplayCheck.Report, cpu: Int, _ kind: ReplayCheck.Run.Kind) -> ReplayCheck.Comparison {
@@ -32,7 +39,8 @@ final class ReplayCheckTests: XCTestCase {
 
     /// Two CPUs faulting 96 MiB each at once: every CPU's refill and drain runs are the
     /// kernel's, including the decay drains at the kernel's ticks (391 UNMOVABLE pages on CPU
-    /// 0 at 1.607 s; 902, then 108 in a later free, then 2016 on CPU 1).
+    /// 0 at 1.607 s; 902, then 108 in a later free, then 2016 on CPU 1), and so is every
+    /// final figure: replay-check says identical.
     func testTwoCPUsReplayExactly() throws {
         let r = try check("two-cpus")
         for c in r.comparisons { XCTAssertTrue(c.identical, "cpu \(c.cpu) \(c.kind): \(c.kernel) vs \(c.replay)") }
@@ -45,11 +53,13 @@ final class ReplayCheckTests: XCTestCase {
             XCTAssertEqual(f.replay, f.kernel, what)
         }
         XCTAssertEqual(figure(r, "node 0 zone DMA pages free").replay, 3840)
-        // Unobservable: DMA32 was wholly free, and the reserved pages that kept one order-8
-        // fragment apart are not in the import (the boot note says so): 256 pages short.
-        let dma32 = figure(r, "node 0 zone DMA32 pages free")
-        XCTAssertEqual(dma32.replay - dma32.kernel, -256)
-        XCTAssertTrue(r.notes.contains { $0.contains("DMA32: 256 free pages of the capture could not be placed") })
+        // DMA32 was wholly free; the order-8 fragment the managed range cannot keep apart goes
+        // among the reserved pages (a note says so). Pages free is the folded counter: both
+        // CPUs idled before the after-snapshot, so quiet_vmstat had folded every delta.
+        for f in r.final { XCTAssertEqual(f.replay, f.kernel, f.what) }
+        XCTAssertTrue(r.notes.contains { $0.contains("DMA32: 1 free block(s) of order 8 (type 1) placed among the reserved pages") })
+        XCTAssertFalse(r.notes.contains { $0.contains("could not be placed") })
+        XCTAssertTrue(r.identical)
     }
 
     /// Pages faulted on CPU 0 and unmapped by a thread on CPU 1, twice: CPU 0's refills (24
@@ -65,9 +75,10 @@ final class ReplayCheckTests: XCTestCase {
     /// Fault, unmap and sleep 5 s, four times on CPU 1, with an 8 s idle tail. The lists'
     /// starting lengths count the pages decay drained from them before their first refill,
     /// so the fourth cycle's refills come when the kernel's did; the decay drains run at the
-    /// kernel's 23 ticks. From the fifth drain on, the replay's count is one page above the
-    /// kernel's at a tick (1977 for 1976), and the idle tail's decay drains drift from there:
-    /// pinned up to that point.
+    /// kernel's 23 ticks. The fifth drain is 1977 for the kernel's 1976: by then the kernel's
+    /// CPU 1 held 4 to 11 pages fewer than its traced events give (949 fewer at the end),
+    /// which no traced event explains (fixtures/trace-6.18/README.md), and the idle tail's
+    /// decay drains drift from there: pinned up to that point, and the final gap.
     func testDecayReplaysOnTheKernelsTicks() throws {
         let r = try check("decay")
         for c in r.comparisons where !(c.cpu == 1 && c.kind == .drain) {
@@ -78,6 +89,8 @@ final class ReplayCheckTests: XCTestCase {
         XCTAssertEqual(drains.kernel.count, 23)
         XCTAssertEqual(drains.replay.count, 23)
         XCTAssertGreaterThanOrEqual(drains.firstDivergence ?? .max, 4, "\(drains.kernel) vs \(drains.replay)")
+        XCTAssertEqual(drains.kernel[4].length, 1976)
+        XCTAssertEqual(figure(r, "node 0 zone Normal cpu 1 count").replay - figure(r, "node 0 zone Normal cpu 1 count").kernel, 279)
         for what in ["count", "high"] {
             let f = figure(r, "node 0 zone Normal cpu 0 \(what)")
             XCTAssertEqual(f.replay, f.kernel, what)
@@ -86,15 +99,21 @@ final class ReplayCheckTests: XCTestCase {
 
     /// 200 children per CPU, 5 waves: slab refills at orders 2 and 3 between order-0 ones.
     /// CPU 1's PCP lists of every order start as the trace shows them, so its 11 refill runs
-    /// are the kernel's. CPU 0 diverges at its fourth refill (alloc_factor restarts in the
-    /// replay after frees the kernel's PCP did not see): pinned up to there.
+    /// are the kernel's. On CPU 0, alloc_pages_bulk() (the vmalloc'ed kernel stacks) takes
+    /// pages off the UNMOVABLE list without mm_page_alloc: 16 of the first refill's 63 are
+    /// gone when the list refills again, and 1237 refilled pages are later freed by a
+    /// kworker never having been traced allocated. Replaying those allocations keeps the list
+    /// running dry where the kernel's did, so alloc_factor doubles as the kernel's: CPU 0's
+    /// first 17 refill runs are the kernel's (3 before).
     func testForkReplaysHigherOrderLists() throws {
         let r = try check("fork")
         let cpu1 = runs(r, cpu: 1, .refill)
         XCTAssertTrue(cpu1.identical, "\(cpu1.kernel) vs \(cpu1.replay)")
         XCTAssertEqual(cpu1.kernel.filter { $0.order == 3 }.count, 5)
         XCTAssertEqual(cpu1.kernel.first, ReplayCheck.Run(kind: .refill, order: 2, mt: 0, length: 15, timeNs: 0))
-        XCTAssertGreaterThanOrEqual(runs(r, cpu: 0, .refill).firstDivergence ?? .max, 3)
+        let cpu0 = runs(r, cpu: 0, .refill)
+        XCTAssertEqual(cpu0.kernel.prefix(4).map(\.length), [63, 126, 252, 504])
+        XCTAssertGreaterThanOrEqual(cpu0.firstDivergence ?? .max, 17, "\(cpu0.kernel) vs \(cpu0.replay)")
         XCTAssertTrue(runs(r, cpu: 0, .drain).identical)
         for what in ["cpu 0 high", "cpu 1 high"] {
             let f = figure(r, "node 0 zone Normal \(what)")
@@ -103,15 +122,18 @@ final class ReplayCheckTests: XCTestCase {
     }
 
     /// Faults on CPU 0; fork, a file read (order-2 page cache folios) and THP faults on CPU 1.
-    /// CPU 0 is exact; CPU 1's first 21 refill runs are (its order-2 MOVABLE list serves as
-    /// many folios as the kernel's before refilling), and its PCP ends at the kernel's count.
+    /// CPU 0 is exact; so are CPU 1's 63 refill runs (its order-2 MOVABLE list serves as many
+    /// folios as the kernel's before refilling; with the allocations alloc_pages_bulk() made
+    /// replayed, its UNMOVABLE refills come as the kernel's, 21 before), and its PCP ends at
+    /// the kernel's count.
     func testMixedReplays() throws {
         let r = try check("mixed")
         XCTAssertTrue(runs(r, cpu: 0, .refill).identical)
         XCTAssertTrue(runs(r, cpu: 0, .drain).identical)
         let cpu1 = runs(r, cpu: 1, .refill)
         XCTAssertEqual(cpu1.kernel.filter { $0.order == 2 }.count, 15)
-        XCTAssertGreaterThanOrEqual(cpu1.firstDivergence ?? .max, 21, "\(cpu1.kernel) vs \(cpu1.replay)")
+        XCTAssertTrue(cpu1.identical, "\(cpu1.kernel) vs \(cpu1.replay)")
+        XCTAssertEqual(cpu1.kernel.count, 63)
         for what in ["cpu 1 count", "cpu 1 high", "cpu 0 high"] {
             let f = figure(r, "node 0 zone Normal \(what)")
             XCTAssertEqual(f.replay, f.kernel, what)
@@ -191,6 +213,36 @@ final class CaptureParsingTests: XCTestCase {
         XCTAssertLessThanOrEqual(e.nowNs - e.startNs, 600_000_000)
         try e.run(&w, opsOrToEnd: nil)
         XCTAssertTrue((w as! TraceReplay).done)
+    }
+
+    /// alloc_pages_bulk() takes refilled pages off a PCP list without mm_page_alloc: a page
+    /// still on the list when it refills again, or one freed, gets its allocation replayed
+    /// just before that refill or free; a direct buddy allocation (one zone->lock event) is
+    /// no refill, and a drained page was not allocated.
+    func testAllocationsWithoutATraceAreInferred() throws {
+        let text = """
+            a-2 [000] .....  1.000000: mm_page_free: page=0 pfn=0x9 order=0
+            a-2 [000] d..3.  1.000100: mm_page_alloc_zone_locked: page=0 pfn=0x10 order=0 migratetype=0 percpu_refill=1
+            a-2 [000] d..3.  1.000100: mm_page_alloc_zone_locked: page=0 pfn=0x11 order=0 migratetype=0 percpu_refill=1
+            a-2 [000] d..3.  1.000100: mm_page_alloc_zone_locked: page=0 pfn=0x12 order=0 migratetype=0 percpu_refill=1
+            a-2 [000] d..3.  1.000100: mm_page_alloc_zone_locked: page=0 pfn=0x13 order=0 migratetype=0 percpu_refill=1
+            a-2 [000] .....  1.000200: mm_page_alloc: page=0 pfn=0x10 order=0 migratetype=0 gfp_flags=GFP_KERNEL
+            a-2 [000] d..2.  1.000300: mm_page_pcpu_drain: page=0 pfn=0x13 order=0 migratetype=0
+            k-3 [001] .....  1.000400: mm_page_free: page=0 pfn=0x11 order=0
+            a-2 [000] d..3.  1.000500: mm_page_alloc_zone_locked: page=0 pfn=0x20 order=0 migratetype=0 percpu_refill=1
+            a-2 [000] .....  1.000500: mm_page_alloc: page=0 pfn=0x20 order=0 migratetype=0 gfp_flags=GFP_KERNEL
+            a-2 [000] d..3.  1.000600: mm_page_alloc_zone_locked: page=0 pfn=0x30 order=0 migratetype=0 percpu_refill=1
+            a-2 [000] d..3.  1.000600: mm_page_alloc_zone_locked: page=0 pfn=0x31 order=0 migratetype=0 percpu_refill=1
+            a-2 [000] .....  1.000700: mm_page_alloc: page=0 pfn=0x30 order=0 migratetype=0 gfp_flags=GFP_KERNEL
+            """
+        let r = try TraceText.capture(text, cpus: 2).records
+        let allocs = r.filter { if case .alloc = $0.kind { true } else { false } }
+        // 0x10 traced; 0x11 hidden, before its free on CPU 1 (allocated on CPU 0, the list's);
+        // 0x20 is a direct buddy allocation; 0x12 hidden, before the refill of 0x30; 0x13 drained.
+        XCTAssertEqual(allocs.map(\.pfn), [0x10, 0x11, 0x20, 0x12, 0x30])
+        XCTAssertEqual(allocs.map(\.cpu), [0, 0, 0, 0, 0])
+        XCTAssertEqual(r.map(\.pfn), [0x9, 0x10, 0x11, 0x11, 0x20, 0x12, 0x30])
+        XCTAssertEqual(r[5].timeNs, r[6].timeNs, "the hidden allocation takes the refill's time")
     }
 
     func testRunsCountExtfragPagesOnceAndSplitOnOtherEvents() {

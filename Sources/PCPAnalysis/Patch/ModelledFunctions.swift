@@ -119,6 +119,7 @@ public enum ModelledFunctions {
         "psi_avgs_work": ["advance"],
         "psi_memstall_enter": ["psiMemstallEnter"],
         "psi_memstall_leave": ["psiMemstallLeave"],
+        "quiet_vmstat": ["quietVmstat"],
         "release_free_list": ["releaseFreepages"],
         "reserve_highatomic_pageblock": ["reserveHighatomicPageblock"],
         "reset_isolation_suitable": ["resetIsolationSuitable"],

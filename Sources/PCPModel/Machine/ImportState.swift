@@ -86,6 +86,52 @@ extension Machine {
         return missing
     }
 
+    /// Places the free blocks `shapeFreeArea` could not, each against reserved pages: a real
+    /// zone's reserved pages (memblock reservations) sit among its managed ones and keep
+    /// free fragments from merging, where the import puts them all before the managed range.
+    /// A block goes on an aligned run of the online reserved pages whose buddy is reserved
+    /// too, in a pageblock of its type, and as many imported in-use pages become reserved in
+    /// its place, so `managed` and the free counts stay as the capture showed them. Returns
+    /// what it placed, as (type, order, placed).
+    @discardableResult
+    public func placeBesideReserved(nid: Int, zone type: ZoneType, _ missing: [(mt: Int, order: Int, missing: Int)]) -> [(mt: Int, order: Int, placed: Int)] {
+        placeBesideReserved(driver, nid: nid, zone: type, missing)
+    }
+
+    private func placeBesideReserved<P: AllocatorPolicy>(_ p: P, nid: Int, zone type: ZoneType, _ missing: [(mt: Int, order: Int, missing: Int)]) -> [(mt: Int, order: Int, placed: Int)] {
+        let z = zone(nid: nid, type: type)
+        guard z.isPopulated, let reserved = z.onlineRanges.first, z.onlineRanges.count == 2 else { return [] }
+        var out: [(mt: Int, order: Int, placed: Int)] = []
+        var inUse = (z.index(z.geometry.endPFN - z.geometry.managed)..<z.index(z.geometry.endPFN)).makeIterator()
+        for m in missing {
+            let n = 1 << m.order
+            var placed = 0
+            var i = (z.index(reserved.lowerBound) + n - 1) & ~(n - 1)
+            while placed < m.missing && i + n <= z.index(reserved.upperBound) {
+                defer { i += n }
+                let buddy = i ^ n
+                guard buddy >= 0, buddy + n <= z.pages.count, z.blockType(i) == m.mt,
+                      (i..<(i + n)).allSatisfy({ z.pages.state($0) == .reserved }),
+                      (buddy..<(buddy + n)).allSatisfy({ z.pages.state($0) == .reserved }) else { continue }
+                // As many imported in-use pages (order 0, unseen owners) become reserved.
+                var taken: [Int] = []
+                while taken.count < n, let j = inUse.next() {
+                    if z.pages.isHead(j, .allocated, order: 0) && z.pages.kind(j) == AllocKind.kernel.rawValue { taken.append(j) }
+                }
+                guard taken.count == n else { break }
+                for j in taken { z.pages.setReserved(j..<(j + 1)) }
+                // placeFree frees in-use pages: the run passes through use, so only the taken
+                // pages leave the allocated count.
+                for q in i..<(i + n) { z.pages.set(q, .allocated, order: 0) }
+                _ = placeFree(z, i, order: m.order, mt: m.mt, p)
+                placed += 1
+            }
+            if placed > 0 { out.append((m.mt, m.order, placed)) }
+        }
+        z.vmStat.fold(cpu: 0)
+        return out
+    }
+
     /// Puts a free block's pages in use as order-0 pages of unseen owners.
     func markImportedInUse(_ z: Zone, _ i: Int, order o: Int) {
         for p in i..<(i + (1 << o)) {

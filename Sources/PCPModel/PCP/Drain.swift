@@ -111,6 +111,14 @@ extension Machine {
         refreshCPUVMStats(cpu: cpu, driver)
     }
 
+    /// quiet_vmstat() (mm/vmstat.c, 6.18): a CPU whose tick stops as it goes idle folds its
+    /// counter deltas (no decay), so a printed counter is exact again once every CPU idled.
+    public func quietVmstat(cpu: Int) {
+        guard cpu >= 0 && cpu < nrCPUs else { return }
+        for z in zones where z.isPopulated { z.vmStat.fold(cpu: cpu) }
+        nodeStats.fold(cpu: cpu)
+    }
+
     /// One round of vmstat_update over all CPUs.
     func vmstatUpdate<P: AllocatorPolicy>(_ p: P) {
         for c in 0..<nrCPUs {

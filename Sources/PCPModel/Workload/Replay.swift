@@ -55,6 +55,8 @@ public struct TraceReplay: Workload {
     var poolFront: [[Int]] = []
     /// Record index of a free of a page allocated before the capture -> the PCP list it joined.
     let unknownFreeList: [Int: Int]
+    /// The record index whose idle gap before it every CPU already spent in quiet_vmstat.
+    var quietedBefore = -1
     public private(set) var orderMismatches = 0
     public private(set) var failedAllocs = 0
 
@@ -140,6 +142,15 @@ public struct TraceReplay: Workload {
         return nil
     }
 
+    /// Every CPU is idle from the last record to `t`: when that is longer than a jiffy, their
+    /// ticks stop and each folds its counter deltas (quiet_vmstat), once per gap. A CPU idle
+    /// while another works is not seen (the trace does not show when a CPU sleeps).
+    mutating func quietIfIdle(_ m: Machine, until t: Int64) {
+        guard quietedBefore != next, t - lastNs > 1_000_000_000 / Int64(K.hz) else { return }
+        quietedBefore = next
+        for cpu in 0..<m.nrCPUs { m.quietVmstat(cpu: cpu) }
+    }
+
     public func actingCPU(asked: Int) -> Int? { next < records.count ? records[next].cpu : nil }
 
     public mutating func step(_ m: Machine, cpu c: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
@@ -160,7 +171,10 @@ public struct TraceReplay: Workload {
         let elapsed = m.now - origin!
         guard next < records.count else {
             // The idle tail after the last record, to the capture's end.
-            if let endNs, elapsed < endNs { return .wait(c, untilNs: endNs) }
+            if let endNs, elapsed < endNs {
+                quietIfIdle(m, until: endNs)
+                return .wait(c, untilNs: endNs)
+            }
             ended = true
             return .idle(c)
         }
@@ -168,6 +182,7 @@ public struct TraceReplay: Workload {
         // Gaps of more than a millisecond pass idle on every CPU first (a wait the engine cuts
         // short, at the end of a mount's tick, is asked for again).
         if r.timeNs - lastNs > 1_000_000 && elapsed < r.timeNs {
+            quietIfIdle(m, until: r.timeNs)
             return .wait(c, untilNs: r.timeNs)
         }
         next += 1

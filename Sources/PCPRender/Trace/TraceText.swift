@@ -170,6 +170,10 @@ public enum TraceText {
     /// the state files are exact) to its `after-snapshot begin` marker; without markers, from
     /// the first allocation or free to the last event. `untilNs` (after the start) ends it
     /// earlier or later.
+    /// alloc_pages_bulk() (vmalloc, so VMAP_STACK kernel stacks) takes pages off a PCP list
+    /// without mm_page_alloc: a page a refill put on a list that is freed, or still unseen
+    /// when that list is refilled again (so it had run empty), was handed out that way, and
+    /// its allocation is replayed just before that free or refill (`HiddenAllocations`).
     public static func capture(_ text: String, cpus: Int, untilNs: Int64? = nil) throws(ParseError) -> Capture {
         var out: [TraceRecord] = []
         var n = 0
@@ -182,6 +186,7 @@ public enum TraceText {
         let end = all.first { $0.event == "tracing_mark_write" && $0.fields["message"]?.hasSuffix("after-snapshot begin") == true }?.timeNs
         var t0 = begin
         var hasTicks = false
+        var hidden = HiddenAllocations(cpus: cpus)
         for l in all {
             n = l.number
             if let begin, l.timeNs < begin { continue }
@@ -195,8 +200,12 @@ public enum TraceText {
             }
             if l.event == "mm_page_alloc_zone_locked", l.cpu < cpus {
                 if zoneLockedAt[l.cpu] == nil { zoneLockedAt[l.cpu] = out.count }
-                if l.fields["percpu_refill"] == "1" { refilling[l.cpu] = true }
+                if l.fields["percpu_refill"] == "1" {
+                    refilling[l.cpu] = true
+                    hidden.refilled(l)
+                }
             }
+            if l.event == "mm_page_pcpu_drain" { hidden.seen(l) }
             guard l.event == "mm_page_alloc" || l.event == "mm_page_free" else { continue }
             guard l.cpu < cpus else {
                 throw ParseError(line: n, message: "event on CPU \(l.cpu) but the machine has \(cpus) CPUs (use --cpus or --like-zoneinfo)")
@@ -212,6 +221,7 @@ public enum TraceText {
                 throw ParseError(line: n, message: "timestamp \(time < 0 ? "before the first event's" : "more than 100 days after the first event's"): a replay needs events in time order")
             }
             if l.event == "mm_page_free" {
+                if let h = hidden.freed(pfn: pfn, order: order, timeNs: time) { out.append(h) }
                 out.append(TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .free, underPCPLock: refilling[l.cpu]))
                 continue
             }
@@ -222,10 +232,12 @@ public enum TraceText {
                 : mt == MigrateType.reclaimable.rawValue ? .slabReclaimable : .kernel
             let atomic = gfp.contains("GFP_ATOMIC") || gfp.contains("GFP_NOWAIT")
             let r = TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .alloc(kind: kind, atomic: atomic))
+            hidden.seen(l)
             if let at = zoneLockedAt[l.cpu], out[at...].contains(where: { $0.cpu == l.cpu }) {
-                out.insert(TraceRecord(cpu: r.cpu, timeNs: out[at].timeNs, pfn: r.pfn, order: r.order, kind: r.kind), at: at)
+                let before = hidden.refillEnded(cpu: l.cpu, taking: pfn << 4 | order, timeNs: out[at].timeNs)
+                out.insert(contentsOf: before + [TraceRecord(cpu: r.cpu, timeNs: out[at].timeNs, pfn: r.pfn, order: r.order, kind: r.kind)], at: at)
             } else {
-                out.append(r)
+                out.append(contentsOf: hidden.refillEnded(cpu: l.cpu, taking: pfn << 4 | order, timeNs: time) + [r])
             }
             zoneLockedAt[l.cpu] = nil
             refilling[l.cpu] = false
@@ -343,5 +355,69 @@ extension TraceText {
         public init(cpu: Int, nid: Int, zone: ZoneType, mt: Int, order: Int = 0) {
             self.cpu = cpu; self.nid = nid; self.zone = zone; self.mt = mt; self.order = order
         }
+    }
+}
+
+/// The pages PCP refills put on each list that no traced event has taken off yet, to find
+/// the ones alloc_pages_bulk() handed out without mm_page_alloc (see `TraceText.capture`).
+struct HiddenAllocations {
+    struct List: Hashable { var cpu: Int, order: Int, mt: Int }
+    /// Block (pfn << 4 | order) -> the list a refill put it on, while no event took it off.
+    var onList: [Int: List] = [:]
+    /// Per list: its refilled blocks, in refill order (pruned at each refill).
+    var pending: [List: [Int]] = [:]
+    /// Per CPU: the refill being traced (its list and its entries so far).
+    var current: [(list: List, blocks: [Int])?]
+
+    init(cpus: Int) { current = Array(repeating: nil, count: cpus) }
+
+    static func block(_ l: TraceText.Line) -> Int? {
+        guard let t = l.fields["pfn"], let p = Int(t.hasPrefix("0x") ? String(t.dropFirst(2)) : t, radix: 16),
+              let o = l.fields["order"].flatMap({ Int($0) }) else { return nil }
+        return p << 4 | o
+    }
+
+    mutating func refilled(_ l: TraceText.Line) {
+        guard let b = Self.block(l), l.cpu < current.count else { return }
+        let list = List(cpu: l.cpu, order: b & 0xF, mt: Int(l.fields["migratetype"] ?? "1") ?? 1)
+        if let c = current[l.cpu], c.list == list { current[l.cpu]!.blocks.append(b) } else { current[l.cpu] = (list, [b]) }
+    }
+
+    /// An mm_page_alloc or mm_page_pcpu_drain took the block off its list.
+    mutating func seen(_ l: TraceText.Line) {
+        if let b = Self.block(l) { onList[b] = nil }
+    }
+
+    /// The allocation that ends a CPU's zone->lock events. When they were a refill of two or
+    /// more entries (a single one can be a direct buddy allocation), the list had run empty:
+    /// every block an earlier refill put on it that no event took off went by
+    /// alloc_pages_bulk(). Returns those allocations; the refill's blocks but `taken` (the
+    /// allocation's own) go on the list.
+    mutating func refillEnded(cpu: Int, taking taken: Int, timeNs: Int64) -> [TraceRecord] {
+        guard cpu < current.count, let c = current[cpu] else { return [] }
+        current[cpu] = nil
+        guard c.blocks.count >= 2 else { return [] }
+        var out: [TraceRecord] = []
+        for b in pending[c.list] ?? [] where onList[b] == c.list {
+            onList[b] = nil
+            out.append(record(b, c.list, timeNs: timeNs))
+        }
+        pending[c.list] = c.blocks.filter { $0 != taken }
+        for b in c.blocks where b != taken { onList[b] = c.list }
+        return out
+    }
+
+    /// A free of a block still on a list: it was allocated without a trace.
+    mutating func freed(pfn: Int, order: Int, timeNs: Int64) -> TraceRecord? {
+        let b = pfn << 4 | order
+        guard let list = onList[b] else { return nil }
+        onList[b] = nil
+        return record(b, list, timeNs: timeNs)
+    }
+
+    func record(_ b: Int, _ list: List, timeNs: Int64) -> TraceRecord {
+        let kind: AllocKind = list.mt == MigrateType.movable.rawValue ? (list.order == K.hpagePMDOrder ? .thp : .anon)
+            : list.mt == MigrateType.reclaimable.rawValue ? .slabReclaimable : .kernel
+        return TraceRecord(cpu: list.cpu, timeNs: timeNs, pfn: b >> 4, order: list.order, kind: .alloc(kind: kind, atomic: false))
     }
 }

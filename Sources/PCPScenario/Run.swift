@@ -98,9 +98,9 @@ extension Scenario {
                 // Only a run of known length can promise every variant of a comparison the same
                 // steady part: at least two stat intervals of simulated time.
                 let end = engine.nowNs + Int64(t * 1e9), warm = engine.warmupNs
-                if excludeWarmup && !workload.isTrace && warm > 0 && t * 1e9 >= 2 * Double(warm) {
+                if excludeWarmup && !self.workload.isTrace && warm > 0 && t * 1e9 >= 2 * Double(warm) {
                     try engine.run(&w, ops: .max, untilNs: engine.startNs + warm)
-                    base = engine.warmupBase(policy: policy.rawValue, workload: workload.description, seed: seed)
+                    base = engine.warmupBase(policy: policy.rawValue, workload: self.workload.description, seed: seed)
                 }
                 try engine.run(&w, ops: .max, untilNs: end)
             } else {

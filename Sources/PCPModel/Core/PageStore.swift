@@ -146,8 +146,7 @@ struct ListSet: ~Copyable {
 extension PageStore {
     /// Every per-page array, raw (untouched runs of a lazily booted store stay untouched).
     func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
-        try c.sync(next)
-        try c.sync(prev)
+        try c.sync(links)
         try c.sync(info)
         try c.sync(aux)
         try c.sync(cpuOf)

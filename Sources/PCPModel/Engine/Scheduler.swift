@@ -81,7 +81,7 @@ extension Scheduler {
     /// The clocks and the heap as they stand (the heap's order decides ties to come).
     func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
         try c.section("scheduler")
-        try c.sync(clock)
+        // Each heap entry carries its CPU's clock.
         try c.sync(heap)
         try c.sync(pos)
     }

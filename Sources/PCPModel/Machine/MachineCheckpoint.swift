@@ -28,6 +28,8 @@ extension Machine: Checkpointable {
         try c.sync(&importedInUse)
         try c.sync(fields: &contig)
         try checkpointHeldStores(c)
+        try checkpointAnonAreas(c)
+        try checkpointMovers(c)
         try lru.checkpoint(c)
         try pageCache.checkpoint(c)
         try c.sync(each: &kswapd, "the kswapd count")
@@ -62,7 +64,7 @@ extension Machine: Checkpointable {
         "zonelistIDs": "the spec", "zonelistStart": "the spec", "nofragment": "the spec",
         "populatedZoneList": "the spec",
         "policy": "saved by name in the policy section", "policyObject": "the design, saved by its own checkpoint",
-        "mover": "the workload that moves pages sets it when it is built",
+        "mover": "the chain is saved region by region (checkpointMovers)",
         "vmstatObserver": "the engine sets it", "tracer": "the run's tracing sets it",
     ]
 }

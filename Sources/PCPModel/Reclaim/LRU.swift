@@ -72,7 +72,8 @@ public struct LRUStore: ~Copyable {
     var next: LinkView { links.withBase { LinkView(base: $0, prevSide: false) } }
     var prev: LinkView { links.withBase { LinkView(base: $0, prevSide: true) } }
     let flags: FixedArray<UInt16>
-    /// Page cache folios: file id + 1; folios a workload holds: HeldStore.tag | its store; 0: neither.
+    /// Page cache folios: file id + 1; folios a workload holds: HeldStore.tag | its store; anon
+    /// area folios: Machine.anonOwnerBit | area id + 1; 0: none of these.
     let owner: FixedArray<UInt32>
     /// Page cache folios: the page offset of the folio's first page in its file; held folios:
     /// their slot in the store.

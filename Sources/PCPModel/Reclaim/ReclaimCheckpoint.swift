@@ -3,8 +3,7 @@
 extension LRUStore {
     func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
         try c.section("lru")
-        try c.sync(next)
-        try c.sync(prev)
+        try c.sync(links)
         try c.sync(flags)
         try c.sync(owner)
         try c.sync(offset)
@@ -54,6 +53,51 @@ extension ReclaimState: CheckpointableValue {
     public mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
         try c.sync(&swapPages)
         try c.sync(&swapUsed)
+        try c.sync(&anonCost)
+        try c.sync(&fileCost)
         try c.sync(&oomPending)
+    }
+}
+
+extension Machine {
+    /// The anon areas (--swap): each one's page-to-folio-or-swap map and counts.
+    func checkpointAnonAreas(_ c: Checkpoint) throws(CheckpointError) {
+        var sizes = anonAreas.map(\.pages)
+        try c.sync(&sizes)
+        if !c.isSaving {
+            guard sizes.allSatisfy({ $0 > 0 && $0 <= 1 << 40 }) else { throw CheckpointError("an anon area's size is out of range") }
+            anonAreas = sizes.map { AnonArea(pages: $0) }
+        }
+        for a in anonAreas {
+            try c.sync(a.slots)
+            try c.sync(&a.resident)
+            try c.sync(&a.swapped)
+        }
+    }
+
+    /// The chain of movers (the measured workload's region first, then an aged machine's or an
+    /// import's): restored into the regions the workload just built, the rest made anew.
+    func checkpointMovers(_ c: Checkpoint) throws(CheckpointError) {
+        var chain: [AnonRegion] = []
+        var at = mover
+        while let m = at {
+            guard let r = m as? AnonRegion else { throw CheckpointError("a page mover of type \(type(of: m)) cannot be saved") }
+            chain.append(r)
+            at = r.previous
+        }
+        var n = chain.count
+        try c.sync(&n)
+        if !c.isSaving {
+            guard n >= chain.count, n <= 1 << 16 else { throw CheckpointError("\(n) page movers saved, \(chain.count) built") }
+            while chain.count < n {
+                let r = AnonRegion(self)
+                if let last = chain.last { last.previous = r } else { mover = r }
+                chain.append(r)
+            }
+        }
+        for r in chain {
+            try c.sync(&r.slots)
+            try c.sync(&r.reverse)
+        }
     }
 }

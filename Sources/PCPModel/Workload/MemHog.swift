@@ -20,8 +20,8 @@ struct MemHog: Workload {
     var ioPending: [Int64]
     var nextPid = 0
     /// OOM kills so far and the last victim: its CPU and badness.
-    private(set) var kills = 0
-    private(set) var lastVictim: (cpu: Int, points: Int)?
+    var kills = 0
+    var lastVictim: (cpu: Int, points: Int)?
 
     init(_ m: Machine, _ cpus: CPUSet, procs: Int, pages: Int, hotPercent: Int, swapInUs: Int) {
         let p = Set(cpus.cpus.prefix(procs))

@@ -97,8 +97,7 @@ extension KernelBuild {
 
 extension FragmentRegion {
     mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
-        try c.sync(&region.slots)
-        try c.sync(&region.reverse)
+        // The region itself is saved with the machine's movers.
         try c.sync(&touched)
         try c.sync(&freed)
         try c.sync(&compacted)
@@ -125,5 +124,37 @@ extension Mix {
         try a.checkpoint(c)
         try b.checkpoint(c)
         try c.sync(&turn)
+    }
+}
+
+extension MemHog {
+    mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(&area)
+        try c.sync(&faulted)
+        try c.sync(each: &tables, "memhog's CPU count")
+        try c.sync(&pid)
+        try c.sync(&ioPending)
+        try c.sync(&nextPid)
+        try c.sync(&kills)
+        var victim = [lastVictim?.cpu ?? -1, lastVictim?.points ?? -1]
+        try c.sync(&victim)
+        if !c.isSaving { lastVictim = victim.count == 2 && victim[0] >= 0 ? (victim[0], victim[1]) : nil }
+    }
+}
+
+extension LivedIn {
+    /// The resident region is saved with the machine's movers; the files with the page cache.
+    public mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        try c.sync(fields: &residentTables)
+        try c.sync(fields: &slab)
+        try c.sync(fields: &caches)
+        try c.sync(&readIn)
+        try c.sync(&scannedSeen)
+        try c.sync(&shrinkDebt)
+        try c.sync(each: &procs, "lived-in's CPU count")
+        try c.sync(&exiting)
+        try c.sync(&reading)
+        try c.sync(&cursor)
+        try c.sync(&owed)
     }
 }

@@ -25,6 +25,18 @@ public final class Checkpoint {
         bytes = payload
     }
 
+    /// Restoring: the machine read so far, for components that refer to its pages.
+    var restoredMachine: Machine?
+
+    /// Restoring: refuses references to pages outside the restored machine (what a workload
+    /// holds, or a replay maps).
+    func checkRefs(_ refs: some Sequence<PageRef>) throws(CheckpointError) {
+        guard !isSaving, let m = restoredMachine else { return }
+        for r in refs where Int(r.zone) >= m.zones.count || Int(r.index) >= m.zones[Int(r.zone)].pages.count {
+            throw CheckpointError("a held block (zone \(r.zone), page \(r.index)) lies outside the machine")
+        }
+    }
+
     /// Restoring: every byte was read.
     public var atEnd: Bool { position == bytes.count }
 

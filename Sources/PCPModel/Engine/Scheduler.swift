@@ -76,5 +76,8 @@ extension Scheduler {
         try c.sync(clock)
         try c.sync(heap)
         try c.sync(pos)
+        for i in 0..<count where !(0..<count).contains(heap[i]) || pos[heap[i]] != i {
+            throw CheckpointError("the CPU heap is not a heap of the machine's CPUs")
+        }
     }
 }

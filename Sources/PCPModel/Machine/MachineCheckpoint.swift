@@ -38,6 +38,10 @@ extension Machine: Checkpointable {
         try c.sync(&lastCompactResult)
         try c.sync(fields: &psiMemory)
         for z in zones { try z.checkpoint(c) }
+        if !c.isSaving {
+            try validateRestored()
+            c.restoredMachine = self
+        }
         // The design last: its storage is sized by the zones and refers to their pageblocks.
         try c.section("policy")
         var name = policy.rawValue

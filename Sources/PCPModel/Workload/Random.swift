@@ -43,6 +43,7 @@ extension HeldBlocks: CheckpointableValue {
         try c.sync(&orders)
         try c.sync(&pages)
         guard refs.count == orders.count else { throw CheckpointError("held blocks and their orders do not pair up") }
+        try c.checkRefs(refs)
     }
 }
 

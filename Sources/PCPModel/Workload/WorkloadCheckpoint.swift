@@ -53,6 +53,7 @@ extension ContigAttempts {
         try c.sync(&nextStart)
         try c.sync(&countdown)
         try c.sync(&held)
+        try c.checkRefs(held.joined())
         try c.sync(fields: &churn)
     }
 }
@@ -98,7 +99,12 @@ extension KernelBuild {
 extension FragmentRegion {
     mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
         try c.sync(&region.slots)
+        try c.checkRefs(region.slots.compactMap { $0 })
+        let sizes = region.reverse.map(\.count)
         try c.sync(&region.reverse)
+        guard region.reverse.map(\.count) == sizes, region.reverse.allSatisfy({ $0.allSatisfy { $0 < region.slots.count } }) else {
+            throw CheckpointError("fragment's reverse map does not fit the machine")
+        }
         try c.sync(&touched)
         try c.sync(&freed)
         try c.sync(&compacted)

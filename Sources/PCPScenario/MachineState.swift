@@ -90,6 +90,11 @@ public struct MachineState {
         scenario.policy = m.policy
         try c.section("workload")
         try w?.checkpoint(c)
+        // A file can pass its checksum and still not be a machine this pcpsim made (written by
+        // hand, or by a build whose fields differ at the same version): the checker refuses it.
+        do { try InvariantChecker().check(m, after: "reading the state") } catch {
+            throw CheckpointError("its machine is inconsistent: \(String(error.description.prefix(200)))")
+        }
         return MachineState(scenario: scenario, machine: m, workload: w, checkpoint: c, hasEngine: hasEngine)
     }
 

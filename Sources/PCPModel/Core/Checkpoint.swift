@@ -9,9 +9,6 @@
 /// touched. The file around the bytes (magic, version, checksum) is `StateFile`.
 public final class Checkpoint {
     public let isSaving: Bool
-    /// The machine being saved or restored, for components that belong to it but are held
-    /// elsewhere (a workload's `HeldBlocks` registered with the machine).
-    weak var machine: Machine?
     /// Saving: the bytes so far. Restoring: the bytes being read.
     public private(set) var bytes: [UInt8]
     private var position = 0
@@ -26,6 +23,18 @@ public final class Checkpoint {
     public init(restoring payload: [UInt8]) {
         isSaving = false
         bytes = payload
+    }
+
+    /// Restoring: the machine read so far, for components that refer to its pages.
+    var restoredMachine: Machine?
+
+    /// Restoring: refuses references to pages outside the restored machine (what a workload
+    /// holds, or a replay maps).
+    func checkRefs(_ refs: some Sequence<PageRef>) throws(CheckpointError) {
+        guard !isSaving, let m = restoredMachine else { return }
+        for r in refs where Int(r.zone) >= m.zones.count || Int(r.index) >= m.zones[Int(r.zone)].pages.count {
+            throw CheckpointError("a held block (zone \(r.zone), page \(r.index)) lies outside the machine")
+        }
     }
 
     /// Restoring: every byte was read.

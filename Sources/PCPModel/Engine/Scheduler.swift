@@ -84,5 +84,8 @@ extension Scheduler {
         // Each heap entry carries its CPU's clock.
         try c.sync(heap)
         try c.sync(pos)
+        for i in 0..<count where !(0..<count).contains(heap[i].cpu) || pos[heap[i].cpu] != i {
+            throw CheckpointError("the CPU heap is not a heap of the machine's CPUs")
+        }
     }
 }

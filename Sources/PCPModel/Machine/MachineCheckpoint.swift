@@ -7,7 +7,6 @@
 extension Machine: Checkpointable {
     public func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
         try c.section("machine")
-        c.machine = self
         try c.check(nrCPUs, "the CPU count")
         try c.check(zones.count, "the zone count")
         c.derived(zoneRefs)
@@ -42,6 +41,10 @@ extension Machine: Checkpointable {
         try c.sync(&lastCompactResult)
         try c.sync(fields: &psiMemory)
         for z in zones { try z.checkpoint(c) }
+        if !c.isSaving {
+            try validateRestored()
+            c.restoredMachine = self
+        }
         // The design last: its storage is sized by the zones and refers to their pageblocks.
         try c.section("policy")
         var name = policy.rawValue

@@ -70,6 +70,9 @@ extension Machine {
         }
         for a in anonAreas {
             try c.sync(a.slots)
+            for o in 0..<a.pages where a.slots[o] != AnonArea.swapped && Int(a.slots[o]) > lru.links.count {
+                throw CheckpointError("an anon area maps a page outside memory")
+            }
             try c.sync(&a.resident)
             try c.sync(&a.swapped)
         }
@@ -97,7 +100,12 @@ extension Machine {
         }
         for r in chain {
             try c.sync(&r.slots)
+            try c.checkRefs(r.slots.compactMap { $0 })
+            let sizes = r.reverse.map(\.count)
             try c.sync(&r.reverse)
+            guard r.reverse.map(\.count) == sizes, r.reverse.allSatisfy({ $0.allSatisfy { $0 < r.slots.count } }) else {
+                throw CheckpointError("a page mover's reverse map does not fit the machine")
+            }
         }
     }
 }

@@ -110,6 +110,7 @@ extension Machine {
             try c.sync(&s.orders)
             try c.sync(&s.pages)
             guard s.refs.count == s.orders.count else { throw CheckpointError("held blocks and their orders do not pair up") }
+            try c.checkRefs(s.refs)
         }
     }
 }
@@ -124,7 +125,7 @@ extension HeldBlocks: CheckpointableValue {
             case -2: store = nil
             case -1: store = HeldStore()
             default:
-                guard let m = c.machine, id >= 0, id < m.heldStores.count else {
+                guard let m = c.restoredMachine, id >= 0, id < m.heldStores.count else {
                     throw CheckpointError("held blocks name store \(id), which the machine lacks")
                 }
                 store = m.heldStores[id]
@@ -135,6 +136,7 @@ extension HeldBlocks: CheckpointableValue {
         try c.sync(&s.orders)
         try c.sync(&s.pages)
         guard s.refs.count == s.orders.count else { throw CheckpointError("held blocks and their orders do not pair up") }
+        try c.checkRefs(s.refs)
     }
 }
 

@@ -230,6 +230,7 @@ extension TraceReplay {
         guard pfns.count == refs.count, pfns.count == orders.count, Set(pfns).count == pfns.count else {
             throw CheckpointError("the replay's live blocks do not pair up")
         }
+        try c.checkRefs(refs)
         live = Dictionary(uniqueKeysWithValues: pfns.indices.map { (pfns[$0], (refs[$0], orders[$0])) })
         try c.sync(&unknownFrees)
         try c.sync(&unknownFreesReplayed)

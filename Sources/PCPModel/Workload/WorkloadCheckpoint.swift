@@ -53,6 +53,7 @@ extension ContigAttempts {
         try c.sync(&nextStart)
         try c.sync(&countdown)
         try c.sync(&held)
+        try c.checkRefs(held.joined())
         try c.sync(fields: &churn)
     }
 }

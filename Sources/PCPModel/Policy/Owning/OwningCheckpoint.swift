@@ -3,7 +3,7 @@ extension OwnedBlocks: Checkpointable {
     func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
         try c.section("owned blocks")
         try c.check(cpus, "the owning design's CPU count")
-        try c.sync(blockBase)
+        c.derived(blockBase)
         try c.sync(ownedHead)
         try c.sync(ownedNext)
         try c.sync(ownedPrev)
@@ -16,6 +16,29 @@ extension OwnedBlocks: Checkpointable {
         try c.sync(routedIn)
         try c.sync(routedOut)
         try c.sync(lastAllocNs)
+        if !c.isSaving { try validateRestored() }
+    }
+
+    /// Owned-block links within their zone's pageblocks, and buddy-area lists within their
+    /// zone's pages (see `RestoreValidation.swift`).
+    func validateRestored() throws(CheckpointError) {
+        let zones = blockBase.count - 1
+        for id in 0..<zones {
+            let blocks = blockBase[id + 1] - blockBase[id]
+            for k in blockBase[id]..<blockBase[id + 1] where !(-1..<blocks).contains(Int(ownedNext[k])) || !(-2..<blocks).contains(Int(ownedPrev[k])) {
+                throw CheckpointError("an owned block links outside its zone")
+            }
+            for cpu in 0..<cpus where !(-1..<blocks).contains(Int(ownedHead[id * cpus + cpu])) {
+                throw CheckpointError("an owned-block list starts outside its zone")
+            }
+        }
+        let perZone = cpus * OwnedBlocks.buddyOrders * MigrateType.pcpTypes
+        for l in area.head.indices {
+            let id = l / perZone, pages = (blockBase[id + 1] - blockBase[id]) << K.pageblockOrder
+            for e in [area.head[l], area.tail[l]] where e != PageStore.none && Int(e) >= pages {
+                throw CheckpointError("a buddy-area list lies outside its zone")
+            }
+        }
     }
 }
 

@@ -28,6 +28,7 @@ extension Scenario {
         if let swap { m.swapon(pages: swap.bytes / K.pageSize) }
         for k in knobs { try k.apply(to: m) }
         if let a = age, a > 0 {
+            guard !workload.isTrace else { throw UsageError("--age does not go with a trace replay: the replay starts from the state the capture began in") }
             do { try m.age(seconds: a, seed: seed, cost: cost) } catch { throw UsageError("aging the machine (--age) failed: \(error.description)") }
         }
         return m

@@ -40,5 +40,10 @@ final class AgeCommandTests: XCTestCase {
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.err.hasPrefix("pcpsim: error: --age 'soon'"), bad.err)
         XCTAssertEqual(bad.err.split(separator: "\n").count, 1)
+        let root = Harness.root.path
+        let trace = try Harness.run([Harness.binary, "render", "proc/buddyinfo", "--like-zoneinfo", root + "/fixtures/zoneinfo.txt",
+                                     "--workload", "trace:" + root + "/fixtures/kmem-trace-excerpt.txt", "--age", "10s"])
+        XCTAssertEqual(trace.status, 2)
+        XCTAssertTrue(trace.err.hasPrefix("pcpsim: error: --age does not go with a trace replay"), trace.err)
     }
 }

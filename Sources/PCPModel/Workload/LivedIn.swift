@@ -62,6 +62,7 @@ public struct LivedIn: Workload {
         }
         self.files = files
         resident = AnonRegion(m)
+        resident.previous = m.mover
         m.mover = resident
         anonTarget = managed * anonPercent / 100
         slabTarget = managed * slabPercent / 100

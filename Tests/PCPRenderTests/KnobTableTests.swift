@@ -65,6 +65,10 @@ final class KnobTableTests: XCTestCase {
         try KnobTable.knob(forSysctl: "sys/kernel/mm/pcpsim/remote_free_lock")!.parse(bytes("trylock\n")).apply(to: m)
         XCTAssertEqual(m.pcpBuddyOptions.remoteFreeLock, .trylock)
         XCTAssertEqual(KnobTable.byPath["sys/kernel/mm/pcpsim/phase2_chunk"]!.read(KnobView(snapshot: m.snapshot())), "largest [smallest]\n")
+        try KnobTable.knob(forSysctl: "sys.kernel.mm.pcpsim.contig_pcp")!.parse(bytes("take-from-pcp")).apply(to: m)
+        XCTAssertEqual(m.pcpBuddyOptions.contigPCP, .takeFromPCP)
+        XCTAssertEqual(KnobTable.byPath["sys/kernel/mm/pcpsim/contig_pcp"]!.read(KnobView(snapshot: m.snapshot())), "drain-all pcp-disable [take-from-pcp]\n")
+        XCTAssertThrowsError(try KnobTable.knob(forSysctl: "sys.kernel.mm.pcpsim.contig_pcp")!.parse(bytes("drain")))
     }
 
     func testSysctlNames() {

@@ -39,7 +39,7 @@ enum Harness {
     /// Runs a command to completion (bounded by `timeout` seconds); output goes through
     /// temporary files so a chatty child can never block on a full pipe.
     @discardableResult
-    static func run(_ argv: [String], timeout: TimeInterval = 30, in directory: String? = nil) throws -> Result {
+    static func run(_ argv: [String], timeout: TimeInterval = 180, in directory: String? = nil) throws -> Result {
         let base = NSTemporaryDirectory() + "pcpsim-run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         FileManager.default.createFile(atPath: base + ".out", contents: nil)
         FileManager.default.createFile(atPath: base + ".err", contents: nil)

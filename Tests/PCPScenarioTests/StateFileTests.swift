@@ -71,6 +71,26 @@ final class StateFileTests: XCTestCase {
         XCTAssertGreaterThan(try f.run().machine.events[VMEvent.compactStall.rawValue], 0)
     }
 
+    /// An aged machine (its long-lived processes' movable anon, slab, page cache) with swap, a
+    /// hog swapping and the OOM killer at work, and contig migrating held folios.
+    func testResumesAnAgedMachineWithSwap() throws {
+        for policy in [Policy.baseline, .pcpBuddy] {
+            var hog = scenario("memhog", ["procs": "2", "mb": "40"], policy: policy, memory: "64M", cpus: 2)
+            hog.swap = try ByteSize(parsing: "16M")
+            hog.age = 20
+            try assertResumes(hog, at: 9_000, to: 14_000, "\(policy) aged memhog with swap")
+            var contig = scenario("contig", [:], policy: policy, memory: "64M", cpus: 2)
+            contig.age = 20
+            try assertResumes(contig, at: 3_000, to: 6_000, "\(policy) aged contig")
+        }
+        var hog = scenario("memhog", ["procs": "2", "mb": "40"], policy: .baseline, memory: "64M", cpus: 2)
+        hog.swap = try ByteSize(parsing: "16M")
+        hog.age = 20
+        hog.duration = .ops(9_000)
+        let r = try hog.run()
+        XCTAssertGreaterThan(r.machine.events[VMEvent.pswpout.rawValue], 0, "the hog was swapping at the save")
+    }
+
     func stream(_ policy: Policy) -> Scenario {
         scenario("stream", ["order": "0", "readers": "2", "rate": "100000", "file_mb": "128"], policy: policy, memory: "64M", cpus: 2)
     }

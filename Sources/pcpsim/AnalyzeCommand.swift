@@ -25,6 +25,8 @@ struct AnalyzeCommand: ParsableCommand {
     var seed: UInt64 = 1
     @Flag(help: "Re-judge every claim at 8, 32, 128 and 256 CPUs, with each cost constant at ×0.5 and ×2, and each workload parameter at half and double; say where it holds and where it flips.")
     var sensitivity = false
+    @Option(help: "Seeds per sensitivity condition (default \(Card.Settings.defaultConditionSeeds), or fewer if the claim runs fewer).")
+    var sensitivitySeeds: Int?
     @Option(help: "Write a self-contained HTML report (index.html, with the verdict map under --sensitivity) into this directory.")
     var report: String?
     @Option(help: "Run every claim this many simulated seconds instead of its operations (the card's duration: does the same per claim).")
@@ -47,12 +49,14 @@ struct AnalyzeCommand: ParsableCommand {
     func makePlan() throws -> (RunPlan, [Card]) {
         let costs = try cost.costs()
         if let seeds, seeds < 1 { throw UsageError("--seeds must be at least 1") }
+        if let sensitivitySeeds, sensitivitySeeds < 1 { throw UsageError("--sensitivity-seeds must be at least 1") }
         let files = try cardFiles()
         let cards = try AnalyzeCommand.parseCards(files)
         do { try Analyze.checkMetrics(cards) } catch let e as AnalyzeError { throw UsageError(e.description) }
         var o = AnalyzePlan.Options()
         if let duration, !(duration > 0 && duration.isFinite) { throw UsageError("--duration must be a positive number of simulated seconds") }
         o.small = small; o.cost = costs; o.firstSeed = seed; o.seedCount = seeds; o.sensitivity = sensitivity; o.duration = duration
+        o.conditionSeedCount = sensitivitySeeds
         var plan = try AnalyzePlan.build(cards, paths: files, o)
         let cwd = FileManager.default.currentDirectoryPath
         plan.cardFiles = files.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 }

@@ -148,6 +148,7 @@ final class SweepTests: XCTestCase {
         let a = try Harness.run([Harness.binary, "analyze", card, "--seeds", "2", "--sensitivity", "--report", d + "/analyze"], timeout: 600)
         XCTAssertEqual(a.status, 0, a.err)
         XCTAssertTrue(a.out.contains("sensitivity  fewer zone->lock acquisitions"), a.out)
+        XCTAssertTrue(a.out.contains("(each condition on 2 seeds)"), a.out)
         let c = try Harness.run([Harness.binary] + SweepTests.compareArgs + ["--report", d + "/compare"], timeout: 300)
         XCTAssertEqual(c.status, 0, c.err)
         for page in ["analyze", "compare"] {

@@ -114,3 +114,54 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(cs.filter { $0.name.hasPrefix("pages=") }.map(\.name), ["pages=16384", "pages=65536"])
     }
 }
+
+/// How an analysis becomes runs: seeds per claim and per condition, and shared runs.
+final class AnalyzePlanTests: XCTestCase {
+    static let card = """
+        title: t
+        cpus: 2
+        memory: 128M
+        ops: 2000
+        variants: baseline, pcp-buddy
+        claim: fewer zone->lock acquisitions
+          workload: fault-loop
+          expect: locks.zone.acquisitions pcp-buddy < baseline
+        claim: fewer zone->lock waits
+          workload: fault-loop
+          expect: locks.zone.wait_ns_total pcp-buddy < baseline
+        claim: more throughput on another workload
+          workload: random
+          expect: throughput_pages_per_sim_s pcp-buddy > baseline
+
+        """
+
+    func testConditionsRunOnThreeSeedsAndTheClaimOnFive() throws {
+        let card = try Card.parse(AnalyzePlanTests.card, path: "t.card")
+        var o = AnalyzePlan.Options()
+        o.sensitivity = true
+        let plan = try AnalyzePlan.build([card], paths: ["t.card"], o)
+        for c in plan.comparisons {
+            XCTAssertEqual(c.seeds.count, c.condition == nil ? 5 : 3, c.condition ?? "own")
+            XCTAssertEqual(c.columns.map(\.runs.count), [c.seeds.count, c.seeds.count])
+        }
+        o.conditionSeedCount = 5
+        let full = try AnalyzePlan.build([card], paths: ["t.card"], o)
+        XCTAssertTrue(full.comparisons.allSatisfy { $0.seeds.count == 5 })
+    }
+
+    /// The first two claims measure one workload on one machine: they share every run, condition
+    /// by condition, and the third claim's workload keeps runs of its own.
+    func testClaimsOnTheSameRunsShareThem() throws {
+        let card = try Card.parse(AnalyzePlanTests.card, path: "t.card")
+        var o = AnalyzePlan.Options()
+        o.sensitivity = true
+        let plan = try AnalyzePlan.build([card], paths: ["t.card"], o)
+        let byClaim = Dictionary(grouping: plan.comparisons, by: { $0.claim! })
+        XCTAssertEqual(byClaim[0]!.map(\.columns), byClaim[1]!.map(\.columns))
+        XCTAssertTrue(Set(byClaim[0]!.flatMap { $0.columns.flatMap(\.runs) }).isDisjoint(with: byClaim[2]!.flatMap { $0.columns.flatMap(\.runs) }))
+        let names = plan.runs.map(\.name)
+        XCTAssertEqual(Set(names).count, names.count)
+        XCTAssertEqual(Set(plan.comparisons.flatMap { $0.columns.flatMap(\.runs) }), Set(names), "every run is used and every used run is planned")
+        XCTAssertFalse(names.contains { $0.hasPrefix("t-c2-") })
+    }
+}

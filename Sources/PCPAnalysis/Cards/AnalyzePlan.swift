@@ -11,6 +11,9 @@ public enum AnalyzePlan {
         public var firstSeed: UInt64 = 1
         public var seedCount: Int?
         public var sensitivity = false
+        /// Seeds per sensitivity condition (nil: `Card.Settings.defaultConditionSeeds`, or
+        /// fewer when the claim itself runs fewer).
+        public var conditionSeedCount: Int?
         /// Simulated seconds for every claim, instead of its operations.
         public var duration: Double?
         public init() {}
@@ -23,9 +26,11 @@ public enum AnalyzePlan {
             let stem = RunPlan.fileName(((card.path as NSString).lastPathComponent as NSString).deletingPathExtension)
             for (k, claim) in card.claims.enumerated() where claim.untestable == nil {
                 let prefix = "\(stem)-c\(k + 1)-"
+                let ownSeeds = o.seedCount ?? claim.settings.seeds ?? Card.Settings.defaultSeeds
+                let conditionSeeds = o.conditionSeedCount ?? min(Card.Settings.defaultConditionSeeds, ownSeeds)
                 func add(_ s: Card.Settings, _ cost: CostModel, _ condition: String?) throws(UsageError) {
                     let p: Compare.Plan
-                    do { p = try s.plan(small: o.small, cost: cost, firstSeed: o.firstSeed, seedCount: o.seedCount) } catch {
+                    do { p = try s.plan(small: o.small, cost: cost, firstSeed: o.firstSeed, seedCount: condition == nil ? ownSeeds : conditionSeeds) } catch {
                         throw UsageError("\(card.path):\(claim.line): \(error.description)")
                     }
                     plan.add(p, prefix: prefix + (condition.map { $0 + "-" } ?? ""), card: ci, claim: k, condition: condition)
@@ -37,6 +42,7 @@ public enum AnalyzePlan {
                 for c in Sensitivity.conditions(own, cost: o.cost) { try add(c.settings, c.cost, c.name) }
             }
         }
+        plan.shareIdenticalRuns()
         return plan
     }
 
@@ -56,7 +62,7 @@ public enum AnalyzePlan {
                 }
                 results.append(try Analyze.judge(claim, card.path, Merge.result(own, metrics)))
                 cells.append(try mine.filter { $0.condition != nil }.map { c in
-                    Sensitivity.Cell(condition: c.condition!, verdict: try Analyze.judge(claim, card.path, Merge.result(c, metrics)).verdict)
+                    Sensitivity.Cell(condition: c.condition!, verdict: try Analyze.judge(claim, card.path, Merge.result(c, metrics)).verdict, seeds: c.seeds.count)
                 })
             }
             out.append((card, results, cells))
@@ -73,7 +79,8 @@ public enum AnalyzePlan {
             out += Analyze.render(card, results)
             if sensitivity {
                 for (r, c) in zip(results, cells) where !c.isEmpty {
-                    out += "sensitivity  \(r.claim)\n             \(Sensitivity.summary(own: r.verdict, c))\n"
+                    let seeds = Set(c.map(\.seeds)).sorted().map(String.init).joined(separator: "/")
+                    out += "sensitivity  \(r.claim)\n             \(Sensitivity.summary(own: r.verdict, c)) (each condition on \(seeds) seeds)\n"
                 }
             }
             out += "\n"

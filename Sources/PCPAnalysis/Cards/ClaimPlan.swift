@@ -10,6 +10,11 @@ extension Card.Settings {
     /// that a single odd seed cannot drag across a threshold.
     public static let defaultSeeds = 5
 
+    /// Seeds per sensitivity condition unless `--sensitivity-seeds` says otherwise: a condition
+    /// answers "does the verdict survive here", and 3 seeds still give a t interval (wider, so
+    /// more cells say INCONCLUSIVE rather than flip), at three fifths of the runs.
+    public static let defaultConditionSeeds = 3
+
     /// The comparison a claim runs: each variant on the claim's machine and workload, over
     /// `seedCount` seeds (default: the claim's, else 5) from `firstSeed`. `small` caps the scale
     /// for CI (at most 4 CPUs and 1G, ops/20 or duration/20). A claim with `duration:` runs that

@@ -19,7 +19,11 @@ public enum Sensitivity {
     public struct Cell: Sendable, Equatable {
         public var condition: String
         public var verdict: Verdict
-        public init(condition: String, verdict: Verdict) { self.condition = condition; self.verdict = verdict }
+        /// Seeds the condition ran on.
+        public var seeds: Int
+        public init(condition: String, verdict: Verdict, seeds: Int = Card.Settings.defaultConditionSeeds) {
+            self.condition = condition; self.verdict = verdict; self.seeds = seeds
+        }
 
         /// The swept quantity ("cpus", "pcp_lock_ns", "pages") and its value at this condition
         /// (a multiple of the default for a cost constant).

@@ -25,6 +25,8 @@ public enum VerdictMap {
             """
         if !conditions.isEmpty {
             html += "<section>\n<h2>Verdict map</h2>\n<p>One row per claim, one column per condition: the claim's own settings, the CPU sweep (memory and operations grow with the CPUs), each cost constant at ×0.5 and ×2, each workload parameter at half and double. "
+            let seeds = Set(judged.flatMap { $0.2.joined().map(\.seeds) }).sorted().map(String.init).joined(separator: "/")
+            html += "The claim's own settings run on every seed; each condition on \(seeds). "
             html += "<span class=\"v CONFIRMED\">C</span> confirmed, <span class=\"v REFUTED\">R</span> refuted, <span class=\"v INCONCLUSIVE\">I</span> inconclusive, blank: not run.</p>\n"
             html += "<table id=\"verdict-map\">\n<thead><tr><th>claim</th><th class=\"c\">claim's settings</th>"
             for c in conditions { html += "<th class=\"c\">\(Escape.html(c))</th>" }

@@ -68,6 +68,26 @@ public struct RunPlan: Codable, Sendable, Equatable {
                                       seeds: plan.seeds, columns: columns, sweepValue: sweepValue, card: card, claim: claim, condition: condition))
     }
 
+    /// Runs the same scenario once: two claims that compare the same workload on the same machine
+    /// (with different metrics) share their runs, and the later comparisons name the first run.
+    /// A run depends only on its scenario, so sharing changes no figure.
+    public mutating func shareIdenticalRuns() {
+        var first: [Data: String] = [:]
+        var rename: [String: String] = [:]
+        var kept: [Run] = []
+        for r in runs {
+            let key = (try? PrettyJSON.encode(r.scenario)) ?? Data(r.name.utf8)
+            if let name = first[key] { rename[r.name] = name } else { first[key] = r.name; kept.append(r) }
+        }
+        guard !rename.isEmpty else { return }
+        runs = kept
+        for c in comparisons.indices {
+            for k in comparisons[c].columns.indices {
+                comparisons[c].columns[k].runs = comparisons[c].columns[k].runs.map { rename[$0] ?? $0 }
+            }
+        }
+    }
+
     /// A name safe as a file name on any cluster file system.
     static func fileName(_ s: String) -> String {
         String(s.map { $0.isLetter || $0.isNumber || "-_.=".contains($0) ? $0 : "_" })

@@ -69,11 +69,11 @@ public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
 
     @inline(__always) public subscript(i: Int) -> Element {
         unsafeAddress {
-            assert(UInt(bitPattern: i) < UInt(bitPattern: count), "index \(i) out of 0..<\(count)")
+            debugCheck(UInt(bitPattern: i) < UInt(bitPattern: count), "index \(i) out of 0..<\(count)")
             return UnsafePointer(base + i)
         }
         nonmutating unsafeMutableAddress {
-            assert(UInt(bitPattern: i) < UInt(bitPattern: count), "index \(i) out of 0..<\(count)")
+            debugCheck(UInt(bitPattern: i) < UInt(bitPattern: count), "index \(i) out of 0..<\(count)")
             return base + i
         }
     }

@@ -91,7 +91,7 @@ public struct PageStore: ~Copyable {
     /// The AllocKind of an allocated head, read without `init(rawValue:)`'s out-of-line switch:
     /// the byte was written from a kind's raw value, and a kind's raw value is its case index.
     @inline(__always) func allocKind(_ i: Int) -> AllocKind {
-        assert(Int(aux[i]) < AllocKind.count, "page \(i) holds no AllocKind")
+        debugCheck(Int(aux[i]) < AllocKind.count, "page \(i) holds no AllocKind")
         return unsafeBitCast(aux[i], to: AllocKind.self)
     }
     @inline(__always) func setKind(_ i: Int, _ k: Int) { aux[i] = UInt8(truncatingIfNeeded: k) }

@@ -195,6 +195,23 @@ final class CaptureParsingTests: XCTestCase {
         XCTAssertEqual(try TraceText.capture(text, cpus: 2, untilNs: 600_000_000).records.count, 2)
     }
 
+    /// A free its CPU followed with another free is part of a folio batch, committed with the
+    /// next one; a free followed by anything else (here a drain) or by nothing commits alone.
+    func testAFreeFollowedByAFreeIsCommittedWithIt() throws {
+        let batch = """
+            capture-run-1 [001] ...1.  10.000000: tracing_mark_write: pcpsim-capture: before-snapshot end
+            a-2 [000] .....  10.001000: mm_page_alloc: page=0 pfn=0x10 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE
+            a-2 [000] .....  10.001100: mm_page_alloc: page=0 pfn=0x11 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE
+            a-2 [000] .....  10.002000: mm_page_free: page=0 pfn=0x10 order=0
+            b-3 [001] .....  10.002100: mm_page_free: page=0 pfn=0x30 order=0
+            a-2 [000] .....  10.002200: mm_page_free: page=0 pfn=0x11 order=0
+            a-2 [000] d..3.  10.002300: mm_page_pcpu_drain: page=0 pfn=0x20 order=0 migratetype=1
+            """
+        let c = try TraceText.capture(batch, cpus: 2)
+        XCTAssertEqual(c.records.filter { $0.kind == .free }.map(\.pfn), [0x10, 0x30, 0x11])
+        XCTAssertEqual(c.records.filter { $0.kind == .free }.map(\.batched), [true, false, false])
+    }
+
     /// The replay waits out the idle tail to the capture's end, and with the kernel's ticks
     /// runs no periodic vmstat_update of its own.
     func testTheReplayRunsToTheEndOnTheKernelsTicks() throws {

@@ -59,9 +59,13 @@ extension Zone {
         if pcp[cpu].freeCount < batch << K.pcpBatchScaleMax { pcp[cpu].freeCount += 1 << order }
         let high = nrPCPHigh(cpu, batch: batch, freeHigh: freeHigh)
         if pcp[cpu].count < high { return }
-        // One free_pcppages_bulk() call, as 6.12 (7.3 frees in chunks of `batch`): the thp
-        // capture's order-9 drains come in fives, 2172 pages each (fixtures/trace-6.18/README.md).
-        p.freePCPPagesBulk(self, cpu: cpu, count: nrPCPFree(cpu, batch: batch, high: high, freeHigh: freeHigh), pindex: pindex, force: false)
+        // Following 7.3: free in chunks of at most `batch`, one zone->lock hold each (6.18 unknown).
+        var toFree = nrPCPFree(cpu, batch: batch, high: high, freeHigh: freeHigh)
+        while toFree > 0 && pcp[cpu].count > 0 {
+            let chunk = min(toFree, batch)
+            p.freePCPPagesBulk(self, cpu: cpu, count: chunk, pindex: pindex, force: false)
+            toFree -= chunk
+        }
         if belowHigh && zoneWatermarkOK(order: 0, mark: highWmark, highestZoneIdx: ZoneType.movable.rawValue, flags: [], free: pageState(.nrFreePages)) {
             belowHigh = false
         }

@@ -87,10 +87,12 @@ public enum ReplayCheck {
     }
 
     /// The replay's events of one operation: they end any run before them, as the kernel's
-    /// mm_page_alloc and mm_page_free do.
+    /// mm_page_alloc and mm_page_free do. A step that commits a folio batch frees several
+    /// pages: the kernel traced their mm_page_free before any commit, so they split no run.
     static func events(_ fired: [TraceEvent], timeNs: Int64) -> [Event] {
-        [Event(kind: .other, timeNs: timeNs)] + fired.map { e in
+        [Event(kind: .other, timeNs: timeNs)] + fired.compactMap { e in
             switch e {
+            case .pageFree: nil
             case let .zoneLocked(pfn, order, mt, refill): Event(kind: refill ? .refill : .other, order: order, mt: mt, pfn: pfn, timeNs: timeNs)
             case let .pcpuDrain(pfn, order, mt): Event(kind: .drain, order: order, mt: mt, pfn: pfn, timeNs: timeNs)
             case let .extfrag(pfn, a, _, am, _, _): Event(kind: .extfrag, order: a, mt: am, pfn: pfn, timeNs: timeNs)

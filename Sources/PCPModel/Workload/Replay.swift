@@ -16,9 +16,12 @@ public struct TraceRecord: Sendable, Equatable {
     /// mm_page_alloc): an interrupt that came while the allocation held pcp->lock, so
     /// pcp_spin_trylock failed and the page went straight to the buddy.
     public var underPCPLock: Bool
-    public init(cpu: Int, timeNs: Int64, pfn: Int, order: Int, kind: Kind, underPCPLock: Bool = false) {
+    /// A free the kernel committed to the PCP only after its CPU traced the next free: a folio
+    /// batch (free_unref_folios() prepares every folio before committing any).
+    public var batched: Bool
+    public init(cpu: Int, timeNs: Int64, pfn: Int, order: Int, kind: Kind, underPCPLock: Bool = false, batched: Bool = false) {
         self.cpu = cpu; self.timeNs = timeNs; self.pfn = pfn; self.order = order; self.kind = kind
-        self.underPCPLock = underPCPLock
+        self.underPCPLock = underPCPLock; self.batched = batched
     }
 }
 
@@ -59,6 +62,8 @@ public struct TraceReplay: Workload {
     var quietedBefore = -1
     public private(set) var orderMismatches = 0
     public private(set) var failedAllocs = 0
+    /// Per CPU: the batched frees (record indices) not committed yet.
+    var pending: [[Int]] = []
 
     public init(records: [TraceRecord], endNs: Int64? = nil) {
         self.records = records
@@ -170,6 +175,7 @@ public struct TraceReplay: Workload {
         }
         let elapsed = m.now - origin!
         guard next < records.count else {
+            if let cpu = pending.firstIndex(where: { !$0.isEmpty }) { return try commitPending(m, cpu: cpu) }
             // The idle tail after the last record, to the capture's end.
             if let endNs, elapsed < endNs {
                 quietIfIdle(m, until: endNs)
@@ -179,6 +185,8 @@ public struct TraceReplay: Workload {
             return .idle(c)
         }
         let r = records[next]
+        if r.cpu >= pending.count { pending += [[Int]](repeating: [], count: r.cpu + 1 - pending.count) }
+        if !pending[r.cpu].isEmpty && r.kind != .free { return try commitPending(m, cpu: r.cpu) }
         // Gaps of more than a millisecond pass idle on every CPU first (a wait the engine cuts
         // short, at the end of a mount's tick, is asked for again).
         if r.timeNs - lastNs > 1_000_000 && elapsed < r.timeNs {
@@ -202,14 +210,31 @@ public struct TraceReplay: Workload {
             }
             return Operation(kind: .alloc, cpu: r.cpu, order: r.order, pfn: r.pfn)
         case .free:
-            guard let (ref, order) = live.removeValue(forKey: r.pfn) else {
-                unknownFrees += 1
-                return try freeImported(m, r, list: unknownFreeList[next - 1] ?? MigrateType.movable.rawValue) ?? .idle(c)
-            }
-            if order != r.order { orderMismatches += 1 }
-            try m.freePages(cpu: r.cpu, ref, order: order, pcpLockHeld: r.underPCPLock)
-            return Operation(kind: .free, cpu: r.cpu, order: order, pfn: r.pfn)
+            pending[r.cpu].append(next - 1)
+            if r.batched { return Operation(kind: .free, cpu: r.cpu, order: r.order, pfn: r.pfn) }
+            return try commitPending(m, cpu: r.cpu)
         }
+    }
+
+    /// Commits a CPU's pending frees in their order, in one step (their drains form one run,
+    /// as the kernel's do).
+    mutating func commitPending(_ m: Machine, cpu: Int) throws(FreeError) -> Operation {
+        var op = Operation.idle(cpu)
+        for n in pending[cpu] { op = try free(m, n) ?? op }
+        pending[cpu].removeAll()
+        return op
+    }
+
+    /// The free of record `n`.
+    mutating func free(_ m: Machine, _ n: Int) throws(FreeError) -> Operation? {
+        let r = records[n]
+        guard let (ref, order) = live.removeValue(forKey: r.pfn) else {
+            unknownFrees += 1
+            return try freeImported(m, r, list: unknownFreeList[n] ?? MigrateType.movable.rawValue)
+        }
+        if order != r.order { orderMismatches += 1 }
+        try m.freePages(cpu: r.cpu, ref, order: order, pcpLockHeld: r.underPCPLock)
+        return Operation(kind: .free, cpu: r.cpu, order: order, pfn: r.pfn)
     }
 }
 
@@ -238,6 +263,10 @@ extension TraceReplay {
         try c.sync(&poolFront)
         try c.sync(&orderMismatches)
         try c.sync(&failedAllocs)
+        try c.sync(&pending)
+        guard pending.count <= MachineSpec.maxCPUs, pending.allSatisfy({ $0.allSatisfy { records.indices.contains($0) } }) else {
+            throw CheckpointError("the replay's pending frees name no record")
+        }
     }
 }
 

@@ -187,7 +187,8 @@ public enum TraceText {
         var t0 = begin
         var hasTicks = false
         var hidden = HiddenAllocations(cpus: cpus)
-        for l in all {
+        let batched = freedInBatch(all)
+        for (at, l) in all.enumerated() {
             n = l.number
             if let begin, l.timeNs < begin { continue }
             if let end, l.timeNs > end { break }
@@ -222,7 +223,8 @@ public enum TraceText {
             }
             if l.event == "mm_page_free" {
                 if let h = hidden.freed(pfn: pfn, order: order, timeNs: time) { out.append(h) }
-                out.append(TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .free, underPCPLock: refilling[l.cpu]))
+                out.append(TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .free, underPCPLock: refilling[l.cpu],
+                                       batched: batched[at]))
                 continue
             }
             if pfn == 0 && (l.fields["page"] == "(null)" || l.fields["page"].map { $0.allSatisfy { $0 == "0" } } == true) { continue }
@@ -252,6 +254,23 @@ public enum TraceText {
 }
 
 extension TraceText {
+    /// Per line: an mm_page_free whose CPU traced another mm_page_free next. free_unref_folios()
+    /// traces a whole folio batch (free_pages_prepare) before it commits any page to the PCP,
+    /// so the drains of those commits come after the batch's last free; a lone free's drain
+    /// comes right after it. Either way, committing such a free with the next one is what the
+    /// kernel did.
+    static func freedInBatch(_ all: [Line]) -> [Bool] {
+        var out = [Bool](repeating: false, count: all.count)
+        var nextIsFree = [Bool](repeating: false, count: MachineSpec.maxCPUs)
+        for i in all.indices.reversed() {
+            let l = all[i]
+            let free = l.event == "mm_page_free"
+            if free { out[i] = nextIsFree[l.cpu] }
+            nextIsFree[l.cpu] = free
+        }
+        return out
+    }
+
     /// How many pages each PCP list of each CPU held when a capture started, as far as the
     /// capture shows it: a list's allocations before its first refill, less the frees that
     /// went back to it meanwhile, plus the pages drained from it meanwhile, and never less than it had to hand out at any

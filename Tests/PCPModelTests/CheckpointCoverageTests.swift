@@ -102,6 +102,20 @@ final class CheckpointCoverageTests: XCTestCase {
     }
 }
 
+extension CheckpointCoverageTests {
+    /// A padded buffer element's fields and named padding cover its whole stride, so the
+    /// checkpoint zeroes every byte no field uses (a field added or widened moves the padding,
+    /// and this fails instead of the file saving stack garbage again).
+    func testPaddingIsEveryByteNoFieldUses() {
+        func size<T>(_: T) -> Int { MemoryLayout<T>.size }
+        func covered<T: PaddedCheckpointElement>(_ v: T) -> Int {
+            Mirror(reflecting: v).children.reduce(0) { $0 + size($1.value) } + T.padding.reduce(0) { $0 + $1.count }
+        }
+        XCTAssertEqual(covered(PageblockData.initial), MemoryLayout<PageblockData>.stride)
+        XCTAssertEqual(covered(PerCPUPages()), MemoryLayout<PerCPUPages>.stride)
+    }
+}
+
 /// Every stored value reachable from some roots, by reflection, as "path = value" lines;
 /// fields named in `skip` and objects already seen are not walked again.
 struct Dump {

@@ -3,7 +3,7 @@ import PackageDescription
 
 // libFuzzer targets, one per parser pcpsim reads. A package of its own, so the main build never
 // compiles them; `scripts/fuzz` builds it with -sanitize=fuzzer,address and runs each target.
-let names = ["zoneinfo", "pagetypeinfo", "trace", "trace-gz", "machine-json", "sysctl-file", "cost-model", "card", "patch", "knob-text"]
+let names = ["zoneinfo", "pagetypeinfo", "trace", "trace-gz", "machine-json", "sysctl-file", "cost-model", "card", "patch", "knob-text", "state-file"]
 
 let package = Package(
     name: "pcpsim-fuzz",

@@ -60,8 +60,6 @@ public final class LiveMachine: @unchecked Sendable {
     private var generation: UInt64 = 0
     private var cache: [(generation: UInt64, bytes: [UInt8])]
     private var running = false
-    /// The wall-clock second of the mount's start: /proc/stat's btime.
-    private let bootTime: Int
     /// Called after every publication, on the publishing thread and outside the machine's
     /// locks (the mount makes readers see the new snapshot before it returns). Set it before
     /// `start()`.
@@ -90,12 +88,12 @@ public final class LiveMachine: @unchecked Sendable {
               Entry(path: LiveMachine.saveStatePath, mode: 0o200, source: .saveState)]
         entries = e
         index = Dictionary(uniqueKeysWithValues: e.enumerated().map { ($1.path, $0) })
-        bootTime = Int(Date().timeIntervalSince1970)
+        self.controls.bootTime = Int(Date().timeIntervalSince1970)
         var s = machine.snapshot()
         s.locks = engine.locks
         s.cpu = engine.cpuTimes
-        s.bootTime = bootTime
-        published = KnobView(snapshot: s, controls: controls)
+        s.bootTime = self.controls.bootTime
+        published = KnobView(snapshot: s, controls: self.controls)
         traces = TraceBuffer(cpus: machine.nrCPUs)
         engine.traceSink = { [traces] cpu, t, events in traces.add(cpu: cpu, timeNs: t, events) }
         cache = Array(repeating: (UInt64.max, []), count: e.count)
@@ -108,7 +106,8 @@ public final class LiveMachine: @unchecked Sendable {
     public static let saveStatePath = "sys/kernel/mm/pcpsim/save_state"
     /// Saves the machine to a path written to `saveStatePath`: 0 or an errno. Unset: EPERM.
     public var onSaveState: (@Sendable (String) -> Int32)?
-    private let checker = InvariantChecker()
+    /// The engine's checker: what it remembers of past counters is saved with the machine.
+    private var checker: InvariantChecker { engine.checker }
     private let traces: TraceBuffer
 
     /// Fresh content of a file from the latest snapshot (EACCES for write-only knobs is the
@@ -302,7 +301,7 @@ public final class LiveMachine: @unchecked Sendable {
         var s = machine.snapshot()
         s.locks = engine.locks
         s.cpu = engine.cpuTimes
-        s.bootTime = bootTime
+        s.bootTime = controls.bootTime
         s.tasks = LiveMachine.hostTasks()
         readLock.lock()
         published = KnobView(snapshot: s, controls: controls)

@@ -27,6 +27,10 @@ public struct MachineState {
     public static func save(scenario: Scenario, machine m: Machine, workload: inout Workload?, engine: Engine?,
                             extra: (Checkpoint) throws(CheckpointError) -> Void = { _ in }) throws(UsageError) -> [UInt8] {
         let c = Checkpoint()
+        // What each command line decides again (how long, checking, tracing) is no part of the
+        // machine: a run saved at N and one resumed to N save the same bytes.
+        var scenario = scenario
+        (scenario.duration, scenario.checkEvery, scenario.traceOut, scenario.seriesPoints) = (.whole, 0, nil, nil)
         do {
             try header(c, scenario: scenario, spec: m.spec, hasWorkload: workload != nil, hasEngine: engine != nil)
             try m.checkpoint(c)

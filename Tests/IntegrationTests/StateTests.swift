@@ -29,6 +29,11 @@ final class StateTests: XCTestCase {
         return out
     }
 
+    /// /proc/stat's btime.
+    static func btime(_ stat: String) -> Int? {
+        stat.split(separator: "\n").first { $0.hasPrefix("btime ") }.flatMap { Int($0.dropFirst(6)) }
+    }
+
     /// Knob writes and a workload run while the mount checkpoints every 0.3 s. The writer is
     /// paused until two more checkpoints land (the second began after the pause), then writes
     /// on while the mount is killed with -9. The mount started again from --state has each
@@ -77,6 +82,9 @@ final class StateTests: XCTestCase {
         XCTAssertGreaterThan(acked.minFree, 2000, "the writer got writes through")
         let before = StateTests.counters(first.read("proc/vmstat"))
         let uptime = Double(first.read("proc/uptime").split(separator: " ")[0])!
+        let btime = StateTests.btime(first.read("proc/stat"))
+        // The checker remembers these counters; the state carries its memory to the resumed mount.
+        XCTAssertEqual(first.read(LiveMachinePaths.invariants), "ok\n")
         var seen = StateTests.inode(state)
         for _ in 0..<2 {
             let deadline = Date().addingTimeInterval(20)
@@ -103,6 +111,8 @@ final class StateTests: XCTestCase {
         XCTAssertGreaterThan(before["pgfree"] ?? 0, 0, "the workload ran")
         for (name, v) in before { XCTAssertGreaterThanOrEqual(after[name] ?? -1, v, name) }
         XCTAssertGreaterThanOrEqual(Double(second.read("proc/uptime").split(separator: " ")[0])!, uptime)
+        // The first mount ran for more than a second: a resumed machine keeps its boot time.
+        XCTAssertEqual(StateTests.btime(second.read("proc/stat")), btime, "btime stays the original boot's")
         XCTAssertEqual(second.read(LiveMachinePaths.invariants), "ok\n")
     }
 
@@ -140,6 +150,12 @@ final class StateTests: XCTestCase {
         XCTAssertEqual(try pcpsim(base + ["--ops", "4000", "--save-state", dir + "/s.state", "--quiet"]).status, 0)
         let resumed = try pcpsim(["run", "--from-state", dir + "/s.state", "--ops", "5000"])
         XCTAssertEqual(resumed.out, straight.out)
+        // The same machine saves the same bytes, whichever process saves it and however it got there.
+        XCTAssertEqual(try pcpsim(base + ["--ops", "4000", "--save-state", dir + "/again.state", "--quiet"]).status, 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/again.state")), try Data(contentsOf: URL(fileURLWithPath: dir + "/s.state")))
+        XCTAssertEqual(try pcpsim(base + ["--ops", "9000", "--save-state", dir + "/straight.state", "--quiet"]).status, 0)
+        XCTAssertEqual(try pcpsim(["run", "--from-state", dir + "/s.state", "--ops", "5000", "--save-state", dir + "/resumed.state", "--quiet"]).status, 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/resumed.state")), try Data(contentsOf: URL(fileURLWithPath: dir + "/straight.state")))
         var bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/s.state"))
         bytes[bytes.count / 3] ^= 1
         try bytes.write(to: URL(fileURLWithPath: dir + "/bad.state"))

@@ -19,7 +19,7 @@ final class CheckpointCoverageTests: XCTestCase {
             "opStart": "LockTrace: the start of the operation being priced",
             "pricer": "LockTrace's back reference to the engine's pricer (walked from the engine)",
             "memstall": "LockPricer: the last priced operation's stall, read right after pricing",
-            "checker": "the invariant checker's memory of its last check",
+            "pagesInZones": "the invariant checker's count of pages, computed from the machine on first use",
             "stealOrders": "block-economy: a cache of each CPU's steal order, computed from the CPU map on first use",
         ]) { a, _ in a }
         // Objects the checkpoints save field by field: walked, not skipped.
@@ -73,6 +73,7 @@ final class CheckpointCoverageTests: XCTestCase {
                 fixedArrayCensus = FixedArrayCensus()
                 defer { fixedArrayCensus = nil }
                 var a = try run(name, params, policy: policy, seed: 1, ops: 25_000)
+                try a.e.check(after: "the run")  // the checker's memory is saved too
                 let bytes = try save(&a)
                 let missed = fixedArrayCensus!.alive.filter { !fixedArrayCensus!.visited.contains($0.key) }
                 XCTAssertEqual(missed.count, 0, "\(policy) \(name): buffers of \(missed.values.sorted()) elements are neither saved nor derived")
@@ -87,7 +88,7 @@ final class CheckpointCoverageTests: XCTestCase {
                 let da = Dump(Self.derived).walk(("machine", a.m), ("workload", a.w), ("engine", a.e))
                 let db = Dump(Self.derived).walk(("machine", b.m), ("workload", b.w), ("engine", b.e))
                 for field in ["machine.knobs.minFreeKbytes", "machine.zones.0.watermarkBoost", "machine.kswapd.0.failures", "machine.policyObject",
-                              "workload.", "engine.rng.state", "engine.sampler.every"] {
+                              "workload.", "engine.rng.state", "engine.sampler.every", "engine.checker.lastEvents.0"] {
                     XCTAssertTrue(da.contains { $0.hasPrefix(field) }, "the walk reaches \(field)")
                 }
                 XCTAssertEqual(da.count, db.count, "\(policy) \(name): the walks differ in length")
@@ -98,6 +99,20 @@ final class CheckpointCoverageTests: XCTestCase {
                 if diff != nil || !missed.isEmpty { return }
             }
         }
+    }
+}
+
+extension CheckpointCoverageTests {
+    /// A padded buffer element's fields and named padding cover its whole stride, so the
+    /// checkpoint zeroes every byte no field uses (a field added or widened moves the padding,
+    /// and this fails instead of the file saving stack garbage again).
+    func testPaddingIsEveryByteNoFieldUses() {
+        func size<T>(_: T) -> Int { MemoryLayout<T>.size }
+        func covered<T: PaddedCheckpointElement>(_ v: T) -> Int {
+            Mirror(reflecting: v).children.reduce(0) { $0 + size($1.value) } + T.padding.reduce(0) { $0 + $1.count }
+        }
+        XCTAssertEqual(covered(PageblockData.initial), MemoryLayout<PageblockData>.stride)
+        XCTAssertEqual(covered(PerCPUPages()), MemoryLayout<PerCPUPages>.stride)
     }
 }
 

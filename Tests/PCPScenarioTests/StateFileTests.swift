@@ -1,5 +1,5 @@
 import XCTest
-import PCPModel
+@testable import PCPModel
 import PCPRender
 import PCPScenario
 
@@ -99,6 +99,46 @@ final class StateFileTests: XCTestCase {
         scenario("fragment", ["mib": "8", "thps": "10", "madvise": "1"], policy: policy, memory: "64M", cpus: 2)
     }
 
+    /// The invariant checker's memory of past counters crosses the save: a state whose counter
+    /// is below what the checker saw before the save is refused (a fresh checker, all a restore
+    /// had before, takes it), and a resumed run's checker goes on from the saved memory.
+    func testCheckerMemoryCrossesTheSave() throws {
+        let dir = Support.tempDir("checker")
+        var s = scenario("random", [:], policy: .pcpBuddy)
+        s.duration = .ops(3000)
+        func load(_ r: ScenarioRun) throws -> MachineState {
+            try MachineState.write(r.savedState(), to: dir + "/x.state")
+            return try MachineState.load(dir + "/x.state")
+        }
+        func resume(_ st: MachineState) throws -> Engine {
+            let e = Engine(machine: st.machine, seed: 5)
+            try st.restore(e)
+            return e
+        }
+        let r = try s.run()
+        let saw = r.engine!.checker.lastEvents
+        XCTAssertEqual(saw.count, VMEvent.count, "--check left the checker a memory")
+        XCTAssertEqual(try resume(load(r)).checker.lastEvents, saw, "the resumed checker holds the counters it saw before the save")
+        // pgfree one below what the checker saw: the state still passes its checksum and every
+        // structural check, and only the checker's saved memory catches it.
+        r.machine.countEvent(.pgfree, -1)
+        let lowered = try load(r)
+        XCTAssertNoThrow(try InvariantChecker().check(lowered.machine, after: "a fresh checker"))
+        XCTAssertThrowsError(try resume(lowered)) { e in
+            XCTAssertTrue("\(e)".contains("event counter pgfree went backwards"), "\(e)")
+            XCTAssertFalse("\(e)".contains("\n"), "one line: \(e)")
+        }
+    }
+
+    /// The same machine saves the same bytes, in another process too (no struct padding is
+    /// saved: it holds whatever the stack held).
+    func testTheSameMachineSavesTheSameBytes() throws {
+        var s = scenario("mix:kbuild+contig", [:], policy: .pcpBuddy)
+        s.duration = .ops(8000)
+        let a = try s.run().savedState()
+        XCTAssertEqual(try s.run().savedState(), a)
+    }
+
     /// A state file that is not one, is of another version, is cut short, has a flipped bit or
     /// trailing bytes is refused with one line saying so, and nothing is loaded.
     func testDamagedFilesAreRefused() throws {
@@ -119,7 +159,7 @@ final class StateFileTests: XCTestCase {
         XCTAssertTrue(refusal(good + [0]).contains("truncated or padded"))
         var version = good
         version[8] = 99
-        XCTAssertTrue(refusal(version).contains("state format version 99; this pcpsim reads version 1"), refusal(version))
+        XCTAssertTrue(refusal(version).contains("state format version 99; this pcpsim reads version \(StateFile.formatVersion)"), refusal(version))
         var rng = SplitMix64(seed: 3)
         XCTAssertTrue(refusal((0..<5000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).contains("not a pcpsim state file"))
         XCTAssertTrue(refusal([]).contains("not a pcpsim state file"))

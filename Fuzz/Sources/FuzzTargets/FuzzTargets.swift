@@ -134,6 +134,68 @@ public enum FuzzTargets {
         _ = p.render()
     }
 
+    /// A state file, as `--from-state` and a mount's `--state` read it: first as it is (the
+    /// envelope's checks), then sealed (this version, its length, its checksum) so that the
+    /// fuzzer's changes reach the state itself. What loads is resumed as a mount resumes it
+    /// (the engine, the mount's own section), every file rendered, and run on a little.
+    public static func stateFile(_ b: UnsafeBufferPointer<UInt8>) {
+        _ = try? MachineState.load(file("state", b), note: { _ in })
+        guard b.count >= StateFile.headerBytes else { return }
+        let sealed = StateFile.encode(Array(b[StateFile.headerBytes...]))
+        guard let st = try? MachineState.load(sealed.withUnsafeBufferPointer { file("sealed", $0) }, note: { _ in }) else { return }
+        let e = Engine(machine: st.machine, seed: st.scenario.seed, cost: st.scenario.cost)
+        var controls = MountControls()
+        do {
+            try st.restore(e)
+            try st.finish(readsExtra: true) { c throws(CheckpointError) in try c.sync(fields: &controls) }
+        } catch { return }
+        var snapshot = st.machine.snapshot()
+        snapshot.locks = e.locks
+        snapshot.cpu = e.cpuTimes
+        snapshot.bootTime = controls.bootTime
+        for f in ProcFiles.all(for: st.machine) { _ = f.render(snapshot) }
+        guard var w = st.workload else { return }
+        _ = try? e.run(&w, ops: 300)
+    }
+
+    /// Writes the seeds of `stateFile` into `dir`: small machines (64 MiB, 2 CPUs) saved by
+    /// the code pcpsim saves with, after a few hundred operations of each kind of workload
+    /// state (held blocks, page cache, compaction, anon areas with swap, a mount's section,
+    /// none), so they are always of this build's format.
+    public static func writeStateSeeds(to dir: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let cases: [(String, String, [String: String], Bool)] = [
+            ("random", "random", [:], false),
+            ("kbuild-contig", "mix:kbuild+contig", [:], false),
+            ("stream", "stream", ["order": "0", "file_mb": "96", "rate": "100000"], false),
+            ("fragment", "fragment", ["mib": "24", "thps": "6", "madvise": "1"], false),
+            ("memhog-swap", "memhog", ["mb": "80"], false),
+            ("mount", "random", [:], true),
+        ]
+        for (name, workload, params, mount) in cases {
+            var s = small()
+            s.workload = WorkloadName(workload)!
+            s.params = params
+            s.seed = 7
+            s.duration = .ops(400)
+            if name == "memhog-swap" { s.swap = try ByteSize(parsing: "32M") }
+            let r = try s.run()
+            var w = r.workload
+            var controls = MountControls()
+            try controls.setPace(3)
+            try controls.setEvent("mm_page_alloc", 1)
+            let bytes = try MachineState.save(scenario: r.scenario, machine: r.machine, workload: &w, engine: r.engine) { c throws(CheckpointError) in
+                if mount { try c.sync(fields: &controls) }
+            }
+            _ = FileManager.default.createFile(atPath: dir + "/" + name + ".state", contents: Data(bytes))
+        }
+        var none = small()
+        none.workload = .none
+        let m = try none.boot(note: { _ in })
+        var w: Workload? = nil
+        _ = FileManager.default.createFile(atPath: dir + "/idle.state", contents: Data(try MachineState.save(scenario: none, machine: m, workload: &w, engine: nil)))
+    }
+
     /// The machine every knob write goes to (a write is validated before it changes anything,
     /// so one machine serves every input).
     nonisolated(unsafe) static let machine: Machine = try! small().boot()

@@ -13,9 +13,11 @@ public struct InvariantViolation: Error, CustomStringConvertible {
 /// to list contents, no mergeable free buddies left apart, counters never going backwards.
 /// O(pages): tests and `--check` call it, the model itself never does.
 public final class InvariantChecker {
-    private var lastEvents: [Int] = []
-    private var lastLock: [LockCounters] = []
-    private var lastNuma: [[Int]] = []
+    /// The counters at the last monotonic check (saved with the engine, so a resumed machine
+    /// is held to what the checker saw before the save).
+    var lastEvents: [Int] = []
+    var lastLockAcquisitions: [Int] = []
+    var lastNuma: [[Int]] = []
     /// The incremental check's state (IncrementalCheck.swift): pages a full scan reads, and
     /// pages' worth of full scanning the operations since the last one have earned.
     var pagesInZones = 0
@@ -207,18 +209,25 @@ public final class InvariantChecker {
     /// Counters that only ever grow (events, zone->lock acquisitions, NUMA events) did not go
     /// down since the last call.
     public func checkMonotonic(_ m: Machine, after op: String) throws(InvariantViolation) {
-        let locks = m.zones.map(\.lock), numa = m.zones.map(\.numaEvents)
+        try checkAgainstMemory(m, after: op)
+        lastEvents = m.events
+        lastLockAcquisitions = m.zones.map(\.lock.acquisitions)
+        lastNuma = m.zones.map(\.numaEvents)
+    }
+
+    /// The counters are not below the last check's (which it leaves as they are).
+    func checkAgainstMemory(_ m: Machine, after op: String) throws(InvariantViolation) {
+        let locks = m.zones.map(\.lock.acquisitions), numa = m.zones.map(\.numaEvents)
         if !lastEvents.isEmpty {
             for (e, v) in m.events.enumerated() where v < lastEvents[e] {
                 throw InvariantViolation(zone: "-", pfn: nil, operation: op, what: "event counter \(VMEvent(rawValue: e)!) went backwards")
             }
-            for (k, l) in locks.enumerated() where l.acquisitions < lastLock[k].acquisitions {
+            for (k, l) in locks.enumerated() where l < lastLockAcquisitions[k] {
                 throw InvariantViolation(zone: m.zones[k].type.name, pfn: nil, operation: op, what: "zone->lock acquisitions went backwards")
             }
             for (k, n) in numa.enumerated() where zip(n, lastNuma[k]).contains(where: { $0 < $1 }) {
                 throw InvariantViolation(zone: m.zones[k].type.name, pfn: nil, operation: op, what: "a NUMA event counter went backwards")
             }
         }
-        lastEvents = m.events; lastLock = locks; lastNuma = numa
     }
 }

@@ -69,6 +69,7 @@ public final class Checkpoint {
         try check(MemoryLayout<E>.stride, "a buffer's element size")
         let raw = a.rawBytes
         fixedArrayCensus?.visit(raw.baseAddress)
+        if isSaving, let padded = E.self as? any PaddedCheckpointElement.Type { Checkpoint.zeroPadding(raw, stride: MemoryLayout<E>.stride, padded.padding) }
         let run = Checkpoint.runBytes
         var at = 0
         while at < raw.count {
@@ -98,6 +99,16 @@ public final class Checkpoint {
     }
 
     static let runBytes = 4096
+
+    /// Clears the padding bytes of every element in place (a byte already zero is only read,
+    /// so untouched pages of a mapped buffer stay unmapped).
+    static func zeroPadding(_ raw: UnsafeMutableRawBufferPointer, stride: Int, _ padding: [Range<Int>]) {
+        var at = 0
+        while at + stride <= raw.count {
+            for r in padding { for k in r where raw[at + k] != 0 { raw[at + k] = 0 } }
+            at += stride
+        }
+    }
 
     static func isZero(_ p: UnsafeRawBufferPointer) -> Bool {
         var i = 0
@@ -159,6 +170,14 @@ public protocol CheckpointValue {
 
 extension CheckpointValue {
     public static var isRaw: Bool { false }
+}
+
+/// A flat buffer's element type with padding between or after its fields: the checkpoint
+/// zeroes those bytes before saving them, so the same machine always saves the same bytes
+/// (padding holds whatever the stack held when the element was last stored whole).
+public protocol PaddedCheckpointElement: BitwiseCopyable {
+    /// Byte ranges of one element (within its stride) that no field uses.
+    static var padding: [Range<Int>] { get }
 }
 
 /// A plain value saved as its bytes (integers, flags, the model's BitwiseCopyable records).

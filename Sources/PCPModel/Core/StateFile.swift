@@ -4,8 +4,10 @@
 public enum StateFile {
     static let magic = Array("PCPSIMST".utf8)
     /// Bump whenever what a checkpoint writes changes: an older or newer file is refused.
-    public static let formatVersion: UInt32 = 1
-    static let headerBytes = 8 + 4 + 4 + 8 + 4
+    /// 2: the invariant checker's memory, the mount's boot time, held blocks field by field.
+    public static let formatVersion: UInt32 = 2
+    /// Magic, version, a reserved word, the payload's length and its CRC-32.
+    public static let headerBytes = 8 + 4 + 4 + 8 + 4
 
     /// The file's bytes for `payload`.
     public static func encode(_ payload: [UInt8]) -> [UInt8] {

@@ -11,7 +11,9 @@ public final class Engine {
     public let cost: CostModel
     @exclusivity(unchecked) public var checkEvery: Int
     @exclusivity(unchecked) var rng: SplitMix64
-    let checker = InvariantChecker()
+    /// `--check`'s checker; a mount's `invariants` file checks with it too (its memory of past
+    /// counters is saved with the engine).
+    public let checker = InvariantChecker()
     /// Virtual time when the engine started (the machine's time then).
     @exclusivity(unchecked) var start: Picoseconds
     /// Operations run so far (idle steps included).

@@ -13,12 +13,13 @@ extension Engine: Checkpointable {
         try pricer.checkpoint(c)
         try sampler.checkpoint(c)
         try accounting.checkpoint(c)
+        try checker.checkpoint(c, machine)
         c.derived(trace.buffer)
     }
 
     static let derivedFields: [String: String] = [
         "machine": "restored before the engine", "cost": "the scenario's cost model",
-        "checkEvery": "the command line's --check-every", "checker": "remembers only the last check's counters",
+        "checkEvery": "the command line's --check-every",
         "trace": "holds one operation's lock sections, empty between operations",
         "traceSink": "the run's tracing",
     ]

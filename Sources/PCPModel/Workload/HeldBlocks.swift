@@ -140,4 +140,15 @@ extension HeldBlocks: CheckpointableValue {
     }
 }
 
-extension PageRef: RawCheckpointValue {}
+/// Field by field, not as its bytes: the two bytes of padding between them would save
+/// whatever the stack held, and the same machine would not save the same bytes.
+extension PageRef: CheckpointValue {
+    public func write(to c: Checkpoint) {
+        zone.write(to: c)
+        index.write(to: c)
+    }
+    public static func read(from c: Checkpoint) throws(CheckpointError) -> PageRef {
+        let zone = try UInt16.read(from: c)
+        return PageRef(zone: Int(zone), index: Int(try UInt32.read(from: c)))
+    }
+}

@@ -56,3 +56,15 @@ extension LockCounters: CheckpointableValue {
         try c.sync(&refillPages)
     }
 }
+
+extension PageblockData: PaddedCheckpointElement {
+    /// The byte between the flags and the owner.
+    public static let padding = [MemoryLayout<Self>.offset(of: \.skip)! + 1 ..< MemoryLayout<Self>.offset(of: \.owner)!,
+                                 MemoryLayout<Self>.size ..< MemoryLayout<Self>.stride]
+}
+
+extension PerCPUPages: PaddedCheckpointElement {
+    /// The bytes between the flags and allocFactor.
+    public static let padding = [MemoryLayout<Self>.offset(of: \.flags)! + 1 ..< MemoryLayout<Self>.offset(of: \.allocFactor)!,
+                                 MemoryLayout<Self>.size ..< MemoryLayout<Self>.stride]
+}

@@ -12,6 +12,9 @@ public struct MountControls: Sendable, Equatable {
     public private(set) var tracingOn = true
     /// Tracepoints whose events/kmem/NAME/enable is 1 (none at boot, as in the kernel).
     public private(set) var enabledEvents: Set<String> = []
+    /// /proc/stat's btime: the wall-clock second the mount first started this machine. Saved
+    /// with it, so a resumed machine keeps its boot time as its uptime goes on from the state.
+    public var bootTime = 0
 
     /// The fastest pace: a tick's operations must still fit in a tick.
     public static let maxPace = 1000.0
@@ -49,5 +52,7 @@ extension MountControls: CheckpointableValue {
         guard pace > 0, pace <= MountControls.maxPace else { throw CheckpointError("pace \(pace) is out of range") }
         try c.sync(&tracingOn)
         try c.sync(&enabledEvents)
+        try c.sync(&bootTime)
+        guard bootTime >= 0 else { throw CheckpointError("boot time \(bootTime) is before 1970") }
     }
 }

@@ -119,7 +119,7 @@ final class StateFileTests: XCTestCase {
         XCTAssertTrue(refusal(good + [0]).contains("truncated or padded"))
         var version = good
         version[8] = 99
-        XCTAssertTrue(refusal(version).contains("state format version 99; this pcpsim reads version 1"), refusal(version))
+        XCTAssertTrue(refusal(version).contains("state format version 99; this pcpsim reads version 2"), refusal(version))
         var rng = SplitMix64(seed: 3)
         XCTAssertTrue(refusal((0..<5000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).contains("not a pcpsim state file"))
         XCTAssertTrue(refusal([]).contains("not a pcpsim state file"))

@@ -4,7 +4,7 @@
 public enum StateFile {
     static let magic = Array("PCPSIMST".utf8)
     /// Bump whenever what a checkpoint writes changes: an older or newer file is refused.
-    public static let formatVersion: UInt32 = 1
+    public static let formatVersion: UInt32 = 2
     static let headerBytes = 8 + 4 + 4 + 8 + 4
 
     /// The file's bytes for `payload`.

@@ -46,22 +46,25 @@ public struct PageStore: ~Copyable {
     }
     /// Every page's entry, at `slot(i)`.
     private let entries: FixedArray<Entry>
-    /// MAX_ORDER blocks in the store.
-    private let nrBlocks: Int
+    /// log2 of the MAX_ORDER blocks in the store, rounded up: slots shift rather than multiply,
+    /// and the slots past the last block are never touched (mapped zero pages).
+    private let blockShift: Int
 
     init(count: Int) {
         precondition(count & (1 << K.maxOrder - 1) == 0, "a page store holds whole MAX_ORDER blocks")
         self.count = count
-        nrBlocks = count >> K.maxOrder
-        entries = FixedArray(zeroed: count)
+        var shift = 0
+        while 1 << shift < count >> K.maxOrder { shift += 1 }
+        blockShift = shift
+        entries = FixedArray(zeroed: count == 0 ? 0 : 1 << (shift + K.maxOrder))
     }
 
     /// Where page `i`'s entry lives: 8 consecutive pages side by side as usual, but the 128
-    /// groups of one MAX_ORDER block lie a block-count apart, so the first group of every
-    /// block (its head's) sits beside the next block's.
+    /// groups of one MAX_ORDER block lie 2^blockShift groups apart, so the first group of
+    /// every block (its head's) sits beside the next block's.
     @inline(__always) private func slot(_ i: Int) -> Int {
         assert(UInt(bitPattern: i) < UInt(bitPattern: count), "page \(i) out of 0..<\(count)")
-        return ((((i &>> 3) & 127) &* nrBlocks &+ (i &>> K.maxOrder)) &<< 3) | (i & 7)
+        return ((((i &>> 3) & 127) &<< blockShift | (i &>> K.maxOrder)) &<< 3) | (i & 7)
     }
     @inline(__always) func nextOf(_ i: Int) -> UInt32 { entries[slot(i)].next }
     @inline(__always) func prevOf(_ i: Int) -> UInt32 { entries[slot(i)].prev }

@@ -28,7 +28,7 @@ final class PolicyTests: XCTestCase {
         let head = i & ~(K.pageblockNrPages - 1)
         XCTAssertTrue(z.pages.isHead(head, .pcp, order: K.pageblockOrder))
         XCTAssertTrue(z.pages.isPCPBuddy(head))
-        XCTAssertEqual(Int(z.pages.cpuOf[head]), 1)
+        XCTAssertEqual(z.pages.cpuOf(head), 1)
         XCTAssertEqual(z.lock.pcpMergeSteps, K.pageblockOrder)
         try InvariantChecker().check(m, after: "routed free")
     }

@@ -123,7 +123,7 @@ public final class InvariantChecker {
                 var e = z.lists.head[l], len = 0
                 while e != PageStore.none {
                     let x = Int(e)
-                    guard z.pages.isHead(x, .pcp, order: o), !z.pages.isPCPBuddy(x), Int(z.pages.cpuOf[x]) == c else {
+                    guard z.pages.isHead(x, .pcp, order: o), !z.pages.isPCPBuddy(x), z.pages.cpuOf(x) == c else {
                         throw fail(z, x, op, "entry on CPU \(c) PCP list \(pindex) is not an order-\(o) PCP block of that CPU")
                     }
                     count += 1 << o; len += 1; e = z.pages.nextOf(x)

@@ -1,4 +1,4 @@
-/// Per-page state of one zone in flat buffers: 12 bytes a page.
+/// Per-page state of one zone in one flat buffer: 12 bytes a page.
 ///
 /// Index `i` is page frame `base + i`. A page is either the head of a block (it carries the
 /// block's order and state) or a tail inside some block, exactly like the kernel's PageBuddy +
@@ -11,8 +11,8 @@
 /// Noncopyable: its Zone owns it, and everything else borrows it. Every array starts as zero
 /// pages that cost nothing until written (state 0 is `.tail`): a link means something only
 /// while the page heads a listed block, a kind or CPU only while it heads an allocated or PCP
-/// block. Boot writes only the heads of whole free MAX_ORDER blocks, and `linkSlot` keeps
-/// those heads' links side by side, so a booted terabyte touches a few MiB of links: the
+/// block. Boot writes only the heads of whole free MAX_ORDER blocks, and `slot` keeps those
+/// heads' entries side by side, so a booted terabyte touches a few MiB of entries: the
 /// effect of the kernel's deferred struct page init, without deferring anything visible.
 public struct PageStore: ~Copyable {
     public enum State: UInt8, Sendable {
@@ -31,70 +31,90 @@ public struct PageStore: ~Copyable {
     public static let none: UInt32 = .max
 
     public let count: Int
-    /// A listed head's links side by side (one cache line per neighbour on an unlink), at
-    /// `linkSlot(i)`.
-    struct Links: BitwiseCopyable {
+    /// One page's fields in 12 bytes, so that touching a page (its state, kind, CPU and list
+    /// links) misses one cache line rather than one in each of four arrays.
+    struct Entry: BitwiseCopyable {
         var next: UInt32
         var prev: UInt32
+        /// bits 0-3 order, bits 4-6 State, bit 7 PagePCPBuddy (RFC).
+        var info: UInt8
+        /// For allocated heads: the AllocKind; for PCP heads: the list's migratetype.
+        var aux: UInt8
+        /// For PCP heads: the CPU whose PCP holds the block (what a PagePCPBuddy-style marker
+        /// plus a per-page cpu field would record; the merging policies read it).
+        var cpu: UInt16
     }
-    private let links: FixedArray<Links>
-    /// MAX_ORDER blocks in the store.
-    private let nrBlocks: Int
-    /// bits 0-3 order, bits 4-6 State, bit 7 PagePCPBuddy (RFC).
-    let info: FixedArray<UInt8>
-    /// For allocated heads: the AllocKind.
-    let aux: FixedArray<UInt8>
-    /// For PCP heads: the CPU whose PCP holds the block (what a PagePCPBuddy-style marker
-    /// plus a per-page cpu field would record; the merging policies read it).
-    let cpuOf: FixedArray<UInt16>
+    /// Every page's entry, at `slot(i)`.
+    private let entries: FixedArray<Entry>
+    /// log2 of the MAX_ORDER blocks in the store, rounded up: slots shift rather than multiply,
+    /// and the slots past the last block are never touched (mapped zero pages).
+    private let blockShift: Int
 
     init(count: Int) {
         precondition(count & (1 << K.maxOrder - 1) == 0, "a page store holds whole MAX_ORDER blocks")
         self.count = count
-        nrBlocks = count >> K.maxOrder
-        links = FixedArray(zeroed: count)
-        info = FixedArray(zeroed: count)
-        aux = FixedArray(zeroed: count)
-        cpuOf = FixedArray(zeroed: count)
+        var shift = 0
+        while 1 << shift < count >> K.maxOrder { shift += 1 }
+        blockShift = shift
+        entries = FixedArray(zeroed: count == 0 ? 0 : 1 << (shift + K.maxOrder))
     }
 
-    /// Where page `i`'s links live: 8 pages to a cache line as usual, but the 128 lines of one
-    /// MAX_ORDER block lie a block-count apart, so the first line of every block (its head's)
-    /// sits beside the next block's.
-    @inline(__always) private func linkSlot(_ i: Int) -> Int {
-        ((((i >> 3) & 127) &* nrBlocks &+ (i >> K.maxOrder)) << 3) | (i & 7)
+    /// Where page `i`'s entry lives: 8 consecutive pages side by side as usual, but the 128
+    /// groups of one MAX_ORDER block lie 2^blockShift groups apart, so the first group of
+    /// every block (its head's) sits beside the next block's.
+    @inline(__always) private func slot(_ i: Int) -> Int {
+        debugCheck(UInt(bitPattern: i) < UInt(bitPattern: count), "page \(i) out of 0..<\(count)")
+        return ((((i &>> 3) & 127) &<< blockShift | (i &>> K.maxOrder)) &<< 3) | (i & 7)
     }
-    @inline(__always) func nextOf(_ i: Int) -> UInt32 { links[linkSlot(i)].next }
-    @inline(__always) func prevOf(_ i: Int) -> UInt32 { links[linkSlot(i)].prev }
-    @inline(__always) func setNext(_ i: Int, _ v: UInt32) { links[linkSlot(i)].next = v }
-    @inline(__always) func setPrev(_ i: Int, _ v: UInt32) { links[linkSlot(i)].prev = v }
+    @inline(__always) func nextOf(_ i: Int) -> UInt32 { entries[slot(i)].next }
+    @inline(__always) func prevOf(_ i: Int) -> UInt32 { entries[slot(i)].prev }
+    @inline(__always) func setNext(_ i: Int, _ v: UInt32) { entries[slot(i)].next = v }
+    @inline(__always) func setPrev(_ i: Int, _ v: UInt32) { entries[slot(i)].prev = v }
     /// Both links of a page being listed.
-    @inline(__always) func setLinks(_ i: Int, next n: UInt32, prev p: UInt32) { links[linkSlot(i)] = Links(next: n, prev: p) }
+    @inline(__always) func setLinks(_ i: Int, next n: UInt32, prev p: UInt32) {
+        let k = slot(i)
+        entries[k].next = n
+        entries[k].prev = p
+    }
     /// Marks pages `r` as never in the buddy (holes, firmware, memmap); boot calls it for
     /// everything outside the managed range.
-    func setReserved(_ r: Range<Int>) { for i in r { info[i] = State.reserved.rawValue << 4 } }
+    func setReserved(_ r: Range<Int>) { for i in r { entries[slot(i)].info = State.reserved.rawValue << 4 } }
 
-    @inline(__always) public func state(_ i: Int) -> State { State(rawValue: (info[i] >> 4) & 7)! }
-    @inline(__always) public func order(_ i: Int) -> Int { Int(info[i] & 0xF) }
+    /// The raw state byte (order, State, PagePCPBuddy), for restore validation.
+    @inline(__always) func info(_ i: Int) -> UInt8 { entries[slot(i)].info }
+    @inline(__always) public func state(_ i: Int) -> State { State(rawValue: (info(i) >> 4) & 7)! }
+    @inline(__always) public func order(_ i: Int) -> Int { Int(info(i) & 0xF) }
     @inline(__always) func isHead(_ i: Int, _ s: State, order o: Int) -> Bool {
-        info[i] & 0x7F == (s.rawValue << 4) | UInt8(o)
+        info(i) & 0x7F == (s.rawValue << 4) | UInt8(o)
     }
     @inline(__always) func set(_ i: Int, _ s: State, order o: Int) {
-        info[i] = (info[i] & 0x80) | (s.rawValue << 4) | UInt8(o)
+        let k = slot(i)
+        entries[k].info = (entries[k].info & 0x80) | (s.rawValue << 4) | UInt8(o)
     }
-    @inline(__always) func setTail(_ i: Int) { info[i] = 0 }
-    @inline(__always) public func isPCPBuddy(_ i: Int) -> Bool { info[i] & 0x80 != 0 }
+    @inline(__always) func setTail(_ i: Int) { entries[slot(i)].info = 0 }
+    @inline(__always) public func isPCPBuddy(_ i: Int) -> Bool { info(i) & 0x80 != 0 }
     @inline(__always) func setPCPBuddy(_ i: Int, _ on: Bool) {
-        info[i] = on ? info[i] | 0x80 : info[i] & 0x7F
+        let k = slot(i)
+        entries[k].info = on ? entries[k].info | 0x80 : entries[k].info & 0x7F
     }
-    @inline(__always) public func kind(_ i: Int) -> Int { Int(aux[i]) }
+    @inline(__always) public func kind(_ i: Int) -> Int { Int(entries[slot(i)].aux) }
     /// The AllocKind of an allocated head, read without `init(rawValue:)`'s out-of-line switch:
     /// the byte was written from a kind's raw value, and a kind's raw value is its case index.
     @inline(__always) func allocKind(_ i: Int) -> AllocKind {
-        debugCheck(Int(aux[i]) < AllocKind.count, "page \(i) holds no AllocKind")
-        return unsafeBitCast(aux[i], to: AllocKind.self)
+        let a = entries[slot(i)].aux
+        debugCheck(Int(a) < AllocKind.count, "page \(i) holds no AllocKind")
+        return unsafeBitCast(a, to: AllocKind.self)
     }
-    @inline(__always) func setKind(_ i: Int, _ k: Int) { aux[i] = UInt8(truncatingIfNeeded: k) }
+    @inline(__always) func setKind(_ i: Int, _ k: Int) { entries[slot(i)].aux = UInt8(truncatingIfNeeded: k) }
+    /// The CPU whose PCP holds PCP head `i`.
+    @inline(__always) public func cpuOf(_ i: Int) -> Int { Int(entries[slot(i)].cpu) }
+    /// A head entering a PCP: state, order, PagePCPBuddy, CPU and list type in one write.
+    @inline(__always) func enterPCP(_ i: Int, order o: Int, cpu: Int, mt: Int, buddy: Bool) {
+        let k = slot(i)
+        entries[k].info = (buddy ? 0x80 : 0) | (State.pcp.rawValue << 4) | UInt8(o)
+        entries[k].aux = UInt8(truncatingIfNeeded: mt)
+        entries[k].cpu = UInt16(truncatingIfNeeded: cpu)
+    }
 }
 
 /// Heads and tails of many doubly linked lists threaded through one PageStore.
@@ -146,9 +166,6 @@ struct ListSet: ~Copyable {
 extension PageStore {
     /// Every per-page array, raw (untouched runs of a lazily booted store stay untouched).
     func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
-        try c.sync(links)
-        try c.sync(info)
-        try c.sync(aux)
-        try c.sync(cpuOf)
+        try c.sync(entries)
     }
 }

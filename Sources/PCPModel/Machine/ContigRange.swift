@@ -126,7 +126,7 @@ extension Machine {
         while i < end {
             let s = z.pages.state(i), o = z.pages.order(i)
             guard s == .pcp else { i += s == .tail || s == .reserved ? 1 : 1 << o; continue }
-            let owner = Int(z.pages.cpuOf[i])
+            let owner = z.pages.cpuOf(i)
             z.lockPCP(owner)
             p.takeOffPCP(z, cpu: owner, i, order: o)
             z.pcp[owner].count -= 1 << o

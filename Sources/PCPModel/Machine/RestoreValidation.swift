@@ -37,11 +37,11 @@ extension Zone {
     func validateRestored(cpus: Int) throws(CheckpointError) {
         let n = pages.count
         for i in 0..<n {
-            let info = pages.info[i], s = (info >> 4) & 7, o = Int(info & 0xF)
+            let info = pages.info(i), s = (info >> 4) & 7, o = Int(info & 0xF)
             guard s <= PageStore.State.reserved.rawValue, o <= K.maxOrder else { throw CheckpointError("zone \(id) page \(i) has state \(s) order \(o)") }
-            if s == PageStore.State.allocated.rawValue, Int(pages.aux[i]) >= AllocKind.count { throw CheckpointError("zone \(id) page \(i) has kind \(pages.aux[i])") }
-            if s == PageStore.State.pcp.rawValue, Int(pages.aux[i]) >= MigrateType.count || Int(pages.cpuOf[i]) >= cpus {
-                throw CheckpointError("zone \(id) page \(i) is on the PCP of CPU \(pages.cpuOf[i])")
+            if s == PageStore.State.allocated.rawValue, pages.kind(i) >= AllocKind.count { throw CheckpointError("zone \(id) page \(i) has kind \(pages.kind(i))") }
+            if s == PageStore.State.pcp.rawValue, pages.kind(i) >= MigrateType.count || pages.cpuOf(i) >= cpus {
+                throw CheckpointError("zone \(id) page \(i) is on the PCP of CPU \(pages.cpuOf(i))")
             }
             for link in [pages.nextOf(i), pages.prevOf(i)] where link != PageStore.none && Int(link) >= n {
                 throw CheckpointError("zone \(id) page \(i) links outside the zone")

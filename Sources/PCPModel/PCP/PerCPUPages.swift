@@ -26,9 +26,6 @@ extension Zone {
     /// Marks a block head as held by `cpu`'s PCP: state, order, CPU, list type, and whether it
     /// sits in an owning design's buddy area (PagePCPBuddy) rather than on one of the 14 lists.
     @inline(__always) func enterPCP(_ cpu: Int, _ i: Int, order: Int, mt: Int, buddy: Bool) {
-        pages.set(i, .pcp, order: order)
-        pages.setPCPBuddy(i, buddy)
-        pages.cpuOf[i] = UInt16(truncatingIfNeeded: cpu)
-        pages.setKind(i, mt)
+        pages.enterPCP(i, order: order, cpu: cpu, mt: mt, buddy: buddy)
     }
 }

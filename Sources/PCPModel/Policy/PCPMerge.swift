@@ -49,7 +49,7 @@ extension Zone {
             let mt = pages.kind(i)
             while order < K.pageblockOrder {
                 let b = i ^ (1 << order)
-                guard pages.isHead(b, .pcp, order: order), Int(pages.cpuOf[b]) == cpu else { break }
+                guard pages.isHead(b, .pcp, order: order), pages.cpuOf(b) == cpu else { break }
                 if !pages.isPCPBuddy(b) {
                     // Still on a list: it leaves the PCP with this drain.
                     lists.remove(pcpList(cpu, orderToPindex(pages.kind(b), order)), b, pages)

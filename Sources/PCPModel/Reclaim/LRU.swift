@@ -57,12 +57,32 @@ public enum FolioFlag {
 /// isolate_lru_folios do. Noncopyable: the Machine owns it.
 public struct LRUStore: ~Copyable {
     static let none: UInt32 = .max
-    /// A folio's list links side by side: an unlink touches one cache line per neighbour, not two.
+    /// A folio's list links side by side with its owner and offset: an unlink touches one
+    /// cache line per neighbour, and freeing or holding a folio finds all four in one line.
     struct Links: BitwiseCopyable {
         var next: UInt32
         var prev: UInt32
+        var owner: UInt32
+        var offset: UInt32
     }
     let links: FixedArray<Links>
+    /// One of the two data fields, read and written by pfn.
+    struct DataView {
+        fileprivate let base: UnsafeMutablePointer<Links>
+        /// false: owner, true: offset.
+        fileprivate let second: Bool
+        let count: Int
+        subscript(pfn: Int) -> UInt32 {
+            @inline(__always) get {
+                debugCheck(UInt(bitPattern: pfn) < UInt(bitPattern: count), "pfn \(pfn) out of 0..<\(count)")
+                return second ? base[pfn].offset : base[pfn].owner
+            }
+            @inline(__always) nonmutating set {
+                debugCheck(UInt(bitPattern: pfn) < UInt(bitPattern: count), "pfn \(pfn) out of 0..<\(count)")
+                if second { base[pfn].offset = newValue } else { base[pfn].owner = newValue }
+            }
+        }
+    }
     /// One direction of the links, read by index (the checker and the page cache walk them).
     struct LinkView {
         fileprivate let base: UnsafePointer<Links>
@@ -74,10 +94,10 @@ public struct LRUStore: ~Copyable {
     let flags: FixedArray<UInt16>
     /// Page cache folios: file id + 1; folios a workload holds: HeldStore.tag | its store; anon
     /// area folios: Machine.anonOwnerBit | area id + 1; 0: none of these.
-    let owner: FixedArray<UInt32>
+    var owner: DataView { links.withBase { DataView(base: UnsafeMutablePointer(mutating: $0), second: false, count: links.count) } }
     /// Page cache folios: the page offset of the folio's first page in its file; held folios:
     /// their slot in the store.
-    let offset: FixedArray<UInt32>
+    var offset: DataView { links.withBase { DataView(base: UnsafeMutablePointer(mutating: $0), second: true, count: links.count) } }
     let head: FixedArray<UInt32>
     let tail: FixedArray<UInt32>
     /// Pages on each list.
@@ -86,8 +106,6 @@ public struct LRUStore: ~Copyable {
     init(pfns: Int, nodes: Int) {
         links = FixedArray(zeroed: pfns)
         flags = FixedArray(zeroed: pfns)
-        owner = FixedArray(zeroed: pfns)
-        offset = FixedArray(zeroed: pfns)
         head = FixedArray(repeating: LRUStore.none, count: nodes * LRUList.count)
         tail = FixedArray(repeating: LRUStore.none, count: nodes * LRUList.count)
         size = FixedArray(zeroed: nodes * LRUList.count)
@@ -115,7 +133,8 @@ public struct LRUStore: ~Copyable {
     /// list_add (the head: the youngest end).
     @inline(__always) func addHead(_ l: Int, _ pfn: Int) {
         let h = head[l], v = UInt32(truncatingIfNeeded: pfn)
-        links[pfn] = Links(next: h, prev: LRUStore.none)
+        links[pfn].next = h
+        links[pfn].prev = LRUStore.none
         if h == LRUStore.none { tail[l] = v } else { links[Int(h)].prev = v }
         head[l] = v
         size[l] += nrPages(pfn)
@@ -124,7 +143,8 @@ public struct LRUStore: ~Copyable {
     /// list_add_tail (the oldest end: the next to be scanned).
     @inline(__always) func addTail(_ l: Int, _ pfn: Int) {
         let t = tail[l], v = UInt32(truncatingIfNeeded: pfn)
-        links[pfn] = Links(next: LRUStore.none, prev: t)
+        links[pfn].next = LRUStore.none
+        links[pfn].prev = t
         if t == LRUStore.none { head[l] = v } else { links[Int(t)].next = v }
         tail[l] = v
         size[l] += nrPages(pfn)

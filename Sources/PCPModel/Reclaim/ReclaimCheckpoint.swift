@@ -5,8 +5,6 @@ extension LRUStore {
         try c.section("lru")
         try c.sync(links)
         try c.sync(flags)
-        try c.sync(owner)
-        try c.sync(offset)
         try c.sync(head)
         try c.sync(tail)
         try c.sync(size)

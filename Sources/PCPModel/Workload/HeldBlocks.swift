@@ -12,15 +12,15 @@ public struct HeldBlocks {
     public init() {}
     public var refs: [PageRef] { store?.refs ?? [] }
     public var orders: [UInt8] { store?.orders ?? [] }
-    public var count: Int { store?.refs.count ?? 0 }
+    public var count: Int { store?.entries.count ?? 0 }
     public var pages: Int { store?.pages ?? 0 }
 
     /// Holds block `r` of `order`; an LRU folio that is not `pinned` becomes movable.
     public mutating func append(_ r: PageRef, order: Int, _ m: Machine, pinned: Bool = false) {
         let s: HeldStore
         if let store { s = store } else { s = HeldStore(); store = s }
-        let slot = s.refs.count
-        s.refs.append(r); s.orders.append(UInt8(order)); s.pages += 1 << order
+        let slot = s.entries.count
+        s.entries.append(HeldEntry(r, order: order)); s.pages += 1 << order
         let pfn = m.pfn(of: r)
         guard m.lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0, !m.isPageCacheFolio(pfn: pfn), !m.isAreaAnon(pfn) else { return }
         if pinned {
@@ -35,15 +35,16 @@ public struct HeldBlocks {
     /// Removes entry `i` by moving the last one into its place (its folio's slot follows).
     public mutating func swapRemove(_ i: Int) -> (PageRef, Int) {
         let s = store!
-        let r = s.refs[i], o = Int(s.orders[i]), last = s.refs.count - 1
+        let e = s.entries[i], r = e.ref, o = Int(e.order), last = s.entries.count - 1
         if i != last {
-            s.refs[i] = s.refs[last]; s.orders[i] = s.orders[last]
+            let moved = s.entries[last]
+            s.entries[i] = moved
             if let m = s.machine {
-                let pfn = m.pfn(of: s.refs[i])
+                let pfn = m.pfn(of: moved.ref)
                 if m.lru.owner[pfn] == HeldStore.tag | UInt32(s.id) { m.lru.offset[pfn] = UInt32(i) }
             }
         }
-        s.refs.removeLast(); s.orders.removeLast()
+        s.entries.removeLast()
         s.pages -= 1 << o
         if let m = s.machine {
             let pfn = m.pfn(of: r)
@@ -55,17 +56,47 @@ public struct HeldBlocks {
     public mutating func removeLast() -> (PageRef, Int) { swapRemove(count - 1) }
 }
 
-/// A HeldBlocks' entries, shared with the machine that moves its folios.
+/// One held block in 8 bytes: a PageRef's fields with the order in its padding, so that a
+/// removal at a random slot misses one cache line, not one in each of two arrays.
+struct HeldEntry: BitwiseCopyable {
+    var zone: UInt16
+    var order: UInt8
+    var index: UInt32
+    @inline(__always) init(_ r: PageRef, order: Int) {
+        zone = r.zone
+        self.order = UInt8(truncatingIfNeeded: order)
+        index = r.index
+    }
+    @inline(__always) var ref: PageRef { PageRef(zone: Int(zone), index: Int(index)) }
+}
+
+/// A HeldBlocks' entries, shared with the machine that moves its folios. The fields are read
+/// and written on every operation of a workload, so they skip the dynamic exclusivity checks
+/// (the store is only ever used from the simulation thread).
 final class HeldStore {
     /// The LRU owner field of a held folio: this bit, and the store's number in the machine.
     /// Page cache owners (file id + 1) and anon areas' (`Machine.anonOwnerBit`) stay below it.
     static let tag: UInt32 = 1 << 31
-    var refs: [PageRef] = []
-    var orders: [UInt8] = []
-    var pages = 0
+    @exclusivity(unchecked) var entries: [HeldEntry] = []
+    @exclusivity(unchecked) var pages = 0
     /// Its number in `Machine.heldStores` (-1: no movable folio held yet).
-    var id = -1
+    @exclusivity(unchecked) var id = -1
     unowned(unsafe) var machine: Machine?
+
+    var refs: [PageRef] { entries.map(\.ref) }
+    var orders: [UInt8] { entries.map(\.order) }
+
+    /// The entries as two arrays, blocks then orders (the state format's layout), and the
+    /// page count.
+    func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        var refs = c.isSaving ? self.refs : [], orders = c.isSaving ? self.orders : []
+        try c.sync(&refs)
+        try c.sync(&orders)
+        try c.sync(&pages)
+        guard refs.count == orders.count else { throw CheckpointError("held blocks and their orders do not pair up") }
+        try c.checkRefs(refs)
+        if !c.isSaving { entries = zip(refs, orders).map { HeldEntry($0, order: Int($1)) } }
+    }
 }
 
 extension Machine {
@@ -85,7 +116,8 @@ extension Machine {
     func heldFolioMoved(pfn: Int, to ref: PageRef) {
         let o = lru.owner[pfn]
         guard o & HeldStore.tag != 0 else { return }
-        heldStores[Int(o & ~HeldStore.tag)].refs[Int(lru.offset[pfn])] = ref
+        let s = heldStores[Int(o & ~HeldStore.tag)], k = Int(lru.offset[pfn])
+        s.entries[k] = HeldEntry(ref, order: Int(s.entries[k].order))
     }
 }
 
@@ -105,13 +137,7 @@ extension Machine {
                 return s
             }
         }
-        for s in heldStores {
-            try c.sync(&s.refs)
-            try c.sync(&s.orders)
-            try c.sync(&s.pages)
-            guard s.refs.count == s.orders.count else { throw CheckpointError("held blocks and their orders do not pair up") }
-            try c.checkRefs(s.refs)
-        }
+        for s in heldStores { try s.checkpoint(c) }
     }
 }
 
@@ -132,11 +158,7 @@ extension HeldBlocks: CheckpointableValue {
             }
         }
         guard let s = store, s.id < 0 else { return }
-        try c.sync(&s.refs)
-        try c.sync(&s.orders)
-        try c.sync(&s.pages)
-        guard s.refs.count == s.orders.count else { throw CheckpointError("held blocks and their orders do not pair up") }
-        try c.checkRefs(s.refs)
+        try s.checkpoint(c)
     }
 }
 

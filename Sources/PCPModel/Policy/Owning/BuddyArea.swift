@@ -20,7 +20,7 @@ extension OwnedBlocks {
         z.pages.setTail(i)
         while order < K.pageblockOrder {
             let b = i ^ (1 << order)
-            guard z.pages.isHead(b, .pcp, order: order), z.pages.isPCPBuddy(b), Int(z.pages.cpuOf[b]) == cpu else { break }
+            guard z.pages.isHead(b, .pcp, order: order), z.pages.isPCPBuddy(b), z.pages.cpuOf(b) == cpu else { break }
             area.remove(buddyList(z, cpu, order, z.pages.kind(b)), b, z.pages)
             z.pages.setTail(b)
             i &= b

@@ -11,7 +11,7 @@ extension OwningPolicy {
                 var e = s.area.head[l], len = 0
                 while e != PageStore.none {
                     let x = Int(e)
-                    guard z.pages.isHead(x, .pcp, order: o), z.pages.isPCPBuddy(x), Int(z.pages.cpuOf[x]) == c else {
+                    guard z.pages.isHead(x, .pcp, order: o), z.pages.isPCPBuddy(x), z.pages.cpuOf(x) == c else {
                         throw PolicyViolation(page: x, what: "entry on CPU \(c)'s buddy area (order \(o)) is not its PagePCPBuddy block")
                     }
                     guard z.owner(ofBlock: x >> K.pageblockOrder) == c else {

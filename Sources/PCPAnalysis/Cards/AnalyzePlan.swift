@@ -26,7 +26,7 @@ public enum AnalyzePlan {
             let stem = RunPlan.fileName(((card.path as NSString).lastPathComponent as NSString).deletingPathExtension)
             for (k, claim) in card.claims.enumerated() where claim.untestable == nil {
                 let prefix = "\(stem)-c\(k + 1)-"
-                let ownSeeds = o.seedCount ?? claim.settings.seeds ?? Card.Settings.defaultSeeds
+                let ownSeeds = claim.settings.seedCount(o.seedCount)
                 let conditionSeeds = o.conditionSeedCount ?? min(Card.Settings.defaultConditionSeeds, ownSeeds)
                 func add(_ s: Card.Settings, _ cost: CostModel, _ condition: String?) throws(UsageError) {
                     let p: Compare.Plan

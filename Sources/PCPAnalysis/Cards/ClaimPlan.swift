@@ -15,6 +15,9 @@ extension Card.Settings {
     /// more cells say INCONCLUSIVE rather than flip), at three fifths of the runs.
     public static let defaultConditionSeeds = 3
 
+    /// Seeds the claim runs on: `override` (the command's), else the claim's, else 5.
+    public func seedCount(_ override: Int?) -> Int { override ?? seeds ?? Card.Settings.defaultSeeds }
+
     /// The comparison a claim runs: each variant on the claim's machine and workload, over
     /// `seedCount` seeds (default: the claim's, else 5) from `firstSeed`. `small` caps the scale
     /// for CI (at most 4 CPUs and 1G, ops/20 or duration/20). A claim with `duration:` runs that
@@ -22,7 +25,7 @@ extension Card.Settings {
     public func plan(small: Bool, cost: CostModel, firstSeed: UInt64 = 1, seedCount: Int? = nil) throws(UsageError) -> Compare.Plan {
         guard let workload else { throw UsageError("claim has no workload:") }
         var cpus = cpus ?? 8, memory = memory ?? Card.Settings.defaultMemory, ops = ops ?? 200_000
-        let seeds = seedCount ?? self.seeds ?? Card.Settings.defaultSeeds
+        let seeds = self.seedCount(seedCount)
         if small {
             cpus = min(cpus, 4)
             if memory.bytes > Card.Settings.smallMemory.bytes { memory = Card.Settings.smallMemory }

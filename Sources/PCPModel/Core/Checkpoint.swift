@@ -33,7 +33,7 @@ public final class Checkpoint {
     func checkRefs(_ refs: some Sequence<PageRef>) throws(CheckpointError) {
         guard !isSaving, let m = restoredMachine else { return }
         for r in refs where Int(r.zone) >= m.zones.count || Int(r.index) >= m.zones[Int(r.zone)].pages.count {
-            throw CheckpointError("a held block (zone \(r.zone), page \(r.index)) lies outside the machine")
+            throw CheckpointError("a block (zone \(r.zone), page \(r.index)) lies outside the machine")
         }
     }
 

@@ -75,6 +75,16 @@ public struct MachineState {
         }
     }
 
+    /// The scenario and machine description a state file's payload opens with, read without
+    /// building the machine: what a caller that bounds the machines it accepts checks first.
+    public static func header(ofPayload payload: [UInt8]) throws -> (scenario: Scenario, spec: MachineSpec) {
+        let c = Checkpoint(restoring: payload)
+        var scenario = Scenario(), spec = MachineSpec(nodes: [])
+        var hasWorkload = false, hasEngine = false
+        try header(c, scenario: &scenario, spec: &spec, hasWorkload: &hasWorkload, hasEngine: &hasEngine)
+        return (scenario, spec)
+    }
+
     static func restore(_ payload: [UInt8], note: (String) -> Void) throws -> MachineState {
         let c = Checkpoint(restoring: payload)
         var scenario = Scenario(), spec = MachineSpec(nodes: [])

@@ -141,7 +141,11 @@ public enum FuzzTargets {
     public static func stateFile(_ b: UnsafeBufferPointer<UInt8>) {
         _ = try? MachineState.load(file("state", b), note: { _ in })
         guard b.count >= StateFile.headerBytes else { return }
-        let sealed = StateFile.encode(Array(b[StateFile.headerBytes...]))
+        let payload = Array(b[StateFile.headerBytes...])
+        // Machines of any size load (the lazy page store makes a terabyte cheap), but those the
+        // other targets would not boot are left there: what runs afterwards grows with them.
+        guard let (_, spec) = try? MachineState.header(ofPayload: payload), bootable(spec) else { return }
+        let sealed = StateFile.encode(payload)
         guard let st = try? MachineState.load(sealed.withUnsafeBufferPointer { file("sealed", $0) }, note: { _ in }) else { return }
         let e = Engine(machine: st.machine, seed: st.scenario.seed, cost: st.scenario.cost)
         var controls = MountControls()

@@ -21,9 +21,13 @@ extension PageCache {
         try c.sync(&sizes)
         if !c.isSaving {
             guard sizes.allSatisfy({ $0 > 0 && $0 <= Int(UInt32.max) }) else { throw CheckpointError("a cached file has an impossible size") }
-            files = sizes.map { CachedFile(pages: $0) }
+            files = []
         }
-        for f in files {
+        for (k, size) in sizes.enumerated() {
+            // Each file is made as its bytes come up, so a damaged list of sizes ends at the
+            // state's end rather than mapping every file it names first.
+            if !c.isSaving { files.append(CachedFile(pages: size)) }
+            let f = files[k]
             try c.sync(f.slots)
             try c.sync(&f.cachedPages)
         }
@@ -64,9 +68,12 @@ extension Machine {
         try c.sync(&sizes)
         if !c.isSaving {
             guard sizes.allSatisfy({ $0 > 0 && $0 <= 1 << 40 }) else { throw CheckpointError("an anon area's size is out of range") }
-            anonAreas = sizes.map { AnonArea(pages: $0) }
+            anonAreas = []
         }
-        for a in anonAreas {
+        for (k, size) in sizes.enumerated() {
+            // Made as its bytes come up, as the page cache's files are.
+            if !c.isSaving { anonAreas.append(AnonArea(pages: size)) }
+            let a = anonAreas[k]
             try c.sync(a.slots)
             for o in 0..<a.pages where a.slots[o] != AnonArea.swapped && Int(a.slots[o]) > lru.links.count {
                 throw CheckpointError("an anon area maps a page outside memory")
@@ -90,13 +97,17 @@ extension Machine {
         try c.sync(&n)
         if !c.isSaving {
             guard n >= chain.count, n <= 1 << 16 else { throw CheckpointError("\(n) page movers saved, \(chain.count) built") }
-            while chain.count < n {
+        }
+        for k in 0..<n {
+            // A mover the workload did not build is made as its bytes come up, not all at once:
+            // each holds a reverse map of the whole machine, so a damaged count ends at the
+            // file's end instead of allocating gigabytes first.
+            if k == chain.count {
                 let r = AnonRegion(self)
                 if let last = chain.last { last.previous = r } else { mover = r }
                 chain.append(r)
             }
-        }
-        for r in chain {
+            let r = chain[k]
             try c.sync(&r.slots)
             try c.checkRefs(r.slots.compactMap { $0 })
             let sizes = r.reverse.map(\.count)

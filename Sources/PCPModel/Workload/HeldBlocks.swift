@@ -130,14 +130,18 @@ extension Machine {
         try c.sync(&n)
         if !c.isSaving {
             guard n >= 0, n <= 1 << 24 else { throw CheckpointError("\(n) held-block stores") }
-            heldStores = (0..<n).map { i in
+            heldStores = []
+        }
+        for i in 0..<n {
+            // Made as its bytes come up: a damaged count ends at the state's end.
+            if !c.isSaving {
                 let s = HeldStore()
                 s.id = i
                 s.machine = self
-                return s
+                heldStores.append(s)
             }
+            try heldStores[i].checkpoint(c)
         }
-        for s in heldStores { try s.checkpoint(c) }
     }
 }
 

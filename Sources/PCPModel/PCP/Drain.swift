@@ -1,7 +1,8 @@
 /// PCP maintenance: periodic decay, drains, and the vmstat worker (6.18).
 extension Zone {
-    /// decay_pcp_high(): shrink an idle PCP's high by 1/8 per stat interval and return what
-    /// exceeds it, a batch per pcp->lock hold. Returns whether more work remains.
+    /// decay_pcp_high() of 6.18.y: shrink an idle PCP's high by 1/8 per stat interval and return
+    /// what exceeds it, a batch per pcp->lock hold (fc4b909c368f, backported to 6.18.y; 6.18.0
+    /// made one call). Returns whether more work remains.
     @discardableResult
     func decayPCPHigh<P: AllocatorPolicy>(_ cpu: Int, _ p: P) -> Bool {
         var todo = false

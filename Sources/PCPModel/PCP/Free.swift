@@ -59,13 +59,9 @@ extension Zone {
         if pcp[cpu].freeCount < batch << K.pcpBatchScaleMax { pcp[cpu].freeCount += 1 << order }
         let high = nrPCPHigh(cpu, batch: batch, freeHigh: freeHigh)
         if pcp[cpu].count < high { return }
-        // Following 7.3: free in chunks of at most `batch`, one zone->lock hold each (6.18 unknown).
-        var toFree = nrPCPFree(cpu, batch: batch, high: high, freeHigh: freeHigh)
-        while toFree > 0 && pcp[cpu].count > 0 {
-            let chunk = min(toFree, batch)
-            p.freePCPPagesBulk(self, cpu: cpu, count: chunk, pindex: pindex, force: false)
-            toFree -= chunk
-        }
+        // One free_pcppages_bulk() call: 6.18.y kept it (only decay's batching, fc4b909c368f,
+        // was backported), and the thp capture's order-9 drains come five entries per commit.
+        p.freePCPPagesBulk(self, cpu: cpu, count: nrPCPFree(cpu, batch: batch, high: high, freeHigh: freeHigh), pindex: pindex, force: false)
         if belowHigh && zoneWatermarkOK(order: 0, mark: highWmark, highestZoneIdx: ZoneType.movable.rawValue, flags: [], free: pageState(.nrFreePages)) {
             belowHigh = false
         }

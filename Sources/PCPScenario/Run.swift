@@ -43,7 +43,11 @@ extension Scenario {
     /// as the replayed trace shows them.
     public func makeWorkload(for m: Machine, note: (String) -> Void = Scenario.printNote) throws(UsageError) -> Workload? {
         if workload != .none, case .imported(let i) = machine, i.pcpState == .trace { try spreadPCPListsFromTrace(m, note: note) }
-        return try makeWorkloadOnly(for: m)
+        let w = try makeWorkloadOnly(for: m)
+        if let r = w as? TraceReplay, let t = r.tickAtNs {
+            note(String(format: "the trace has no vmstat_update events: ticks every stat_interval in the phase of its first drain no free explains (decay's, at %.6f s)", Double(t) / 1e9))
+        }
+        return w
     }
 
     /// The workload alone, without what an import's `--pcp-state-list trace` does to the
@@ -57,7 +61,8 @@ extension Scenario {
             let text = try TraceFile.read(path)
             do {
                 let c = try TraceText.capture(text, cpus: m.nrCPUs, untilNs: untilSeconds.map { Int64($0 * 1e9) })
-                return TraceReplay(records: c.records, endNs: c.endNs)
+                // A phase given on the command line wins over the one the trace implies.
+                return TraceReplay(records: c.records, endNs: c.endNs, tickAtNs: vmstatPhaseMs == nil ? c.decayDrainNs : nil)
             } catch { throw UsageError("\(path): \(error.description)") }
         case .builtin, .mix:
             do { return try Workloads.make(workload.description, machine: m, params: params) } catch { throw UsageError(error.description) }

@@ -37,6 +37,31 @@ final class ReplayCheckTests: XCTestCase {
         r.final.first { $0.what == what }!
     }
 
+    /// A capture without vmstat_update events (two-cpus with its workqueue lines taken out):
+    /// the ticks' phase comes from the first drain no free explains, CPU 1's decay at
+    /// 0.726941 s, and every refill and drain run is the kernel's again. With the machine's
+    /// own phase (a tick at each whole second of the replay) CPU 1's first decay drain comes
+    /// late and frees 907 pages where the kernel's freed 902.
+    func testTicksTakeTheirPhaseFromTheFirstDecayDrain() throws {
+        let dir = Support.root + "/fixtures/trace-6.18/two-cpus"
+        let text = try TraceFile.read(dir + "/trace.gz")
+        let tickless = FileManager.default.temporaryDirectory.appendingPathComponent("two-cpus-tickless-\(getpid()).txt").path
+        defer { try? FileManager.default.removeItem(atPath: tickless) }
+        try text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("workqueue_execute_start") }
+            .joined(separator: "\n").write(toFile: tickless, atomically: true, encoding: .utf8)
+        let after = try String(contentsOfFile: dir + "/zoneinfo-after.txt", encoding: .utf8)
+        var s = scenario("two-cpus")
+        s.workload = .trace(tickless)
+        let r = try ReplayCheck.check(s, afterZoneinfo: after)
+        XCTAssertTrue(r.notes.contains { $0.contains("no vmstat_update events") && $0.contains("at 0.726941 s") }, "\(r.notes)")
+        for c in r.comparisons { XCTAssertTrue(c.identical, "cpu \(c.cpu) \(c.kind): \(c.kernel) vs \(c.replay)") }
+        s.vmstatPhaseMs = 1000
+        let own = try ReplayCheck.check(s, afterZoneinfo: after)
+        XCTAssertFalse(own.notes.contains { $0.contains("no vmstat_update events") })
+        XCTAssertEqual(runs(own, cpu: 1, .drain).replay.first?.length, 907)
+        XCTAssertEqual(runs(own, cpu: 1, .drain).kernel.first?.length, 902)
+    }
+
     /// Two CPUs faulting 96 MiB each at once: every CPU's refill and drain runs are the
     /// kernel's, including the decay drains at the kernel's ticks (391 UNMOVABLE pages on CPU
     /// 0 at 1.607 s; 902, then 108 in a later free, then 2016 on CPU 1), and so is every

@@ -38,6 +38,9 @@ public struct TraceReplay: Workload {
     /// passes too); nil: at the last record.
     let endNs: Int64?
     let kernelTicks: Bool
+    /// Without traced ticks: when (ns after the start) one of the kernel's vmstat_update ticks
+    /// ran, so the periodic ones keep its phase (nil: they keep the machine's).
+    public let tickAtNs: Int64?
     var next = 0
     var lastNs: Int64 = 0
     /// The machine's time at the first step: the trace's time 0.
@@ -65,10 +68,11 @@ public struct TraceReplay: Workload {
     /// Per CPU: the batched frees (record indices) not committed yet.
     var pending: [[Int]] = []
 
-    public init(records: [TraceRecord], endNs: Int64? = nil) {
+    public init(records: [TraceRecord], endNs: Int64? = nil, tickAtNs: Int64? = nil) {
         self.records = records
         self.endNs = endNs
         kernelTicks = records.contains { $0.kind == .tick }
+        self.tickAtNs = kernelTicks ? nil : tickAtNs
         // A block is known by its pfn and order together.
         unknownFreeList = Self.listOfUnknownFrees(records.map { r in
             let key = r.kind == .tick ? -1 : r.pfn << 4 | r.order
@@ -172,6 +176,7 @@ public struct TraceReplay: Workload {
         if origin == nil {
             origin = m.now
             if kernelTicks { m.stopPeriodicVmstat() }
+            if let t = tickAtNs, m.statInterval > 0 { m.setVmstatPhase(ns: t % m.statInterval) }
         }
         let elapsed = m.now - origin!
         guard next < records.count else {

@@ -157,6 +157,10 @@ public enum TraceText {
         public var hasTicks: Bool
         /// Where its time 0 is, in the capture's own clock (ns).
         public var originNs: Int64
+        /// Without vmstat_update events: when (ns after the start) the first drain that no free
+        /// on its CPU explains began, decay_pcp_high's in that CPU's vmstat_update, so the
+        /// ticks' phase. nil with traced ticks, or when no drain shows it.
+        public var decayDrainNs: Int64? = nil
     }
 
     /// The allocations and frees of a capture, for replay. mm_page_free_batched is skipped:
@@ -188,10 +192,24 @@ public enum TraceText {
         var hasTicks = false
         var hidden = HiddenAllocations(cpus: cpus)
         let batched = freedInBatch(all)
+        /// Per CPU: the last kmem event seen on it and when, for telling decay's drains from the
+        /// free path's.
+        var lastEvent = [(name: String, timeNs: Int64)](repeating: ("", 0), count: cpus)
+        var decayDrainNs: Int64?
         for (at, l) in all.enumerated() {
             n = l.number
             if let begin, l.timeNs < begin { continue }
             if let end, l.timeNs > end { break }
+            if l.cpu < cpus, l.event.hasPrefix("mm_page_") {
+                // The free path drains within microseconds of the free that took the list over
+                // high, in the same call; decay's drain follows whatever its CPU did last.
+                let last = lastEvent[l.cpu]
+                if l.event == "mm_page_pcpu_drain", decayDrainNs == nil, let t0,
+                   !(["mm_page_free", "mm_page_free_batched", "mm_page_pcpu_drain"].contains(last.name) && l.timeNs - last.timeNs < 100_000) {
+                    decayDrainNs = l.timeNs - t0
+                }
+                lastEvent[l.cpu] = (l.event, l.timeNs)
+            }
             if l.event == "workqueue_execute_start", l.fields["message"]?.hasSuffix("vmstat_update") == true {
                 guard l.cpu < cpus else { continue }
                 hasTicks = true
@@ -249,7 +267,8 @@ public enum TraceText {
         let endNs = untilNs ?? max(0, last - origin)
         if untilNs != nil { out.removeAll { $0.timeNs > endNs } }
         guard out.contains(where: { $0.kind != .tick }) else { throw ParseError(line: 0, message: "no mm_page_alloc or mm_page_free event: nothing to replay") }
-        return Capture(records: out, endNs: endNs, hasTicks: hasTicks, originNs: origin)
+        return Capture(records: out, endNs: endNs, hasTicks: hasTicks, originNs: origin,
+                       decayDrainNs: hasTicks ? nil : decayDrainNs.flatMap { $0 <= endNs ? $0 : nil })
     }
 }
 

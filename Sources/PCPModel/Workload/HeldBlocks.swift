@@ -43,19 +43,17 @@ public struct HeldBlocks {
     public mutating func swapRemove(_ i: Int) -> (PageRef, Int) {
         withStore { s in
             let e = s[i], r = e.ref, o = Int(e.order), last = s.count - 1
-            if i != last {
-                let moved = s[last]
-                s[i] = moved
-                if let m = s.machine {
-                    let pfn = m.pfn(of: moved.ref)
-                    if m.lru.owner[pfn] == HeldStore.tag | UInt32(s.id) { m.lru.offset[pfn] = UInt32(i) }
-                }
-            }
+            if i != last { s[i] = s[last] }
             s.count = last
             s.pages -= 1 << o
-            if let m = s.machine {
+            s.machine?._withUnsafeGuaranteedRef { m in
+                let tag = HeldStore.tag | UInt32(s.id)
+                if i != last {
+                    let pfn = m.pfn(of: s[i].ref)
+                    if m.lru.owner[pfn] == tag { m.lru.offset[pfn] = UInt32(i) }
+                }
                 let pfn = m.pfn(of: r)
-                if m.lru.owner[pfn] == HeldStore.tag | UInt32(s.id) { m.lru.owner[pfn] = 0 }
+                if m.lru.owner[pfn] == tag { m.lru.owner[pfn] = 0 }
             }
             return (r, o)
         }
@@ -93,7 +91,8 @@ final class HeldStore {
     @exclusivity(unchecked) var pages = 0
     /// Its number in `Machine.heldStores` (-1: no movable folio held yet).
     @exclusivity(unchecked) var id = -1
-    unowned(unsafe) var machine: Machine?
+    /// The machine it is registered with, unretained (the machine owns its stores).
+    @exclusivity(unchecked) var machine: Unmanaged<Machine>?
 
     init() {
         capacity = 16
@@ -155,7 +154,7 @@ extension Machine {
 
     func register(_ s: HeldStore) {
         s.id = heldStores.count
-        s.machine = self
+        s.machine = Unmanaged.passUnretained(self)
         heldStores.append(s)
     }
 
@@ -180,7 +179,7 @@ extension Machine {
             heldStores = (0..<n).map { i in
                 let s = HeldStore()
                 s.id = i
-                s.machine = self
+                s.machine = Unmanaged.passUnretained(self)
                 return s
             }
         }

@@ -1,5 +1,3 @@
-import CPrefetch
-
 /// Blocks a workload holds, in flat arrays (no object per block).
 ///
 /// An anonymous, THP or file folio held here is a real LRU folio that migration can move
@@ -83,6 +81,8 @@ struct HeldEntry: BitwiseCopyable {
         index = r.index
     }
     @inline(__always) var ref: PageRef { PageRef(zone: Int(zone), index: Int(index)) }
+    /// What a buffer's slots past the last entry hold.
+    static let unused = HeldEntry(PageRef(zone: 0, index: 0), order: 0)
 }
 
 /// A HeldBlocks' entries, shared with the machine that moves its folios. The fields are read
@@ -94,8 +94,7 @@ final class HeldStore {
     static let tag: UInt32 = 1 << 31
     /// The entries, in a buffer this store owns and doubles when full: an append or a removal
     /// at a random slot is a plain load or store, with no array uniqueness check or retain.
-    @exclusivity(unchecked) private var base: UnsafeMutablePointer<HeldEntry>
-    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private var buffer = FixedArray<HeldEntry>(repeating: HeldEntry.unused, count: 16)
     @exclusivity(unchecked) var count = 0
     @exclusivity(unchecked) var pages = 0
     /// Its number in `Machine.heldStores` (-1: no movable folio held yet).
@@ -103,46 +102,32 @@ final class HeldStore {
     /// The machine it is registered with, unretained (the machine owns its stores).
     @exclusivity(unchecked) var machine: Unmanaged<Machine>?
 
-    init() {
-        capacity = 16
-        base = .allocate(capacity: capacity)
-    }
-
-    deinit { base.deallocate() }
-
     @inline(__always) subscript(i: Int) -> HeldEntry {
         get {
             debugCheck(UInt(bitPattern: i) < UInt(bitPattern: count), "held entry \(i) out of 0..<\(count)")
-            return base[i]
+            return buffer[i]
         }
         set {
             debugCheck(UInt(bitPattern: i) < UInt(bitPattern: count), "held entry \(i) out of 0..<\(count)")
-            base[i] = newValue
+            buffer[i] = newValue
         }
     }
 
-    @inline(__always) func prefetch(_ i: Int) { pcpsim_prefetch(base + i) }
+    @inline(__always) func prefetch(_ i: Int) { buffer.prefetch(i) }
 
     @inline(__always) func append(_ e: HeldEntry) {
-        if count == capacity { grow() }
-        base[count] = e
+        if count == buffer.count { buffer = buffer.grown(to: 2 * count, filling: HeldEntry.unused) }
+        buffer[count] = e
         count += 1
     }
 
-    private func grow() {
-        let bigger = UnsafeMutablePointer<HeldEntry>.allocate(capacity: capacity * 2)
-        bigger.initialize(from: base, count: count)
-        base.deallocate()
-        base = bigger
-        capacity *= 2
-    }
-
-    var refs: [PageRef] { (0..<count).map { base[$0].ref } }
-    var orders: [UInt8] { (0..<count).map { base[$0].order } }
+    var refs: [PageRef] { (0..<count).map { buffer[$0].ref } }
+    var orders: [UInt8] { (0..<count).map { buffer[$0].order } }
 
     /// The entries as two arrays, blocks then orders (the state format's layout), and the
-    /// page count.
+    /// page count; the buffer itself is rebuilt from them.
     func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        c.derived(buffer)
         var refs = c.isSaving ? self.refs : [], orders = c.isSaving ? self.orders : []
         try c.sync(&refs)
         try c.sync(&orders)

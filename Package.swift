@@ -40,7 +40,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PCPModelTests", dependencies: ["PCPModel"]),
+        .testTarget(name: "PCPModelTests", dependencies: ["PCPModel", "PCPRender"]),
         .testTarget(name: "PCPRenderTests", dependencies: ["PCPModel", "PCPRender", "PCPLive"]),
         .testTarget(name: "PCPFuseTests", dependencies: ["PCPFuse", "PCPLive", "PCPModel", "PCPRender"]),
         .testTarget(name: "PCPScenarioTests", dependencies: ["PCPScenario", "PCPModel", "PCPRender"]),

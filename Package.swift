@@ -16,7 +16,9 @@ let package = Package(
     ],
     targets: [
         // The allocator model: zones, buddy, PCP, knobs' recomputations. No text, no FUSE.
-        .target(name: "PCPModel"),
+        .target(name: "PCPModel", dependencies: ["CPrefetch"]),
+        // __builtin_prefetch for the model's hot paths (a header only).
+        .systemLibrary(name: "CPrefetch"),
         // Kernel-format renderers, the knob table (paths, formats, setters), zoneinfo import.
         .target(name: "PCPRender", dependencies: ["PCPModel"]),
         // The running simulation behind the mount: a background sim thread, knob writes

@@ -66,6 +66,8 @@ public struct PageStore: ~Copyable {
         debugCheck(UInt(bitPattern: i) < UInt(bitPattern: count), "page \(i) out of 0..<\(count)")
         return ((((i &>> 3) & 127) &<< blockShift | (i &>> K.maxOrder)) &<< 3) | (i & 7)
     }
+    /// Page `i`'s entry wanted soon.
+    @inline(__always) func prefetch(_ i: Int) { entries.prefetch(slot(i)) }
     @inline(__always) func nextOf(_ i: Int) -> UInt32 { entries[slot(i)].next }
     @inline(__always) func prevOf(_ i: Int) -> UInt32 { entries[slot(i)].prev }
     @inline(__always) func setNext(_ i: Int, _ v: UInt32) { entries[slot(i)].next = v }

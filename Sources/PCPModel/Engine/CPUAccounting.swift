@@ -18,9 +18,9 @@ final class CPUAccounting {
     @exclusivity(unchecked) var user: FixedArray<Picoseconds>
     @exclusivity(unchecked) var system: FixedArray<Picoseconds>
     /// Busy time of all CPUs at the last load sample, and when the next one is due.
-    var busyAtSample = Picoseconds.zero
-    var nextSample: Picoseconds
-    var avenrun = [0, 0, 0]
+    @exclusivity(unchecked) var busyAtSample = Picoseconds.zero
+    @exclusivity(unchecked) var nextSample: Picoseconds
+    @exclusivity(unchecked) var avenrun = [0, 0, 0]
 
     /// LOAD_FREQ: 5 s and one tick.
     static let loadFreq = Picoseconds(ns: 5_000_000_000 + 1_000_000_000 / Int64(K.hz))

@@ -12,48 +12,61 @@ public struct HeldBlocks {
     public init() {}
     public var refs: [PageRef] { store?.refs ?? [] }
     public var orders: [UInt8] { store?.orders ?? [] }
-    public var count: Int { store?.entries.count ?? 0 }
+    public var count: Int { store?.count ?? 0 }
     public var pages: Int { store?.pages ?? 0 }
+
+    /// The store without a retain and release around each use: `self` owns it for the call.
+    @inline(__always) private func withStore<R>(_ body: (HeldStore) -> R) -> R {
+        Unmanaged.passUnretained(store.unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
+    }
 
     /// Holds block `r` of `order`; an LRU folio that is not `pinned` becomes movable.
     public mutating func append(_ r: PageRef, order: Int, _ m: Machine, pinned: Bool = false) {
-        let s: HeldStore
-        if let store { s = store } else { s = HeldStore(); store = s }
-        let slot = s.entries.count
-        s.entries.append(HeldEntry(r, order: order)); s.pages += 1 << order
-        let pfn = m.pfn(of: r)
-        guard m.lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0, !m.isPageCacheFolio(pfn: pfn), !m.isAreaAnon(pfn) else { return }
-        if pinned {
-            m.lru.owner[pfn] = 0
-            return
+        if store == nil { store = HeldStore() }
+        withStore { s in
+            let slot = s.count
+            s.append(HeldEntry(r, order: order))
+            s.pages += 1 << order
+            let pfn = m.pfn(of: r)
+            guard m.lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0, !m.isPageCacheFolio(pfn: pfn), !m.isAreaAnon(pfn) else { return }
+            if pinned {
+                m.lru.owner[pfn] = 0
+                return
+            }
+            if s.id < 0 { m.register(s) }
+            m.lru.owner[pfn] = HeldStore.tag | UInt32(s.id)
+            m.lru.offset[pfn] = UInt32(slot)
         }
-        if s.id < 0 { m.register(s) }
-        m.lru.owner[pfn] = HeldStore.tag | UInt32(s.id)
-        m.lru.offset[pfn] = UInt32(slot)
     }
 
     /// Removes entry `i` by moving the last one into its place (its folio's slot follows).
     public mutating func swapRemove(_ i: Int) -> (PageRef, Int) {
-        let s = store!
-        let e = s.entries[i], r = e.ref, o = Int(e.order), last = s.entries.count - 1
-        if i != last {
-            let moved = s.entries[last]
-            s.entries[i] = moved
-            if let m = s.machine {
-                let pfn = m.pfn(of: moved.ref)
-                if m.lru.owner[pfn] == HeldStore.tag | UInt32(s.id) { m.lru.offset[pfn] = UInt32(i) }
+        withStore { s in
+            let e = s[i], r = e.ref, o = Int(e.order), last = s.count - 1
+            if i != last { s[i] = s[last] }
+            s.count = last
+            s.pages -= 1 << o
+            s.machine?._withUnsafeGuaranteedRef { m in
+                m.prefetchFree(r)
+                let tag = HeldStore.tag | UInt32(s.id)
+                if i != last {
+                    let pfn = m.pfn(of: s[i].ref)
+                    if m.lru.owner[pfn] == tag { m.lru.offset[pfn] = UInt32(i) }
+                }
+                let pfn = m.pfn(of: r)
+                if m.lru.owner[pfn] == tag { m.lru.owner[pfn] = 0 }
             }
+            return (r, o)
         }
-        s.entries.removeLast()
-        s.pages -= 1 << o
-        if let m = s.machine {
-            let pfn = m.pfn(of: r)
-            if m.lru.owner[pfn] == HeldStore.tag | UInt32(s.id) { m.lru.owner[pfn] = 0 }
-        }
-        return (r, o)
     }
 
     public mutating func removeLast() -> (PageRef, Int) { swapRemove(count - 1) }
+
+    /// Entry `i` wanted soon (a removal at a random slot predicted one step ahead).
+    @inline(__always) func prefetch(_ i: Int) {
+        guard let store, i < store.count else { return }
+        store.prefetch(i)
+    }
 }
 
 /// One held block in 8 bytes: a PageRef's fields with the order in its padding, so that a
@@ -68,6 +81,8 @@ struct HeldEntry: BitwiseCopyable {
         index = r.index
     }
     @inline(__always) var ref: PageRef { PageRef(zone: Int(zone), index: Int(index)) }
+    /// What a buffer's slots past the last entry hold.
+    static let unused = HeldEntry(PageRef(zone: 0, index: 0), order: 0)
 }
 
 /// A HeldBlocks' entries, shared with the machine that moves its folios. The fields are read
@@ -77,29 +92,67 @@ final class HeldStore {
     /// The LRU owner field of a held folio: this bit, and the store's number in the machine.
     /// Page cache owners (file id + 1) and anon areas' (`Machine.anonOwnerBit`) stay below it.
     static let tag: UInt32 = 1 << 31
-    @exclusivity(unchecked) var entries: [HeldEntry] = []
+    /// The entries, in a buffer this store owns and doubles when full: an append or a removal
+    /// at a random slot is a plain load or store, with no array uniqueness check or retain.
+    @exclusivity(unchecked) private var buffer = FixedArray<HeldEntry>(repeating: HeldEntry.unused, count: 16)
+    @exclusivity(unchecked) var count = 0
     @exclusivity(unchecked) var pages = 0
     /// Its number in `Machine.heldStores` (-1: no movable folio held yet).
     @exclusivity(unchecked) var id = -1
-    unowned(unsafe) var machine: Machine?
+    /// The machine it is registered with, unretained (the machine owns its stores).
+    @exclusivity(unchecked) var machine: Unmanaged<Machine>?
 
-    var refs: [PageRef] { entries.map(\.ref) }
-    var orders: [UInt8] { entries.map(\.order) }
+    @inline(__always) subscript(i: Int) -> HeldEntry {
+        get {
+            debugCheck(UInt(bitPattern: i) < UInt(bitPattern: count), "held entry \(i) out of 0..<\(count)")
+            return buffer[i]
+        }
+        set {
+            debugCheck(UInt(bitPattern: i) < UInt(bitPattern: count), "held entry \(i) out of 0..<\(count)")
+            buffer[i] = newValue
+        }
+    }
+
+    @inline(__always) func prefetch(_ i: Int) { buffer.prefetch(i) }
+
+    @inline(__always) func append(_ e: HeldEntry) {
+        if count == buffer.count { buffer = buffer.grown(to: 2 * count, filling: HeldEntry.unused) }
+        buffer[count] = e
+        count += 1
+    }
+
+    var refs: [PageRef] { (0..<count).map { buffer[$0].ref } }
+    var orders: [UInt8] { (0..<count).map { buffer[$0].order } }
 
     /// The entries as two arrays, blocks then orders (the state format's layout), and the
-    /// page count.
+    /// page count; the buffer itself is rebuilt from them.
     func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
+        c.derived(buffer)
         var refs = c.isSaving ? self.refs : [], orders = c.isSaving ? self.orders : []
         try c.sync(&refs)
         try c.sync(&orders)
         try c.sync(&pages)
         guard refs.count == orders.count else { throw CheckpointError("held blocks and their orders do not pair up") }
         try c.checkRefs(refs)
-        if !c.isSaving { entries = zip(refs, orders).map { HeldEntry($0, order: Int($1)) } }
+        if !c.isSaving {
+            count = 0
+            for (r, o) in zip(refs, orders) { append(HeldEntry(r, order: Int(o))) }
+        }
     }
 }
 
 extension Machine {
+    /// The lines a free of `r` reads first (its page entry, folio flags and LRU links),
+    /// requested together so that their misses overlap.
+    @inline(__always) func prefetchFree(_ r: PageRef) {
+        withZone(Int(r.zone)) { z in
+            let i = Int(r.index), pfn = z.pfn(i)
+            z.pages.prefetch(i)
+            lru.flags.prefetch(pfn)
+            lru.links.prefetch(pfn)
+        }
+    }
+
     /// A page cache folio (its LRU owner is a file), not one a workload holds.
     @inline(__always) func isPageCacheFolio(pfn: Int) -> Bool {
         let o = lru.owner[pfn]
@@ -108,7 +161,7 @@ extension Machine {
 
     func register(_ s: HeldStore) {
         s.id = heldStores.count
-        s.machine = self
+        s.machine = Unmanaged.passUnretained(self)
         heldStores.append(s)
     }
 
@@ -117,7 +170,7 @@ extension Machine {
         let o = lru.owner[pfn]
         guard o & HeldStore.tag != 0 else { return }
         let s = heldStores[Int(o & ~HeldStore.tag)], k = Int(lru.offset[pfn])
-        s.entries[k] = HeldEntry(ref, order: Int(s.entries[k].order))
+        s[k] = HeldEntry(ref, order: Int(s[k].order))
     }
 }
 
@@ -137,7 +190,7 @@ extension Machine {
             if !c.isSaving {
                 let s = HeldStore()
                 s.id = i
-                s.machine = self
+                s.machine = Unmanaged.passUnretained(self)
                 heldStores.append(s)
             }
             try heldStores[i].checkpoint(c)

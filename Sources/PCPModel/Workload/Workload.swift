@@ -121,10 +121,23 @@ public struct RandomMix: Workload {
             let order = min(RandomMix.order(&rng), maxOrder)
             let kind = AllocKind(rawValue: rng.below(AllocKind.count))!
             let k = order == K.hpagePMDOrder && kind == .anon ? AllocKind.thp : (kind == .thp ? .anon : kind)
-            return m.allocOp(cpu: cpu, order: order, kind: k, atomic: rng.below(50) == 0, into: &held)
+            let op = m.allocOp(cpu: cpu, order: order, kind: k, atomic: rng.below(50) == 0, into: &held)
+            prefetchNextFree(rng)
+            return op
         }
         let (r, order) = held.swapRemove(rng.below(held.count))
-        return try m.freeOp(cpu: cpu, r, order: order)
+        let op = try m.freeOp(cpu: cpu, r, order: order)
+        prefetchNextFree(rng)
+        return op
+    }
+
+    /// The entry the next step frees if it frees, read off a copy of the generator: its cache
+    /// line is on its way while the engine prices this step. A kswapd turn in between only
+    /// makes the guess useless; the generator itself is untouched.
+    @inline(__always) func prefetchNextFree(_ rng: SplitMix64) {
+        var peek = rng
+        guard held.count > 0, held.pages >= low, !(held.pages < high && peek.below(2) == 0) else { return }
+        held.prefetch(peek.below(held.count))
     }
 }
 

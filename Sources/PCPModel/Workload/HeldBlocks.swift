@@ -16,8 +16,10 @@ public struct HeldBlocks {
     public var pages: Int { store?.pages ?? 0 }
 
     /// The store without a retain and release around each use: `self` owns it for the call.
+    /// Only after an append: a removal from blocks never held is a caller's bug.
     @inline(__always) private func withStore<R>(_ body: (HeldStore) -> R) -> R {
-        Unmanaged.passUnretained(store.unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
+        debugCheck(store != nil, "a block removed from a HeldBlocks that never held one")
+        return Unmanaged.passUnretained(store.unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
     }
 
     /// Holds block `r` of `order`; an LRU folio that is not `pinned` becomes movable.

@@ -78,18 +78,22 @@ public struct MachineState {
     /// The scenario and machine description a state file's payload opens with, read without
     /// building the machine: what a caller that bounds the machines it accepts checks first.
     public static func header(ofPayload payload: [UInt8]) throws -> (scenario: Scenario, spec: MachineSpec) {
-        let c = Checkpoint(restoring: payload)
+        let h = try readHeader(Checkpoint(restoring: payload))
+        return (h.scenario, h.spec)
+    }
+
+    /// The header read back, `c` left after it.
+    private static func readHeader(_ c: Checkpoint) throws -> (scenario: Scenario, spec: MachineSpec, hasWorkload: Bool, hasEngine: Bool) {
         var scenario = Scenario(), spec = MachineSpec(nodes: [])
         var hasWorkload = false, hasEngine = false
         try header(c, scenario: &scenario, spec: &spec, hasWorkload: &hasWorkload, hasEngine: &hasEngine)
-        return (scenario, spec)
+        return (scenario, spec, hasWorkload, hasEngine)
     }
 
     static func restore(_ payload: [UInt8], note: (String) -> Void) throws -> MachineState {
         let c = Checkpoint(restoring: payload)
-        var scenario = Scenario(), spec = MachineSpec(nodes: [])
-        var hasWorkload = false, hasEngine = false
-        try header(c, scenario: &scenario, spec: &spec, hasWorkload: &hasWorkload, hasEngine: &hasEngine)
+        let (saved, spec, hasWorkload, hasEngine) = try readHeader(c)
+        var scenario = saved
         do { try spec.validate() } catch { throw CheckpointError("its machine description is invalid: \(error.description)") }
         try Scenario.checkFits(spec)
         let m = try Machine(spec: spec)

@@ -140,6 +140,9 @@ public enum TraceText {
         return out
     }
 
+    /// What a free-path drain follows on its CPU: the free, or the drain's own earlier pages.
+    static let freePathEvents: Set<String> = ["mm_page_free", "mm_page_free_batched", "mm_page_pcpu_drain"]
+
     /// The allocations and frees of a capture, for replay (see `capture`).
     public static func records(_ text: String, cpus: Int) throws(ParseError) -> [TraceRecord] {
         try capture(text, cpus: cpus).records
@@ -205,7 +208,7 @@ public enum TraceText {
                 // high, in the same call; decay's drain follows whatever its CPU did last.
                 let last = lastEvent[l.cpu]
                 if l.event == "mm_page_pcpu_drain", decayDrainNs == nil, let t0,
-                   !(["mm_page_free", "mm_page_free_batched", "mm_page_pcpu_drain"].contains(last.name) && l.timeNs - last.timeNs < 100_000) {
+                   !(freePathEvents.contains(last.name) && l.timeNs - last.timeNs < 100_000) {
                     decayDrainNs = l.timeNs - t0
                 }
                 lastEvent[l.cpu] = (l.event, l.timeNs)

@@ -17,7 +17,8 @@ extension TraceText {
     /// alloc_pages_bulk_noprof() (6.18) hands out order-0 pages only, from the list of the
     /// gfp's type on the CPU it runs on, without mm_page_alloc; the kernel's callers of it ask
     /// for UNMOVABLE pages, and a freed page joins the list of its pageblock's type. So only a
-    /// page of an UNMOVABLE pageblock (as the trace's refills and drains name its block) counts,
+    /// page of an UNMOVABLE pageblock (as the trace's refills and drains name its block, else
+    /// as its last traced allocation's type does) counts,
     /// and the allocation ran on the first free's CPU, whose list held the page; the second
     /// free's CPU is only where the page's owner let it go. Only events from `beginNs` on count.
     static func secondFrees(_ all: [Line], from beginNs: Int64?) -> [SecondFree] {
@@ -33,13 +34,16 @@ extension TraceText {
         /// buddy allocation) of its order-0 UNMOVABLE list began.
         var refills: [Int: [Int]] = [:]
         var pairs: [(cpu: Int, pfn: Int, first: Int, second: Int)] = []
+        /// Order-0 page -> the migratetype of its last traced allocation: the list it came off,
+        /// so its pageblock's type, where no refill or drain names the block.
+        var allocType: [Int: Int] = [:]
         for (i, l) in all.enumerated() where l.event.hasPrefix("mm_page_") {
             if let beginNs, l.timeNs < beginNs { continue }
             guard let pfn = pfn(l) else { continue }
             let order = l.fields["order"].flatMap { Int($0) }
             switch l.event {
             case "mm_page_free" where order == 0:
-                if let f = freedTo[pfn], types[pfn >> K.pageblockOrder] == unmovable { pairs.append((f.cpu, pfn, f.at, i)) }
+                if let f = freedTo[pfn], (types[pfn >> K.pageblockOrder] ?? allocType[pfn]) == unmovable { pairs.append((f.cpu, pfn, f.at, i)) }
                 freedTo[pfn] = refill[l.cpu] != nil ? nil : (l.cpu, i)
             case "mm_page_alloc_zone_locked":
                 if l.fields["percpu_refill"] == "1" {
@@ -48,6 +52,7 @@ extension TraceText {
                 }
                 freedTo[pfn] = nil
             case "mm_page_alloc":
+                if order == 0 { allocType[pfn] = l.fields["migratetype"].flatMap { Int($0) } }
                 if let r = refill.removeValue(forKey: l.cpu), r.unmovable0, r.n >= 2 { refills[l.cpu, default: []].append(r.at) }
                 freedTo[pfn] = nil
             default:

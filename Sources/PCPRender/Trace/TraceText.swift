@@ -220,9 +220,11 @@ public enum TraceText {
                 lastEvent[l.cpu] = (l.event, l.timeNs)
             }
             if let taken = second[at], let t0 {
-                // Before the refill that shows the list empty, or before the second free.
+                // Before the refill that shows the list empty, or before the second free (a
+                // refill's own time is not checked for order: kept within the replay's span).
+                let time = min(max(l.timeNs - t0, 0), maxSpanNs)
                 for f in taken {
-                    out.append(TraceRecord(cpu: f.cpu, timeNs: l.timeNs - t0, pfn: f.pfn, order: 0, kind: .alloc(kind: .kernel, atomic: false)))
+                    out.append(TraceRecord(cpu: f.cpu, timeNs: time, pfn: f.pfn, order: 0, kind: .alloc(kind: .kernel, atomic: false)))
                 }
                 freedTaken += taken.count
             }

@@ -18,9 +18,9 @@ extension TraceText {
     /// gfp's type on the CPU it runs on, without mm_page_alloc; the kernel's callers of it ask
     /// for UNMOVABLE pages, and a freed page joins the list of its pageblock's type. So only a
     /// page of an UNMOVABLE pageblock (as the trace's refills and drains name its block, else
-    /// as its last traced allocation's type does) counts,
-    /// and the allocation ran on the first free's CPU, whose list held the page; the second
-    /// free's CPU is only where the page's owner let it go. Only events from `beginNs` on count.
+    /// as its last traced allocation's type does) counts, and the allocation ran on the first
+    /// free's CPU, whose list held the page; the second free's CPU is only where the page's
+    /// owner let it go. Only events from `beginNs` on count.
     static func secondFrees(_ all: [Line], from beginNs: Int64?) -> [SecondFree] {
         let types = pageblockTypes(all)
         let unmovable = MigrateType.unmovable.rawValue

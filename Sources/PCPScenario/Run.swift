@@ -43,7 +43,7 @@ extension Scenario {
     /// as the replayed trace shows them.
     public func makeWorkload(for m: Machine, note: (String) -> Void = Scenario.printNote) throws(UsageError) -> Workload? {
         if workload != .none, case .imported(let i) = machine, i.pcpState == .trace { try spreadPCPListsFromTrace(m, note: note) }
-        let w = try makeWorkloadOnly(for: m)
+        let w = try makeWorkloadOnly(for: m, note: note)
         if let r = w as? TraceReplay, let t = r.tickAtNs {
             note(String(format: "the trace has no vmstat_update events: ticks every stat_interval in the phase of its first drain no free explains (decay's, at %.6f s)", Double(t) / 1e9))
         }
@@ -51,8 +51,9 @@ extension Scenario {
     }
 
     /// The workload alone, without what an import's `--pcp-state-list trace` does to the
-    /// machine first (a restored machine has that in its state already).
-    func makeWorkloadOnly(for m: Machine) throws(UsageError) -> Workload? {
+    /// machine first (a restored machine has that in its state already). A trace's inferred
+    /// allocations get a note each kind (the guesses a replay makes beyond the trace).
+    func makeWorkloadOnly(for m: Machine, note: (String) -> Void = { _ in }) throws(UsageError) -> Workload? {
         switch workload {
         case .none:
             return nil
@@ -61,6 +62,14 @@ extension Scenario {
             let text = try TraceFile.read(path)
             do {
                 let c = try TraceText.capture(text, cpus: m.nrCPUs, untilNs: untilSeconds.map { Int64($0 * 1e9) })
+                if c.refilledTakenUntraced > 0 {
+                    note("\(c.refilledTakenUntraced) allocations inferred of pages a refill put on a PCP list and no traced event took off, "
+                         + "freed or still unseen when that list refilled again (alloc_pages_bulk() traces no mm_page_alloc): replayed then, on that list")
+                }
+                if c.freedTakenUntraced > 0 {
+                    note("\(c.freedTakenUntraced) allocations inferred of order-0 pages of UNMOVABLE pageblocks freed twice with no event between "
+                         + "(alloc_pages_bulk() took them off the first free's CPU's list untraced): replayed on that CPU before its list next refilled, else before the second free")
+                }
                 // A phase given on the command line wins over the one the trace implies.
                 return TraceReplay(records: c.records, endNs: c.endNs, tickAtNs: vmstatPhaseMs == nil ? c.decayDrainNs : nil)
             } catch { throw UsageError("\(path): \(error.description)") }

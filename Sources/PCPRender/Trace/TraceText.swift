@@ -164,6 +164,10 @@ public enum TraceText {
         /// on its CPU explains began, decay_pcp_high's in that CPU's vmstat_update, so the
         /// ticks' phase. nil with traced ticks, or when no drain shows it.
         public var decayDrainNs: Int64? = nil
+        /// Allocations alloc_pages_bulk() made without a trace that the replay infers: of pages
+        /// a refill put on a list (`HiddenAllocations`), and of freed pages freed again with no
+        /// event between (`secondFrees`).
+        public var refilledTakenUntraced = 0, freedTakenUntraced = 0
     }
 
     /// The allocations and frees of a capture, for replay. mm_page_free_batched is skipped:
@@ -195,6 +199,8 @@ public enum TraceText {
         var hasTicks = false
         var hidden = HiddenAllocations(cpus: cpus)
         let batched = freedInBatch(all)
+        let second = Dictionary(grouping: secondFrees(all, from: begin), by: \.before)
+        var refilledTaken = 0, freedTaken = 0
         /// Per CPU: the last kmem event seen on it and when, for telling decay's drains from the
         /// free path's.
         var lastEvent = [(name: String, timeNs: Int64)](repeating: ("", 0), count: cpus)
@@ -212,6 +218,15 @@ public enum TraceText {
                     decayDrainNs = l.timeNs - t0
                 }
                 lastEvent[l.cpu] = (l.event, l.timeNs)
+            }
+            if let taken = second[at], let t0 {
+                // Before the refill that shows the list empty, or before the second free (a
+                // refill's own time is not checked for order: kept within the replay's span).
+                let time = min(max(l.timeNs - t0, 0), maxSpanNs)
+                for f in taken {
+                    out.append(TraceRecord(cpu: f.cpu, timeNs: time, pfn: f.pfn, order: 0, kind: .alloc(kind: .kernel, atomic: false)))
+                }
+                freedTaken += taken.count
             }
             if l.event == "workqueue_execute_start", l.fields["message"]?.hasSuffix("vmstat_update") == true {
                 guard l.cpu < cpus else { continue }
@@ -243,7 +258,10 @@ public enum TraceText {
                 throw ParseError(line: n, message: "timestamp \(time < 0 ? "before the first event's" : "more than 100 days after the first event's"): a replay needs events in time order")
             }
             if l.event == "mm_page_free" {
-                if let h = hidden.freed(pfn: pfn, order: order, timeNs: time) { out.append(h) }
+                if let h = hidden.freed(pfn: pfn, order: order, timeNs: time) {
+                    out.append(h)
+                    refilledTaken += 1
+                }
                 out.append(TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .free, underPCPLock: refilling[l.cpu],
                                        batched: batched[at]))
                 continue
@@ -258,9 +276,12 @@ public enum TraceText {
             hidden.seen(l)
             if let at = zoneLockedAt[l.cpu], out[at...].contains(where: { $0.cpu == l.cpu }) {
                 let before = hidden.refillEnded(cpu: l.cpu, taking: pfn << 4 | order, timeNs: out[at].timeNs)
+                refilledTaken += before.count
                 out.insert(contentsOf: before + [TraceRecord(cpu: r.cpu, timeNs: out[at].timeNs, pfn: r.pfn, order: r.order, kind: r.kind)], at: at)
             } else {
-                out.append(contentsOf: hidden.refillEnded(cpu: l.cpu, taking: pfn << 4 | order, timeNs: time) + [r])
+                let before = hidden.refillEnded(cpu: l.cpu, taking: pfn << 4 | order, timeNs: time)
+                refilledTaken += before.count
+                out.append(contentsOf: before + [r])
             }
             zoneLockedAt[l.cpu] = nil
             refilling[l.cpu] = false
@@ -271,7 +292,8 @@ public enum TraceText {
         if untilNs != nil { out.removeAll { $0.timeNs > endNs } }
         guard out.contains(where: { $0.kind != .tick }) else { throw ParseError(line: 0, message: "no mm_page_alloc or mm_page_free event: nothing to replay") }
         return Capture(records: out, endNs: endNs, hasTicks: hasTicks, originNs: origin,
-                       decayDrainNs: hasTicks ? nil : decayDrainNs.flatMap { $0 <= endNs ? $0 : nil })
+                       decayDrainNs: hasTicks ? nil : decayDrainNs.flatMap { $0 <= endNs ? $0 : nil },
+                       refilledTakenUntraced: refilledTaken, freedTakenUntraced: freedTaken)
     }
 }
 
@@ -335,7 +357,9 @@ extension TraceText {
         let begin = all.first { $0.event == "tracing_mark_write" && $0.fields["message"]?.hasSuffix("before-snapshot end") == true }?.timeNs ?? .min
         func order(_ l: Line) -> Int { l.fields["order"].flatMap { Int($0) } ?? -1 }
         // Every PCP order: 0 to PAGE_ALLOC_COSTLY_ORDER and the THP order.
-        let order0 = all.filter { $0.timeNs >= begin && order($0) >= 0 && pcpAllowedOrder(order($0)) }
+        let order0At = all.indices.filter { all[$0].timeNs >= begin && order(all[$0]) >= 0 && pcpAllowedOrder(order(all[$0])) }
+        let order0 = order0At.map { all[$0] }
+        let second = Dictionary(grouping: secondFrees(all, from: begin), by: \.before)
         let allocsAndFrees = order0.indices.filter { ["mm_page_alloc", "mm_page_free"].contains(order0[$0].event) }
         // A block is known by its pfn and order together.
         let listOfFree = TraceReplay.listOfUnknownFrees(allocsAndFrees.map { n in
@@ -357,6 +381,14 @@ extension TraceText {
                     counted.insert(k)
                     counting[l.cpu] = (k, 1)
                 }
+            }
+            for f in second[order0At[n]] ?? [] {
+                // alloc_pages_bulk() took the page off that CPU's UNMOVABLE list untraced, as the
+                // replay does (`secondFrees`): the list held it, so it counts as allocated there.
+                guard let (fnid, fzone) = zoneOf(f.pfn) else { continue }
+                let k = PCPListKey(cpu: f.cpu, nid: fnid, zone: fzone, mt: MigrateType.unmovable.rawValue)
+                if done[k] == nil { balance[k, default: 0] += 1; peak[k] = max(peak[k] ?? 0, balance[k]!) }
+                typeOf[f.pfn] = k.mt
             }
             switch l.event {
             case "mm_page_free" where inAllocation.contains(l.cpu):

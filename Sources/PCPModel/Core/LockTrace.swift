@@ -31,21 +31,37 @@ public final class LockTrace {
 
     init(pricer: LockPricer) { self.pricer = pricer }
 
+    /// Where the run of work entries since the last lock or stall event begins. Work inside
+    /// such a run is priced as a sum under the same held locks, so each kind takes one entry
+    /// (a drain of 63 pages records 2 entries, not 126).
+    @exclusivity(unchecked) private var workRun = 0
+
     @inline(__always) func append(_ e: UInt64) {
         if count == buffer.count { buffer = buffer.grown(to: count * 2, filling: 0) }
         buffer[count] = e
         count += 1
     }
 
-    @inline(__always) func acquire(_ lock: Int) { append(UInt64(lock)) }
-    @inline(__always) func release(_ lock: Int) { append(1 << 62 | UInt64(lock)) }
+    @inline(__always) func acquire(_ lock: Int) { append(UInt64(lock)); workRun = count }
+    @inline(__always) func release(_ lock: Int) { append(1 << 62 | UInt64(lock)); workRun = count }
     @inline(__always) func work(_ w: Work, _ n: Int) {
-        if n > 0 { append(2 << 62 | w.rawValue << 48 | UInt64(n)) }
+        guard n > 0 else { return }
+        let tag: UInt64 = 2 << 62 | w.rawValue << 48
+        var k = workRun
+        while k < count {
+            let e = buffer[k]
+            if e & ~(1 << 48 - 1) == tag && e & (1 << 48 - 1) < 1 << 47 && n < 1 << 47 {
+                buffer[k] = e &+ UInt64(n)
+                return
+            }
+            k &+= 1
+        }
+        append(tag | UInt64(n))
     }
 
     /// A memory-stall marker (psi_memstall_enter / leave): the time priced between an enter
     /// and a leave is a memory stall of the operation's CPU.
-    @inline(__always) func memstall(enter: Bool) { append(3 << 62 | (enter ? 0 : 1)) }
+    @inline(__always) func memstall(enter: Bool) { append(3 << 62 | (enter ? 0 : 1)); workRun = count }
 
     /// pcp_spin_trylock() by `cpu`: fails when another CPU holds the lock at the operation's
     /// start (a CPU never contends with its own earlier sections).
@@ -53,7 +69,7 @@ public final class LockTrace {
         pricer.isFree(lock, at: opStart, for: cpu)
     }
 
-    @inline(__always) public func reset() { count = 0 }
+    @inline(__always) public func reset() { count = 0; workRun = 0 }
 
     public enum Event: Equatable, Sendable {
         case acquire(Int), release(Int), work(Work, Int), memstall(enter: Bool)

@@ -45,18 +45,28 @@ struct Scheduler: ~Copyable {
         for c in 0..<count where self[c] < t { set(c, to: t) }
     }
 
+    /// Bottom-up: the hole goes down the smaller children to a leaf without comparing with the
+    /// moved entry, which then rises back along that path. The path's clocks are sorted, so it
+    /// stops where a plain sift-down would (the same heap, so the same ties), but a CPU that
+    /// just ran, which sinks most of the way, costs one comparison a level instead of two.
     private func down(_ start: Int) {
         let e = heap[start]
         var i = start
         while true {
-            let l = 2 * i + 1, r = l + 1
+            let l = 2 &* i &+ 1
             guard l < count else { break }
-            var m = l
-            if r < count && heap[r].before(heap[l]) { m = r }
-            guard heap[m].before(e) else { break }
+            let r = l &+ 1
+            let m = r < count && heap[r].before(heap[l]) ? r : l
             heap[i] = heap[m]
             pos[heap[i].cpu] = i
             i = m
+        }
+        while i > start {
+            let p = (i &- 1) &>> 1
+            guard e.before(heap[p]) else { break }
+            heap[i] = heap[p]
+            pos[heap[i].cpu] = i
+            i = p
         }
         heap[i] = e
         pos[e.cpu] = i

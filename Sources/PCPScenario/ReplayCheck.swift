@@ -1,3 +1,4 @@
+import Foundation
 import PCPModel
 import PCPRender
 
@@ -89,10 +90,13 @@ public enum ReplayCheck {
     /// The replay's events of one operation: they end any run before them, as the kernel's
     /// mm_page_alloc and mm_page_free do. A step that commits a folio batch frees several
     /// pages: the kernel traced their mm_page_free before any commit, so they split no run.
-    static func events(_ fired: [TraceEvent], timeNs: Int64) -> [Event] {
+    /// `extfrag`: whether the capture traced mm_page_alloc_extfrag; if not, the replay's are
+    /// left out too, since a page the kernel's __rmqueue_steal() took then showed no event.
+    static func events(_ fired: [TraceEvent], timeNs: Int64, extfrag: Bool = true) -> [Event] {
         [Event(kind: .other, timeNs: timeNs)] + fired.compactMap { e in
             switch e {
             case .pageFree: nil
+            case .extfrag where !extfrag: nil
             case let .zoneLocked(pfn, order, mt, refill): Event(kind: refill ? .refill : .other, order: order, mt: mt, pfn: pfn, timeNs: timeNs)
             case let .pcpuDrain(pfn, order, mt): Event(kind: .drain, order: order, mt: mt, pfn: pfn, timeNs: timeNs)
             case let .extfrag(pfn, a, _, am, _, _): Event(kind: .extfrag, order: a, mt: am, pfn: pfn, timeNs: timeNs)
@@ -137,10 +141,14 @@ public enum ReplayCheck {
             kernel = try kernelEvents(text, cpus: m.nrCPUs, capture: capture)
         } catch { throw UsageError("\(path): \(error.description)") }
         guard var w = try s.makeWorkload(for: m, note: { notes.append($0) }) else { throw UsageError("replay-check needs a trace to replay") }
+        let extfrag = try extfragEnabled(beside: path) ?? kernel.contains { $0.contains { $0.kind == .extfrag } }
+        if !extfrag {
+            notes.append("the capture shows no mm_page_alloc_extfrag (not enabled): the replay's are left out of its refill runs, as a page __rmqueue_steal() took showed no event in the kernel's")
+        }
         m.setTracer(Tracer())
         let engine = Engine(machine: m, seed: s.seed, cost: s.cost, checkEvery: s.checkEvery)
         var sim = [[Event]](repeating: [], count: m.nrCPUs)
-        engine.traceSink = { cpu, t, fired in sim[cpu] += events(fired, timeNs: t - engine.startNs) }
+        engine.traceSink = { cpu, t, fired in sim[cpu] += events(fired, timeNs: t - engine.startNs, extfrag: extfrag) }
         do { try engine.run(&w, opsOrToEnd: nil) } catch { throw UsageError("the replay failed: \(error)") }
         var comparisons: [Comparison] = []
         for c in 0..<m.nrCPUs {
@@ -165,6 +173,14 @@ public enum ReplayCheck {
             }
         }
         return Report(comparisons: comparisons, final: final, notes: notes)
+    }
+
+    /// Whether the capture enabled mm_page_alloc_extfrag, as the capture.txt scripts/capture
+    /// leaves beside the trace lists it; nil without one.
+    static func extfragEnabled(beside trace: String) throws(UsageError) -> Bool? {
+        let path = ((trace as NSString).deletingLastPathComponent as NSString).appendingPathComponent("capture.txt")
+        guard FileManager.default.isReadableFile(atPath: path) else { return nil }
+        return try TextFile.read(path).split(separator: "\n").first { $0.hasPrefix("events:") }?.contains("mm_page_alloc_extfrag") ?? false
     }
 
     /// The report as text: one line per CPU and kind, then the final figures.

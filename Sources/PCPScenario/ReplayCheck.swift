@@ -175,12 +175,12 @@ public enum ReplayCheck {
         return Report(comparisons: comparisons, final: final, notes: notes)
     }
 
-    /// Whether the capture enabled mm_page_alloc_extfrag, as the capture.txt scripts/capture
-    /// leaves beside the trace lists it; nil without one.
+    /// Whether the capture enabled mm_page_alloc_extfrag, as the events line of the capture.txt
+    /// scripts/capture leaves beside the trace says; nil without one.
     static func extfragEnabled(beside trace: String) throws(UsageError) -> Bool? {
         let path = ((trace as NSString).deletingLastPathComponent as NSString).appendingPathComponent("capture.txt")
         guard FileManager.default.isReadableFile(atPath: path) else { return nil }
-        return try TextFile.read(path).split(separator: "\n").first { $0.hasPrefix("events:") }?.contains("mm_page_alloc_extfrag") ?? false
+        return try TextFile.read(path).split(separator: "\n").first { $0.hasPrefix("events:") }.map { $0.contains("mm_page_alloc_extfrag") }
     }
 
     /// The report as text: one line per CPU and kind, then the final figures.

@@ -75,7 +75,7 @@ public enum ReplayCheck {
             if t > c.endNs { break }
             let order = Int(l.fields["order"] ?? l.fields["alloc_order"] ?? "0") ?? 0
             let mt = Int(l.fields["migratetype"] ?? "0") ?? 0
-            let pfn = l.fields["pfn"].flatMap { Int($0.hasPrefix("0x") ? String($0.dropFirst(2)) : $0, radix: 16) } ?? -1
+            let pfn = l.pfn ?? -1
             let kind: Event.Kind = switch l.event {
             case "mm_page_alloc_zone_locked" where l.fields["percpu_refill"] == "1": .refill
             case "mm_page_pcpu_drain": .drain

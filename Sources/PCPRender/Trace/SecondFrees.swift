@@ -39,7 +39,7 @@ extension TraceText {
         var allocType: [Int: Int] = [:]
         for (i, l) in all.enumerated() where l.event.hasPrefix("mm_page_") {
             if let beginNs, l.timeNs < beginNs { continue }
-            guard let pfn = pfn(l) else { continue }
+            guard let pfn = l.pfn else { continue }
             let order = l.fields["order"].flatMap { Int($0) }
             switch l.event {
             case "mm_page_free" where order == 0:
@@ -71,14 +71,9 @@ extension TraceText {
     static func pageblockTypes(_ all: [Line]) -> [Int: Int] {
         var out: [Int: Int] = [:]
         for l in all where l.event == "mm_page_pcpu_drain" || (l.event == "mm_page_alloc_zone_locked" && l.fields["percpu_refill"] == "1") {
-            guard let p = pfn(l), let mt = l.fields["migratetype"].flatMap({ Int($0) }) else { continue }
+            guard let p = l.pfn, let mt = l.fields["migratetype"].flatMap({ Int($0) }) else { continue }
             if out[p >> K.pageblockOrder] == nil { out[p >> K.pageblockOrder] = mt }
         }
         return out
-    }
-
-    static func pfn(_ l: Line) -> Int? {
-        guard let t = l.fields["pfn"] else { return nil }
-        return Int(t.hasPrefix("0x") ? String(t.dropFirst(2)) : t, radix: 16)
     }
 }

@@ -92,6 +92,11 @@ public enum TraceText {
         public var cpu: Int, timeNs: Int64, event: String, fields: [String: String]
         /// Its line number in the file.
         public var number = 0
+        /// Its `pfn=` field (hex, with or without 0x); nil without one.
+        public var pfn: Int? {
+            guard let t = fields["pfn"] else { return nil }
+            return Int(t.hasPrefix("0x") ? String(t.dropFirst(2)) : t, radix: 16)
+        }
     }
 
     /// The latest timestamp read, in seconds (its nanoseconds fit an Int64 with room to spare).
@@ -247,7 +252,7 @@ public enum TraceText {
             guard l.cpu < cpus else {
                 throw ParseError(line: n, message: "event on CPU \(l.cpu) but the machine has \(cpus) CPUs (use --cpus or --like-zoneinfo)")
             }
-            guard let pfnText = l.fields["pfn"], let pfn = Int(pfnText.hasPrefix("0x") ? String(pfnText.dropFirst(2)) : pfnText, radix: 16),
+            guard let pfn = l.pfn,
                   (0...MachineSpec.maxPFN).contains(pfn),
                   let order = l.fields["order"].flatMap({ Int($0) }), (0...K.maxOrder).contains(order) else {
                 throw ParseError(line: n, message: "\(l.event) without a valid pfn= and order=")
@@ -349,10 +354,6 @@ extension TraceText {
         var peak: [PCPListKey: Int] = [:]
         var done: [PCPListKey: Int] = [:]
         var typeOf: [Int: Int] = [:]
-        func pfn(_ l: Line) -> Int? {
-            guard let t = l.fields["pfn"] else { return nil }
-            return Int(t.hasPrefix("0x") ? String(t.dropFirst(2)) : t, radix: 16)
-        }
         let all = try lines(text)
         let begin = all.first { $0.event == "tracing_mark_write" && $0.fields["message"]?.hasSuffix("before-snapshot end") == true }?.timeNs ?? .min
         func order(_ l: Line) -> Int { l.fields["order"].flatMap { Int($0) } ?? -1 }
@@ -363,13 +364,13 @@ extension TraceText {
         let allocsAndFrees = order0.indices.filter { ["mm_page_alloc", "mm_page_free"].contains(order0[$0].event) }
         // A block is known by its pfn and order together.
         let listOfFree = TraceReplay.listOfUnknownFrees(allocsAndFrees.map { n in
-            (pfn(order0[n]).map { $0 << 4 | order(order0[n]) } ?? -1, order0[n].event == "mm_page_alloc" ? Int(order0[n].fields["migratetype"] ?? "1") ?? 1 : nil)
+            (order0[n].pfn.map { $0 << 4 | order(order0[n]) } ?? -1, order0[n].event == "mm_page_alloc" ? Int(order0[n].fields["migratetype"] ?? "1") ?? 1 : nil)
         })
         var unknownFreeType: [Int: Int] = [:]
         for (j, mt) in listOfFree { unknownFreeType[allocsAndFrees[j]] = mt }
         var inAllocation = Set<Int>()
         for (n, l) in order0.enumerated() {
-            guard let p = pfn(l), let (nid, zone) = zoneOf(p) else { continue }
+            guard let p = l.pfn, let (nid, zone) = zoneOf(p) else { continue }
             let isRefill = l.event == "mm_page_alloc_zone_locked" && l.fields["percpu_refill"] == "1" && order(l) == 0
             if let c = counting[l.cpu], !isRefill, l.event != "mm_page_alloc_extfrag" {
                 firstRefill[c.key] = c.n
@@ -445,8 +446,7 @@ struct HiddenAllocations {
     init(cpus: Int) { current = Array(repeating: nil, count: cpus) }
 
     static func block(_ l: TraceText.Line) -> Int? {
-        guard let t = l.fields["pfn"], let p = Int(t.hasPrefix("0x") ? String(t.dropFirst(2)) : t, radix: 16),
-              let o = l.fields["order"].flatMap({ Int($0) }) else { return nil }
+        guard let p = l.pfn, let o = l.fields["order"].flatMap({ Int($0) }) else { return nil }
         return p << 4 | o
     }
 

@@ -95,7 +95,7 @@ final class LiveMachineTests: XCTestCase {
                         continue
                     }
                     let text = String(decoding: buffer[..<max(got, 0)], as: UTF8.self)
-                    guard let publication = shown.withLock({ $0 })[file]?[text] else {
+                    guard let publication = Self.publication(showing: text, of: file, in: shown, visible: visible) else {
                         mine.torn += 1
                         failures.withLock { if $0.count < 5 { $0.append("\(file): \(got) bytes matching no publication") } }
                         continue
@@ -116,6 +116,18 @@ final class LiveMachineTests: XCTestCase {
         XCTAssertEqual(total.torn, 0)
         XCTAssertEqual(total.stale, 0)
         XCTAssertGreaterThan(publications.load(ordering: .relaxed), 10)
+    }
+
+    /// The publication whose `file` showed `text`. A publication is recorded after the machine
+    /// publishes it, so a text read in between is that next publication's: read once more after
+    /// it has been recorded, and a text still unknown is one no publication showed.
+    static func publication(showing text: String, of file: String, in shown: borrowing Mutex<[String: [String: Int]]>,
+                            visible: borrowing Atomic<Int>) -> Int? {
+        let recorded = visible.load(ordering: .acquiring)
+        if let publication = shown.withLock({ $0 })[file]?[text] { return publication }
+        let deadline = Date() + 10
+        while visible.load(ordering: .acquiring) <= recorded && Date() < deadline { usleep(200) }
+        return shown.withLock { $0 }[file]?[text]
     }
 
     /// The invariant check runs on a forked copy of the machine, and still reports what is

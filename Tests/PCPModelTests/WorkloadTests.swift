@@ -29,6 +29,27 @@ final class WorkloadTests: XCTestCase {
         XCTAssertEqual(e.perCPUOps[0].frees, 0, "allocating CPUs never free")
     }
 
+    /// Without a bound the faulting CPUs outrun the purger until memory runs out; at `heap`
+    /// percent of memory the arenas reuse dirty pages, and the purger's frees and the refaults
+    /// behind them go on at that size.
+    func testJemallocPurgeHeapStaysAtItsLimit() throws {
+        let m = try Machine(spec: .x86(memory: 128 << 20, cpus: 4))
+        var w = try Workloads.make("jemalloc-purge", machine: m, params: ["heap": "25", "pages": "256", "burst": "256"])
+        let limit = m.zones.reduce(0) { $0 + $1.managed } / 4
+        let e = Engine(machine: m, seed: 3)
+        var peak = 0
+        for _ in 0..<100 {
+            try e.run(&w, ops: 2000)
+            peak = max(peak, m.allocatedPages)
+        }
+        try e.check(after: "the end")
+        // Three faulting CPUs may each hold up to 1.5 x `pages` beyond the limit while the dirty pool is empty.
+        XCTAssertGreaterThan(peak, limit - 3 * 384)
+        XCTAssertLessThanOrEqual(peak, limit + 3 * 384)
+        XCTAssertGreaterThan(e.perCPUOps[3].frees, 2 * limit, "the purger keeps freeing at the limit")
+        XCTAssertEqual(m.allocFailures, 0)
+    }
+
     func testOneAllocatorUnderPCPBuddyRoutesEveryFreeHome() throws {
         let (m, e) = try run("one-allocator", .pcpBuddy, check: 0)
         XCTAssertEqual(e.perCPUOps[0].frees, 0)

@@ -13,7 +13,8 @@ public enum Workloads {
         Info(name: "fault-loop", summary: "will-it-scale page_fault1: each CPU faults N order-0 pages, then frees them locally",
              params: ["pages=32768 (per CPU and cycle)"]),
         Info(name: "jemalloc-purge", summary: "faults allocate on every CPU; K purger CPUs free the released memory in bursts",
-             params: ["purgers=CPUs/8 (at least 1; the last CPUs)", "pages=512 (faulted per CPU before its arena releases them)", "burst=2048 (pages a purger frees per wake-up)"]),
+             params: ["purgers=CPUs/8 (at least 1; the last CPUs)", "pages=512 (faulted per CPU before its arena releases them)", "burst=2048 (pages a purger frees per wake-up)",
+                      "heap=50 (% of managed memory the heap may reach; then arenas reuse dirty pages)"]),
         Info(name: "exit-avalanche", summary: "several CPUs build large address spaces, then all exit at once (anon, page tables, the order-1 PGD last)",
              params: ["exiters=CPUs/4 (at least 1; the first CPUs)", "pages=16384 (anon pages per process)", "background=yes (fault-loop on the other CPUs)"]),
         Info(name: "one-allocator", summary: "one CPU allocates for everybody; the others free what it hands them",
@@ -63,7 +64,8 @@ public enum Workloads {
             return FaultLoop(machine: m, pagesPerCPU: try p.int("pages", FaultLoop.defaultPagesPerCPU, 1...(1 << 30))).on(cpus, m)
         case "jemalloc-purge":
             return JemallocPurge(m, cpus, purgers: try p.int("purgers", max(1, n / 8), 1...max(1, n - 1)),
-                                 pages: try p.int("pages", 512, 1...(1 << 30)), burst: try p.int("burst", 2048, 1...(1 << 30)))
+                                 pages: try p.int("pages", 512, 1...(1 << 30)), burst: try p.int("burst", 2048, 1...(1 << 30)),
+                                 heapPercent: try p.int("heap", 50, 1...100))
         case "exit-avalanche":
             return ExitAvalanche(m, cpus, exiters: try p.int("exiters", max(1, n / 4), 1...n), pages: try p.int("pages", 16384, 1...(1 << 30)),
                                  background: try p.word("background", "yes", ["yes", "no"]) == "yes")

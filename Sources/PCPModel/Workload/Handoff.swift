@@ -4,11 +4,16 @@
 /// `jemalloc-purge`: every CPU but the purgers faults order-0 anonymous pages; after about
 /// `pages` faults (a seeded 50-150%) its arena releases them to the allocator's dirty cache; the `purgers` CPUs return
 /// that memory to the kernel in bursts of `burst` pages (jemalloc's background purging, the
-/// RFC's motivating case).
+/// RFC's motivating case). The heap (held and dirty pages) stays within `heap` percent of the
+/// machine's managed memory: at that size an arena reuses a dirty page instead of faulting a
+/// new one, as jemalloc takes dirty extents before it maps fresh memory, so the machine runs
+/// at the heap's size rather than at memory exhaustion.
 struct JemallocPurge: Workload {
     let name = "jemalloc-purge"
     let isPurger: [Bool], inSet: [Bool]
     let pages: Int, burst: Int
+    /// The most pages the heap holds, faulted and dirty together.
+    let heapLimit: Int
     var held: [HeldBlocks]
     /// Per CPU: faults before its arena's next release.
     var cycle: [Int]
@@ -16,13 +21,16 @@ struct JemallocPurge: Workload {
     var burstLeft: [Int]
     /// Memory ran out: purgers free whatever is dirty instead of waiting for a full burst.
     var starved = false
+    /// Pages held and dirty: the heap's size (derived, not checkpointed).
+    var heapPages = 0
 
-    init(_ m: Machine, _ cpus: CPUSet, purgers: Int, pages: Int, burst: Int) {
+    init(_ m: Machine, _ cpus: CPUSet, purgers: Int, pages: Int, burst: Int, heapPercent: Int) {
         let p = Set(cpus.cpus.suffix(purgers))
         isPurger = (0..<m.nrCPUs).map { p.contains($0) }
         inSet = (0..<m.nrCPUs).map { cpus.cpus.contains($0) }
         self.pages = pages
         self.burst = burst
+        heapLimit = m.zones.reduce(0) { $0 + $1.managed } * heapPercent / 100
         held = Array(repeating: HeldBlocks(), count: m.nrCPUs)
         cycle = Array(repeating: 0, count: m.nrCPUs)
         burstLeft = Array(repeating: 0, count: m.nrCPUs)
@@ -40,11 +48,19 @@ struct JemallocPurge: Workload {
             guard dirty.count > 0 else { burstLeft[cpu] = 0; return .idle(cpu) }
             burstLeft[cpu] -= 1
             let (r, o) = dirty.removeLast()
+            heapPages -= 1 << o
             return try m.freeOp(cpu: cpu, r, order: o)
         }
         if cycle[cpu] == 0 { cycle[cpu] = max(1, pages / 2 + rng.below(max(1, pages))) }
-        let op = m.allocOp(cpu: cpu, order: 0, kind: .anon, into: &held[cpu])
-        if op.kind == .allocFailed { starved = true }
+        var op = Operation.idle(cpu)
+        if heapPages >= heapLimit && dirty.count > 0 {
+            // The arena reuses a dirty page: still mapped, so no fault.
+            let (r, o) = dirty.removeLast()
+            held[cpu].append(r, order: o, m)
+        } else {
+            op = m.allocOp(cpu: cpu, order: 0, kind: .anon, into: &held[cpu])
+            if op.kind == .allocFailed { starved = true } else { heapPages += 1 }
+        }
         if held[cpu].count >= cycle[cpu] || (op.kind == .allocFailed && held[cpu].count > 0) {
             dirty.absorb(&held[cpu], m)
             cycle[cpu] = 0

@@ -19,6 +19,7 @@ extension JemallocPurge {
         try c.sync(fields: &dirty)
         try c.sync(&burstLeft)
         try c.sync(&starved)
+        heapPages = held.reduce(dirty.pages) { $0 + $1.pages }
     }
 }
 

@@ -48,6 +48,9 @@ final class WorkloadTests: XCTestCase {
         XCTAssertLessThanOrEqual(peak, limit + 3 * 384)
         XCTAssertGreaterThan(e.perCPUOps[3].frees, 2 * limit, "the purger keeps freeing at the limit")
         XCTAssertEqual(m.allocFailures, 0)
+        // An arena reusing dirty pages is running: user time, not idle.
+        let times = e.cpuTimes
+        XCTAssertGreaterThan(times.userNs[0], times.elapsedNs / 2)
     }
 
     func testOneAllocatorUnderPCPBuddyRoutesEveryFreeHome() throws {

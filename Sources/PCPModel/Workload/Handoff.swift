@@ -52,9 +52,9 @@ struct JemallocPurge: Workload {
             return try m.freeOp(cpu: cpu, r, order: o)
         }
         if cycle[cpu] == 0 { cycle[cpu] = max(1, pages / 2 + rng.below(max(1, pages))) }
-        var op = Operation.idle(cpu)
+        var op = Operation.user(cpu)
         if heapPages >= heapLimit && dirty.count > 0 {
-            // The arena reuses a dirty page: still mapped, so no fault.
+            // The arena reuses a dirty page: still mapped, so no fault, only user time.
             let (r, o) = dirty.removeLast()
             held[cpu].append(r, order: o, m)
         } else {

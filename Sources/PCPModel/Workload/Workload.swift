@@ -26,7 +26,9 @@ extension Workload {
 public struct Operation: Sendable, CustomStringConvertible {
     /// `wait`: every CPU is idle until `waitUntilNs` (a trace's gaps). `busy`: this CPU works
     /// (or waits for I/O) for `waitUntilNs` nanoseconds (a read from disk, kswapd's scan).
-    public enum Kind: Sendable { case alloc, allocFailed, free, idle, wait, busy }
+    /// `user`: the workload's own work for one operation's time, with no allocator call (user
+    /// time, not idle).
+    public enum Kind: Sendable { case alloc, allocFailed, free, idle, wait, busy, user }
     public var kind: Kind
     /// The order in a byte beside the kind, so that an operation fits in four registers: every
     /// step returns one.
@@ -52,6 +54,7 @@ public struct Operation: Sendable, CustomStringConvertible {
     }
 
     public static func idle(_ cpu: Int) -> Operation { Operation(kind: .idle, cpu: cpu, order: 0, pfn: -1) }
+    public static func user(_ cpu: Int) -> Operation { Operation(kind: .user, cpu: cpu, order: 0, pfn: -1) }
     public static func busy(_ cpu: Int, ns: Int64) -> Operation {
         Operation(kind: .busy, cpu: cpu, order: 0, pfn: -1, waitUntilNs: ns)
     }
@@ -67,6 +70,7 @@ public struct Operation: Sendable, CustomStringConvertible {
         case .idle: "idle on CPU \(cpu)"
         case .wait: "wait until \(waitUntilNs) ns"
         case .busy: "busy for \(waitUntilNs) ns on CPU \(cpu)"
+        case .user: "user work on CPU \(cpu)"
         }
     }
 }

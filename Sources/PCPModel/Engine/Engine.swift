@@ -111,18 +111,24 @@ public final class Engine {
                 scheduler.catchUp(to: untilNs < Int64.max / 2_000 ? min(until, Picoseconds(ns: untilNs)) : until)
             } else {
                 let pc = op.cpu
-                var t = pricer.price(trace, cpu: pc, from: scheduler[pc])
+                let priced = pricer.price(trace, cpu: pc, from: scheduler[pc])
                 if pricer.memstall > .zero { machine.psiAccrue(ns: pricer.memstall.ns) }
-                if let sink = traceSink, let tr = machine.tracer { tr.drain { sink(pc, t.ns, $0) } }
-                if op.kind != .idle || pc == c { t += pricer.costs.op }
-                if op.kind == .busy { t += Picoseconds(ns: op.waitUntilNs) }
+                if let sink = traceSink, let tr = machine.tracer { tr.drain { sink(pc, priced.ns, $0) } }
+                let step = op.kind != .idle || pc == c ? pricer.costs.op : .zero
+                let extra = op.kind == .busy || op.kind == .user || op.kind == .sleep ? Picoseconds(ns: op.waitUntilNs) : .zero
+                let t = priced + step + extra
                 if kswapdTurn { machine.psiAccrueKswapd(ns: (t - scheduler[pc]).ns) }
-                // A kernel thread's work (kswapd, kcompactd) is system time; a workload's step is user time.
-                if op.kind == .busy {
-                    accounting.addSystem(pc, t - scheduler[pc])
-                } else {
-                    accounting.addSystem(pc, t - scheduler[pc] - (op.kind != .idle || pc == c ? pricer.costs.op : .zero))
-                    if op.kind != .idle { accounting.addUser(pc, pricer.costs.op) }
+                // The allocator's priced paths are system time; the rest of the step is the
+                // kernel thread's (busy), the workload's (user), or nobody's (sleep, idle).
+                switch op.kind {
+                case .busy: accounting.addSystem(pc, t - scheduler[pc])
+                case .sleep, .idle: accounting.addSystem(pc, priced - scheduler[pc])
+                case .user:
+                    accounting.addSystem(pc, priced - scheduler[pc])
+                    accounting.addUser(pc, step + extra)
+                default:
+                    accounting.addSystem(pc, priced - scheduler[pc])
+                    accounting.addUser(pc, step)
                 }
                 scheduler.set(pc, to: t)
             }

@@ -82,7 +82,7 @@ public struct LivedIn: Workload {
     public mutating func step(_ m: Machine, cpu c: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
         if owed[c] {
             owed[c] = false
-            return .busy(c, ns: gapNs / 2 + Int64(rng.below(Int(max(1, gapNs)))))
+            return .sleep(c, ns: gapNs / 2 + Int64(rng.below(Int(max(1, gapNs)))))
         }
         owed[c] = true
         if let op = try shrinkCaches(m, cpu: c, &rng) { return op }

@@ -37,10 +37,10 @@ struct MemHog: Workload {
     }
 
     mutating func step(_ m: Machine, cpu c: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
-        guard isProc[c] else { return .busy(c, ns: 100_000) }
+        guard isProc[c] else { return .sleep(c, ns: 100_000) }
         if ioPending[c] > 0 {
             defer { ioPending[c] = 0 }
-            return .busy(c, ns: ioPending[c])
+            return .sleep(c, ns: ioPending[c])
         }
         if area[c] < 0 { area[c] = m.createAnonArea(pages: pages) }
         if pid[c] < 0 {
@@ -60,7 +60,7 @@ struct MemHog: Workload {
         }
         switch m.anonAccess(cpu: c, area: area[c], offset: offset) {
         case .hit:
-            return .busy(c, ns: 100)
+            return .user(c, ns: 100)
         case let .fault(pfn):
             faulted[c] += 1
             return Operation(kind: .alloc, cpu: c, order: 0, pfn: pfn)

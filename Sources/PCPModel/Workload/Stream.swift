@@ -27,16 +27,16 @@ struct Stream: Workload {
     }
 
     mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
-        guard isReader[cpu] else { return .busy(cpu, ns: 100_000) }
+        guard isReader[cpu] else { return .sleep(cpu, ns: 100_000) }
         if ioPending[cpu] > 0 {
             defer { ioPending[cpu] = 0 }
-            return .busy(cpu, ns: ioPending[cpu])
+            return .sleep(cpu, ns: ioPending[cpu])
         }
         let at = offset
         switch m.fileAccess(cpu: cpu, file: file, offset: at, order: order) {
         case .hit:
             offset = (at + 1) % pages
-            return .busy(cpu, ns: 200)
+            return .user(cpu, ns: 200)
         case let .miss(o, pfn):
             let n = 1 << o
             offset = ((at & ~(n - 1)) + n) % pages

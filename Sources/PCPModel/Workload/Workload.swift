@@ -24,11 +24,13 @@ extension Workload {
 
 /// What one step did, for error messages and counts.
 public struct Operation: Sendable, CustomStringConvertible {
-    /// `wait`: every CPU is idle until `waitUntilNs` (a trace's gaps). `busy`: this CPU works
-    /// (or waits for I/O) for `waitUntilNs` nanoseconds (a read from disk, kswapd's scan).
-    /// `user`: the workload's own work for one operation's time, with no allocator call (user
-    /// time, not idle).
-    public enum Kind: Sendable { case alloc, allocFailed, free, idle, wait, busy, user }
+    /// `wait`: every CPU is idle until `waitUntilNs` (a trace's gaps). The next three take this
+    /// CPU one operation's time plus `waitUntilNs` nanoseconds, and differ in how /proc/stat
+    /// counts it: `busy` is kernel work (kswapd's scan), system time; `user` is the workload's
+    /// own work with no allocator call (a page already mapped, a dirty page reused), user
+    /// time; `sleep` is a task off the CPU (waiting for its disk read, or no task at all),
+    /// idle time (iowait is not modelled apart from idle).
+    public enum Kind: Sendable { case alloc, allocFailed, free, idle, wait, busy, user, sleep }
     public var kind: Kind
     /// The order in a byte beside the kind, so that an operation fits in four registers: every
     /// step returns one.
@@ -54,7 +56,12 @@ public struct Operation: Sendable, CustomStringConvertible {
     }
 
     public static func idle(_ cpu: Int) -> Operation { Operation(kind: .idle, cpu: cpu, order: 0, pfn: -1) }
-    public static func user(_ cpu: Int) -> Operation { Operation(kind: .user, cpu: cpu, order: 0, pfn: -1) }
+    public static func user(_ cpu: Int, ns: Int64 = 0) -> Operation {
+        Operation(kind: .user, cpu: cpu, order: 0, pfn: -1, waitUntilNs: ns)
+    }
+    public static func sleep(_ cpu: Int, ns: Int64) -> Operation {
+        Operation(kind: .sleep, cpu: cpu, order: 0, pfn: -1, waitUntilNs: ns)
+    }
     public static func busy(_ cpu: Int, ns: Int64) -> Operation {
         Operation(kind: .busy, cpu: cpu, order: 0, pfn: -1, waitUntilNs: ns)
     }
@@ -70,7 +77,8 @@ public struct Operation: Sendable, CustomStringConvertible {
         case .idle: "idle on CPU \(cpu)"
         case .wait: "wait until \(waitUntilNs) ns"
         case .busy: "busy for \(waitUntilNs) ns on CPU \(cpu)"
-        case .user: "user work on CPU \(cpu)"
+        case .user: "user work for \(waitUntilNs) ns on CPU \(cpu)"
+        case .sleep: "asleep for \(waitUntilNs) ns on CPU \(cpu)"
         }
     }
 }

@@ -102,6 +102,27 @@ final class SealedFilesTests: XCTestCase {
         XCTAssertEqual(Pressure.unmodelled(s).split(separator: "\n").map { String($0.prefix(5)) }, ["some ", "full "])
     }
 
+    /// A stream reader's disk reads are iowait: /proc/stat's fifth column, left out of idle
+    /// and of /proc/uptime's idle, and counted in the load average as an uninterruptible task.
+    func testDiskReadsAreIowait() throws {
+        let m = try Machine(spec: .x86(memory: 128 << 20, cpus: 2))
+        let engine = Engine(machine: m, seed: 1)
+        var w = try Workloads.make("stream", machine: m, params: ["order": "0"])
+        _ = try engine.run(&w, ops: .max, untilNs: 6_000_000_000)
+        var s = m.snapshot()
+        s.cpu = engine.cpuTimes
+        let t = try XCTUnwrap(s.cpu)
+        XCTAssertGreaterThan(t.elapsedNs, 5_010_000_000, "past a LOAD_FREQ sample")
+        let cpu0 = Stat.render(s).split(separator: "\n")[1].split(separator: " ").map { Int64($0) ?? -1 }
+        XCTAssertEqual(cpu0[5], t.iowaitNs[0] / 10_000_000)
+        XCTAssertGreaterThan(cpu0[5], cpu0[4], "the reader waits more than it idles")
+        XCTAssertEqual(cpu0[1] + cpu0[3] + cpu0[4] + cpu0[5], t.elapsedNs / 10_000_000, accuracy: 4)
+        let idle = (t.idleNs(0) + t.idleNs(1)) / 10_000_000
+        XCTAssertTrue(Stat.uptime(s).hasSuffix(" \(idle / 100).\(idle % 100 < 10 ? "0" : "")\(idle % 100)\n"), Stat.uptime(s))
+        // One LOAD_FREQ with one task active all the time takes the 1-minute average to 164.
+        XCTAssertGreaterThan(t.avenrun[0], 100, "the waiting reader loads the machine")
+    }
+
     /// calc_global_load() every LOAD_FREQ, in the kernel's fixed point: two CPUs busy for the
     /// whole first interval take the 1-minute average from 0 to 328/2048 ("0.16").
     func testLoadAverageStepsAsTheKernels() {

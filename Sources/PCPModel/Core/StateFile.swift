@@ -6,7 +6,7 @@ public enum StateFile {
     /// Bump whenever what a checkpoint writes changes: an older or newer file is refused.
     /// 3: page and LRU entries packed (one entry per page, one per folio).
     /// 2: the invariant checker's memory, the mount's boot time, held blocks field by field.
-    public static let formatVersion: UInt32 = 3
+    public static let formatVersion: UInt32 = 4
     /// Magic, version, a reserved word, the payload's length and its CRC-32.
     public static let headerBytes = 8 + 4 + 4 + 8 + 4
 

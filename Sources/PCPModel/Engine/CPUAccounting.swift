@@ -4,19 +4,22 @@
 public struct CPUTimes: Sendable, Equatable {
     public var userNs: [Int64]
     public var systemNs: [Int64]
+    /// Time with a task waiting for its disk read (iowait), idle otherwise.
+    public var iowaitNs: [Int64]
     /// Simulated time since the engine started (every CPU's clock has reached it).
     public var elapsedNs: Int64
     /// avenrun[0..2]: the 1, 5 and 15 minute load averages, fixed point with FSHIFT 11.
     public var avenrun: [Int]
 
-    /// A CPU's idle time: what its busy time leaves of the elapsed time.
-    public func idleNs(_ cpu: Int) -> Int64 { max(0, elapsedNs - userNs[cpu] - systemNs[cpu]) }
+    /// A CPU's idle time: what its busy and iowait time leave of the elapsed time.
+    public func idleNs(_ cpu: Int) -> Int64 { max(0, elapsedNs - userNs[cpu] - systemNs[cpu] - iowaitNs[cpu]) }
 }
 
 /// The engine's running sums behind CPUTimes.
 final class CPUAccounting {
     @exclusivity(unchecked) var user: FixedArray<Picoseconds>
     @exclusivity(unchecked) var system: FixedArray<Picoseconds>
+    @exclusivity(unchecked) var iowait: FixedArray<Picoseconds>
     /// Busy time of all CPUs at the last load sample, and when the next one is due.
     @exclusivity(unchecked) var busyAtSample = Picoseconds.zero
     @exclusivity(unchecked) var nextSample: Picoseconds
@@ -31,18 +34,21 @@ final class CPUAccounting {
     init(cpus: Int, start: Picoseconds) {
         user = FixedArray(repeating: .zero, count: cpus)
         system = FixedArray(repeating: .zero, count: cpus)
+        iowait = FixedArray(repeating: .zero, count: cpus)
         nextSample = start + CPUAccounting.loadFreq
     }
 
     @inline(__always) func addSystem(_ cpu: Int, _ t: Picoseconds) { system[cpu] += t }
     @inline(__always) func addUser(_ cpu: Int, _ t: Picoseconds) { user[cpu] += t }
+    @inline(__always) func addIowait(_ cpu: Int, _ t: Picoseconds) { iowait[cpu] += t }
 
     /// calc_global_load() (kernel/sched/loadavg.c, 6.18): every LOAD_FREQ the averages decay
     /// towards the number of active tasks, here the CPUs' busy share of the interval.
     func sampleLoad(now: Picoseconds) {
         while now >= nextSample {
             var busy = Picoseconds.zero
-            for c in 0..<user.count { busy += user[c] + system[c] }
+            // Tasks in uninterruptible sleep (a disk read) count as active, as in calc_load_fold_active().
+            for c in 0..<user.count { busy += user[c] + system[c] + iowait[c] }
             let window = CPUAccounting.loadFreq.value
             let active = Int((busy - busyAtSample).value * Int64(CPUAccounting.fixed1) / window)
             busyAtSample = busy
@@ -60,6 +66,7 @@ final class CPUAccounting {
 
     func times(elapsed: Picoseconds) -> CPUTimes {
         CPUTimes(userNs: (0..<user.count).map { user[$0].ns }, systemNs: (0..<system.count).map { system[$0].ns },
+                 iowaitNs: (0..<iowait.count).map { iowait[$0].ns },
                  elapsedNs: elapsed.ns, avenrun: avenrun)
     }
 }

@@ -115,13 +115,17 @@ public final class Engine {
                 if pricer.memstall > .zero { machine.psiAccrue(ns: pricer.memstall.ns) }
                 if let sink = traceSink, let tr = machine.tracer { tr.drain { sink(pc, priced.ns, $0) } }
                 let step = op.kind != .idle || pc == c ? pricer.costs.op : .zero
-                let extra = op.kind == .busy || op.kind == .user || op.kind == .sleep ? Picoseconds(ns: op.waitUntilNs) : .zero
+                let extra = op.kind == .busy || op.kind == .user || op.kind == .io || op.kind == .sleep ? Picoseconds(ns: op.waitUntilNs) : .zero
                 let t = priced + step + extra
                 if kswapdTurn { machine.psiAccrueKswapd(ns: (t - scheduler[pc]).ns) }
                 // The allocator's priced paths are system time; the rest of the step is the
-                // kernel thread's (busy), the workload's (user), or nobody's (sleep, idle).
+                // kernel thread's (busy), the workload's (user), a task's in D state (io), or
+                // nobody's (sleep, idle).
                 switch op.kind {
                 case .busy: accounting.addSystem(pc, t - scheduler[pc])
+                case .io:
+                    accounting.addSystem(pc, priced - scheduler[pc])
+                    accounting.addIowait(pc, step + extra)
                 case .sleep, .idle: accounting.addSystem(pc, priced - scheduler[pc])
                 case .user:
                     accounting.addSystem(pc, priced - scheduler[pc])

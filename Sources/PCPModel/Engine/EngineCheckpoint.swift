@@ -34,6 +34,7 @@ extension CPUAccounting {
         try c.section("cpu accounting")
         try c.sync(user)
         try c.sync(system)
+        try c.sync(iowait)
         try c.sync(&busyAtSample)
         try c.sync(&nextSample)
         try c.sync(&avenrun)

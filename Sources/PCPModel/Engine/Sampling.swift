@@ -50,7 +50,7 @@ final class Sampler {
         case .free:
             ops[op.cpu].frees += 1
             ops[op.cpu].pagesFreed += 1 << op.order
-        case .idle, .wait, .busy, .user, .sleep: ops[op.cpu].idles += 1
+        case .idle, .wait, .busy, .user, .io, .sleep: ops[op.cpu].idles += 1
         }
     }
 

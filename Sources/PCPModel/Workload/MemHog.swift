@@ -40,7 +40,7 @@ struct MemHog: Workload {
         guard isProc[c] else { return .sleep(c, ns: 100_000) }
         if ioPending[c] > 0 {
             defer { ioPending[c] = 0 }
-            return .sleep(c, ns: ioPending[c])
+            return .io(c, ns: ioPending[c])
         }
         if area[c] < 0 { area[c] = m.createAnonArea(pages: pages) }
         if pid[c] < 0 {

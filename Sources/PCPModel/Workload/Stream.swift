@@ -30,7 +30,7 @@ struct Stream: Workload {
         guard isReader[cpu] else { return .sleep(cpu, ns: 100_000) }
         if ioPending[cpu] > 0 {
             defer { ioPending[cpu] = 0 }
-            return .sleep(cpu, ns: ioPending[cpu])
+            return .io(cpu, ns: ioPending[cpu])
         }
         let at = offset
         switch m.fileAccess(cpu: cpu, file: file, offset: at, order: order) {

@@ -24,13 +24,13 @@ extension Workload {
 
 /// What one step did, for error messages and counts.
 public struct Operation: Sendable, CustomStringConvertible {
-    /// `wait`: every CPU is idle until `waitUntilNs` (a trace's gaps). The next three take this
+    /// `wait`: every CPU is idle until `waitUntilNs` (a trace's gaps). The next four take this
     /// CPU one operation's time plus `waitUntilNs` nanoseconds, and differ in how /proc/stat
     /// counts it: `busy` is kernel work (kswapd's scan), system time; `user` is the workload's
     /// own work with no allocator call (a page already mapped, a dirty page reused), user
-    /// time; `sleep` is a task off the CPU (waiting for its disk read, or no task at all),
-    /// idle time (iowait is not modelled apart from idle).
-    public enum Kind: Sendable { case alloc, allocFailed, free, idle, wait, busy, user, sleep }
+    /// time; `io` is its task waiting for a disk read (uninterruptible), iowait, which the
+    /// load average counts; `sleep` is a task asleep or no task at all, idle time.
+    public enum Kind: Sendable { case alloc, allocFailed, free, idle, wait, busy, user, io, sleep }
     public var kind: Kind
     /// The order in a byte beside the kind, so that an operation fits in four registers: every
     /// step returns one.
@@ -59,6 +59,9 @@ public struct Operation: Sendable, CustomStringConvertible {
     public static func user(_ cpu: Int, ns: Int64 = 0) -> Operation {
         Operation(kind: .user, cpu: cpu, order: 0, pfn: -1, waitUntilNs: ns)
     }
+    public static func io(_ cpu: Int, ns: Int64) -> Operation {
+        Operation(kind: .io, cpu: cpu, order: 0, pfn: -1, waitUntilNs: ns)
+    }
     public static func sleep(_ cpu: Int, ns: Int64) -> Operation {
         Operation(kind: .sleep, cpu: cpu, order: 0, pfn: -1, waitUntilNs: ns)
     }
@@ -78,6 +81,7 @@ public struct Operation: Sendable, CustomStringConvertible {
         case .wait: "wait until \(waitUntilNs) ns"
         case .busy: "busy for \(waitUntilNs) ns on CPU \(cpu)"
         case .user: "user work for \(waitUntilNs) ns on CPU \(cpu)"
+        case .io: "waiting \(waitUntilNs) ns for a disk read on CPU \(cpu)"
         case .sleep: "asleep for \(waitUntilNs) ns on CPU \(cpu)"
         }
     }

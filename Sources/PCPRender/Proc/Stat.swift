@@ -1,9 +1,9 @@
 import PCPModel
 
 /// /proc/stat, /proc/loadavg and /proc/uptime of the simulated CPUs, from the engine's clocks
-/// (`CPUTimes`): user is the workload's time, system the allocator's paths and locks, idle
-/// the rest. Nothing else runs on the simulated machine, so nice, iowait, irq, softirq, steal
-/// and guest time, interrupts, context switches and forks are 0. Task counts are the host's
+/// (`CPUTimes`): user is the workload's time, system the allocator's paths and locks, iowait
+/// its tasks' disk reads, idle the rest. Nothing else runs on the simulated machine, so nice,
+/// irq, softirq, steal and guest time, interrupts, context switches and forks are 0. Task counts are the host's
 /// (`Snapshot.tasks`): the tasks in /proc/PID are.
 public enum Stat {
     /// USER_HZ: /proc/stat counts clock ticks of 10 ms.
@@ -11,15 +11,15 @@ public enum Stat {
 
     public static func render(_ s: Snapshot) -> String {
         let cpus = s.nrCPUs
-        func times(_ c: Int) -> (Int64, Int64, Int64) {
-            guard let t = s.cpu, c < t.userNs.count else { return (0, 0, s.now) }
-            return (t.userNs[c], t.systemNs[c], t.idleNs(c))
+        func times(_ c: Int) -> (Int64, Int64, Int64, Int64) {
+            guard let t = s.cpu, c < t.userNs.count else { return (0, 0, s.now, 0) }
+            return (t.userNs[c], t.systemNs[c], t.idleNs(c), t.iowaitNs[c])
         }
         var out = ""
-        var sum: (Int64, Int64, Int64) = (0, 0, 0)
+        var sum: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)
         for c in 0..<cpus {
             let t = times(c)
-            sum = (sum.0 + t.0, sum.1 + t.1, sum.2 + t.2)
+            sum = (sum.0 + t.0, sum.1 + t.1, sum.2 + t.2, sum.3 + t.3)
         }
         cpuLine(&out, "cpu ", sum)
         for c in 0..<cpus { cpuLine(&out, "cpu\(c)", times(c)) }
@@ -29,8 +29,8 @@ public enum Stat {
     }
 
     /// show_stat(): user nice system idle iowait irq softirq steal guest guest_nice, in ticks.
-    static func cpuLine(_ out: inout String, _ name: String, _ t: (user: Int64, system: Int64, idle: Int64)) {
-        out += "\(name) \(t.user / nsPerTick) 0 \(t.system / nsPerTick) \(t.idle / nsPerTick) 0 0 0 0 0 0\n"
+    static func cpuLine(_ out: inout String, _ name: String, _ t: (user: Int64, system: Int64, idle: Int64, iowait: Int64)) {
+        out += "\(name) \(t.user / nsPerTick) 0 \(t.system / nsPerTick) \(t.idle / nsPerTick) \(t.iowait / nsPerTick) 0 0 0 0 0\n"
     }
 
     /// loadavg_proc_show(): the three averages rounded to hundredths, then the tasks running,

@@ -303,22 +303,31 @@ public enum TraceText {
 }
 
 extension TraceText {
-    /// Per line: an mm_page_free whose CPU traced another mm_page_free next. free_unref_folios()
-    /// traces a whole folio batch (free_pages_prepare) before it commits any page to the PCP,
-    /// so the drains of those commits come after the batch's last free; a lone free's drain
-    /// comes right after it. Either way, committing such a free with the next one is what the
-    /// kernel did.
+    /// Per line: an mm_page_free committed with a later one, in one folio batch.
+    /// free_unref_folios() traces a whole folio batch (free_pages_prepare) before it commits any
+    /// page to the PCP, so the drains of those commits come after the batch's last free; a lone
+    /// free's drain comes right after it. A CPU's run of frees is cut into batches of at most
+    /// `folioBatchSize` from its end (the last batch is the one a drain after the run came
+    /// from; where the earlier ones began the trace does not show).
     static func freedInBatch(_ all: [Line]) -> [Bool] {
         var out = [Bool](repeating: false, count: all.count)
-        var nextIsFree = [Bool](repeating: false, count: MachineSpec.maxCPUs)
+        /// Per CPU: how many frees follow in its current run (-1: the next event is no free).
+        var after = [Int](repeating: -1, count: MachineSpec.maxCPUs)
         for i in all.indices.reversed() {
             let l = all[i]
-            let free = l.event == "mm_page_free"
-            if free { out[i] = nextIsFree[l.cpu] }
-            nextIsFree[l.cpu] = free
+            if l.event == "mm_page_free" {
+                after[l.cpu] += 1
+                out[i] = after[l.cpu] % folioBatchSize != 0
+            } else {
+                after[l.cpu] = -1
+            }
         }
         return out
     }
+
+    /// PAGEVEC_SIZE (include/linux/pagevec.h, 6.18): the most folios a folio_batch holds, so
+    /// the most free_unref_folios() commits at once (an unmap's mmu_gather frees through them).
+    static let folioBatchSize = 31
 
     /// How many pages each PCP list of each CPU held when a capture started, as far as the
     /// capture shows it: a list's allocations before its first refill, less the frees that

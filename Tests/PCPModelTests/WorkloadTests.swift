@@ -53,23 +53,6 @@ final class WorkloadTests: XCTestCase {
         XCTAssertGreaterThan(times.userNs[0], times.elapsedNs / 2)
     }
 
-    /// /proc/stat's split: a CPU with no task is idle; a reader waiting for its disk read is
-    /// iowait; its page-cache hits are user time; kswapd's scan and the allocator are system.
-    func testTasksAsleepAreIdleTime() throws {
-        let m = try Machine(spec: .x86(memory: 128 << 20, cpus: 4))
-        var w = try Workloads.make("stream", machine: m, params: ["readers": "1", "order": "0"])
-        let e = Engine(machine: m, seed: 3)
-        try e.run(&w, ops: 20000)
-        let t = e.cpuTimes
-        for c in 1..<4 {
-            XCTAssertEqual(t.userNs[c] + t.iowaitNs[c], 0, "CPU \(c) has no task")
-            XCTAssertLessThan(t.systemNs[c], t.elapsedNs / 20, "CPU \(c): only kswapd and vmstat_update run there")
-        }
-        XCTAssertGreaterThan(t.userNs[0], 0)
-        XCTAssertGreaterThan(t.iowaitNs[0], t.elapsedNs / 2, "the reader waits for the disk most of the time")
-        XCTAssertLessThanOrEqual(t.userNs[0] + t.systemNs[0] + t.iowaitNs[0], t.elapsedNs + 1_000_000)
-    }
-
     func testOneAllocatorUnderPCPBuddyRoutesEveryFreeHome() throws {
         let (m, e) = try run("one-allocator", .pcpBuddy, check: 0)
         XCTAssertEqual(e.perCPUOps[0].frees, 0)

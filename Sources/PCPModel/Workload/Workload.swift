@@ -26,10 +26,11 @@ extension Workload {
 public struct Operation: Sendable, CustomStringConvertible {
     /// `wait`: every CPU is idle until `waitUntilNs` (a trace's gaps). The next four take this
     /// CPU one operation's time plus `waitUntilNs` nanoseconds, and differ in how /proc/stat
-    /// counts it: `busy` is kernel work (kswapd's scan), system time; `user` is the workload's
-    /// own work with no allocator call (a page already mapped, a dirty page reused), user
-    /// time; `io` is its task waiting for a disk read (uninterruptible), iowait, which the
-    /// load average counts; `sleep` is a task asleep or no task at all, idle time.
+    /// counts it: `busy` is kernel work (kswapd's scan, a read(2)'s copy and page-cache work),
+    /// system time; `user` is the workload's own work with no allocator call (a page already
+    /// mapped, a dirty page reused), user time; `io` is its task waiting for a swap-in
+    /// (io_schedule(), uninterruptible), iowait, which the load average counts; `sleep` is a
+    /// task asleep or no task at all, idle time.
     public enum Kind: Sendable { case alloc, allocFailed, free, idle, wait, busy, user, io, sleep }
     public var kind: Kind
     /// The order in a byte beside the kind, so that an operation fits in four registers: every

@@ -6,8 +6,10 @@
 /// that memory to the kernel in bursts of `burst` pages (jemalloc's background purging, the
 /// RFC's motivating case). The heap (held and dirty pages) stays within `heap` percent of the
 /// machine's managed memory: at that size an arena reuses a dirty page instead of faulting a
-/// new one, as jemalloc takes dirty extents before it maps fresh memory, so the machine runs
-/// at the heap's size rather than at memory exhaustion.
+/// new one, as jemalloc does (5.3's page allocator, pac, serves an extent from its dirty cache
+/// before its muzzy and retained ones and before new memory), so the machine runs at the
+/// heap's size rather than at memory exhaustion. Where that heap sits is the workload's choice,
+/// not a measured figure.
 struct JemallocPurge: Workload {
     let name = "jemalloc-purge"
     let isPurger: [Bool], inSet: [Bool]

@@ -146,9 +146,14 @@ final class ReplayCheckTests: XCTestCase {
         XCTAssertTrue(cpu1.identical, "\(cpu1.kernel) vs \(cpu1.replay)")
         XCTAssertEqual(cpu1.kernel.filter { $0.order == 3 }.count, 5)
         XCTAssertEqual(cpu1.kernel.first, ReplayCheck.Run(kind: .refill, order: 2, mt: 0, length: 15, timeNs: 0))
+        // CPU 0's 25 refill runs are the kernel's: at its 0.318 s refill of UNMOVABLE pages the
+        // replay's list still held 261 pages (and 4 at 0.396 s) that alloc_pages_bulk() had
+        // taken untraced, so they go then; without that the replay served 126 more
+        // allocations from them and refilled its order-3 list first (run 19).
         let cpu0 = runs(r, cpu: 0, .refill)
         XCTAssertEqual(cpu0.kernel.prefix(4).map(\.length), [63, 126, 252, 504])
-        XCTAssertGreaterThanOrEqual(cpu0.firstDivergence ?? .max, 18, "\(cpu0.kernel) vs \(cpu0.replay)")
+        XCTAssertEqual(cpu0.kernel.count, 25)
+        XCTAssertTrue(cpu0.identical, "\(cpu0.kernel) vs \(cpu0.replay)")
         XCTAssertTrue(runs(r, cpu: 0, .drain).identical)
         for what in ["cpu 0 high", "cpu 1 high", "cpu 1 count"] {
             let f = figure(r, "node 0 zone Normal \(what)")
@@ -156,17 +161,19 @@ final class ReplayCheckTests: XCTestCase {
         }
         XCTAssertTrue(r.notes.contains { $0.hasPrefix("5673 allocations inferred of order-0 pages of UNMOVABLE pageblocks freed twice") }, "\(r.notes)")
         XCTAssertTrue(r.notes.contains { $0.hasPrefix("1237 allocations inferred of pages a refill put on a PCP list") }, "\(r.notes)")
+        XCTAssertTrue(r.notes.contains { $0.hasPrefix("265 allocations inferred where the kernel refilled an order-0 list") }, "\(r.notes)")
         // CPU 1's kworker frees 1070 stack pages alloc_pages_bulk() took from a list the
         // capture never refills, when is not in the trace: the kernel's count stayed under
         // high, the replay's does not before their frees, and it drains where the kernel drained
-        // none (the Normal gap). CPU 0 ends 78 low (1541 high without the second frees'
-        // allocations): when each stack was taken between its two frees is not in the trace
-        // either, only that its list's next refill came after it.
-        XCTAssertEqual(figure(r, "node 0 zone Normal cpu 0 count").replay - figure(r, "node 0 zone Normal cpu 0 count").kernel, -78)
+        // none (the Normal gap). CPU 0 ends 35 high (-78 without the pages taken at its
+        // refills, 1541 without the second frees' allocations): when each stack was taken
+        // between its two frees is not in the trace either, only that its list's next refill
+        // came after it.
+        XCTAssertEqual(figure(r, "node 0 zone Normal cpu 0 count").replay - figure(r, "node 0 zone Normal cpu 0 count").kernel, 35)
         let drains1 = runs(r, cpu: 1, .drain)
         XCTAssertEqual(drains1.kernel.count, 0)
         XCTAssertEqual(drains1.replay.map(\.length), [661, 83, 63, 63])
-        XCTAssertEqual(figure(r, "node 0 zone Normal pages free").replay - figure(r, "node 0 zone Normal pages free").kernel, 988)
+        XCTAssertEqual(figure(r, "node 0 zone Normal pages free").replay - figure(r, "node 0 zone Normal pages free").kernel, 610)
     }
 
     /// Faults on CPU 0; fork, a file read (order-2 page cache folios) and THP faults on CPU 1.
@@ -371,6 +378,51 @@ final class CaptureParsingTests: XCTestCase {
         XCTAssertEqual(allocs.map(\.cpu), [0, 0, 0, 0, 0])
         XCTAssertEqual(r.map(\.pfn), [0x9, 0x10, 0x11, 0x11, 0x20, 0x12, 0x30])
         XCTAssertEqual(r[5].timeNs, r[6].timeNs, "the hidden allocation takes the refill's time")
+    }
+
+    /// A refill of two or more entries marks the allocation it was for, the first of its list's
+    /// order and type on that CPU after it: an allocation of another list in between (fork's
+    /// order-3 slab page on CPU 0 at 0.0263 s) leaves it pending, and one zone->lock event is a
+    /// direct buddy allocation, not a refill.
+    func testARefillMarksTheAllocationItWasFor() throws {
+        let text = """
+            a-2 [000] d..3.  1.000000: mm_page_alloc_zone_locked: page=0 pfn=0x10 order=0 migratetype=0 percpu_refill=1
+            a-2 [000] d..3.  1.000000: mm_page_alloc_zone_locked: page=0 pfn=0x11 order=0 migratetype=0 percpu_refill=1
+            a-2 [000] .....  1.000100: mm_page_alloc: page=0 pfn=0x40 order=3 migratetype=0 gfp_flags=GFP_KERNEL
+            a-2 [000] .....  1.000200: mm_page_alloc: page=0 pfn=0x10 order=0 migratetype=0 gfp_flags=GFP_KERNEL
+            a-2 [000] .....  1.000300: mm_page_alloc: page=0 pfn=0x11 order=0 migratetype=0 gfp_flags=GFP_KERNEL
+            a-2 [000] d..3.  1.000400: mm_page_alloc_zone_locked: page=0 pfn=0x50 order=0 migratetype=0 percpu_refill=1
+            a-2 [000] .....  1.000400: mm_page_alloc: page=0 pfn=0x50 order=0 migratetype=0 gfp_flags=GFP_KERNEL
+            """
+        let allocs = try TraceText.capture(text, cpus: 1).records
+        XCTAssertEqual(allocs.map(\.pfn), [0x10, 0x40, 0x11, 0x50], "the refill's allocation goes back to its first zone->lock event")
+        XCTAssertEqual(allocs.map(\.refilled), [true, false, false, false])
+    }
+
+    /// alloc_pages_bulk() as the replay infers it at a kernel refill: every page of one CPU's
+    /// order-0 list of one type leaves, counted as allocations, with no mm_page_alloc, and the
+    /// machine stays consistent; the other lists keep theirs.
+    func testAllocPagesBulkEmptiesOneListUntraced() throws {
+        let m = try Machine(spec: .x86(memory: 256 << 20, cpus: 2, nodes: 1))
+        var held: [PageRef] = []
+        for _ in 0..<40 { held.append(try XCTUnwrap(m.allocPages(cpu: 0, order: 0, kind: .kernel))) }
+        for _ in 0..<5 { _ = try XCTUnwrap(m.allocPages(cpu: 0, order: 0, kind: .anon)) }
+        for r in held { try m.freePages(cpu: 0, r, order: 0) }
+        let z = m.zones[Int(held[0].zone)]
+        let unmovable = z.pcpListLength(cpu: 0, pindex: orderToPindex(MigrateType.unmovable.rawValue, 0))
+        let movable = z.pcpListLength(cpu: 0, pindex: orderToPindex(MigrateType.movable.rawValue, 0))
+        XCTAssertGreaterThanOrEqual(unmovable, 40)
+        XCTAssertGreaterThan(movable, 0)
+        let count = z.pcp[0].count, allocated = m.allocatedPages
+        m.setTracer(Tracer())
+        XCTAssertEqual(m.allocPagesBulk(cpu: 0, pfn: m.pfn(of: held[0]), mt: MigrateType.unmovable.rawValue), unmovable)
+        XCTAssertEqual(m.tracer?.events.count, 0, "no mm_page_alloc")
+        XCTAssertEqual(z.pcpListLength(cpu: 0, pindex: orderToPindex(MigrateType.unmovable.rawValue, 0)), 0)
+        XCTAssertEqual(z.pcpListLength(cpu: 0, pindex: orderToPindex(MigrateType.movable.rawValue, 0)), movable)
+        XCTAssertEqual(z.pcp[0].count, count - unmovable)
+        XCTAssertEqual(m.allocatedPages, allocated + unmovable)
+        XCTAssertEqual(m.allocPagesBulk(cpu: 0, pfn: m.pfn(of: held[0]), mt: MigrateType.unmovable.rawValue), 0, "an empty list gives nothing")
+        try InvariantChecker().check(m, after: "alloc_pages_bulk")
     }
 
     /// A page freed twice with no event between was taken again untraced (alloc_pages_bulk())

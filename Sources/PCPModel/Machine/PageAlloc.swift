@@ -271,8 +271,8 @@ extension Machine {
     }
 
     /// prep_new_page() and the caller's own accounting (rmap, slab, page tables...).
-    @inline(__always) func finishAlloc(cpu: Int, _ z: Zone, _ i: Int, order: Int, kind: AllocKind, atomic: Bool) -> PageRef {
-        tracer?.emit(.pageAlloc(pfn: z.pfn(i), order: order, mt: kind.migratetype, kind: kind, atomic: atomic))
+    @inline(__always) func finishAlloc(cpu: Int, _ z: Zone, _ i: Int, order: Int, kind: AllocKind, atomic: Bool, traced: Bool = true) -> PageRef {
+        if traced { tracer?.emit(.pageAlloc(pfn: z.pfn(i), order: order, mt: kind.migratetype, kind: kind, atomic: atomic)) }
         z.pages.set(i, .allocated, order: order)
         z.pages.setKind(i, kind.rawValue)
         allocatedPages += 1 << order

@@ -19,9 +19,15 @@ public struct TraceRecord: Sendable, Equatable {
     /// A free the kernel committed to the PCP only after its CPU traced the next free: a folio
     /// batch (free_unref_folios() prepares every folio before committing any).
     public var batched: Bool
-    public init(cpu: Int, timeNs: Int64, pfn: Int, order: Int, kind: Kind, underPCPLock: Bool = false, batched: Bool = false) {
+    /// An order-0 allocation the kernel served by refilling its list (rmqueue_bulk runs only
+    /// on an empty list): whatever the replay's list still holds then left it untraced.
+    public var refilled: Bool
+    /// An allocation the trace implies but does not show (alloc_pages_bulk()'s).
+    public var inferred: Bool
+    public init(cpu: Int, timeNs: Int64, pfn: Int, order: Int, kind: Kind, underPCPLock: Bool = false, batched: Bool = false,
+                refilled: Bool = false, inferred: Bool = false) {
         self.cpu = cpu; self.timeNs = timeNs; self.pfn = pfn; self.order = order; self.kind = kind
-        self.underPCPLock = underPCPLock; self.batched = batched
+        self.underPCPLock = underPCPLock; self.batched = batched; self.refilled = refilled; self.inferred = inferred
     }
 }
 
@@ -64,6 +70,10 @@ public struct TraceReplay: Workload {
     /// The record index whose idle gap before it every CPU already spent in quiet_vmstat.
     var quietedBefore = -1
     public private(set) var orderMismatches = 0
+    /// Pages the replay's lists still held where the kernel's refill shows its list empty.
+    public private(set) var emptiedUntraced = 0
+    /// Per CPU: its UNMOVABLE order-0 list refilled in the replay where the kernel's did not.
+    var refillsApart: [Bool] = []
     public private(set) var failedAllocs = 0
     /// Per CPU: the batched frees (record indices) not committed yet.
     var pending: [[Int]] = []
@@ -205,6 +215,7 @@ public struct TraceReplay: Workload {
             m.vmstatUpdate(cpu: r.cpu)
             return .idle(r.cpu)
         case let .alloc(kind, atomic):
+            if r.order == 0 { emptyAtKernelRefill(m, r, mt: kind.migratetype) }
             guard let ref = m.allocPages(cpu: r.cpu, order: r.order, kind: kind, atomic: atomic) else {
                 failedAllocs += 1
                 return Operation(kind: .allocFailed, cpu: r.cpu, order: r.order, pfn: r.pfn)
@@ -218,6 +229,23 @@ public struct TraceReplay: Workload {
             pending[r.cpu].append(next - 1)
             if r.batched { return Operation(kind: .free, cpu: r.cpu, order: r.order, pfn: r.pfn) }
             return try commitPending(m, cpu: r.cpu)
+        }
+    }
+
+    /// Where the kernel refilled an order-0 UNMOVABLE list, it had run empty: pages the replay's
+    /// list still holds went untraced, by alloc_pages_bulk() (vmalloc'd stacks, page pools ask
+    /// for UNMOVABLE pages), and are taken now. Only while the replay's list has refilled
+    /// exactly where the kernel's did: once it refilled for a traced allocation the kernel
+    /// served from its list, its length says nothing of the kernel's.
+    mutating func emptyAtKernelRefill(_ m: Machine, _ r: TraceRecord, mt: Int) {
+        guard mt == MigrateType.unmovable.rawValue,
+              let z = m.zones.first(where: { $0.isPopulated && $0.geometry.startPFN <= r.pfn && r.pfn < $0.geometry.endPFN }) else { return }
+        if refillsApart.count < m.nrCPUs { refillsApart += [Bool](repeating: false, count: m.nrCPUs - refillsApart.count) }
+        guard !refillsApart[r.cpu] else { return }
+        if r.refilled {
+            emptiedUntraced += m.allocPagesBulk(cpu: r.cpu, pfn: r.pfn, mt: mt)
+        } else if !r.inferred && z.pcpListLength(cpu: r.cpu, pindex: orderToPindex(mt, 0)) == 0 {
+            refillsApart[r.cpu] = true
         }
     }
 
@@ -267,6 +295,9 @@ extension TraceReplay {
         try c.sync(&pool)
         try c.sync(&poolFront)
         try c.sync(&orderMismatches)
+        try c.sync(&emptiedUntraced)
+        try c.sync(&refillsApart)
+        guard refillsApart.count <= MachineSpec.maxCPUs else { throw CheckpointError("\(refillsApart.count) CPUs in the replay's refill state") }
         try c.sync(&failedAllocs)
         try c.sync(&pending)
         guard pending.count <= MachineSpec.maxCPUs, pending.allSatisfy({ $0.allSatisfy { records.indices.contains($0) } }) else {
@@ -430,5 +461,28 @@ extension Machine {
     private func addImportedPCPPage(_ z: Zone, cpu: Int, _ i: Int, mt: Int) {
         z.enterPCP(cpu, i, order: 0, mt: mt, buddy: false)
         z.lists.addTail(z.pcpList(cpu, orderToPindex(mt, 0)), i, z.pages)
+    }
+}
+
+extension Machine {
+    /// alloc_pages_bulk_noprof() (mm/page_alloc.c, 6.18) as a replay infers it: order-0 pages
+    /// off `cpu`'s PCP list of `mt`, in the zone of the traced `pfn`, with no mm_page_alloc,
+    /// until the list is empty. The kernel refilled that list next, which rmqueue_bulk() does
+    /// only on an empty list, so what the replay's list still held had gone this way (vmalloc'd
+    /// stacks, page pools). Returns how many pages it took.
+    public func allocPagesBulk(cpu: Int, pfn: Int, mt: Int) -> Int { allocPagesBulk(driver, cpu: cpu, pfn: pfn, mt: mt) }
+
+    private func allocPagesBulk<P: AllocatorPolicy>(_ p: P, cpu: Int, pfn: Int, mt: Int) -> Int {
+        guard cpu >= 0, cpu < nrCPUs, (0..<MigrateType.pcpTypes).contains(mt),
+              let z = zones.first(where: { $0.isPopulated && $0.geometry.startPFN <= pfn && pfn < $0.geometry.endPFN }) else { return 0 }
+        let l = z.pcpList(cpu, orderToPindex(mt, 0))
+        var n = 0
+        // At most the CPU's count: a design whose PCP serves from elsewhere cannot loop forever.
+        for _ in 0..<z.pcp[cpu].count {
+            guard !z.lists.isEmpty(l), let i = rmqueue(p, z, cpu: cpu, order: 0, mt: mt, flags: []) else { break }
+            _ = finishAlloc(cpu: cpu, z, i, order: 0, kind: .kernel, atomic: false, traced: false)
+            n += 1
+        }
+        return n
     }
 }

@@ -229,7 +229,7 @@ public enum TraceText {
                 // refill's own time is not checked for order: kept within the replay's span).
                 let time = min(max(l.timeNs - t0, 0), maxSpanNs)
                 for f in taken {
-                    out.append(TraceRecord(cpu: f.cpu, timeNs: time, pfn: f.pfn, order: 0, kind: .alloc(kind: .kernel, atomic: false)))
+                    out.append(TraceRecord(cpu: f.cpu, timeNs: time, pfn: f.pfn, order: 0, kind: .alloc(kind: .kernel, atomic: false), inferred: true))
                 }
                 freedTaken += taken.count
             }
@@ -277,12 +277,19 @@ public enum TraceText {
             let kind: AllocKind = mt == MigrateType.movable.rawValue ? (order == K.hpagePMDOrder ? .thp : .anon)
                 : mt == MigrateType.reclaimable.rawValue ? .slabReclaimable : .kernel
             let atomic = gfp.contains("GFP_ATOMIC") || gfp.contains("GFP_NOWAIT")
-            let r = TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .alloc(kind: kind, atomic: atomic))
+            let refilled = order == 0 && hidden.refills(cpu: l.cpu, order: order, mt: mt)
+            let r = TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .alloc(kind: kind, atomic: atomic), refilled: refilled)
             hidden.seen(l)
+            if !hidden.ends(cpu: l.cpu, order: order, mt: mt) {
+                // Another list's allocation between a refill and the allocation it was for (an
+                // order-3 slab page on fork's CPU 0 at 0.0263 s): the refill stays pending.
+                out.append(r)
+                continue
+            }
             if let at = zoneLockedAt[l.cpu], out[at...].contains(where: { $0.cpu == l.cpu }) {
                 let before = hidden.refillEnded(cpu: l.cpu, taking: pfn << 4 | order, timeNs: out[at].timeNs)
                 refilledTaken += before.count
-                out.insert(contentsOf: before + [TraceRecord(cpu: r.cpu, timeNs: out[at].timeNs, pfn: r.pfn, order: r.order, kind: r.kind)], at: at)
+                out.insert(contentsOf: before + [TraceRecord(cpu: r.cpu, timeNs: out[at].timeNs, pfn: r.pfn, order: r.order, kind: r.kind, refilled: refilled)], at: at)
             } else {
                 let before = hidden.refillEnded(cpu: l.cpu, taking: pfn << 4 | order, timeNs: time)
                 refilledTaken += before.count
@@ -465,6 +472,21 @@ struct HiddenAllocations {
         if let c = current[l.cpu], c.list == list { current[l.cpu]!.blocks.append(b) } else { current[l.cpu] = (list, [b]) }
     }
 
+    /// Whether `cpu`'s zone->lock events so far refill its list of `order` and `mt` with two or
+    /// more entries: rmqueue_bulk(), which __rmqueue_pcplist() calls only on an empty list.
+    func refills(cpu: Int, order: Int, mt: Int) -> Bool {
+        guard cpu < current.count, let c = current[cpu] else { return false }
+        return c.blocks.count >= 2 && c.list.order == order && c.list.mt == mt
+    }
+
+    /// Whether an allocation of `order` and `mt` on `cpu` ends its zone->lock events: it is the
+    /// one a refill of two or more entries was for when it takes from that list; with no
+    /// such refill pending, any allocation does.
+    func ends(cpu: Int, order: Int, mt: Int) -> Bool {
+        guard cpu < current.count, let c = current[cpu], c.blocks.count >= 2 else { return true }
+        return c.list.order == order && c.list.mt == mt
+    }
+
     /// An mm_page_alloc or mm_page_pcpu_drain took the block off its list.
     mutating func seen(_ l: TraceText.Line) {
         if let b = Self.block(l) { onList[b] = nil }
@@ -500,6 +522,6 @@ struct HiddenAllocations {
     func record(_ b: Int, _ list: List, timeNs: Int64) -> TraceRecord {
         let kind: AllocKind = list.mt == MigrateType.movable.rawValue ? (list.order == K.hpagePMDOrder ? .thp : .anon)
             : list.mt == MigrateType.reclaimable.rawValue ? .slabReclaimable : .kernel
-        return TraceRecord(cpu: list.cpu, timeNs: timeNs, pfn: b >> 4, order: list.order, kind: .alloc(kind: kind, atomic: false))
+        return TraceRecord(cpu: list.cpu, timeNs: timeNs, pfn: b >> 4, order: list.order, kind: .alloc(kind: kind, atomic: false), inferred: true)
     }
 }

@@ -141,7 +141,7 @@ extension Scenario {
         let evidence: TraceText.PCPEvidence
         do {
             evidence = try TraceText.pcpListEvidence(text) { pfn in
-                m.zones.first { $0.isPopulated && $0.geometry.startPFN <= pfn && pfn < $0.geometry.endPFN }.map { ($0.nid, $0.type) }
+                m.zoneSpanning(pfn: pfn).map { ($0.nid, $0.type) }
             }
         } catch { throw UsageError("\(path): \(error.description)") }
         let starts = evidence.lengths, refilled = evidence.refilled

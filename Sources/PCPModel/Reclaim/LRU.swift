@@ -163,8 +163,14 @@ public struct LRUStore: ~Copyable {
 extension Machine {
     /// The populated zone spanning `pfn` (page_zone()).
     @inline(__always) public func zoneOf(pfn: Int) -> Zone {
+        guard let z = zoneSpanning(pfn: pfn) else { preconditionFailure("pfn \(pfn) is in no populated zone") }
+        return z
+    }
+
+    /// The same for a pfn that may lie in no zone (a traced one): nil then.
+    @inline(__always) public func zoneSpanning(pfn: Int) -> Zone? {
         for z in populatedZoneList where pfn >= z.geometry.startPFN && pfn < z.geometry.endPFN { return z }
-        preconditionFailure("pfn \(pfn) is in no populated zone")
+        return nil
     }
 
     /// update_lru_size(): the node counter and the zone's NR_ZONE_LRU counter of one list.

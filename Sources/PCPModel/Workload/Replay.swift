@@ -124,7 +124,7 @@ public struct TraceReplay: Workload {
     /// list the kernel's page joined (MOVABLE when the trace does not show it), so the PCP sees
     /// the free the kernel's saw.
     mutating func freeImported(_ m: Machine, _ r: TraceRecord, list: Int) throws(FreeError) -> Operation? {
-        guard let pool, let z = m.zones.first(where: { $0.isPopulated && $0.geometry.startPFN <= r.pfn && r.pfn < $0.geometry.endPFN }) else { return nil }
+        guard let pool, let z = m.zoneSpanning(pfn: r.pfn) else { return nil }
         let order = [list] + (0..<MigrateType.count).filter { $0 != list }
         if r.order > 0 {
             // A higher-order block: the first aligned run of imported pages of one block type.
@@ -239,7 +239,7 @@ public struct TraceReplay: Workload {
     /// served from its list, its length says nothing of the kernel's.
     mutating func emptyAtKernelRefill(_ m: Machine, _ r: TraceRecord, mt: Int) {
         guard mt == MigrateType.unmovable.rawValue,
-              let z = m.zones.first(where: { $0.isPopulated && $0.geometry.startPFN <= r.pfn && r.pfn < $0.geometry.endPFN }) else { return }
+              let z = m.zoneSpanning(pfn: r.pfn) else { return }
         if refillsApart.count < m.nrCPUs { refillsApart += [Bool](repeating: false, count: m.nrCPUs - refillsApart.count) }
         guard !refillsApart[r.cpu] else { return }
         if r.refilled {
@@ -474,7 +474,7 @@ extension Machine {
 
     private func allocPagesBulk<P: AllocatorPolicy>(_ p: P, cpu: Int, pfn: Int, mt: Int) -> Int {
         guard cpu >= 0, cpu < nrCPUs, (0..<MigrateType.pcpTypes).contains(mt),
-              let z = zones.first(where: { $0.isPopulated && $0.geometry.startPFN <= pfn && pfn < $0.geometry.endPFN }) else { return 0 }
+              let z = zoneSpanning(pfn: pfn) else { return 0 }
         let l = z.pcpList(cpu, orderToPindex(mt, 0))
         var n = 0
         // At most the CPU's count: a design whose PCP serves from elsewhere cannot loop forever.

@@ -32,6 +32,7 @@ public enum ModelledFunctions {
         "account_freepages": ["accountFreepages"],
         "alloc_contig_range": ["allocContigRange"],
         "alloc_flags_nofragment": ["allocFlagsNofragment"],
+        "alloc_pages_bulk_noprof": ["allocPagesBulk"],
         "balance_pgdat": ["balancePgdat"],
         "boost_watermark": ["boostWatermark"],
         "calc_global_load": ["sampleLoad"],

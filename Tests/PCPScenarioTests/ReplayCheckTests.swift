@@ -400,8 +400,9 @@ final class CaptureParsingTests: XCTestCase {
     }
 
     /// alloc_pages_bulk() as the replay infers it at a kernel refill: every page of one CPU's
-    /// order-0 list of one type leaves, counted as allocations, with no mm_page_alloc, and the
-    /// machine stays consistent; the other lists keep theirs.
+    /// order-0 list of one type leaves, counted as allocations (and NUMA hits), with no
+    /// mm_page_alloc and free_count untouched, and the machine stays consistent; the other
+    /// lists keep theirs.
     func testAllocPagesBulkEmptiesOneListUntraced() throws {
         let m = try Machine(spec: .x86(memory: 256 << 20, cpus: 2, nodes: 1))
         var held: [PageRef] = []
@@ -413,7 +414,8 @@ final class CaptureParsingTests: XCTestCase {
         let movable = z.pcpListLength(cpu: 0, pindex: orderToPindex(MigrateType.movable.rawValue, 0))
         XCTAssertGreaterThanOrEqual(unmovable, 40)
         XCTAssertGreaterThan(movable, 0)
-        let count = z.pcp[0].count, allocated = m.allocatedPages
+        z.pcp[0].freeCount = 500
+        let count = z.pcp[0].count, allocated = m.allocatedPages, hits = z.numaEvent(.hit)
         m.setTracer(Tracer())
         XCTAssertEqual(m.allocPagesBulk(cpu: 0, pfn: m.pfn(of: held[0]), mt: MigrateType.unmovable.rawValue), unmovable)
         XCTAssertEqual(m.tracer?.events.count, 0, "no mm_page_alloc")
@@ -421,6 +423,8 @@ final class CaptureParsingTests: XCTestCase {
         XCTAssertEqual(z.pcpListLength(cpu: 0, pindex: orderToPindex(MigrateType.movable.rawValue, 0)), movable)
         XCTAssertEqual(z.pcp[0].count, count - unmovable)
         XCTAssertEqual(m.allocatedPages, allocated + unmovable)
+        XCTAssertEqual(z.numaEvent(.hit), hits + unmovable, "zone_statistics() counts each page")
+        XCTAssertEqual(z.pcp[0].freeCount, 500, "__rmqueue_pcplist() leaves free_count alone")
         XCTAssertEqual(m.allocPagesBulk(cpu: 0, pfn: m.pfn(of: held[0]), mt: MigrateType.unmovable.rawValue), 0, "an empty list gives nothing")
         try InvariantChecker().check(m, after: "alloc_pages_bulk")
     }

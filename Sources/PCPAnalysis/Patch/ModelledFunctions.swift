@@ -127,7 +127,7 @@ public enum ModelledFunctions {
         "rmqueue": ["rmqueue"],
         "rmqueue_buddy": ["rmqueueBuddy"],
         "rmqueue_bulk": ["refillFourPhases", "rmqueueBulk"],
-        "rmqueue_pcplist": ["rmqueuePCPBuddy", "rmqueuePCPList"],
+        "rmqueue_pcplist": ["rmqueuePCPBuddy"],
         "rounddown_pow_of_two": ["roundDownPowerOfTwo"],
         "select_bad_process": ["oomKill"],
         "set_migratetype_isolate": ["setIsolate"],

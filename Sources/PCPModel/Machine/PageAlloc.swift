@@ -243,6 +243,9 @@ extension Machine {
         var page: Int?
         if p.servesFromPCP(order: order) && z.trylockPCP(cpu) {
             z.lockPCP(cpu)
+            // rmqueue_pcplist(): an allocation ends a run of frees (alloc_pages_bulk(), which
+            // calls __rmqueue_pcplist() directly, leaves free_count alone).
+            z.pcp[cpu].freeCount >>= 1
             page = p.rmqueuePCP(z, cpu: cpu, order: order, mt: mt, flags: flags)
             z.unlockPCP(cpu)
         }

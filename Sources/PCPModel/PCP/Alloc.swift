@@ -44,10 +44,9 @@ extension Zone {
         return taken
     }
 
-    /// rmqueue_pcplist() + __rmqueue_pcplist(): the head of this CPU's list, refilled in bulk
+    /// __rmqueue_pcplist(): the head of this CPU's list, refilled in bulk
     /// from the buddy when empty. nil sends the caller to rmqueue_buddy.
     @inline(__always) func rmqueuePCPList<P: AllocatorPolicy>(_ cpu: Int, order: Int, mt: Int, flags: AllocFlags, _ p: P) -> Int? {
-        pcp[cpu].freeCount >>= 1
         let l = pcpList(cpu, orderToPindex(mt, order))
         if lists.isEmpty(l) {
             // Following 7.3: a HIGHATOMIC request does not refill (6.18 unknown).

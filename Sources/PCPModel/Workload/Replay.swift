@@ -473,16 +473,23 @@ extension Machine {
     public func allocPagesBulk(cpu: Int, pfn: Int, mt: Int) -> Int { allocPagesBulk(driver, cpu: cpu, pfn: pfn, mt: mt) }
 
     private func allocPagesBulk<P: AllocatorPolicy>(_ p: P, cpu: Int, pfn: Int, mt: Int) -> Int {
-        guard cpu >= 0, cpu < nrCPUs, (0..<MigrateType.pcpTypes).contains(mt),
-              let z = zoneSpanning(pfn: pfn) else { return 0 }
+        guard cpu >= 0, cpu < nrCPUs, (0..<MigrateType.pcpTypes).contains(mt), let z = zoneSpanning(pfn: pfn),
+              p.servesFromPCP(order: 0), z.trylockPCP(cpu) else { return 0 }
         let l = z.pcpList(cpu, orderToPindex(mt, 0))
+        let preferred = zonelistIDs[zonelistStart[cpuNode[cpu] * K.nrZoneTypes + AllocKind.kernel.highestZoneIdx]]
         var n = 0
+        z.lockPCP(cpu)
         // At most the CPU's count: a design whose PCP serves from elsewhere cannot loop forever.
+        // __rmqueue_pcplist() straight, so free_count stays as it was.
         for _ in 0..<z.pcp[cpu].count {
-            guard !z.lists.isEmpty(l), let i = rmqueue(p, z, cpu: cpu, order: 0, mt: mt, flags: []) else { break }
+            guard !z.lists.isEmpty(l), let i = p.rmqueuePCP(z, cpu: cpu, order: 0, mt: mt, flags: []) else { break }
             _ = finishAlloc(cpu: cpu, z, i, order: 0, kind: .kernel, atomic: false, traced: false)
+            zoneStatistics(preferred: preferred, z, cpu: cpu)
             n += 1
         }
+        z.unlockPCP(cpu)
+        if n > 0 { p.allocated(z, cpu: cpu, now: now) }
+        eventCounters[VMEvent.pgallocDMA.rawValue + z.type.rawValue] += n
         return n
     }
 }

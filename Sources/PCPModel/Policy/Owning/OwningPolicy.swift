@@ -20,7 +20,6 @@ extension OwningPolicy {
     /// rmqueue_pcplist() under the owning designs: the cached-only list first, then the buddy
     /// area (splitting on the PCP), then the design's refill.
     @inline(__always) func rmqueuePCPBuddy(_ z: Zone, cpu: Int, order: Int, mt: Int, flags: AllocFlags) -> Int? {
-        z.pcp[cpu].freeCount >>= 1
         if let i = owned.takeFromPCP(z, cpu, order: order, mt: mt) { return i }
         if flags.contains(.highAtomic) { return nil }
         return refill(z, cpu: cpu, order: order, need: z.nrPCPAlloc(cpu, order: order) << order, mt: mt, flags: flags)

@@ -150,6 +150,9 @@ public enum ReplayCheck {
         var sim = [[Event]](repeating: [], count: m.nrCPUs)
         engine.traceSink = { cpu, t, fired in sim[cpu] += events(fired, timeNs: t - engine.startNs, extfrag: extfrag) }
         do { try engine.run(&w, opsOrToEnd: nil) } catch { throw UsageError("the replay failed: \(error)") }
+        if let r = w as? TraceReplay, r.decayTakenUntraced > 0 {
+            notes.append("\(r.decayTakenUntraced) allocations inferred where a decay drain at a traced tick shows the kernel's count lower than the replay's (decay_pcp_high() drains count - high; alloc_pages_bulk() traces no mm_page_alloc): taken before that tick, first from the list holding the pages no traced event names")
+        }
         if let r = w as? TraceReplay, r.emptiedUntraced > 0 {
             notes.append("\(r.emptiedUntraced) allocations inferred where the kernel refilled an order-0 list the replay's still held pages on (rmqueue_bulk() refills only an empty list; alloc_pages_bulk() traces no mm_page_alloc): taken then, as alloc_pages_bulk() takes them")
         }

@@ -42,8 +42,13 @@ extension Scenario {
     /// `--pcp-state-list trace`, the preset PCP pages are first spread over the order-0 lists
     /// as the replayed trace shows them.
     public func makeWorkload(for m: Machine, note: (String) -> Void = Scenario.printNote) throws(UsageError) -> Workload? {
-        if workload != .none, case .imported(let i) = machine, i.pcpState == .trace { try spreadPCPListsFromTrace(m, note: note) }
-        let w = try makeWorkloadOnly(for: m, note: note)
+        var unnamed: [[Int]] = []
+        if workload != .none, case .imported(let i) = machine, i.pcpState == .trace { unnamed = try spreadPCPListsFromTrace(m, note: note) }
+        var w = try makeWorkloadOnly(for: m, note: note)
+        if var r = w as? TraceReplay {
+            r.unnamedLists = unnamed
+            w = r
+        }
         if let r = w as? TraceReplay, let t = r.tickAtNs {
             note(String(format: "the trace has no vmstat_update events: ticks every stat_interval in the phase of its first drain no free explains (decay's, at %.6f s)", Double(t) / 1e9))
         }
@@ -135,7 +140,8 @@ extension Scenario {
     }
 
     /// Each CPU's preset order-0 PCP pages spread over the lists as the replayed trace shows them.
-    func spreadPCPListsFromTrace(_ m: Machine, note: (String) -> Void) throws(UsageError) {
+    /// Returns, per CPU and zone id, the list that took the pages no traced event names (-1: none).
+    func spreadPCPListsFromTrace(_ m: Machine, note: (String) -> Void) throws(UsageError) -> [[Int]] {
         guard case .trace(let path) = workload else { throw UsageError("--pcp-state-list trace needs --workload trace:FILE") }
         let text = try TraceFile.read(path)
         let evidence: TraceText.PCPEvidence
@@ -145,6 +151,7 @@ extension Scenario {
             }
         } catch { throw UsageError("\(path): \(error.description)") }
         let starts = evidence.lengths, refilled = evidence.refilled
+        var unnamed = [[Int]](repeating: [Int](repeating: -1, count: m.zones.count), count: m.nrCPUs)
         for z in m.populatedZones {
             for c in 0..<m.nrCPUs {
                 if let n = evidence.firstRefill[TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: 0)],
@@ -159,6 +166,7 @@ extension Scenario {
                                                             exact: keys.map { refilled.contains($0) }, higher: higher)
                 let name = MigrateType(rawValue: list).map { $0.procName } ?? "\(list)"
                 if rest > 0 {
+                    unnamed[c][z.id] = list
                     let why = list < keys.count && starts[keys[list]] != nil ? "a list the trace used but never refilled, so only its least length is known" : "a list the trace never touches"
                     note("cpu \(c) zone \(z.type.name): \(rest) pages of zoneinfo's count are on no list the trace shows; they start on the \(name) order-0 list (\(why))")
                 }
@@ -167,6 +175,7 @@ extension Scenario {
                 }
             }
         }
+        return unnamed
     }
 
     /// Picoseconds between two samples for about `points` of them over the run's expected

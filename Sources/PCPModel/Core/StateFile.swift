@@ -8,7 +8,7 @@ public enum StateFile {
     /// 4: each CPU's iowait time.
     /// 3: page and LRU entries packed (one entry per page, one per folio).
     /// 2: the invariant checker's memory, the mount's boot time, held blocks field by field.
-    public static let formatVersion: UInt32 = 5
+    public static let formatVersion: UInt32 = 6
     /// Magic, version, a reserved word, the payload's length and its CRC-32.
     public static let headerBytes = 8 + 4 + 4 + 8 + 4
 

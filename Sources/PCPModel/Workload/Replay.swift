@@ -24,10 +24,14 @@ public struct TraceRecord: Sendable, Equatable {
     public var refilled: Bool
     /// An allocation the trace implies but does not show (alloc_pages_bulk()'s).
     public var inferred: Bool
+    /// A tick: the pages its decay drained on its CPU (`pfn << 4 | order`, mm_page_pcpu_drain
+    /// right after the tick), which show the kernel's count where the replay's may differ.
+    public var drains: [Int]
     public init(cpu: Int, timeNs: Int64, pfn: Int, order: Int, kind: Kind, underPCPLock: Bool = false, batched: Bool = false,
-                refilled: Bool = false, inferred: Bool = false) {
+                refilled: Bool = false, inferred: Bool = false, drains: [Int] = []) {
         self.cpu = cpu; self.timeNs = timeNs; self.pfn = pfn; self.order = order; self.kind = kind
         self.underPCPLock = underPCPLock; self.batched = batched; self.refilled = refilled; self.inferred = inferred
+        self.drains = drains
     }
 }
 
@@ -74,6 +78,14 @@ public struct TraceReplay: Workload {
     public private(set) var emptiedUntraced = 0
     /// Per CPU: its UNMOVABLE order-0 list refilled in the replay where the kernel's did not.
     var refillsApart: [Bool] = []
+    /// Pages a traced tick's decay drain shows gone from the kernel's list, taken untraced.
+    public internal(set) var decayTakenUntraced = 0
+    /// Per CPU and zone id: the kernel's last decay drain was capped, so its high followed a
+    /// count the replay may not have (`takeWhatDecayShowsGone`).
+    var decayCapped: [[Bool]] = []
+    /// Per CPU and zone id: the order-0 list the import put the pages of zoneinfo's count that no
+    /// traced event names on (-1: none), where untraced allocations take from first.
+    public var unnamedLists: [[Int]] = []
     public private(set) var failedAllocs = 0
     /// Per CPU: the batched frees (record indices) not committed yet.
     var pending: [[Int]] = []
@@ -212,6 +224,7 @@ public struct TraceReplay: Workload {
         lastNs = r.timeNs
         switch r.kind {
         case .tick:
+            takeWhatDecayShowsGone(m, tick: next - 1)
             m.vmstatUpdate(cpu: r.cpu)
             return .idle(r.cpu)
         case let .alloc(kind, atomic):
@@ -298,6 +311,13 @@ extension TraceReplay {
         try c.sync(&emptiedUntraced)
         try c.sync(&refillsApart)
         guard refillsApart.count <= MachineSpec.maxCPUs else { throw CheckpointError("\(refillsApart.count) CPUs in the replay's refill state") }
+        try c.sync(&decayTakenUntraced)
+        try c.sync(&decayCapped)
+        try c.sync(&unnamedLists)
+        guard decayCapped.count <= MachineSpec.maxCPUs, unnamedLists.count <= MachineSpec.maxCPUs,
+              unnamedLists.allSatisfy({ $0.allSatisfy { (-1..<MigrateType.pcpTypes).contains($0) } }) else {
+            throw CheckpointError("the replay's decay state names no CPU or list")
+        }
         try c.sync(&failedAllocs)
         try c.sync(&pending)
         guard pending.count <= MachineSpec.maxCPUs, pending.allSatisfy({ $0.allSatisfy { records.indices.contains($0) } }) else {
@@ -465,14 +485,16 @@ extension Machine {
 }
 
 extension Machine {
-    /// alloc_pages_bulk_noprof() (mm/page_alloc.c, 6.18) as a replay infers it: order-0 pages
-    /// off `cpu`'s PCP list of `mt`, in the zone of the traced `pfn`, with no mm_page_alloc,
-    /// until the list is empty. The kernel refilled that list next, which rmqueue_bulk() does
-    /// only on an empty list, so what the replay's list still held had gone this way (vmalloc'd
+    /// alloc_pages_bulk_noprof() (mm/page_alloc.c, 6.18) as a replay infers it: up to `limit`
+    /// order-0 pages off `cpu`'s PCP list of `mt`, in the zone of the traced `pfn`, with no
+    /// mm_page_alloc. The trace shows them gone: the kernel refilled that list (rmqueue_bulk()
+    /// refills only an empty one), or a decay drain shows the kernel's count lower (vmalloc'd
     /// stacks, page pools). Returns how many pages it took.
-    public func allocPagesBulk(cpu: Int, pfn: Int, mt: Int) -> Int { allocPagesBulk(driver, cpu: cpu, pfn: pfn, mt: mt) }
+    public func allocPagesBulk(cpu: Int, pfn: Int, mt: Int, limit: Int = .max) -> Int {
+        allocPagesBulk(driver, cpu: cpu, pfn: pfn, mt: mt, limit: limit)
+    }
 
-    private func allocPagesBulk<P: AllocatorPolicy>(_ p: P, cpu: Int, pfn: Int, mt: Int) -> Int {
+    private func allocPagesBulk<P: AllocatorPolicy>(_ p: P, cpu: Int, pfn: Int, mt: Int, limit: Int) -> Int {
         guard cpu >= 0, cpu < nrCPUs, (0..<MigrateType.pcpTypes).contains(mt), let z = zoneSpanning(pfn: pfn),
               p.servesFromPCP(order: 0), z.trylockPCP(cpu) else { return 0 }
         let l = z.pcpList(cpu, orderToPindex(mt, 0))
@@ -481,7 +503,7 @@ extension Machine {
         z.lockPCP(cpu)
         // At most the CPU's count: a design whose PCP serves from elsewhere cannot loop forever.
         // __rmqueue_pcplist() straight, so free_count stays as it was.
-        for _ in 0..<z.pcp[cpu].count {
+        for _ in 0..<min(z.pcp[cpu].count, max(limit, 0)) {
             guard !z.lists.isEmpty(l), let i = p.rmqueuePCP(z, cpu: cpu, order: 0, mt: mt, flags: []) else { break }
             _ = finishAlloc(cpu: cpu, z, i, order: 0, kind: .kernel, atomic: false, traced: false)
             zoneStatistics(preferred: preferred, z, cpu: cpu)

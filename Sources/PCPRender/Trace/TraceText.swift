@@ -210,6 +210,9 @@ public enum TraceText {
         /// free path's.
         var lastEvent = [(name: String, timeNs: Int64)](repeating: ("", 0), count: cpus)
         var decayDrainNs: Int64?
+        /// Per CPU: the drains after each of its ticks, and whether its last tick's drain goes on.
+        var tickDrains = [[[Int]]](repeating: [], count: cpus)
+        var tickOpen = [Bool](repeating: false, count: cpus)
         for (at, l) in all.enumerated() {
             n = l.number
             if let begin, l.timeNs < begin { continue }
@@ -223,6 +226,11 @@ public enum TraceText {
                     decayDrainNs = l.timeNs - t0
                 }
                 lastEvent[l.cpu] = (l.event, l.timeNs)
+                if l.event == "mm_page_pcpu_drain", tickOpen[l.cpu], let pfn = l.pfn {
+                    tickDrains[l.cpu][tickDrains[l.cpu].count - 1].append(pfn << 4 | (Int(l.fields["order"] ?? "0") ?? 0))
+                } else {
+                    tickOpen[l.cpu] = false
+                }
             }
             if let taken = second[at], let t0 {
                 // Before the refill that shows the list empty, or before the second free (a
@@ -238,6 +246,8 @@ public enum TraceText {
                 hasTicks = true
                 if t0 == nil { t0 = l.timeNs }
                 out.append(TraceRecord(cpu: l.cpu, timeNs: l.timeNs - t0!, pfn: -1, order: 0, kind: .tick))
+                tickDrains[l.cpu].append([])
+                tickOpen[l.cpu] = true
                 continue
             }
             if l.event == "mm_page_alloc_zone_locked", l.cpu < cpus {
@@ -297,6 +307,13 @@ public enum TraceText {
             }
             zoneLockedAt[l.cpu] = nil
             refilling[l.cpu] = false
+        }
+        // Each CPU's ticks are in `out` in their order (records inserted before others are
+        // allocations), so the k-th tick of a CPU takes the k-th drain list.
+        var ticksSeen = [Int](repeating: 0, count: cpus)
+        for i in out.indices where out[i].kind == .tick {
+            out[i].drains = tickDrains[out[i].cpu][ticksSeen[out[i].cpu]]
+            ticksSeen[out[i].cpu] += 1
         }
         let origin = t0 ?? 0
         let last = end ?? all.last.map(\.timeNs) ?? origin

@@ -1,0 +1,71 @@
+/// What a traced tick's decay drain says of the kernel's PCP count. decay_pcp_high() drains
+/// count − high, with high falling to the largest of count − batch << SCALE_MAX (a capped drain),
+/// high − high/8 and high_min. Where that shows the kernel's count lower than the replay's, the
+/// difference had left the list with no event (alloc_pages_bulk()), and the replay takes it then.
+extension TraceReplay {
+    /// Before a traced tick's vmstat_update: per zone, the pages the kernel's uncapped decay
+    /// drain shows gone. Uncapped, high falls to high − high/8 (above high_min), so the drain is
+    /// count − high + high/8:
+    /// - while the replay's high is the kernel's (no capped drain since the import's exact high
+    ///   or since the last uncapped one), the drain gives the kernel's count;
+    /// - after a capped drain, which set high to count − batch << SCALE_MAX, high moved with count
+    ///   (every traced event since changed both alike), so both were lower by the same pages:
+    ///   they went before that drain, and high goes down with them, as that drain would have set
+    ///   it. The drain places high within 8 pages; the replay takes the fewest.
+    /// A capped drain shows neither.
+    mutating func takeWhatDecayShowsGone(_ m: Machine, tick n: Int) {
+        let r = records[n]
+        if decayCapped.count < m.nrCPUs { decayCapped += [[Bool]](repeating: [], count: m.nrCPUs - decayCapped.count) }
+        if decayCapped[r.cpu].count < m.zones.count { decayCapped[r.cpu] += [Bool](repeating: false, count: m.zones.count - decayCapped[r.cpu].count) }
+        for z in m.zones where z.isPopulated {
+            let (pages, pfn) = Self.drained(records[n], in: z)
+            let p = z.pcp[r.cpu], cap = p.batch << K.pcpBatchScaleMax
+            defer { decayCapped[r.cpu][z.id] = pages >= cap }
+            guard let pfn, pages < cap, p.high > p.highMin else { continue }
+            if !decayCapped[r.cpu][z.id] {
+                takeUntraced(m, cpu: r.cpu, pfn: pfn, zone: z.id, pages: p.count - (max(p.high - p.high >> 3, p.highMin) + pages))
+            } else if let high = Self.highBeforeDecay(drain: pages, countAboveHigh: p.count - p.high, highMin: p.highMin), high < p.high {
+                let taken = takeUntraced(m, cpu: r.cpu, pfn: pfn, zone: z.id, pages: p.high - high)
+                z.pcp[r.cpu].high -= taken
+            }
+        }
+    }
+
+    /// The largest high an uncapped decay starts from when it drains `drain` pages and count
+    /// exceeds high by `countAboveHigh`: the drain is that excess plus high/8 (nil when no high
+    /// above `highMin` gives it).
+    public static func highBeforeDecay(drain: Int, countAboveHigh: Int, highMin: Int) -> Int? {
+        let eighth = drain - countAboveHigh
+        guard eighth >= 0 else { return nil }
+        let high = 8 * eighth + 7
+        return high - high >> 3 > highMin ? high : nil
+    }
+
+    /// The pages a tick's decay drained in zone `z`, and one of their pfns; nil pfn when it
+    /// drained none there or any of higher order (whose overshoot hides the count).
+    static func drained(_ r: TraceRecord, in z: Zone) -> (pages: Int, pfn: Int?) {
+        var pages = 0, pfn: Int?
+        for e in r.drains where z.spans(z.index(e >> 4)) {
+            if e & 15 != 0 { return (pages + (1 << (e & 15)), nil) }
+            pages += 1
+            pfn = e >> 4
+        }
+        return (pages, pfn)
+    }
+
+    /// Takes `pages` order-0 pages off `cpu`'s lists in one zone with no trace: first from the list
+    /// the import put the pages no traced event names on, then UNMOVABLE (alloc_pages_bulk()'s
+    /// callers ask for it), MOVABLE, RECLAIMABLE.
+    @discardableResult
+    mutating func takeUntraced(_ m: Machine, cpu: Int, pfn: Int, zone: Int, pages: Int) -> Int {
+        guard pages > 0 else { return 0 }
+        let unnamed = cpu < unnamedLists.count && zone < unnamedLists[cpu].count ? unnamedLists[cpu][zone] : -1
+        var left = pages
+        for mt in [unnamed, MigrateType.unmovable.rawValue, MigrateType.movable.rawValue, MigrateType.reclaimable.rawValue] where mt >= 0 && left > 0 {
+            let n = m.allocPagesBulk(cpu: cpu, pfn: pfn, mt: mt, limit: left)
+            left -= n
+            decayTakenUntraced += n
+        }
+        return pages - left
+    }
+}

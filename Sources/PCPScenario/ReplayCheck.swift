@@ -141,7 +141,7 @@ public enum ReplayCheck {
             kernel = try kernelEvents(text, cpus: m.nrCPUs, capture: capture)
         } catch { throw UsageError("\(path): \(error.description)") }
         guard var w = try s.makeWorkload(for: m, note: { notes.append($0) }) else { throw UsageError("replay-check needs a trace to replay") }
-        let extfrag = try extfragEnabled(beside: path) ?? kernel.contains { $0.contains { $0.kind == .extfrag } }
+        let extfrag = try eventEnabled("mm_page_alloc_extfrag", beside: path) ?? kernel.contains { $0.contains { $0.kind == .extfrag } }
         if !extfrag {
             notes.append("the capture shows no mm_page_alloc_extfrag (not enabled): the replay's are left out of its refill runs, as a page __rmqueue_steal() took showed no event in the kernel's")
         }
@@ -151,7 +151,7 @@ public enum ReplayCheck {
         engine.traceSink = { cpu, t, fired in sim[cpu] += events(fired, timeNs: t - engine.startNs, extfrag: extfrag) }
         do { try engine.run(&w, opsOrToEnd: nil) } catch { throw UsageError("the replay failed: \(error)") }
         if let r = w as? TraceReplay, r.decayTakenUntraced > 0 {
-            notes.append("\(r.decayTakenUntraced) allocations inferred where a decay drain at a traced tick shows the kernel's count lower than the replay's (decay_pcp_high() drains count - high; alloc_pages_bulk() traces no mm_page_alloc): taken before that tick, first from the list holding the pages no traced event names")
+            notes.append("\(r.decayTakenUntraced) allocations inferred where a traced tick's decay drain, or its lack of one, shows the kernel's count lower than the replay's (decay_pcp_high() drains count - high; alloc_pages_bulk() traces no mm_page_alloc): taken before that tick, first from the list holding the pages no traced event names")
         }
         if let r = w as? TraceReplay, r.emptiedUntraced > 0 {
             notes.append("\(r.emptiedUntraced) allocations inferred where the kernel refilled an order-0 list the replay's still held pages on (rmqueue_bulk() refills only an empty list; alloc_pages_bulk() traces no mm_page_alloc): taken then, as alloc_pages_bulk() takes them")
@@ -181,12 +181,12 @@ public enum ReplayCheck {
         return Report(comparisons: comparisons, final: final, notes: notes)
     }
 
-    /// Whether the capture enabled mm_page_alloc_extfrag, as the events line of the capture.txt
+    /// Whether the capture enabled a tracepoint, as the events line of the capture.txt
     /// scripts/capture leaves beside the trace says; nil without one.
-    static func extfragEnabled(beside trace: String) throws(UsageError) -> Bool? {
+    static func eventEnabled(_ event: String, beside trace: String) throws(UsageError) -> Bool? {
         let path = ((trace as NSString).deletingLastPathComponent as NSString).appendingPathComponent("capture.txt")
         guard FileManager.default.isReadableFile(atPath: path) else { return nil }
-        return try TextFile.read(path).split(separator: "\n").first { $0.hasPrefix("events:") }.map { $0.contains("mm_page_alloc_extfrag") }
+        return try TextFile.read(path).split(separator: "\n").first { $0.hasPrefix("events:") }.map { $0.contains(event) }
     }
 
     /// The report as text: one line per CPU and kind, then the final figures.

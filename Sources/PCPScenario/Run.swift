@@ -65,6 +65,8 @@ extension Scenario {
         case .trace(let path):
             guard params.isEmpty else { throw UsageError("a trace replay takes no --param") }
             let text = try TraceFile.read(path)
+            // Without capture.txt, a capture that shows a drain traced them.
+            let drainsEnabled = try ReplayCheck.eventEnabled("mm_page_pcpu_drain", beside: path)
             do {
                 let c = try TraceText.capture(text, cpus: m.nrCPUs, untilNs: untilSeconds.map { Int64($0 * 1e9) })
                 if c.refilledTakenUntraced > 0 {
@@ -76,7 +78,8 @@ extension Scenario {
                          + "(alloc_pages_bulk() took them off the first free's CPU's list untraced): replayed on that CPU before its list next refilled, else before the second free")
                 }
                 // A phase given on the command line wins over the one the trace implies.
-                return TraceReplay(records: c.records, endNs: c.endNs, tickAtNs: vmstatPhaseMs == nil ? c.decayDrainNs : nil)
+                return TraceReplay(records: c.records, endNs: c.endNs, tickAtNs: vmstatPhaseMs == nil ? c.decayDrainNs : nil,
+                                   drainsTraced: drainsEnabled ?? c.records.contains { !$0.drains.isEmpty })
             } catch { throw UsageError("\(path): \(error.description)") }
         case .builtin, .mix:
             do { return try Workloads.make(workload.description, machine: m, params: params) } catch { throw UsageError(error.description) }

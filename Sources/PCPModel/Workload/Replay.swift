@@ -48,6 +48,8 @@ public struct TraceReplay: Workload {
     /// passes too); nil: at the last record.
     let endNs: Int64?
     let kernelTicks: Bool
+    /// The capture traced mm_page_pcpu_drain, so a tick with none after it drained nothing.
+    let drainsTraced: Bool
     /// Without traced ticks: when (ns after the start) one of the kernel's vmstat_update ticks
     /// ran, so the periodic ones keep its phase (nil: they keep the machine's).
     public let tickAtNs: Int64?
@@ -90,10 +92,11 @@ public struct TraceReplay: Workload {
     /// Per CPU: the batched frees (record indices) not committed yet.
     var pending: [[Int]] = []
 
-    public init(records: [TraceRecord], endNs: Int64? = nil, tickAtNs: Int64? = nil) {
+    public init(records: [TraceRecord], endNs: Int64? = nil, tickAtNs: Int64? = nil, drainsTraced: Bool = false) {
         self.records = records
         self.endNs = endNs
         kernelTicks = records.contains { $0.kind == .tick }
+        self.drainsTraced = drainsTraced
         self.tickAtNs = kernelTicks ? nil : tickAtNs
         // A block is known by its pfn and order together.
         unknownFreeList = Self.listOfUnknownFrees(records.map { r in

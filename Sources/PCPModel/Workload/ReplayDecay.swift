@@ -7,7 +7,8 @@ extension TraceReplay {
     /// drain shows gone. Uncapped, high falls to high − high/8 (above high_min), so the drain is
     /// count − high + high/8:
     /// - while the replay's high is the kernel's (no capped drain since the import's exact high
-    ///   or since the last uncapped one), the drain gives the kernel's count;
+    ///   or since the last uncapped one), the drain gives the kernel's count (no drain: at most
+    ///   the decayed high, and the replay takes the fewest);
     /// - after a capped drain, which set high to count − batch << SCALE_MAX, high moved with count
     ///   (every traced event since changed both alike), so both were lower by the same pages:
     ///   they went before that drain, and high goes down with them, as that drain would have set
@@ -21,7 +22,7 @@ extension TraceReplay {
             let (pages, pfn) = Self.drained(records[n], in: z)
             let p = z.pcp[r.cpu], cap = p.batch << K.pcpBatchScaleMax
             defer { decayCapped[r.cpu][z.id] = pages >= cap }
-            guard let pfn, pages < cap, p.high > p.highMin else { continue }
+            guard pages < cap, p.high > p.highMin, let pfn = pfn ?? (pages == 0 && drainsTraced ? z.geometry.startPFN : nil) else { continue }
             if !decayCapped[r.cpu][z.id] {
                 takeUntraced(m, cpu: r.cpu, pfn: pfn, zone: z.id, pages: p.count - (max(p.high - p.high >> 3, p.highMin) + pages))
             } else if let high = Self.highBeforeDecay(drain: pages, countAboveHigh: p.count - p.high, highMin: p.highMin), high < p.high {

@@ -25,7 +25,7 @@ extension TraceReplay {
             guard pages < cap, p.high > p.highMin, let pfn = pfn ?? (pages == 0 && drainsTraced ? z.geometry.startPFN : nil) else { continue }
             if !decayCapped[r.cpu][z.id] {
                 takeUntraced(m, cpu: r.cpu, pfn: pfn, zone: z.id, pages: p.count - (max(p.high - p.high >> 3, p.highMin) + pages))
-            } else if let high = Self.highBeforeDecay(drain: pages, countAboveHigh: p.count - p.high, highMin: p.highMin), high < p.high {
+            } else if pages > 0, let high = Self.highBeforeDecay(drain: pages, countAboveHigh: p.count - p.high, highMin: p.highMin), high < p.high {
                 let taken = takeUntraced(m, cpu: r.cpu, pfn: pfn, zone: z.id, pages: p.high - high)
                 z.pcp[r.cpu].high -= taken
             }

@@ -402,6 +402,13 @@ extension TraceText {
         var unknownFreeType: [Int: Int] = [:]
         for (j, mt) in listOfFree { unknownFreeType[allocsAndFrees[j]] = mt }
         var inAllocation = Set<Int>()
+        // Per line: the line its CPU traced just before it, for drains that move on to a list
+        // further round, which free_pcppages_bulk() does only once the list it was on is empty.
+        var previous = [Int?](repeating: nil, count: all.count), lastOn: [Int: Int] = [:]
+        for (i, l) in all.enumerated() where l.timeNs >= begin {
+            previous[i] = lastOn[l.cpu]
+            lastOn[l.cpu] = i
+        }
         for (n, l) in order0.enumerated() {
             guard let p = l.pfn, let (nid, zone) = zoneOf(p) else { continue }
             let isRefill = l.event == "mm_page_alloc_zone_locked" && l.fields["percpu_refill"] == "1" && order(l) == 0
@@ -441,6 +448,16 @@ extension TraceText {
                 // the owning CPU; the page's block type names its list).
                 let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: Int(l.fields["migratetype"] ?? "1") ?? 1, order: order(l))
                 if done[k] == nil { balance[k, default: 0] += 1; peak[k] = max(peak[k] ?? 0, balance[k]!) }
+                // The drain before it in the same run took another list of this zone that comes
+                // earlier round: that list is empty now, so its length is known.
+                if let j = previous[order0At[n]], all[j].event == "mm_page_pcpu_drain", let q = all[j].pfn, let (qnid, qzone) = zoneOf(q),
+                   qnid == nid, qzone == zone, pcpAllowedOrder(order(all[j])) {
+                    let e = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: Int(all[j].fields["migratetype"] ?? "1") ?? 1, order: order(all[j]))
+                    if e.mt < MigrateType.pcpTypes, k.mt < MigrateType.pcpTypes,
+                       orderToPindex(e.mt, e.order) < orderToPindex(k.mt, k.order), done[e] == nil {
+                        done[e] = max(0, balance[e] ?? 0, peak[e] ?? 0)
+                    }
+                }
             case "mm_page_alloc_zone_locked" where l.fields["percpu_refill"] == "1":
                 inAllocation.insert(l.cpu)
                 let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: Int(l.fields["migratetype"] ?? "1") ?? 1, order: order(l))

@@ -19,14 +19,15 @@ extension TraceReplay {
         if decayCapped.count < m.nrCPUs { decayCapped += [[Bool]](repeating: [], count: m.nrCPUs - decayCapped.count) }
         if decayCapped[r.cpu].count < m.zones.count { decayCapped[r.cpu] += [Bool](repeating: false, count: m.zones.count - decayCapped[r.cpu].count) }
         for z in m.zones where z.isPopulated {
-            let (pages, pfn) = Self.drained(records[n], in: z)
+            let (pages, order0) = Self.drained(records[n], in: z)
             let p = z.pcp[r.cpu], cap = p.batch << K.pcpBatchScaleMax
             defer { decayCapped[r.cpu][z.id] = pages >= cap }
-            guard pages < cap, p.high > p.highMin, let pfn = pfn ?? (pages == 0 && drainsTraced ? z.geometry.startPFN : nil) else { continue }
+            // No drain counts only where the capture traced drains.
+            guard order0, pages < cap, p.high > p.highMin, pages > 0 || drainsTraced else { continue }
             if !decayCapped[r.cpu][z.id] {
-                takeUntraced(m, cpu: r.cpu, pfn: pfn, zone: z.id, pages: p.count - (max(p.high - p.high >> 3, p.highMin) + pages))
+                takeUntraced(m, cpu: r.cpu, z, pages: p.count - (max(p.high - p.high >> 3, p.highMin) + pages))
             } else if pages > 0, let high = Self.highBeforeDecay(drain: pages, countAboveHigh: p.count - p.high, highMin: p.highMin), high < p.high {
-                let taken = takeUntraced(m, cpu: r.cpu, pfn: pfn, zone: z.id, pages: p.high - high)
+                let taken = takeUntraced(m, cpu: r.cpu, z, pages: p.high - high)
                 z.pcp[r.cpu].high -= taken
             }
         }
@@ -42,28 +43,27 @@ extension TraceReplay {
         return high - high >> 3 > highMin ? high : nil
     }
 
-    /// The pages a tick's decay drained in zone `z`, and one of their pfns; nil pfn when it
-    /// drained none there or any of higher order (whose overshoot hides the count).
-    static func drained(_ r: TraceRecord, in z: Zone) -> (pages: Int, pfn: Int?) {
-        var pages = 0, pfn: Int?
+    /// The pages a tick's decay drained in zone `z`, and whether all were order 0 (a
+    /// higher-order entry's overshoot hides the count).
+    static func drained(_ r: TraceRecord, in z: Zone) -> (pages: Int, order0: Bool) {
+        var pages = 0, order0 = true
         for e in r.drains where z.spans(z.index(e >> 4)) {
-            if e & 15 != 0 { return (pages + (1 << (e & 15)), nil) }
-            pages += 1
-            pfn = e >> 4
+            pages += 1 << (e & 15)
+            order0 = order0 && e & 15 == 0
         }
-        return (pages, pfn)
+        return (pages, order0)
     }
 
     /// Takes `pages` order-0 pages off `cpu`'s lists in one zone with no trace: first from the list
     /// the import put the pages no traced event names on, then UNMOVABLE (alloc_pages_bulk()'s
     /// callers ask for it), MOVABLE, RECLAIMABLE.
     @discardableResult
-    mutating func takeUntraced(_ m: Machine, cpu: Int, pfn: Int, zone: Int, pages: Int) -> Int {
+    mutating func takeUntraced(_ m: Machine, cpu: Int, _ z: Zone, pages: Int) -> Int {
         guard pages > 0 else { return 0 }
-        let unnamed = cpu < unnamedLists.count && zone < unnamedLists[cpu].count ? unnamedLists[cpu][zone] : -1
+        let unnamed = cpu < unnamedLists.count && z.id < unnamedLists[cpu].count ? unnamedLists[cpu][z.id] : -1
         var left = pages
         for mt in [unnamed, MigrateType.unmovable.rawValue, MigrateType.movable.rawValue, MigrateType.reclaimable.rawValue] where mt >= 0 && left > 0 {
-            let n = m.allocPagesBulk(cpu: cpu, pfn: pfn, mt: mt, limit: left)
+            let n = m.allocPagesBulk(cpu: cpu, pfn: z.geometry.startPFN, mt: mt, limit: left)
             left -= n
             decayTakenUntraced += n
         }

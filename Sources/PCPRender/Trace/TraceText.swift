@@ -226,8 +226,8 @@ public enum TraceText {
                     decayDrainNs = l.timeNs - t0
                 }
                 lastEvent[l.cpu] = (l.event, l.timeNs)
-                if l.event == "mm_page_pcpu_drain", tickOpen[l.cpu], let pfn = l.pfn {
-                    tickDrains[l.cpu][tickDrains[l.cpu].count - 1].append(pfn << 4 | (Int(l.fields["order"] ?? "0") ?? 0))
+                if l.event == "mm_page_pcpu_drain", tickOpen[l.cpu], let b = HiddenAllocations.block(l) {
+                    tickDrains[l.cpu][tickDrains[l.cpu].count - 1].append(b)
                 } else {
                     tickOpen[l.cpu] = false
                 }

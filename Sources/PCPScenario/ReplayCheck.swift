@@ -118,6 +118,8 @@ public enum ReplayCheck {
     /// A zoneinfo figure the replay ends with, against the one read after the capture.
     public struct FinalFigure: Sendable {
         public var what: String, kernel: Int, replay: Int
+        /// For pages free and count, with the zoneinfo read before: how each side got there.
+        public var kernelMoved: Movement? = nil, replayMoved: Movement? = nil
     }
 
     public struct Report: Sendable {
@@ -148,7 +150,13 @@ public enum ReplayCheck {
         m.setTracer(Tracer())
         let engine = Engine(machine: m, seed: s.seed, cost: s.cost, checkEvery: s.checkEvery)
         var sim = [[Event]](repeating: [], count: m.nrCPUs)
-        engine.traceSink = { cpu, t, fired in sim[cpu] += events(fired, timeNs: t - engine.startNs, extfrag: extfrag) }
+        var moved = Balance(zones: m.zones.count, cpus: m.nrCPUs)
+        let ourBefore = Zoneinfo.render(m.snapshot())
+        let mark = (w as? TraceReplay)?.lastStep
+        engine.traceSink = { cpu, t, fired in
+            sim[cpu] += events(fired, timeNs: t - engine.startNs, extfrag: extfrag)
+            moved.add(cpu: cpu, fired, m, allocTraced: !(mark?.inferredAlloc ?? false))
+        }
         do { try engine.run(&w, opsOrToEnd: nil) } catch { throw UsageError("the replay failed: \(error)") }
         if let r = w as? TraceReplay, r.decayTakenUntraced > 0 {
             notes.append("\(r.decayTakenUntraced) allocations inferred where a traced tick's decay drain, or its lack of one, shows the kernel's count lower than the replay's (decay_pcp_high() drains count - high; alloc_pages_bulk() traces no mm_page_alloc): taken before that tick, first from the list holding the pages no traced event names")
@@ -166,15 +174,39 @@ public enum ReplayCheck {
         var final: [FinalFigure] = []
         if let after = afterZoneinfo {
             let mine = Zoneinfo.render(m.snapshot())
+            // What each side's events moved, when the kernel's starting zoneinfo is known.
+            var kernelBefore: String? = nil, kernelMoved: Balance? = nil
+            if case .imported(let im) = s.machine {
+                kernelBefore = try TextFile.read(im.zoneinfo)
+                do { kernelMoved = try Balance.kernel(text, m, capture: capture) } catch { throw UsageError("\(path): \(error.description)") }
+            }
+            func movement(_ b: Balance?, before: Int?, after: Int, events: (Balance) -> Int) -> Movement? {
+                guard let b, let before else { return nil }
+                return Movement(before: before, events: events(b), untraced: after - before - events(b))
+            }
+            func zoneID(_ nid: Int, _ type: ZoneType) -> Int { nid * K.nrZoneTypes + type.rawValue }
             let theirs = ZoneinfoImport.freePages(after), ours = ZoneinfoImport.freePages(mine)
+            let theirsBefore = kernelBefore.map(ZoneinfoImport.freePages), oursBefore = ZoneinfoImport.freePages(ourBefore)
             for f in theirs {
                 let o = ours.first { $0.nid == f.nid && $0.zone == f.zone }?.pages ?? 0
-                final.append(FinalFigure(what: "node \(f.nid) zone \(f.zone.name) pages free", kernel: f.pages, replay: o))
+                let id = zoneID(f.nid, f.zone)
+                let k0 = theirsBefore?.first { $0.nid == f.nid && $0.zone == f.zone }?.pages
+                let o0 = oursBefore.first { $0.nid == f.nid && $0.zone == f.zone }?.pages
+                final.append(FinalFigure(what: "node \(f.nid) zone \(f.zone.name) pages free", kernel: f.pages, replay: o,
+                                         kernelMoved: movement(kernelMoved, before: k0, after: f.pages) { id < $0.buddy.count ? $0.buddy[id] : 0 },
+                                         replayMoved: movement(kernelMoved.map { _ in moved }, before: o0, after: o) { id < $0.buddy.count ? $0.buddy[id] : 0 }))
             }
-            let ourPCP = ZoneinfoImport.pcpState(mine)
+            let ourPCP = ZoneinfoImport.pcpState(mine), ourPCPBefore = ZoneinfoImport.pcpState(ourBefore)
+            let theirPCPBefore = kernelBefore.map(ZoneinfoImport.pcpState)
             for p in ZoneinfoImport.pcpState(after) {
                 let o = ourPCP.first { $0.nid == p.nid && $0.zone == p.zone && $0.cpu == p.cpu }
-                final.append(FinalFigure(what: "node \(p.nid) zone \(p.zone.name) cpu \(p.cpu) count", kernel: p.count, replay: o?.count ?? 0))
+                let id = zoneID(p.nid, p.zone)
+                let k0 = theirPCPBefore?.first { $0.nid == p.nid && $0.zone == p.zone && $0.cpu == p.cpu }?.count
+                let o0 = ourPCPBefore.first { $0.nid == p.nid && $0.zone == p.zone && $0.cpu == p.cpu }?.count
+                let pcp = { (b: Balance) in id < b.pcp.count && p.cpu < b.pcp[id].count ? b.pcp[id][p.cpu] : 0 }
+                final.append(FinalFigure(what: "node \(p.nid) zone \(p.zone.name) cpu \(p.cpu) count", kernel: p.count, replay: o?.count ?? 0,
+                                         kernelMoved: movement(kernelMoved, before: k0, after: p.count, events: pcp),
+                                         replayMoved: movement(kernelMoved.map { _ in moved }, before: o0, after: o?.count ?? 0, events: pcp)))
                 final.append(FinalFigure(what: "node \(p.nid) zone \(p.zone.name) cpu \(p.cpu) high", kernel: p.high, replay: o?.high ?? 0))
             }
         }
@@ -218,8 +250,13 @@ public enum ReplayCheck {
                 out += "identical: \(list(c.kernel))\n"
             }
         }
+        func signed(_ n: Int) -> String { n > 0 ? "+\(n)" : "\(n)" }
         for f in r.final {
             out += "\(f.what): kernel \(f.kernel), replay \(f.replay)\(f.kernel == f.replay ? "" : " (differs by \(f.replay - f.kernel))")\n"
+            if let k = f.kernelMoved, let p = f.replayMoved, k.untraced != 0 || p.untraced != 0 || f.kernel != f.replay {
+                let start = k.before == p.before ? "" : "from kernel \(k.before), replay \(p.before); "
+                out += "  \(start)moved by events: kernel \(signed(k.events)), replay \(signed(p.events)); with no event: kernel \(signed(k.untraced)), replay \(signed(p.untraced))\n"
+            }
         }
         let runsDiffer = r.comparisons.filter { !$0.identical }.count, finalDiffers = r.final.filter { $0.kernel != $0.replay }.count
         out += r.identical ? "identical\n" : "differs: \(runsDiffer) run lists, \(finalDiffers) final figures\n"

@@ -26,7 +26,27 @@ final class ReplayCheckTests: XCTestCase {
             let dma32 = r.final.first { $0.what == "node 0 zone DMA32 pages free" }
             XCTAssertEqual(dma32?.replay, dma32?.kernel, "\(name): DMA32 pages free")
         }
+        // The replay's inferred allocations never take more than the kernel's own balance
+        // shows went with no event: on each CPU's lists and each zone's free lists.
+        for f in r.final where f.kernelMoved != nil {
+            let k = f.kernelMoved!.untraced, p = f.replayMoved!.untraced
+            XCTAssertTrue(p == 0 || (p.signum() == k.signum() && abs(p) <= abs(k)), "\(name): \(f.what): replay \(p) with no event, kernel \(k)")
+        }
         return r
+    }
+
+    /// What moved with no event, per figure, on each side: [what: (kernel, replay)].
+    func untraced(_ r: ReplayCheck.Report) -> [String: [Int]] {
+        var out: [String: [Int]] = [:]
+        for f in r.final { if let k = f.kernelMoved, let p = f.replayMoved, k.untraced != 0 || p.untraced != 0 { out[f.what] = [k.untraced, p.untraced] } }
+        return out
+    }
+
+    /// Every figure's events moved as many pages in the replay as in the kernel's trace.
+    func assertEventsMovedAlike(_ r: ReplayCheck.Report, file: StaticString = #filePath, line: UInt = #line) {
+        for f in r.final where f.kernelMoved != nil {
+            XCTAssertEqual(f.replayMoved?.events, f.kernelMoved?.events, f.what, file: file, line: line)
+        }
     }
 
     func runs(_ r: ReplayCheck.Report, cpu: Int, _ kind: ReplayCheck.Run.Kind) -> ReplayCheck.Comparison {
@@ -68,6 +88,9 @@ final class ReplayCheckTests: XCTestCase {
     /// final figure: replay-check says identical.
     func testTwoCPUsReplayExactly() throws {
         let r = try check("two-cpus")
+        assertEventsMovedAlike(r)
+        XCTAssertEqual(untraced(r), [:])
+        XCTAssertEqual(figure(r, "node 0 zone Normal cpu 0 count").kernelMoved, ReplayCheck.Movement(before: 14684, events: 13607, untraced: 0))
         for c in r.comparisons { XCTAssertTrue(c.identical, "cpu \(c.cpu) \(c.kind): \(c.kernel) vs \(c.replay)") }
         XCTAssertEqual(runs(r, cpu: 0, .refill).kernel.map(\.length), [63, 126, 252, 504, 1008] + Array(repeating: 2016, count: 6))
         XCTAssertEqual(runs(r, cpu: 1, .drain).kernel.map(\.length), [902, 108, 2016])
@@ -103,6 +126,11 @@ final class ReplayCheckTests: XCTestCase {
         XCTAssertTrue(r.notes.contains { $0.hasPrefix("12 allocations inferred of order-0 pages of UNMOVABLE pageblocks freed twice") }, "\(r.notes)")
         let off = ["node 0 zone Normal cpu 0 count": 24, "node 0 zone Normal cpu 1 count": 9, "node 0 zone Normal cpu 1 high": 9]
         for f in r.final { XCTAssertEqual(f.replay - f.kernel, off[f.what] ?? 0, f.what) }
+        // The report shows it: the events moved the same pages on both sides, and the counts
+        // differ by the pages the kernel's lists lost with no event that the replay did not place.
+        assertEventsMovedAlike(r)
+        XCTAssertEqual(untraced(r), ["node 0 zone Normal cpu 0 count": [-24, 0], "node 0 zone Normal cpu 1 count": [-21, -12]])
+        XCTAssertTrue(ReplayCheck.render(r).contains("node 0 zone Normal cpu 0 count: kernel 1846, replay 1870 (differs by 24)\n  moved by events: kernel -17011, replay -17011; with no event: kernel -24, replay 0\n"))
     }
 
     /// Fault, unmap and sleep 5 s, four times on CPU 1, with an 8 s idle tail. The lists'
@@ -124,6 +152,8 @@ final class ReplayCheckTests: XCTestCase {
         XCTAssertTrue(r.notes.contains { $0.hasPrefix("948 allocations inferred where a traced tick") }, "\(r.notes)")
         let off = ["node 0 zone Normal cpu 1 count": 1, "node 0 zone Normal cpu 1 high": 1, "node 0 zone Normal pages free": -946]
         for f in r.final { XCTAssertEqual(f.replay - f.kernel, off[f.what] ?? 0, f.what) }
+        assertEventsMovedAlike(r)
+        XCTAssertEqual(untraced(r), ["node 0 zone Normal pages free": [946, 0], "node 0 zone Normal cpu 1 count": [-949, -948]])
     }
 
     /// 200 children per CPU, 5 waves: slab refills at orders 2 and 3 between order-0 ones.
@@ -173,6 +203,13 @@ final class ReplayCheckTests: XCTestCase {
         XCTAssertEqual(drains1.kernel.count, 0)
         XCTAssertEqual(drains1.replay.map(\.length), [83, 63, 63])
         XCTAssertEqual(figure(r, "node 0 zone Normal pages free").replay - figure(r, "node 0 zone Normal pages free").kernel, -51)
+        // The kernel's balance (its four fallback pages traced by mm_page_alloc_extfrag alone
+        // count as refilled): CPU 1's lists lost 3916 pages with no event, the replay placed
+        // 3707; the 209 it did not are the pages its three extra drains moved.
+        XCTAssertEqual(untraced(r), ["node 0 zone Normal pages free": [260, 0], "node 0 zone Normal cpu 0 count": [-4163, -4129],
+                                     "node 0 zone Normal cpu 1 count": [-3916, -3707]])
+        let count1 = figure(r, "node 0 zone Normal cpu 1 count")
+        XCTAssertEqual(count1.kernelMoved!.events - count1.replayMoved!.events, drains1.replay.map(\.length).reduce(0, +))
     }
 
     /// Faults on CPU 0; fork, a file read (order-2 page cache folios) and THP faults on CPU 1.
@@ -196,6 +233,13 @@ final class ReplayCheckTests: XCTestCase {
         // untraced, and no drain of its shows when (fixtures README, mixed).
         let off = ["node 0 zone Normal cpu 0 count": 7]
         for f in r.final { XCTAssertEqual(f.replay - f.kernel, off[f.what] ?? 0, f.what) }
+        // The kernel's Normal zone lost 3 free pages with no event: between the zoneinfo read
+        // before the capture and the pagetypeinfo the replay's free lists start from.
+        assertEventsMovedAlike(r)
+        XCTAssertEqual(untraced(r), ["node 0 zone Normal pages free": [-3, 0], "node 0 zone Normal cpu 0 count": [-12, -5],
+                                     "node 0 zone Normal cpu 1 count": [-780, -780]])
+        let free = figure(r, "node 0 zone Normal pages free")
+        XCTAssertEqual(free.kernelMoved!.before - free.replayMoved!.before, 3)
     }
 
     /// MADV_HUGEPAGE faults on both CPUs: refills of two order-9 blocks, and an unmap that
@@ -230,6 +274,8 @@ final class ReplayCheckTests: XCTestCase {
         }
         let count1 = figure(r, "node 0 zone Normal cpu 1 count")
         XCTAssertEqual(count1.replay, count1.kernel)
+        XCTAssertEqual(untraced(r), ["node 0 zone Normal pages free": [63, 0], "node 0 zone Normal cpu 0 count": [-159, -114],
+                                     "node 0 zone Normal cpu 1 count": [-91, -12]])
     }
 
     /// Without pagetypeinfo the free lists are not shaped (zoneinfo's pages free only), yet
@@ -569,5 +615,32 @@ final class CaptureParsingTests: XCTestCase {
                       E(kind: .other, timeNs: 2), E(kind: .drain, timeNs: 2)]
         XCTAssertEqual(ReplayCheck.runs(events).map(\.length), [3, 2, 1])
         XCTAssertEqual(ReplayCheck.runs(events).map(\.kind), [.refill, .drain, .drain])
+    }
+
+    /// 6.18's rules for what an event moves: refills and drains between the free lists and the
+    /// CPU's PCP, a zone_locked block for its caller (its mm_page_alloc takes nothing off the
+    /// PCP), PCP orders freed to the freeing CPU's PCP and others to the free lists, and a
+    /// fallback page traced by mm_page_alloc_extfrag alone going where the CPU's next event says.
+    func testTheBalanceFollowsTheEventsByTheKernelsRules() {
+        var b = ReplayCheck.Balance(zones: 2, cpus: 2)
+        b.add(cpu: 0, .locked(refill: true), pfn: 8, order: 0, zone: 1)
+        b.add(cpu: 0, .extfrag, pfn: 8, order: 0, zone: 1)        // names the page just traced
+        b.add(cpu: 0, .extfrag, pfn: 512, order: 0, zone: 1)      // a fallback page, then more refill
+        b.add(cpu: 0, .locked(refill: true), pfn: 513, order: 0, zone: 1)
+        XCTAssertEqual(b.buddy[1], -3)
+        XCTAssertEqual(b.pcp[1][0], 3)
+        b.add(cpu: 1, .extfrag, pfn: 1024, order: 1, zone: 1)     // a fallback page for its caller
+        b.add(cpu: 1, .alloc, pfn: 1024, order: 1, zone: 1)
+        b.add(cpu: 1, .locked(refill: false), pfn: 2048, order: 4, zone: 1)
+        b.add(cpu: 1, .alloc, pfn: 2048, order: 4, zone: 1)
+        XCTAssertEqual(b.buddy[1], -3 - 2 - 16)
+        XCTAssertEqual(b.pcp[1][1], 0)
+        b.add(cpu: 1, .free, pfn: 8, order: 0, zone: 1)           // freed on another CPU: on CPU 1's PCP
+        b.add(cpu: 1, .free, pfn: 2048, order: 4, zone: 1)        // not a PCP order
+        b.add(cpu: 1, .free, pfn: 4096, order: 9, zone: 1)        // the THP order is
+        b.add(cpu: 0, .alloc, pfn: 513, order: 0, zone: 1)
+        b.add(cpu: 1, .drain, pfn: 8, order: 0, zone: 1)
+        XCTAssertEqual(b.pcp[1], [2, 512])
+        XCTAssertEqual(b.buddy, [0, -21 + 16 + 1])
     }
 }

@@ -91,6 +91,14 @@ public struct TraceReplay: Workload {
     public private(set) var failedAllocs = 0
     /// Per CPU: the batched frees (record indices) not committed yet.
     var pending: [[Int]] = []
+    /// Whether the last step replayed an allocation the kernel made with no mm_page_alloc (an
+    /// inferred record): a report tells the events the kernel traced from those it did not.
+    public let lastStep = StepMark()
+
+    /// Shared with whoever reads the replay's events as it runs (not saved: one step's).
+    public final class StepMark {
+        public var inferredAlloc = false
+    }
 
     public init(records: [TraceRecord], endNs: Int64? = nil, tickAtNs: Int64? = nil, drainsTraced: Bool = false) {
         self.records = records
@@ -215,6 +223,7 @@ public struct TraceReplay: Workload {
             return .idle(c)
         }
         let r = records[next]
+        lastStep.inferredAlloc = false
         if r.cpu >= pending.count { pending += [[Int]](repeating: [], count: r.cpu + 1 - pending.count) }
         if !pending[r.cpu].isEmpty && r.kind != .free { return try commitPending(m, cpu: r.cpu) }
         // Gaps of more than a millisecond pass idle on every CPU first (a wait the engine cuts
@@ -232,6 +241,7 @@ public struct TraceReplay: Workload {
             return .idle(r.cpu)
         case let .alloc(kind, atomic):
             if r.order == 0 { emptyAtKernelRefill(m, r, mt: kind.migratetype) }
+            lastStep.inferredAlloc = r.inferred
             guard let ref = m.allocPages(cpu: r.cpu, order: r.order, kind: kind, atomic: atomic) else {
                 failedAllocs += 1
                 return Operation(kind: .allocFailed, cpu: r.cpu, order: r.order, pfn: r.pfn)

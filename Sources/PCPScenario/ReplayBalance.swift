@@ -14,7 +14,8 @@ extension ReplayCheck {
     /// order puts it on the freeing CPU's (free_frozen_pages()), other orders on the free
     /// lists. A fallback page traces only mm_page_alloc_extfrag (unless it names the page
     /// zone_locked just traced): it leaves the free lists, for the caller if the CPU's next
-    /// event allocates it, else for the PCP being refilled.
+    /// event allocates it, else for the PCP being refilled. drain_all_pages() drains other
+    /// CPUs' lists from the asking CPU, which its events then carry: counted there.
     public struct Balance: Sendable, Equatable {
         /// Per zone id: pages the events added to its free lists (negative: took off).
         public var buddy: [Int]

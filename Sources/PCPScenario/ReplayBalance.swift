@@ -95,12 +95,15 @@ extension ReplayCheck {
 
         /// The replay's events of one operation. `allocTraced` false: its mm_page_alloc replays an
         /// allocation the kernel made with no event (an inferred one), so it is left out, as
-        /// the kernel's own was.
-        mutating func add(cpu: Int, _ fired: [TraceEvent], _ m: Machine, allocTraced: Bool) {
+        /// the kernel's own was; `freeTraced` false: so is its first mm_page_free (a free the
+        /// trace missed, replayed before the pfn's next allocation).
+        mutating func add(cpu: Int, _ fired: [TraceEvent], _ m: Machine, allocTraced: Bool, freeTraced: Bool) {
+            var skipFree = !freeTraced
             for e in fired {
                 switch e {
                 case let .pageAlloc(pfn, order, _, _, _) where pfn >= 0:
                     if allocTraced { add(cpu: cpu, .alloc, pfn: pfn, order: order, zone: m.zoneSpanning(pfn: pfn)?.id) }
+                case .pageFree where skipFree: skipFree = false
                 case let .pageFree(pfn, order): add(cpu: cpu, .free, pfn: pfn, order: order, zone: m.zoneSpanning(pfn: pfn)?.id)
                 case let .zoneLocked(pfn, order, _, refill): add(cpu: cpu, .locked(refill: refill), pfn: pfn, order: order, zone: m.zoneSpanning(pfn: pfn)?.id)
                 case let .pcpuDrain(pfn, order, _): add(cpu: cpu, .drain, pfn: pfn, order: order, zone: m.zoneSpanning(pfn: pfn)?.id)

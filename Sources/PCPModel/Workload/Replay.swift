@@ -27,11 +27,14 @@ public struct TraceRecord: Sendable, Equatable {
     /// A tick: the pages its decay drained on its CPU (`pfn << 4 | order`, mm_page_pcpu_drain
     /// right after the tick), which show the kernel's count where the replay's may differ.
     public var drains: [Int]
+    /// A free: its CPU's next kmem event was mm_page_pcpu_drain (for a batch, after its last
+    /// free), so some commit of it took the PCP over high; false: none did.
+    public var drainedAfter: Bool
     public init(cpu: Int, timeNs: Int64, pfn: Int, order: Int, kind: Kind, underPCPLock: Bool = false, batched: Bool = false,
-                refilled: Bool = false, inferred: Bool = false, drains: [Int] = []) {
+                refilled: Bool = false, inferred: Bool = false, drains: [Int] = [], drainedAfter: Bool = false) {
         self.cpu = cpu; self.timeNs = timeNs; self.pfn = pfn; self.order = order; self.kind = kind
         self.underPCPLock = underPCPLock; self.batched = batched; self.refilled = refilled; self.inferred = inferred
-        self.drains = drains
+        self.drains = drains; self.drainedAfter = drainedAfter
     }
 }
 
@@ -91,13 +94,20 @@ public struct TraceReplay: Workload {
     public private(set) var failedAllocs = 0
     /// Per CPU: the batched frees (record indices) not committed yet.
     var pending: [[Int]] = []
+    /// Per CPU and zone id: pages its lists lost with no event that the other inferences do not
+    /// place, as the zoneinfo read after the capture shows (empty: unknown). Taken where a free
+    /// the kernel did not drain after would take the replay's list over high.
+    public var freePathBudget: [[Int]] = []
+    /// Pages taken from that budget.
+    public private(set) var freePathTakenUntraced = 0
     /// Whether the last step replayed an allocation the kernel made with no mm_page_alloc (an
-    /// inferred record): a report tells the events the kernel traced from those it did not.
+    /// inferred record), or a free it made with no mm_page_free (a traced pfn allocated again
+    /// with no free between): a report tells the events the kernel traced from those it did not.
     public let lastStep = StepMark()
 
     /// Shared with whoever reads the replay's events as it runs (not saved: one step's).
     public final class StepMark {
-        public var inferredAlloc = false
+        public var inferredAlloc = false, quietFree = false
     }
 
     public init(records: [TraceRecord], endNs: Int64? = nil, tickAtNs: Int64? = nil, drainsTraced: Bool = false) {
@@ -224,6 +234,7 @@ public struct TraceReplay: Workload {
         }
         let r = records[next]
         lastStep.inferredAlloc = false
+        lastStep.quietFree = false
         if r.cpu >= pending.count { pending += [[Int]](repeating: [], count: r.cpu + 1 - pending.count) }
         if !pending[r.cpu].isEmpty && r.kind != .free { return try commitPending(m, cpu: r.cpu) }
         // Gaps of more than a millisecond pass idle on every CPU first (a wait the engine cuts
@@ -248,6 +259,7 @@ public struct TraceReplay: Workload {
             }
             if let old = live.updateValue((ref, r.order), forKey: r.pfn) {
                 // The trace missed this page's free: give the old block back quietly.
+                lastStep.quietFree = true
                 try m.freePages(cpu: r.cpu, old.0, order: old.1)
             }
             return Operation(kind: .alloc, cpu: r.cpu, order: r.order, pfn: r.pfn)
@@ -279,9 +291,29 @@ public struct TraceReplay: Workload {
     /// as the kernel's do).
     mutating func commitPending(_ m: Machine, cpu: Int) throws(FreeError) -> Operation {
         var op = Operation.idle(cpu)
-        for n in pending[cpu] { op = try free(m, n) ?? op }
+        let drained = pending[cpu].last.map { records[$0].drainedAfter } ?? true
+        for n in pending[cpu] {
+            if !drained { makeRoomWithoutDrain(m, n) }
+            op = try free(m, n) ?? op
+        }
         pending[cpu].removeAll()
         return op
+    }
+
+    /// Before the free of record `n`, which the kernel committed without draining: its count
+    /// stayed under high, so where the replay's would reach it, pages the kernel's lists had
+    /// lost untraced went before, as many as keep it under, within `freePathBudget`.
+    mutating func makeRoomWithoutDrain(_ m: Machine, _ n: Int) {
+        let r = records[n]
+        guard r.cpu < freePathBudget.count, pcpAllowedOrder(r.order), !r.underPCPLock,
+              let z = live[r.pfn].map({ m.zones[Int($0.0.zone)] }) ?? m.zoneSpanning(pfn: r.pfn),
+              z.id < freePathBudget[r.cpu].count, freePathBudget[r.cpu][z.id] > 0, !z.belowHigh else { return }
+        let p = z.pcp[r.cpu]
+        let need = p.count + (1 << r.order) - min(max(p.high, p.highMin), p.highMax) + 1
+        guard need > 0 else { return }
+        let taken = takeUntraced(m, cpu: r.cpu, z, pages: min(need, freePathBudget[r.cpu][z.id]))
+        freePathBudget[r.cpu][z.id] -= taken
+        freePathTakenUntraced += taken
     }
 
     /// The free of record `n`.

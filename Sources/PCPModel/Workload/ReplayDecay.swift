@@ -25,9 +25,10 @@ extension TraceReplay {
             // No drain counts only where the capture traced drains.
             guard order0, pages < cap, p.high > p.highMin, pages > 0 || drainsTraced else { continue }
             if !decayCapped[r.cpu][z.id] {
-                takeUntraced(m, cpu: r.cpu, z, pages: p.count - (max(p.high - p.high >> 3, p.highMin) + pages))
+                decayTakenUntraced += takeUntraced(m, cpu: r.cpu, z, pages: p.count - (max(p.high - p.high >> 3, p.highMin) + pages))
             } else if pages > 0, let high = Self.highBeforeDecay(drain: pages, countAboveHigh: p.count - p.high, highMin: p.highMin), high < p.high {
                 let taken = takeUntraced(m, cpu: r.cpu, z, pages: p.high - high)
+                decayTakenUntraced += taken
                 z.pcp[r.cpu].high -= taken
             }
         }
@@ -56,16 +57,13 @@ extension TraceReplay {
 
     /// Takes `pages` order-0 pages off `cpu`'s lists in one zone with no trace: first from the list
     /// the import put the pages no traced event names on, then UNMOVABLE (alloc_pages_bulk()'s
-    /// callers ask for it), MOVABLE, RECLAIMABLE.
-    @discardableResult
+    /// callers ask for it), MOVABLE, RECLAIMABLE. Returns the pages taken.
     mutating func takeUntraced(_ m: Machine, cpu: Int, _ z: Zone, pages: Int) -> Int {
         guard pages > 0 else { return 0 }
         let unnamed = cpu < unnamedLists.count && z.id < unnamedLists[cpu].count ? unnamedLists[cpu][z.id] : -1
         var left = pages
         for mt in [unnamed, MigrateType.unmovable.rawValue, MigrateType.movable.rawValue, MigrateType.reclaimable.rawValue] where mt >= 0 && left > 0 {
-            let n = m.allocPagesBulk(cpu: cpu, pfn: z.geometry.startPFN, mt: mt, limit: left)
-            left -= n
-            decayTakenUntraced += n
+            left -= m.allocPagesBulk(cpu: cpu, pfn: z.geometry.startPFN, mt: mt, limit: left)
         }
         return pages - left
     }

@@ -203,7 +203,7 @@ public enum TraceText {
         var t0 = begin
         var hasTicks = false
         var hidden = HiddenAllocations(cpus: cpus)
-        let batched = freedInBatch(all)
+        let batched = freedInBatch(all), drainedAfter = drainFollows(all)
         let second = Dictionary(grouping: secondFrees(all, from: begin), by: \.before)
         var refilledTaken = 0, freedTaken = 0
         /// Per CPU: the last kmem event seen on it and when, for telling decay's drains from the
@@ -278,7 +278,7 @@ public enum TraceText {
                     refilledTaken += 1
                 }
                 out.append(TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .free, underPCPLock: refilling[l.cpu],
-                                       batched: batched[at]))
+                                       batched: batched[at], drainedAfter: drainedAfter[at]))
                 continue
             }
             if pfn == 0 && (l.fields["page"] == "(null)" || l.fields["page"].map { $0.allSatisfy { $0 == "0" } } == true) { continue }
@@ -345,6 +345,19 @@ extension TraceText {
             } else {
                 after[l.cpu] = -1
             }
+        }
+        return out
+    }
+
+    /// Per line: an mm_page_free whose CPU traced mm_page_pcpu_drain as its next kmem event.
+    static func drainFollows(_ all: [Line]) -> [Bool] {
+        var out = [Bool](repeating: false, count: all.count)
+        /// Per CPU: whether its next kmem event (after the line being read) is a drain.
+        var drainNext = [Bool](repeating: false, count: MachineSpec.maxCPUs)
+        for i in all.indices.reversed() where all[i].event.hasPrefix("mm_page_") {
+            let l = all[i]
+            if l.event == "mm_page_free" { out[i] = drainNext[l.cpu] }
+            drainNext[l.cpu] = l.event == "mm_page_pcpu_drain"
         }
         return out
     }

@@ -507,6 +507,39 @@ final class CaptureParsingTests: XCTestCase {
         }
     }
 
+    /// A free whose CPU traced a drain next took its PCP over high; one followed by anything
+    /// else did not. Before a free the kernel did not drain after, the replay takes as many
+    /// pages as keep its count under high, within the budget the kernel's balance gives, and
+    /// nothing without one or when the kernel drained.
+    func testAFreeTheKernelDidNotDrainAfterTakesWithinTheBudget() throws {
+        let text = """
+            a-2 [001] .....  1.000000: mm_page_free: page=0 pfn=0x2000 order=0
+            a-2 [001] d..2.  1.000001: mm_page_pcpu_drain: page=0 pfn=0x3000 order=0 migratetype=1
+            a-2 [001] .....  1.000100: mm_page_free: page=0 pfn=0x2001 order=0
+            a-2 [001] .....  1.000200: mm_page_alloc: page=0 pfn=0x2002 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE
+            """
+        let c = try TraceText.capture(text, cpus: 2)
+        XCTAssertEqual(c.records.filter { $0.kind == .free }.map(\.drainedAfter), [true, false])
+
+        for (budget, drainedAfter) in [(5, false), (0, false), (5, true)] {
+            let m = try Machine(spec: .x86(memory: 256 << 20, cpus: 2, nodes: 1))
+            let z = try XCTUnwrap(m.populatedZones.last)
+            let high = z.pcp[1].highMax
+            m.presetPCP(nid: z.nid, zone: z.type, cpu: 1, count: high - 1, high: high, mt: MigrateType.unmovable.rawValue)
+            let pfn = z.geometry.startPFN + z.geometry.spanned / 2
+            var w = TraceReplay(records: [TraceRecord(cpu: 0, timeNs: 0, pfn: pfn, order: 0, kind: .alloc(kind: .anon, atomic: false)),
+                                          TraceRecord(cpu: 1, timeNs: 1000, pfn: pfn, order: 0, kind: .free, drainedAfter: drainedAfter)])
+            w.freePathBudget = [[], (0..<m.zones.count).map { $0 == z.id ? budget : 0 }]
+            var any: Workload = w
+            try Engine(machine: m, seed: 1).run(&any, opsOrToEnd: nil)
+            let r = try XCTUnwrap(any as? TraceReplay)
+            let takes = budget > 0 && !drainedAfter
+            XCTAssertEqual(r.freePathTakenUntraced, takes ? 1 : 0, "budget \(budget), drained \(drainedAfter)")
+            XCTAssertEqual(z.pcp[1].count, takes ? high - 1 : high - z.pcp[1].batch, "budget \(budget), drained \(drainedAfter)")
+            try InvariantChecker().check(m, after: "the free")
+        }
+    }
+
     func testAllocPagesBulkEmptiesOneListUntraced() throws {
         let m = try Machine(spec: .x86(memory: 256 << 20, cpus: 2, nodes: 1))
         var held: [PageRef] = []

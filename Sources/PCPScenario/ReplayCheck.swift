@@ -166,6 +166,12 @@ public enum ReplayCheck {
             r.freePathBudget = freePathBudget
             w = r
         }
+        let returns: [UntracedReturn]
+        do { returns = try untracedReturns(text, cpus: m.nrCPUs, capture: capture) } catch { throw UsageError("\(path): \(error.description)") }
+        if let first = returns.first {
+            let cpus = Set(returns.map(\.cpu)).sorted().map(String.init).joined(separator: ", ")
+            notes.append("\(returns.count) order-0 pages allocated (on CPU \(cpus)) whose last traced event was a drain to the buddy, with no mm_page_alloc_zone_locked between, the first at \(secs(first.timeNs)) on CPU \(first.cpu) (pfn 0x\(String(first.pfn, radix: 16))): every path from the free lists traces one, so how they came back is not in the capture, and the replay's lists part from the kernel's there")
+        }
         let extfrag = try eventEnabled("mm_page_alloc_extfrag", beside: path) ?? kernel.contains { $0.contains { $0.kind == .extfrag } }
         if !extfrag {
             notes.append("the capture shows no mm_page_alloc_extfrag (not enabled): the replay's are left out of its refill runs, as a page __rmqueue_steal() took showed no event in the kernel's")
@@ -250,11 +256,13 @@ public enum ReplayCheck {
     }
 
     /// The report as text: one line per CPU and kind, then the final figures.
+    /// Nanoseconds as seconds to the microsecond, as the trace prints them.
+    static func secs(_ ns: Int64) -> String {
+        let us = String(ns / 1000 % 1_000_000)
+        return "\(ns / 1_000_000_000)." + String(repeating: "0", count: 6 - us.count) + us + " s"
+    }
+
     public static func render(_ r: Report) -> String {
-        func secs(_ ns: Int64) -> String {
-            let us = String(ns / 1000 % 1_000_000)
-            return "\(ns / 1_000_000_000)." + String(repeating: "0", count: 6 - us.count) + us + " s"
-        }
         func list(_ runs: [Run]) -> String {
             var out: [String] = [], i = 0
             while i < runs.count {

@@ -88,6 +88,7 @@ final class ReplayCheckTests: XCTestCase {
     /// final figure: replay-check says identical.
     func testTwoCPUsReplayExactly() throws {
         let r = try check("two-cpus")
+        XCTAssertFalse(r.notes.contains { $0.contains("drain to the buddy") }, "\(r.notes)")
         assertEventsMovedAlike(r)
         XCTAssertEqual(untraced(r), [:])
         XCTAssertEqual(figure(r, "node 0 zone Normal cpu 0 count").kernelMoved, ReplayCheck.Movement(before: 14684, events: 13607, untraced: 0))
@@ -269,6 +270,7 @@ final class ReplayCheckTests: XCTestCase {
         XCTAssertTrue(r.notes.contains { $0.hasPrefix("98 allocations inferred where a traced tick") }, "\(r.notes)")
         XCTAssertEqual(drains1.kernel.prefix(5).map(\.length), [25, 35, 30, 25, 1749])
         XCTAssertGreaterThanOrEqual(drains1.firstDivergence ?? .max, 17, "\(drains1.kernel) vs \(drains1.replay)")
+        XCTAssertTrue(r.notes.contains { $0.hasPrefix("22 order-0 pages allocated (on CPU 0, 1) whose last traced event was a drain to the buddy") && $0.contains("the first at 2.094409 s on CPU 0 (pfn 0x12e262)") }, "\(r.notes)")
         XCTAssertTrue(r.notes.contains { $0.hasPrefix("37 allocations inferred where the replay's count would reach high on a free the kernel did not drain after, of the 125 pages") }, "\(r.notes)")
         for (c, n) in [(0, 147), (1, 123)] {
             let refills = runs(r, cpu: c, .refill)
@@ -652,6 +654,22 @@ final class CaptureParsingTests: XCTestCase {
                       E(kind: .other, timeNs: 2), E(kind: .drain, timeNs: 2)]
         XCTAssertEqual(ReplayCheck.runs(events).map(\.length), [3, 2, 1])
         XCTAssertEqual(ReplayCheck.runs(events).map(\.kind), [.refill, .drain, .drain])
+    }
+
+    /// A page drained to the buddy and allocated again with no zone_locked, fallback or free of
+    /// it between came back by a path the capture does not show; one refilled first did not.
+    func testAnAllocationOfADrainedPageWithNoBuddyEventIsFlagged() throws {
+        let text = """
+            a-2 [000] .....  0.900000: mm_page_alloc: page=0 pfn=0x200 order=0 migratetype=0 gfp_flags=GFP_KERNEL
+            k-1 [001] d..2.  1.000000: mm_page_pcpu_drain: page=0 pfn=0x300 order=0 migratetype=0
+            k-1 [001] d..2.  1.000001: mm_page_pcpu_drain: page=0 pfn=0x301 order=0 migratetype=0
+            a-2 [001] d..3.  1.100000: mm_page_alloc_zone_locked: page=0 pfn=0x301 order=0 migratetype=0 percpu_refill=1
+            a-2 [001] .....  1.100001: mm_page_alloc: page=0 pfn=0x301 order=0 migratetype=0 gfp_flags=GFP_KERNEL
+            a-2 [000] .....  1.200000: mm_page_alloc: page=0 pfn=0x300 order=0 migratetype=0 gfp_flags=GFP_NOWAIT
+            """
+        let c = try TraceText.capture(text, cpus: 2)
+        XCTAssertEqual(try ReplayCheck.untracedReturns(text, cpus: 2, capture: c),
+                       [ReplayCheck.UntracedReturn(cpu: 0, timeNs: 300_000_000, pfn: 0x300)])
     }
 
     /// 6.18's rules for what an event moves: refills and drains between the free lists and the

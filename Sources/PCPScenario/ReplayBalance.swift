@@ -16,7 +16,7 @@ extension ReplayCheck {
     /// zone_locked just traced): it leaves the free lists, for the caller if the CPU's next
     /// event allocates it, else for the PCP being refilled. drain_all_pages() drains other
     /// CPUs' lists from the asking CPU, which its events then carry: counted there.
-    public struct Balance: Sendable, Equatable {
+    public struct Balance: Sendable {
         /// Per zone id: pages the events added to its free lists (negative: took off).
         public var buddy: [Int]
         /// Per zone id and CPU: pages the events added to that CPU's PCP lists.
@@ -35,8 +35,6 @@ extension ReplayCheck {
             stolen = Array(repeating: nil, count: cpus)
             lastLocked = Array(repeating: -1, count: cpus)
         }
-
-        public static func == (a: Balance, b: Balance) -> Bool { a.buddy == b.buddy && a.pcp == b.pcp }
 
         /// One event of CPU `cpu` on a block of zone `zone` (nil: a pfn outside every zone,
         /// which moves nothing here but still settles a fallback page).

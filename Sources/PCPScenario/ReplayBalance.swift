@@ -114,7 +114,8 @@ extension ReplayCheck {
 
     /// Order-0 pages the kernel allocated while its trace last showed them drained to the
     /// buddy: no mm_page_alloc_zone_locked, fallback or free of the page came between, and
-    /// every path from the free lists to an order-0 PCP list or caller traces one. The capture
+    /// every path from the free lists to an order-0 PCP list or caller in the source traces one
+    /// (__rmqueue_smallest() traces zone_locked, the fallbacks extfrag). The capture
     /// misses how they came back, so the replay's lists part from the kernel's there.
     public struct UntracedReturn: Sendable, Equatable {
         public var cpu: Int, timeNs: Int64, pfn: Int

@@ -170,7 +170,7 @@ public enum ReplayCheck {
         do { returns = try untracedReturns(text, cpus: m.nrCPUs, capture: capture) } catch { throw UsageError("\(path): \(error.description)") }
         if let first = returns.first {
             let cpus = Set(returns.map(\.cpu)).sorted().map(String.init).joined(separator: ", ")
-            notes.append("\(returns.count) order-0 pages allocated (on CPU \(cpus)) whose last traced event was a drain to the buddy, with no mm_page_alloc_zone_locked between, the first at \(secs(first.timeNs)) on CPU \(first.cpu) (pfn 0x\(String(first.pfn, radix: 16))): every path from the free lists traces one, so how they came back is not in the capture, and the replay's lists part from the kernel's there")
+            notes.append("\(returns.count) order-0 pages allocated (on CPU \(cpus)) whose last traced event was a drain to the buddy, with no mm_page_alloc_zone_locked between, the first at \(secs(first.timeNs)) on CPU \(first.cpu) (pfn 0x\(String(first.pfn, radix: 16))): every path the source has from the free lists traces one, so how they came back is not in the capture, and the replay's lists part from the kernel's there")
         }
         let extfrag = try eventEnabled("mm_page_alloc_extfrag", beside: path) ?? kernel.contains { $0.contains { $0.kind == .extfrag } }
         if !extfrag {

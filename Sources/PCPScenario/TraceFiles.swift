@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import PCPModel
 import PCPRender
 
@@ -14,7 +17,15 @@ public enum TraceFile {
         let out = Pipe()
         p.standardOutput = out
         do { try p.run() } catch { throw UsageError("cannot run /bin/gzip to read '\(path)': \(error)") }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        // read(2) by hand: FileHandle's read traps on EINTR, which gzip's SIGCHLD can cause.
+        let fd = out.fileHandleForReading.fileDescriptor
+        var data = Data(), buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0 { data.append(contentsOf: buffer[..<n]); continue }
+            if n == 0 { break }
+            guard errno == EINTR else { throw UsageError("cannot read '\(path)' through gzip: \(String(cString: strerror(errno)))") }
+        }
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { throw UsageError("'\(path)' is not a readable gzip file") }
         return String(decoding: data, as: UTF8.self)

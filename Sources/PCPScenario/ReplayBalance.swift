@@ -69,12 +69,9 @@ extension ReplayCheck {
         }
 
         /// The kernel's balance over the window the replay covers.
-        static func kernel(_ text: String, _ m: Machine, capture c: TraceText.Capture) throws(TraceText.ParseError) -> Balance {
+        static func kernel(_ lines: [(line: TraceText.Line, t: Int64)], _ m: Machine) -> Balance {
             var b = Balance(zones: m.zones.count, cpus: m.nrCPUs)
-            for l in try TraceText.lines(text) where l.cpu < m.nrCPUs {
-                let t = l.timeNs - c.originNs
-                if t < 0 { continue }
-                if t > c.endNs { break }
+            for (l, _) in lines {
                 guard let pfn = l.pfn, pfn >= 0 else { continue }
                 let kind: Kind
                 switch l.event {
@@ -85,8 +82,7 @@ extension ReplayCheck {
                 case "mm_page_alloc_extfrag": kind = .extfrag
                 default: continue
                 }
-                let order = Int(l.fields["order"] ?? l.fields["alloc_order"] ?? "0") ?? 0
-                b.add(cpu: l.cpu, kind, pfn: pfn, order: order, zone: m.zoneSpanning(pfn: pfn)?.id)
+                b.add(cpu: l.cpu, kind, pfn: pfn, order: ReplayCheck.order(l), zone: m.zoneSpanning(pfn: pfn)?.id)
             }
             return b
         }
@@ -98,16 +94,19 @@ extension ReplayCheck {
         mutating func add(cpu: Int, _ fired: [TraceEvent], _ m: Machine, allocTraced: Bool, freeTraced: Bool) {
             var skipFree = !freeTraced
             for e in fired {
+                let (kind, pfn, order): (Kind, Int, Int)
                 switch e {
-                case let .pageAlloc(pfn, order, _, _, _) where pfn >= 0:
-                    if allocTraced { add(cpu: cpu, .alloc, pfn: pfn, order: order, zone: m.zoneSpanning(pfn: pfn)?.id) }
-                case .pageFree where skipFree: skipFree = false
-                case let .pageFree(pfn, order): add(cpu: cpu, .free, pfn: pfn, order: order, zone: m.zoneSpanning(pfn: pfn)?.id)
-                case let .zoneLocked(pfn, order, _, refill): add(cpu: cpu, .locked(refill: refill), pfn: pfn, order: order, zone: m.zoneSpanning(pfn: pfn)?.id)
-                case let .pcpuDrain(pfn, order, _): add(cpu: cpu, .drain, pfn: pfn, order: order, zone: m.zoneSpanning(pfn: pfn)?.id)
-                case let .extfrag(pfn, order, _, _, _, _): add(cpu: cpu, .extfrag, pfn: pfn, order: order, zone: m.zoneSpanning(pfn: pfn)?.id)
-                default: break
+                case let .pageAlloc(p, o, _, _, _) where p >= 0 && allocTraced: (kind, pfn, order) = (.alloc, p, o)
+                case .pageFree where skipFree:
+                    skipFree = false
+                    continue
+                case let .pageFree(p, o): (kind, pfn, order) = (.free, p, o)
+                case let .zoneLocked(p, o, _, refill): (kind, pfn, order) = (.locked(refill: refill), p, o)
+                case let .pcpuDrain(p, o, _): (kind, pfn, order) = (.drain, p, o)
+                case let .extfrag(p, o, _, _, _, _): (kind, pfn, order) = (.extfrag, p, o)
+                default: continue
                 }
+                add(cpu: cpu, kind, pfn: pfn, order: order, zone: m.zoneSpanning(pfn: pfn)?.id)
             }
         }
     }
@@ -121,14 +120,11 @@ extension ReplayCheck {
         public var cpu: Int, timeNs: Int64, pfn: Int
     }
 
-    static func untracedReturns(_ text: String, cpus: Int, capture c: TraceText.Capture) throws(TraceText.ParseError) -> [UntracedReturn] {
+    static func untracedReturns(_ lines: [(line: TraceText.Line, t: Int64)]) -> [UntracedReturn] {
         var drained = Set<Int>(), out: [UntracedReturn] = []
-        for l in try TraceText.lines(text) where l.cpu < cpus {
-            let t = l.timeNs - c.originNs
-            if t < 0 { continue }
-            if t > c.endNs { break }
+        for (l, t) in lines {
             guard let pfn = l.pfn, pfn >= 0 else { continue }
-            let key = pfn << 4 | (Int(l.fields["order"] ?? l.fields["alloc_order"] ?? "0") ?? 0)
+            let key = pfn << 4 | ReplayCheck.order(l)
             switch l.event {
             case "mm_page_pcpu_drain": drained.insert(key)
             case "mm_page_alloc_zone_locked", "mm_page_free", "mm_page_alloc_extfrag": drained.remove(key)

@@ -66,14 +66,27 @@ public enum ReplayCheck {
         return out
     }
 
-    /// The kernel's events of a capture, per CPU, inside the window the replay covers.
-    public static func kernelEvents(_ text: String, cpus: Int, capture c: TraceText.Capture) throws(TraceText.ParseError) -> [[Event]] {
-        var out = [[Event]](repeating: [], count: cpus)
+    /// A capture's lines on the machine's CPUs inside the window the replay covers, with their
+    /// time since its start.
+    static func window(_ text: String, cpus: Int, capture c: TraceText.Capture) throws(TraceText.ParseError) -> [(line: TraceText.Line, t: Int64)] {
+        var out: [(line: TraceText.Line, t: Int64)] = []
         for l in try TraceText.lines(text) where l.cpu < cpus {
             let t = l.timeNs - c.originNs
             if t < 0 { continue }
             if t > c.endNs { break }
-            let order = Int(l.fields["order"] ?? l.fields["alloc_order"] ?? "0") ?? 0
+            out.append((l, t))
+        }
+        return out
+    }
+
+    /// A kmem line's order (mm_page_alloc_extfrag's is alloc_order).
+    static func order(_ l: TraceText.Line) -> Int { Int(l.fields["order"] ?? l.fields["alloc_order"] ?? "0") ?? 0 }
+
+    /// The kernel's events of a capture's window, per CPU.
+    static func kernelEvents(_ lines: [(line: TraceText.Line, t: Int64)], cpus: Int) -> [[Event]] {
+        var out = [[Event]](repeating: [], count: cpus)
+        for (l, t) in lines {
+            let order = order(l)
             let mt = Int(l.fields["migratetype"] ?? "0") ?? 0
             let pfn = l.pfn ?? -1
             let kind: Event.Kind = switch l.event {
@@ -156,18 +169,18 @@ public enum ReplayCheck {
         let m = try s.boot { notes.append($0) }
         let text = try TraceFile.read(path)
         let capture: TraceText.Capture
-        let kernel: [[Event]]
+        let lines: [(line: TraceText.Line, t: Int64)]
         do {
             capture = try TraceText.capture(text, cpus: m.nrCPUs, untilNs: s.untilSeconds.map { Int64($0 * 1e9) })
-            kernel = try kernelEvents(text, cpus: m.nrCPUs, capture: capture)
+            lines = try window(text, cpus: m.nrCPUs, capture: capture)
         } catch { throw UsageError("\(path): \(error.description)") }
+        let kernel = kernelEvents(lines, cpus: m.nrCPUs)
         guard var w = try s.makeWorkload(for: m, note: { notes.append($0) }) else { throw UsageError("replay-check needs a trace to replay") }
         if var r = w as? TraceReplay, !freePathBudget.isEmpty {
             r.freePathBudget = freePathBudget
             w = r
         }
-        let returns: [UntracedReturn]
-        do { returns = try untracedReturns(text, cpus: m.nrCPUs, capture: capture) } catch { throw UsageError("\(path): \(error.description)") }
+        let returns = untracedReturns(lines)
         if let first = returns.first {
             let cpus = Set(returns.map(\.cpu)).sorted().map(String.init).joined(separator: ", ")
             notes.append("\(returns.count) order-0 pages allocated (on CPU \(cpus)) whose last traced event was a drain to the buddy, with no mm_page_alloc_zone_locked between, the first at \(secs(first.timeNs)) on CPU \(first.cpu) (pfn 0x\(String(first.pfn, radix: 16))): every path the source has from the free lists traces one, so how they came back is not in the capture, and the replay's lists part from the kernel's there")
@@ -211,7 +224,7 @@ public enum ReplayCheck {
             var kernelBefore: String? = nil, kernelMoved: Balance? = nil
             if case .imported(let im) = s.machine {
                 kernelBefore = try TextFile.read(im.zoneinfo)
-                do { kernelMoved = try Balance.kernel(text, m, capture: capture) } catch { throw UsageError("\(path): \(error.description)") }
+                kernelMoved = Balance.kernel(lines, m)
             }
             func movement(_ b: Balance?, before: Int?, after: Int, events: (Balance) -> Int) -> Movement? {
                 guard let b, let before else { return nil }

@@ -309,7 +309,7 @@ public struct TraceReplay: Workload {
               let z = live[r.pfn].map({ m.zones[Int($0.0.zone)] }) ?? m.zoneSpanning(pfn: r.pfn),
               z.id < freePathBudget[r.cpu].count, freePathBudget[r.cpu][z.id] > 0, !z.belowHigh else { return }
         let p = z.pcp[r.cpu]
-        let need = p.count + (1 << r.order) - min(max(p.high, p.highMin), p.highMax) + 1
+        let need = p.count + (1 << r.order) - clamp(p.high, p.highMin, p.highMax) + 1
         guard need > 0 else { return }
         let taken = takeUntraced(m, cpu: r.cpu, z, pages: min(need, freePathBudget[r.cpu][z.id]))
         freePathBudget[r.cpu][z.id] -= taken

@@ -141,17 +141,24 @@ public enum ReplayCheck {
         public var comparisons: [Comparison]
         public var final: [FinalFigure]
         public var notes: [String]
+        /// The replay's lists that ran empty before the kernel's first refill of them, and by
+        /// how many pages a second replay starts them longer.
+        var listShortfalls: [TraceReplay.ListKey: Int] = [:]
         public var identical: Bool { comparisons.allSatisfy(\.identical) && final.allSatisfy { $0.kernel == $0.replay } }
     }
 
     /// Boots the scenario (its workload a trace), replays it to its end and compares.
     /// `afterZoneinfo`: the text of a zoneinfo read at the capture's end (nil: no final check).
     ///
-    /// Where a CPU's drains differ and its lists lost pages with no event that the replay did
-    /// not place (the balance of the zoneinfo read before and after), it replays again, taking
-    /// those pages where a free the kernel did not drain after would take its list over high.
+    /// It replays a second time where the first shows what the import could not:
+    /// - a CPU's drains differ and its lists lost pages with no event that the replay did not
+    ///   place (the balance of the zoneinfo read before and after): the second takes those
+    ///   pages where a free the kernel did not drain after would take its list over high;
+    /// - an order-0 list ran empty before the kernel's first refill of it: the second starts
+    ///   it longer by what it still owed there (`TraceReplay.listShortfalls`), unless that
+    ///   makes a run list of its CPU part earlier (then a third replays without it).
     public static func check(_ s: Scenario, afterZoneinfo: String?) throws(UsageError) -> Report {
-        let first = try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: [])
+        let first = try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: [], listStartLonger: [:])
         var budget: [[Int]] = []
         for f in first.final {
             guard let (cpu, zone) = f.pcpOf, let k = f.kernelMoved, let p = f.replayMoved, k.untraced < p.untraced, p.untraced <= 0,
@@ -160,10 +167,25 @@ public enum ReplayCheck {
             if budget[cpu].count <= zone { budget[cpu] += Array(repeating: 0, count: zone + 1 - budget[cpu].count) }
             budget[cpu][zone] = p.untraced - k.untraced
         }
-        return budget.isEmpty ? first : try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget)
+        if budget.isEmpty && first.listShortfalls.isEmpty { return first }
+        let second = try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget, listStartLonger: first.listShortfalls)
+        // A correction that makes a run of its CPU part earlier is contradicted by the trace.
+        let kept = first.listShortfalls.filter { !partsEarlier(second, than: first, cpu: $0.key.cpu) }
+        if kept.count == first.listShortfalls.count { return second }
+        return try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget, listStartLonger: kept)
     }
 
-    static func check(_ s: Scenario, afterZoneinfo: String?, freePathBudget: [[Int]]) throws(UsageError) -> Report {
+    /// Whether one of the CPU's run lists in `b` parts from the kernel's before it does in `a`.
+    static func partsEarlier(_ b: Report, than a: Report, cpu: Int) -> Bool {
+        b.comparisons.contains { c in
+            guard c.cpu == cpu, let d = c.firstDivergence else { return false }
+            let before = a.comparisons.first { $0.cpu == cpu && $0.kind == c.kind }?.firstDivergence
+            return before.map { d < $0 } ?? true
+        }
+    }
+
+    static func check(_ s: Scenario, afterZoneinfo: String?, freePathBudget: [[Int]],
+                      listStartLonger: [TraceReplay.ListKey: Int]) throws(UsageError) -> Report {
         guard case .trace(let path) = s.workload else { throw UsageError("replay-check needs a trace to replay") }
         var notes: [String] = []
         let m = try s.boot { notes.append($0) }
@@ -176,8 +198,9 @@ public enum ReplayCheck {
         } catch { throw UsageError("\(path): \(error.description)") }
         let kernel = kernelEvents(lines, cpus: m.nrCPUs)
         guard var w = try s.makeWorkload(for: m, note: { notes.append($0) }) else { throw UsageError("replay-check needs a trace to replay") }
-        if var r = w as? TraceReplay, !freePathBudget.isEmpty {
+        if var r = w as? TraceReplay {
             r.freePathBudget = freePathBudget
+            r.listStartLonger = listStartLonger
             w = r
         }
         let returns = untracedReturns(lines)
@@ -206,6 +229,13 @@ public enum ReplayCheck {
         if let r = w as? TraceReplay, r.freePathTakenUntraced > 0 {
             let budget = freePathBudget.joined().reduce(0, +)
             notes.append("\(r.freePathTakenUntraced) allocations inferred where the replay's count would reach high on a free the kernel did not drain after, of the \(budget) pages the zoneinfo read before and after shows those lists lost with no event that the other inferences leave unplaced (alloc_pages_bulk() traces no mm_page_alloc): taken before that free, as few as keep the count under high")
+        }
+        if let r = w as? TraceReplay {
+            for (key, n) in r.listStartMoved.sorted(by: { ($0.key.cpu, $0.key.zone, $0.key.mt) < ($1.key.cpu, $1.key.zone, $1.key.mt) }) {
+                let z = m.zones[key.zone], to = MigrateType(rawValue: key.mt)?.procName ?? "\(key.mt)"
+                let from = MigrateType(rawValue: r.unnamedLists[key.cpu][key.zone])?.procName ?? "?"
+                notes.append("cpu \(key.cpu) zone \(z.type.name): the \(to) order-0 list started \(n) pages longer than the import had it: a first replay's ran empty before the kernel's first refill of it, and owed that many there (its frees go by its own pages' pageblocks, the import counts them by the trace's); moved from the \(from) list, from the pages no traced event names that no untraced allocation took")
+            }
         }
         if let r = w as? TraceReplay, r.emptiedUntraced > 0 {
             notes.append("\(r.emptiedUntraced) allocations inferred where the kernel refilled an order-0 list the replay's still held pages on (rmqueue_bulk() refills only an empty list; alloc_pages_bulk() traces no mm_page_alloc): taken then, as alloc_pages_bulk() takes them")
@@ -257,7 +287,7 @@ public enum ReplayCheck {
                 final.append(FinalFigure(what: "node \(p.nid) zone \(p.zone.name) cpu \(p.cpu) high", kernel: p.high, replay: o?.high ?? 0))
             }
         }
-        return Report(comparisons: comparisons, final: final, notes: notes)
+        return Report(comparisons: comparisons, final: final, notes: notes, listShortfalls: (w as? TraceReplay)?.listStartCorrections ?? [:])
     }
 
     /// Whether the capture enabled a tracepoint, as the events line of the capture.txt

@@ -42,11 +42,12 @@ extension Scenario {
     /// `--pcp-state-list trace`, the preset PCP pages are first spread over the order-0 lists
     /// as the replayed trace shows them.
     public func makeWorkload(for m: Machine, note: (String) -> Void = Scenario.printNote) throws(UsageError) -> Workload? {
-        var unnamed: [[Int]] = []
+        var unnamed: (lists: [[Int]], pages: [[Int]]) = ([], [])
         if workload != .none, case .imported(let i) = machine, i.pcpState == .trace { unnamed = try spreadPCPListsFromTrace(m, note: note) }
         var w = try makeWorkloadOnly(for: m, note: note)
         if var r = w as? TraceReplay {
-            r.unnamedLists = unnamed
+            r.unnamedLists = unnamed.lists
+            r.unnamedPages = unnamed.pages
             w = r
         }
         if let r = w as? TraceReplay, let t = r.tickAtNs {
@@ -143,8 +144,9 @@ extension Scenario {
     }
 
     /// Each CPU's preset order-0 PCP pages spread over the lists as the replayed trace shows them.
-    /// Returns, per CPU and zone id, the list that took the pages no traced event names (-1: none).
-    func spreadPCPListsFromTrace(_ m: Machine, note: (String) -> Void) throws(UsageError) -> [[Int]] {
+    /// Returns, per CPU and zone id, the list that took the pages no traced event names (-1: none)
+    /// and how many they were.
+    func spreadPCPListsFromTrace(_ m: Machine, note: (String) -> Void) throws(UsageError) -> (lists: [[Int]], pages: [[Int]]) {
         guard case .trace(let path) = workload else { throw UsageError("--pcp-state-list trace needs --workload trace:FILE") }
         let text = try TraceFile.read(path)
         let evidence: TraceText.PCPEvidence
@@ -155,6 +157,7 @@ extension Scenario {
         } catch { throw UsageError("\(path): \(error.description)") }
         let starts = evidence.lengths, refilled = evidence.refilled
         var unnamed = [[Int]](repeating: [Int](repeating: -1, count: m.zones.count), count: m.nrCPUs)
+        var unnamedPages = [[Int]](repeating: [Int](repeating: 0, count: m.zones.count), count: m.nrCPUs)
         for z in m.populatedZones {
             for c in 0..<m.nrCPUs {
                 if let n = evidence.firstRefill[TraceText.PCPListKey(cpu: c, nid: z.nid, zone: z.type, mt: 0)],
@@ -170,6 +173,7 @@ extension Scenario {
                 let name = MigrateType(rawValue: list).map { $0.procName } ?? "\(list)"
                 if rest > 0 {
                     unnamed[c][z.id] = list
+                    unnamedPages[c][z.id] = rest
                     let why = list < keys.count && starts[keys[list]] != nil ? "a list the trace used but never refilled, so only its least length is known" : "a list the trace never touches"
                     note("cpu \(c) zone \(z.type.name): \(rest) pages of zoneinfo's count are on no list the trace shows; they start on the \(name) order-0 list (\(why))")
                 }
@@ -178,7 +182,7 @@ extension Scenario {
                 }
             }
         }
-        return unnamed
+        return (unnamed, unnamedPages)
     }
 
     /// Picoseconds between two samples for about `points` of them over the run's expected

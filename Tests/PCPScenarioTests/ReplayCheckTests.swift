@@ -260,28 +260,37 @@ final class ReplayCheckTests: XCTestCase {
     /// second replay takes 37 before the frees the kernel did not drain after, and CPU 1's
     /// first 17 drain runs are the kernel's. Its UNMOVABLE list still refills a second time at
     /// 2.151 s (run 124), after the untraced buddy allocation of 2.096 s
-    /// (fixtures/trace-6.18/README.md).
+    /// (fixtures/trace-6.18/README.md). CPU 0's UNMOVABLE list ran empty at 2.658 s, 40 pages
+    /// before the kernel's first refill of it at 2.840 s: started 40 pages longer, every CPU 0
+    /// refill run is the kernel's, and so is its high. CPU 1's correction (20) made its fifth
+    /// drain differ, so it is dropped.
     func testTHPReplaysTheFreePathDrains() throws {
         let r = try check("thp")
         let drains0 = runs(r, cpu: 0, .drain), drains1 = runs(r, cpu: 1, .drain)
         XCTAssertEqual(drains0.kernel.prefix(9).map(\.length), [30, 30, 35, 25, 192, 25, 30, 30, 30])
         XCTAssertGreaterThanOrEqual(drains0.firstDivergence ?? .max, 15, "\(drains0.kernel) vs \(drains0.replay)")
         XCTAssertEqual(drains0.kernel[14].length, 194)
-        XCTAssertTrue(r.notes.contains { $0.hasPrefix("98 allocations inferred where a traced tick") }, "\(r.notes)")
+        XCTAssertTrue(r.notes.contains { $0.hasPrefix("82 allocations inferred where a traced tick") }, "\(r.notes)")
+        XCTAssertTrue(r.notes.contains { $0.hasPrefix("cpu 0 zone Normal: the Unmovable order-0 list started 40 pages longer than the import had it") }, "\(r.notes)")
+        XCTAssertFalse(r.notes.contains { $0.hasPrefix("cpu 1 zone Normal: the Unmovable order-0 list started") }, "\(r.notes)")
         XCTAssertEqual(drains1.kernel.prefix(5).map(\.length), [25, 35, 30, 25, 1749])
         XCTAssertGreaterThanOrEqual(drains1.firstDivergence ?? .max, 17, "\(drains1.kernel) vs \(drains1.replay)")
         XCTAssertTrue(r.notes.contains { $0.hasPrefix("22 order-0 pages allocated (on CPU 0, 1) whose last traced event was a drain to the buddy") && $0.contains("the first at 2.094409 s on CPU 0 (pfn 0x12e262)") }, "\(r.notes)")
         XCTAssertTrue(r.notes.contains { $0.hasPrefix("37 allocations inferred where the replay's count would reach high on a free the kernel did not drain after, of the 125 pages") }, "\(r.notes)")
-        for (c, n) in [(0, 147), (1, 123)] {
-            let refills = runs(r, cpu: c, .refill)
-            XCTAssertEqual(refills.kernel.prefix(64).map(\.description), Array(repeating: "2 (o9/mt1)", count: 64))
-            XCTAssertGreaterThanOrEqual(refills.firstDivergence ?? .max, n, "cpu \(c)")
+        for c in 0...1 {
+            XCTAssertEqual(runs(r, cpu: c, .refill).kernel.prefix(64).map(\.description), Array(repeating: "2 (o9/mt1)", count: 64))
         }
-        let count1 = figure(r, "node 0 zone Normal cpu 1 count")
+        let refills0 = runs(r, cpu: 0, .refill)
+        XCTAssertTrue(refills0.identical, "\(refills0.kernel) vs \(refills0.replay)")
+        XCTAssertEqual(refills0.kernel.count, 182)
+        XCTAssertGreaterThanOrEqual(runs(r, cpu: 1, .refill).firstDivergence ?? .max, 123)
+        let count1 = figure(r, "node 0 zone Normal cpu 1 count"), high0 = figure(r, "node 0 zone Normal cpu 0 high")
         XCTAssertEqual(count1.replay, count1.kernel)
-        XCTAssertEqual(untraced(r), ["node 0 zone Normal pages free": [63, 0], "node 0 zone Normal cpu 0 count": [-159, -113],
+        XCTAssertEqual(high0.replay, high0.kernel)
+        XCTAssertEqual(figure(r, "node 0 zone Normal cpu 0 count").replay - figure(r, "node 0 zone Normal cpu 0 count").kernel, 3)
+        XCTAssertEqual(untraced(r), ["node 0 zone Normal pages free": [63, 0], "node 0 zone Normal cpu 0 count": [-159, -97],
                                      "node 0 zone Normal cpu 1 count": [-91, -49]])
-        XCTAssertEqual(figure(r, "node 0 zone Normal pages free").replay - figure(r, "node 0 zone Normal pages free").kernel, -74)
+        XCTAssertEqual(figure(r, "node 0 zone Normal pages free").replay - figure(r, "node 0 zone Normal pages free").kernel, 38)
     }
 
     /// Without pagetypeinfo the free lists are not shaped (zoneinfo's pages free only), yet
@@ -540,6 +549,48 @@ final class CaptureParsingTests: XCTestCase {
             XCTAssertEqual(z.pcp[1].count, takes ? high - 1 : high - z.pcp[1].batch, "budget \(budget), drained \(drainedAfter)")
             try InvariantChecker().check(m, after: "the free")
         }
+    }
+
+    /// A list that runs empty before the kernel's first refill of it owes, at that refill, what
+    /// its own early refill added less what it still holds; a second replay that starts it that
+    /// much longer (from the unnamed pages, count unchanged) refills where the kernel did.
+    func testAListThatRanEmptyBeforeTheKernelsFirstRefillStartsLonger() throws {
+        let unmovable = MigrateType.unmovable.rawValue, movable = MigrateType.movable.rawValue
+        func replay(longer: [TraceReplay.ListKey: Int]) throws -> (TraceReplay, Zone, [Int]) {
+            let m = try Machine(spec: .x86(memory: 256 << 20, cpus: 2, nodes: 1))
+            let z = try XCTUnwrap(m.populatedZones.last)
+            let high = z.pcp[1].highMax
+            m.presetPCP(nid: z.nid, zone: z.type, cpu: 1, count: 1, high: high, mt: unmovable)
+            m.presetPCP(nid: z.nid, zone: z.type, cpu: 1, count: 10, high: high, mt: movable)
+            let pfn = z.geometry.startPFN + z.geometry.spanned / 2
+            let alloc = { (n: Int, refilled: Bool) in
+                TraceRecord(cpu: 1, timeNs: Int64(n) * 1000, pfn: pfn + n, order: 0, kind: .alloc(kind: .kernel, atomic: false), refilled: refilled)
+            }
+            var w = TraceReplay(records: [alloc(0, false), alloc(1, false), alloc(2, true)])
+            w.unnamedLists = [[], (0..<m.zones.count).map { $0 == z.id ? movable : -1 }]
+            w.unnamedPages = [[], (0..<m.zones.count).map { $0 == z.id ? 10 : 0 }]
+            w.listStartLonger = longer
+            m.setTracer(Tracer())
+            var refills: [Int] = []
+            var any: Workload = w
+            let engine = Engine(machine: m, seed: 1)
+            engine.traceSink = { _, _, fired in
+                refills.append(fired.filter { if case .zoneLocked(_, 0, _, true) = $0 { true } else { false } }.count)
+            }
+            try engine.run(&any, opsOrToEnd: nil)
+            try InvariantChecker().check(m, after: "the replay")
+            return (try XCTUnwrap(any as? TraceReplay), z, refills.filter { $0 > 0 })
+        }
+        let (first, z, early) = try replay(longer: [:])
+        let key = TraceReplay.ListKey(cpu: 1, zone: z.id, mt: unmovable)
+        XCTAssertEqual(early.count, 1, "the replay refills at the second allocation")
+        XCTAssertEqual(first.listShortfalls, [key: 1])
+        XCTAssertEqual(first.listStartCorrections, [key: 1])
+        let (second, z2, refills) = try replay(longer: first.listStartCorrections)
+        XCTAssertEqual(second.listStartMoved, [key: 1])
+        XCTAssertEqual(second.listShortfalls, [:])
+        XCTAssertEqual(refills.count, 1, "only at the kernel's refill")
+        XCTAssertEqual(z2.pcp[1].count, z.pcp[1].count, "the move leaves count as it was; one refill each")
     }
 
     func testAllocPagesBulkEmptiesOneListUntraced() throws {

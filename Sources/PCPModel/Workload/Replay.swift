@@ -91,6 +91,18 @@ public struct TraceReplay: Workload {
     /// Per CPU and zone id: the order-0 list the import put the pages of zoneinfo's count that no
     /// traced event names on (-1: none), where untraced allocations take from first.
     public var unnamedLists: [[Int]] = []
+    /// How many pages those were, and how many of them untraced allocations took.
+    public var unnamedPages: [[Int]] = []
+    var unnamedTaken: [[Int]] = []
+    /// Each order-0 list against the kernel's first refill of it (`watchListStart`).
+    var listWatch: [ListKey: ListWatch] = [:]
+    /// Lists the replay refilled before the kernel's first refill: by how many pages the
+    /// kernel's started longer.
+    public internal(set) var listShortfalls: [ListKey: Int] = [:]
+    /// Lists to start longer by that many pages (a second replay's input).
+    public var listStartLonger: [ListKey: Int] = [:]
+    /// The pages each of those got.
+    public internal(set) var listStartMoved: [ListKey: Int] = [:]
     public private(set) var failedAllocs = 0
     /// Per CPU: the batched frees (record indices) not committed yet.
     var pending: [[Int]] = []
@@ -220,6 +232,7 @@ public struct TraceReplay: Workload {
             origin = m.now
             if kernelTicks { m.stopPeriodicVmstat() }
             if let t = tickAtNs, m.statInterval > 0 { m.setVmstatPhase(ns: t % m.statInterval) }
+            lengthenListStarts(m)
         }
         let elapsed = m.now - origin!
         guard next < records.count else {
@@ -253,10 +266,12 @@ public struct TraceReplay: Workload {
         case let .alloc(kind, atomic):
             if r.order == 0 { emptyAtKernelRefill(m, r, mt: kind.migratetype) }
             lastStep.inferredAlloc = r.inferred
+            let watched = watchListStart(m, r, mt: kind.migratetype)
             guard let ref = m.allocPages(cpu: r.cpu, order: r.order, kind: kind, atomic: atomic) else {
                 failedAllocs += 1
                 return Operation(kind: .allocFailed, cpu: r.cpu, order: r.order, pfn: r.pfn)
             }
+            if let watched { watchListStart(after: watched, m) }
             if let old = live.updateValue((ref, r.order), forKey: r.pfn) {
                 // The trace missed this page's free: give the old block back quietly.
                 lastStep.quietFree = true

@@ -62,7 +62,14 @@ extension TraceReplay {
         guard pages > 0 else { return 0 }
         let unnamed = cpu < unnamedLists.count && z.id < unnamedLists[cpu].count ? unnamedLists[cpu][z.id] : -1
         var left = pages
-        for mt in [unnamed, MigrateType.unmovable.rawValue, MigrateType.movable.rawValue, MigrateType.reclaimable.rawValue] where mt >= 0 && left > 0 {
+        if unnamed >= 0 {
+            let n = m.allocPagesBulk(cpu: cpu, pfn: z.geometry.startPFN, mt: unnamed, limit: left)
+            left -= n
+            if unnamedTaken.count < m.nrCPUs { unnamedTaken += [[Int]](repeating: [], count: m.nrCPUs - unnamedTaken.count) }
+            if unnamedTaken[cpu].count < m.zones.count { unnamedTaken[cpu] += [Int](repeating: 0, count: m.zones.count - unnamedTaken[cpu].count) }
+            unnamedTaken[cpu][z.id] += n
+        }
+        for mt in [MigrateType.unmovable.rawValue, MigrateType.movable.rawValue, MigrateType.reclaimable.rawValue] where mt != unnamed && left > 0 {
             left -= m.allocPagesBulk(cpu: cpu, pfn: z.geometry.startPFN, mt: mt, limit: left)
         }
         return pages - left

@@ -20,9 +20,9 @@ extension TraceReplay {
         case done
     }
 
-    /// Before an order-0 allocation of record `r` of type `mt` (nil: not watched): the replay's
-    /// list length, for `watchListStart(after:)`.
-    mutating func watchListStart(_ m: Machine, _ r: TraceRecord, mt: Int) -> (ListKey, Int)? {
+    /// Before an order-0 allocation of record `r` of type `mt`: the list, when the replay's is
+    /// empty before the kernel's first refill of it (the allocation will refill it early).
+    mutating func watchListStart(_ m: Machine, _ r: TraceRecord, mt: Int) -> ListKey? {
         guard r.order == 0, !r.inferred, mt < MigrateType.pcpTypes, let z = m.zoneSpanning(pfn: r.pfn) else { return nil }
         let key = ListKey(cpu: r.cpu, zone: z.id, mt: mt)
         let watch = listWatch[key]
@@ -33,15 +33,15 @@ extension TraceReplay {
             listWatch[key] = .done
             return nil
         }
-        return before == 0 ? (key, before) : nil
+        return before == 0 ? key : nil
     }
 
     /// After that allocation: a refill the kernel did not do adds what the list now holds and
     /// the page it handed out.
-    mutating func watchListStart(after w: (ListKey, Int), _ m: Machine) {
-        let now = m.zones[w.0.zone].pcpListLength(cpu: w.0.cpu, pindex: orderToPindex(w.0.mt, 0))
+    mutating func watchListStart(after key: ListKey, _ m: Machine) {
+        let now = m.zones[key.zone].pcpListLength(cpu: key.cpu, pindex: orderToPindex(key.mt, 0))
         guard now > 0 else { return }
-        if case .early(let added) = listWatch[w.0] { listWatch[w.0] = .early(added: added + now + 1) } else { listWatch[w.0] = .early(added: now + 1) }
+        if case .early(let added) = listWatch[key] { listWatch[key] = .early(added: added + now + 1) } else { listWatch[key] = .early(added: now + 1) }
     }
 
     /// The shortfalls a second replay can make good: from the import's unnamed pages that no

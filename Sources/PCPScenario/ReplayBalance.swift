@@ -111,30 +111,6 @@ extension ReplayCheck {
         }
     }
 
-    /// Order-0 pages the kernel allocated while its trace last showed them drained to the
-    /// buddy: no mm_page_alloc_zone_locked, fallback or free of the page came between, and
-    /// every path from the free lists to an order-0 PCP list or caller in the source traces one
-    /// (__rmqueue_smallest() traces zone_locked, the fallbacks extfrag). The capture
-    /// misses how they came back, so the replay's lists part from the kernel's there.
-    public struct UntracedReturn: Sendable, Equatable {
-        public var cpu: Int, timeNs: Int64, pfn: Int
-    }
-
-    static func untracedReturns(_ lines: [(line: TraceText.Line, t: Int64)]) -> [UntracedReturn] {
-        var drained = Set<Int>(), out: [UntracedReturn] = []
-        for (l, t) in lines {
-            guard let pfn = l.pfn, pfn >= 0 else { continue }
-            let key = pfn << 4 | ReplayCheck.order(l)
-            switch l.event {
-            case "mm_page_pcpu_drain": drained.insert(key)
-            case "mm_page_alloc_zone_locked", "mm_page_free", "mm_page_alloc_extfrag": drained.remove(key)
-            case "mm_page_alloc" where drained.remove(key) != nil && key & 15 == 0: out.append(UntracedReturn(cpu: l.cpu, timeNs: t, pfn: pfn))
-            default: break
-            }
-        }
-        return out
-    }
-
     /// How a final figure got there: where it started (the kernel's zoneinfo read before, the
     /// replay's import), what the events moved, and what moved with no event (the rest).
     public struct Movement: Sendable, Equatable {

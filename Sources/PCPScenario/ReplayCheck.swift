@@ -135,6 +135,9 @@ public enum ReplayCheck {
         public var kernelMoved: Movement? = nil, replayMoved: Movement? = nil
         /// For a count: its CPU and zone id.
         public var pcpOf: (cpu: Int, zone: Int)? = nil
+        /// Of the replay's pages moved with no event, those it moved from the buddy to a list for
+        /// the kernel's untraced returns (+ for a count, − for pages free).
+        public var replayReturned = 0
     }
 
     public struct Report: Sendable {
@@ -161,7 +164,7 @@ public enum ReplayCheck {
         let first = try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: [], listStartLonger: [:])
         var budget: [[Int]] = []
         for f in first.final {
-            guard let (cpu, zone) = f.pcpOf, let k = f.kernelMoved, let p = f.replayMoved, k.untraced < p.untraced, p.untraced <= 0,
+            guard let (cpu, zone) = f.pcpOf, let k = f.kernelMoved, let p = f.replayMoved, k.untraced < p.untraced, p.untraced - f.replayReturned <= 0,
                   first.comparisons.contains(where: { $0.cpu == cpu && $0.kind == .drain && !$0.identical }) else { continue }
             if budget.count <= cpu { budget += Array(repeating: [], count: cpu + 1 - budget.count) }
             if budget[cpu].count <= zone { budget[cpu] += Array(repeating: 0, count: zone + 1 - budget[cpu].count) }
@@ -203,10 +206,10 @@ public enum ReplayCheck {
             r.listStartLonger = listStartLonger
             w = r
         }
-        let returns = untracedReturns(lines)
+        let returns = capture.records.filter(\.returnedUntraced)
         if let first = returns.first {
             let cpus = Set(returns.map(\.cpu)).sorted().map(String.init).joined(separator: ", ")
-            notes.append("\(returns.count) order-0 pages allocated (on CPU \(cpus)) whose last traced event was a drain to the buddy, with no mm_page_alloc_zone_locked between, the first at \(secs(first.timeNs)) on CPU \(first.cpu) (pfn 0x\(String(first.pfn, radix: 16))): every path the source has from the free lists traces one, so how they came back is not in the capture, and the replay's lists part from the kernel's there")
+            notes.append("\(returns.count) order-0 pages allocated (on CPU \(cpus)) whose last traced event was a drain to the buddy, with no mm_page_alloc_zone_locked between, the first at \(secs(first.timeNs)) on CPU \(first.cpu) (pfn 0x\(String(first.pfn, radix: 16))): every path the source has from the free lists traces one, so how they came back is not in the capture; as the kernel's list handed them out, the replay moves a page from the buddy to that list before each (its list does not pay for them)")
         }
         let extfrag = try eventEnabled("mm_page_alloc_extfrag", beside: path) ?? kernel.contains { $0.contains { $0.kind == .extfrag } }
         if !extfrag {
@@ -248,6 +251,7 @@ public enum ReplayCheck {
             }
         }
         var final: [FinalFigure] = []
+        let returned = (w as? TraceReplay)?.returnedUntraced ?? []
         if let after = afterZoneinfo {
             let mine = Zoneinfo.render(m.snapshot())
             // What each side's events moved, when the kernel's starting zoneinfo is known.
@@ -270,7 +274,8 @@ public enum ReplayCheck {
                 let o0 = oursBefore.first { $0.nid == f.nid && $0.zone == f.zone }?.pages
                 final.append(FinalFigure(what: "node \(f.nid) zone \(f.zone.name) pages free", kernel: f.pages, replay: o,
                                          kernelMoved: movement(kernelMoved, before: k0, after: f.pages) { id < $0.buddy.count ? $0.buddy[id] : 0 },
-                                         replayMoved: movement(kernelMoved.map { _ in moved }, before: o0, after: o) { id < $0.buddy.count ? $0.buddy[id] : 0 }))
+                                         replayMoved: movement(kernelMoved.map { _ in moved }, before: o0, after: o) { id < $0.buddy.count ? $0.buddy[id] : 0 },
+                                         replayReturned: -returned.reduce(0) { $0 + (id < $1.count ? $1[id] : 0) }))
             }
             let ourPCP = ZoneinfoImport.pcpState(mine), ourPCPBefore = ZoneinfoImport.pcpState(ourBefore)
             let theirPCPBefore = kernelBefore.map(ZoneinfoImport.pcpState)
@@ -283,7 +288,8 @@ public enum ReplayCheck {
                 final.append(FinalFigure(what: "node \(p.nid) zone \(p.zone.name) cpu \(p.cpu) count", kernel: p.count, replay: o?.count ?? 0,
                                          kernelMoved: movement(kernelMoved, before: k0, after: p.count, events: pcp),
                                          replayMoved: movement(kernelMoved.map { _ in moved }, before: o0, after: o?.count ?? 0, events: pcp),
-                                         pcpOf: (p.cpu, id)))
+                                         pcpOf: (p.cpu, id),
+                                         replayReturned: p.cpu < returned.count && id < returned[p.cpu].count ? returned[p.cpu][id] : 0))
                 final.append(FinalFigure(what: "node \(p.nid) zone \(p.zone.name) cpu \(p.cpu) high", kernel: p.high, replay: o?.high ?? 0))
             }
         }
@@ -334,7 +340,8 @@ public enum ReplayCheck {
             out += "\(f.what): kernel \(f.kernel), replay \(f.replay)\(f.kernel == f.replay ? "" : " (differs by \(f.replay - f.kernel))")\n"
             if let k = f.kernelMoved, let p = f.replayMoved, k.untraced != 0 || p.untraced != 0 || f.kernel != f.replay {
                 let start = k.before == p.before ? "" : "from kernel \(k.before), replay \(p.before); "
-                out += "  \(start)moved by events: kernel \(signed(k.events)), replay \(signed(p.events)); with no event: kernel \(signed(k.untraced)), replay \(signed(p.untraced))\n"
+                let back = f.replayReturned == 0 ? "" : " (\(signed(f.replayReturned)) the pages back from the buddy untraced)"
+                out += "  \(start)moved by events: kernel \(signed(k.events)), replay \(signed(p.events)); with no event: kernel \(signed(k.untraced)), replay \(signed(p.untraced))\(back)\n"
             }
         }
         let runsDiffer = r.comparisons.filter { !$0.identical }.count, finalDiffers = r.final.filter { $0.kernel != $0.replay }.count

@@ -30,11 +30,15 @@ public struct TraceRecord: Sendable, Equatable {
     /// A free: its CPU's next kmem event was mm_page_pcpu_drain (for a batch, after its last
     /// free), so some commit of it took the PCP over high; false: none did.
     public var drainedAfter: Bool
+    /// An order-0 allocation of a page the trace last showed drained to the buddy, with no
+    /// buddy event since: it came back with no event, so the kernel's list did not pay for it.
+    public var returnedUntraced: Bool
     public init(cpu: Int, timeNs: Int64, pfn: Int, order: Int, kind: Kind, underPCPLock: Bool = false, batched: Bool = false,
-                refilled: Bool = false, inferred: Bool = false, drains: [Int] = [], drainedAfter: Bool = false) {
+                refilled: Bool = false, inferred: Bool = false, drains: [Int] = [], drainedAfter: Bool = false,
+                returnedUntraced: Bool = false) {
         self.cpu = cpu; self.timeNs = timeNs; self.pfn = pfn; self.order = order; self.kind = kind
         self.underPCPLock = underPCPLock; self.batched = batched; self.refilled = refilled; self.inferred = inferred
-        self.drains = drains; self.drainedAfter = drainedAfter
+        self.drains = drains; self.drainedAfter = drainedAfter; self.returnedUntraced = returnedUntraced
     }
 }
 
@@ -112,6 +116,9 @@ public struct TraceReplay: Workload {
     public var freePathBudget: [[Int]] = []
     /// Pages taken from that budget.
     public private(set) var freePathTakenUntraced = 0
+    /// Per CPU and zone id: pages moved from the buddy to a list for allocations marked
+    /// `returnedUntraced`.
+    public private(set) var returnedUntraced: [[Int]] = []
     /// Whether the last step replayed an allocation the kernel made with no mm_page_alloc (an
     /// inferred record), or a free it made with no mm_page_free (a traced pfn allocated again
     /// with no free between): a report tells the events the kernel traced from those it did not.
@@ -266,6 +273,11 @@ public struct TraceReplay: Workload {
         case let .alloc(kind, atomic):
             if r.order == 0 { emptyAtKernelRefill(m, r, mt: kind.migratetype) }
             lastStep.inferredAlloc = r.inferred
+            if r.returnedUntraced, let z = m.zoneSpanning(pfn: r.pfn), m.returnToPCPUntraced(cpu: r.cpu, pfn: r.pfn, mt: kind.migratetype) {
+                if returnedUntraced.count < m.nrCPUs { returnedUntraced += [[Int]](repeating: [], count: m.nrCPUs - returnedUntraced.count) }
+                if returnedUntraced[r.cpu].count < m.zones.count { returnedUntraced[r.cpu] += [Int](repeating: 0, count: m.zones.count - returnedUntraced[r.cpu].count) }
+                returnedUntraced[r.cpu][z.id] += 1
+            }
             let watched = watchListStart(m, r, mt: kind.migratetype)
             guard let ref = m.allocPages(cpu: r.cpu, order: r.order, kind: kind, atomic: atomic) else {
                 failedAllocs += 1
@@ -573,5 +585,30 @@ extension Machine {
         if n > 0 { p.allocated(z, cpu: cpu, now: now) }
         eventCounters[VMEvent.pgallocDMA.rawValue + z.type.rawValue] += n
         return n
+    }
+}
+
+extension Machine {
+    /// One order-0 page from the buddy onto the head of `cpu`'s list of `mt`, in the zone of the
+    /// traced `pfn`, with no event: the kernel allocated from its list a page the trace last
+    /// showed drained, so the list had it back untraced and did not pay for that allocation.
+    /// False when the buddy has no page of that type.
+    public func returnToPCPUntraced(cpu: Int, pfn: Int, mt: Int) -> Bool {
+        returnToPCPUntraced(driver, cpu: cpu, pfn: pfn, mt: mt)
+    }
+
+    private func returnToPCPUntraced<P: AllocatorPolicy>(_ p: P, cpu: Int, pfn: Int, mt: Int) -> Bool {
+        guard cpu >= 0, cpu < nrCPUs, (0..<MigrateType.pcpTypes).contains(mt), let z = zoneSpanning(pfn: pfn),
+              p.servesFromPCP(order: 0) else { return false }
+        let t = z.tracer
+        z.tracer = nil
+        defer { z.tracer = t }
+        z.lockZone()
+        defer { z.unlockZone() }
+        guard let i = z.rmqueueSmallest(order: 0, mt: mt, cpu: cpu, p) else { return false }
+        z.enterPCP(cpu, i, order: 0, mt: mt, buddy: false)
+        z.lists.addHead(z.pcpList(cpu, orderToPindex(mt, 0)), i, z.pages)
+        z.pcp[cpu].count += 1
+        return true
     }
 }

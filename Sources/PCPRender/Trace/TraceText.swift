@@ -203,7 +203,7 @@ public enum TraceText {
         var t0 = begin
         var hasTicks = false
         var hidden = HiddenAllocations(cpus: cpus)
-        let batched = freedInBatch(all), drainedAfter = drainFollows(all)
+        let batched = freedInBatch(all), drainedAfter = drainFollows(all), returned = returnsUntraced(all)
         let second = Dictionary(grouping: secondFrees(all, from: begin), by: \.before)
         var refilledTaken = 0, freedTaken = 0
         /// Per CPU: the last kmem event seen on it and when, for telling decay's drains from the
@@ -288,7 +288,8 @@ public enum TraceText {
                 : mt == MigrateType.reclaimable.rawValue ? .slabReclaimable : .kernel
             let atomic = gfp.contains("GFP_ATOMIC") || gfp.contains("GFP_NOWAIT")
             let refilled = order == 0 && hidden.refills(cpu: l.cpu, order: order, mt: mt)
-            let r = TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .alloc(kind: kind, atomic: atomic), refilled: refilled)
+            let r = TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .alloc(kind: kind, atomic: atomic), refilled: refilled,
+                                returnedUntraced: returned[at])
             hidden.seen(l)
             if !hidden.ends(cpu: l.cpu, order: order, mt: mt) {
                 // Another list's allocation between a refill and the allocation it was for (an
@@ -358,6 +359,26 @@ extension TraceText {
             let l = all[i]
             if l.event == "mm_page_free" { out[i] = drainNext[l.cpu] }
             drainNext[l.cpu] = l.event == "mm_page_pcpu_drain"
+        }
+        return out
+    }
+
+    /// Per line: an order-0 mm_page_alloc of a page whose last event was mm_page_pcpu_drain (no
+    /// mm_page_alloc_zone_locked, fallback or free of it between). Every path in the source
+    /// from the free lists to a PCP list or caller traces one (__rmqueue_smallest() traces
+    /// zone_locked, the fallbacks extfrag), so it came back with no event.
+    static func returnsUntraced(_ all: [Line]) -> [Bool] {
+        var out = [Bool](repeating: false, count: all.count)
+        var drained = Set<Int>()
+        for (i, l) in all.enumerated() {
+            guard let pfn = l.pfn, pfn >= 0 else { continue }
+            let key = pfn << 4 | (l.fields["order"].flatMap { Int($0) } ?? 0)
+            switch l.event {
+            case "mm_page_pcpu_drain": drained.insert(key)
+            case "mm_page_alloc_zone_locked", "mm_page_free", "mm_page_alloc_extfrag": drained.remove(key)
+            case "mm_page_alloc": out[i] = drained.remove(key) != nil && key & 15 == 0
+            default: break
+            }
         }
         return out
     }

@@ -234,7 +234,7 @@ public enum ReplayCheck {
             notes.append("\(r.freePathTakenUntraced) allocations inferred where the replay's count would reach high on a free the kernel did not drain after, of the \(budget) pages the zoneinfo read before and after shows those lists lost with no event that the other inferences leave unplaced (alloc_pages_bulk() traces no mm_page_alloc): taken before that free, as few as keep the count under high")
         }
         if let r = w as? TraceReplay {
-            for (key, n) in r.listStartMoved.sorted(by: { ($0.key.cpu, $0.key.zone, $0.key.mt) < ($1.key.cpu, $1.key.zone, $1.key.mt) }) {
+            for (key, n) in r.listStartMoved.sorted(by: { $0.key < $1.key }) {
                 let z = m.zones[key.zone], to = MigrateType(rawValue: key.mt)?.procName ?? "\(key.mt)"
                 let from = MigrateType(rawValue: r.unnamedLists[key.cpu][key.zone])?.procName ?? "?"
                 notes.append("cpu \(key.cpu) zone \(z.type.name): the \(to) order-0 list started \(n) pages longer than the import had it: a first replay's ran empty before the kernel's first refill of it, and owed that many there (its frees go by its own pages' pageblocks, the import counts them by the trace's); moved from the \(from) list, from the pages no traced event names that no untraced allocation took")

@@ -274,9 +274,7 @@ public struct TraceReplay: Workload {
             if r.order == 0 { emptyAtKernelRefill(m, r, mt: kind.migratetype) }
             lastStep.inferredAlloc = r.inferred
             if r.returnedUntraced, let z = m.zoneSpanning(pfn: r.pfn), m.returnToPCPUntraced(cpu: r.cpu, pfn: r.pfn, mt: kind.migratetype) {
-                if returnedUntraced.count < m.nrCPUs { returnedUntraced += [[Int]](repeating: [], count: m.nrCPUs - returnedUntraced.count) }
-                if returnedUntraced[r.cpu].count < m.zones.count { returnedUntraced[r.cpu] += [Int](repeating: 0, count: m.zones.count - returnedUntraced[r.cpu].count) }
-                returnedUntraced[r.cpu][z.id] += 1
+                Self.add(1, to: &returnedUntraced, cpu: r.cpu, zone: z.id, m)
             }
             let watched = watchListStart(m, r, mt: kind.migratetype)
             guard let ref = m.allocPages(cpu: r.cpu, order: r.order, kind: kind, atomic: atomic) else {

@@ -65,9 +65,7 @@ extension TraceReplay {
         if unnamed >= 0 {
             let n = m.allocPagesBulk(cpu: cpu, pfn: z.geometry.startPFN, mt: unnamed, limit: left)
             left -= n
-            if unnamedTaken.count < m.nrCPUs { unnamedTaken += [[Int]](repeating: [], count: m.nrCPUs - unnamedTaken.count) }
-            if unnamedTaken[cpu].count < m.zones.count { unnamedTaken[cpu] += [Int](repeating: 0, count: m.zones.count - unnamedTaken[cpu].count) }
-            unnamedTaken[cpu][z.id] += n
+            Self.add(n, to: &unnamedTaken, cpu: cpu, zone: z.id, m)
         }
         for mt in [MigrateType.unmovable.rawValue, MigrateType.movable.rawValue, MigrateType.reclaimable.rawValue] where mt != unnamed && left > 0 {
             left -= m.allocPagesBulk(cpu: cpu, pfn: z.geometry.startPFN, mt: mt, limit: left)

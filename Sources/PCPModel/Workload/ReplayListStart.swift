@@ -7,9 +7,10 @@
 /// with pages from the list the import put the pages no traced event names on (count stays).
 extension TraceReplay {
     /// One order-0 list of one CPU in one zone.
-    public struct ListKey: Hashable, Sendable {
+    public struct ListKey: Hashable, Comparable, Sendable {
         public var cpu: Int, zone: Int, mt: Int
         public init(cpu: Int, zone: Int, mt: Int) { self.cpu = cpu; self.zone = zone; self.mt = mt }
+        public static func < (a: ListKey, b: ListKey) -> Bool { (a.cpu, a.zone, a.mt) < (b.cpu, b.zone, b.mt) }
     }
 
     /// Where a list stands against the kernel's first refill of it.
@@ -49,7 +50,7 @@ extension TraceReplay {
     /// shortfall to another list).
     public var listStartCorrections: [ListKey: Int] {
         var spare: [Int: Int] = [:], out: [ListKey: Int] = [:]
-        for (key, n) in listShortfalls.sorted(by: { ($0.key.cpu, $0.key.zone, $0.key.mt) < ($1.key.cpu, $1.key.zone, $1.key.mt) }) {
+        for (key, n) in listShortfalls.sorted(by: { $0.key < $1.key }) {
             let cz = key.cpu << 8 | key.zone
             let pages = key.cpu < unnamedPages.count && key.zone < unnamedPages[key.cpu].count ? unnamedPages[key.cpu][key.zone] : 0
             let taken = key.cpu < unnamedTaken.count && key.zone < unnamedTaken[key.cpu].count ? unnamedTaken[key.cpu][key.zone] : 0
@@ -61,10 +62,17 @@ extension TraceReplay {
         return out
     }
 
+    /// Adds `n` to a per-CPU, per-zone tally, growing it to the machine's shape.
+    static func add(_ n: Int, to a: inout [[Int]], cpu: Int, zone: Int, _ m: Machine) {
+        if a.count < m.nrCPUs { a += [[Int]](repeating: [], count: m.nrCPUs - a.count) }
+        if a[cpu].count < m.zones.count { a[cpu] += [Int](repeating: 0, count: m.zones.count - a[cpu].count) }
+        a[cpu][zone] += n
+    }
+
     /// At the first step: each list in `listStartLonger` gets its pages from the import's list of
     /// unnamed pages, as many as that holds.
     mutating func lengthenListStarts(_ m: Machine) {
-        for (key, n) in listStartLonger.sorted(by: { ($0.key.cpu, $0.key.zone, $0.key.mt) < ($1.key.cpu, $1.key.zone, $1.key.mt) }) {
+        for (key, n) in listStartLonger.sorted(by: { $0.key < $1.key }) {
             guard key.cpu < unnamedLists.count, key.zone < unnamedLists[key.cpu].count else { continue }
             let from = unnamedLists[key.cpu][key.zone]
             guard from >= 0, from != key.mt else { continue }

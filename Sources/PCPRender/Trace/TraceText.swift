@@ -372,7 +372,7 @@ extension TraceText {
         var drained = Set<Int>()
         for (i, l) in all.enumerated() {
             guard let pfn = l.pfn, pfn >= 0 else { continue }
-            let key = pfn << 4 | (l.fields["order"].flatMap { Int($0) } ?? 0)
+            let key = pfn << 4 | (Int(l.fields["order"] ?? l.fields["alloc_order"] ?? "0") ?? 0)
             switch l.event {
             case "mm_page_pcpu_drain": drained.insert(key)
             case "mm_page_alloc_zone_locked", "mm_page_free", "mm_page_alloc_extfrag": drained.remove(key)

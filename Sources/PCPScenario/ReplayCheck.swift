@@ -178,6 +178,23 @@ public enum ReplayCheck {
         return try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget, listStartLonger: kept)
     }
 
+    /// The notes for the allocations whose pages came back to a list with no event, and
+    /// those another CPU's list served (`TraceRecord.returnedUntraced`, `listCPU`).
+    static func untracedReturnNotes(_ records: [TraceRecord]) -> [String] {
+        var notes: [String] = []
+        func hex(_ pfn: Int) -> String { "0x" + String(pfn, radix: 16) }
+        let returns = records.filter(\.returnedUntraced)
+        if let first = returns.first {
+            let cpus = Set(returns.map(\.cpu)).sorted().map(String.init).joined(separator: ", ")
+            notes.append("\(returns.count) order-0 pages allocated (on CPU \(cpus)) whose last traced event was a drain to the buddy, with no mm_page_alloc_zone_locked between, the first at \(secs(first.timeNs)) on CPU \(first.cpu) (pfn \(hex(first.pfn))): every path the source has from the free lists traces one, so how they came back is not in the capture; as the kernel's list handed them out, the replay moves a page from the buddy to that list before each (its list does not pay for them)")
+        }
+        let crossed = records.filter { $0.listCPU != nil }
+        if let first = crossed.first, let from = first.listCPU {
+            notes.append("\(crossed.count) order-0 pages allocated on one CPU whose last traced event was a free on another, the first at \(secs(first.timeNs)) on CPU \(first.cpu), freed on CPU \(from) (pfn \(hex(first.pfn))): no drain moved them and a list is its own CPU's, so the freeing CPU's list handed them out, as it would to an allocation that migrated between taking the page and tracing it; the replay takes them from that list")
+        }
+        return notes
+    }
+
     /// Whether one of the CPU's run lists in `b` parts from the kernel's before it does in `a`.
     static func partsEarlier(_ b: Report, than a: Report, cpu: Int) -> Bool {
         b.comparisons.contains { c in
@@ -206,11 +223,7 @@ public enum ReplayCheck {
             r.listStartLonger = listStartLonger
             w = r
         }
-        let returns = capture.records.filter(\.returnedUntraced)
-        if let first = returns.first {
-            let cpus = Set(returns.map(\.cpu)).sorted().map(String.init).joined(separator: ", ")
-            notes.append("\(returns.count) order-0 pages allocated (on CPU \(cpus)) whose last traced event was a drain to the buddy, with no mm_page_alloc_zone_locked between, the first at \(secs(first.timeNs)) on CPU \(first.cpu) (pfn 0x\(String(first.pfn, radix: 16))): every path the source has from the free lists traces one, so how they came back is not in the capture; as the kernel's list handed them out, the replay moves a page from the buddy to that list before each (its list does not pay for them)")
-        }
+        notes += untracedReturnNotes(capture.records)
         let extfrag = try eventEnabled("mm_page_alloc_extfrag", beside: path) ?? kernel.contains { $0.contains { $0.kind == .extfrag } }
         if !extfrag {
             notes.append("the capture shows no mm_page_alloc_extfrag (not enabled): the replay's are left out of its refill runs, as a page __rmqueue_steal() took showed no event in the kernel's")

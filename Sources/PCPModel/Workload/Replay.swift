@@ -33,12 +33,16 @@ public struct TraceRecord: Sendable, Equatable {
     /// An order-0 allocation of a page the trace last showed drained to the buddy, with no
     /// buddy event since: it came back with no event, so the kernel's list did not pay for it.
     public var returnedUntraced: Bool
+    /// An order-0 allocation of a page last traced freed on this other CPU, with no event
+    /// between: only that CPU's list can have held it, so that list handed it out.
+    public var listCPU: Int?
     public init(cpu: Int, timeNs: Int64, pfn: Int, order: Int, kind: Kind, underPCPLock: Bool = false, batched: Bool = false,
                 refilled: Bool = false, inferred: Bool = false, drains: [Int] = [], drainedAfter: Bool = false,
-                returnedUntraced: Bool = false) {
+                returnedUntraced: Bool = false, listCPU: Int? = nil) {
         self.cpu = cpu; self.timeNs = timeNs; self.pfn = pfn; self.order = order; self.kind = kind
         self.underPCPLock = underPCPLock; self.batched = batched; self.refilled = refilled; self.inferred = inferred
         self.drains = drains; self.drainedAfter = drainedAfter; self.returnedUntraced = returnedUntraced
+        self.listCPU = listCPU
     }
 }
 
@@ -271,6 +275,9 @@ public struct TraceReplay: Workload {
             m.vmstatUpdate(cpu: r.cpu)
             return .idle(r.cpu)
         case let .alloc(kind, atomic):
+            // Served from another CPU's list: the replay allocates there.
+            var r = r
+            if let c = r.listCPU { r.cpu = c }
             if r.order == 0 { emptyAtKernelRefill(m, r, mt: kind.migratetype) }
             lastStep.inferredAlloc = r.inferred
             if r.returnedUntraced, let z = m.zoneSpanning(pfn: r.pfn), m.returnToPCPUntraced(cpu: r.cpu, pfn: r.pfn, mt: kind.migratetype) {

@@ -203,7 +203,7 @@ public enum TraceText {
         var t0 = begin
         var hasTicks = false
         var hidden = HiddenAllocations(cpus: cpus)
-        let batched = freedInBatch(all), drainedAfter = drainFollows(all), returned = returnsUntraced(all)
+        let batched = freedInBatch(all), drainedAfter = drainFollows(all), returned = returnsUntraced(all), listCPU = listCPUs(all)
         let second = Dictionary(grouping: secondFrees(all, from: begin), by: \.before)
         var refilledTaken = 0, freedTaken = 0
         /// Per CPU: the last kmem event seen on it and when, for telling decay's drains from the
@@ -289,7 +289,7 @@ public enum TraceText {
             let atomic = gfp.contains("GFP_ATOMIC") || gfp.contains("GFP_NOWAIT")
             let refilled = order == 0 && hidden.refills(cpu: l.cpu, order: order, mt: mt)
             let r = TraceRecord(cpu: l.cpu, timeNs: time, pfn: pfn, order: order, kind: .alloc(kind: kind, atomic: atomic), refilled: refilled,
-                                returnedUntraced: returned[at])
+                                returnedUntraced: returned[at], listCPU: listCPU[at])
             hidden.seen(l)
             if !hidden.ends(cpu: l.cpu, order: order, mt: mt) {
                 // Another list's allocation between a refill and the allocation it was for (an
@@ -383,6 +383,26 @@ extension TraceText {
         return out
     }
 
+    /// Per line: for an order-0 mm_page_alloc of a page whose last event was an order-0
+    /// mm_page_free on another CPU, that CPU. No drain moved the page and a list is its own
+    /// CPU's, so the freeing CPU's list handed it out (thp: four pages kdamond freed on CPU 1,
+    /// counted in CPU 1's next decay drain, that `sh` allocated on CPU 0 a second later; the
+    /// trace does not show how, and an allocation that migrates between its list and its
+    /// tracepoint would look so).
+    static func listCPUs(_ all: [Line]) -> [Int?] {
+        var out = [Int?](repeating: nil, count: all.count)
+        /// Block -> the CPU of its order-0 free, while that is its last event.
+        var freedOn: [Int: Int] = [:]
+        for (i, l) in all.enumerated() {
+            guard let pfn = l.pfn, pfn >= 0 else { continue }
+            let order = Int(l.fields["order"] ?? l.fields["alloc_order"] ?? "0") ?? 0
+            let key = pfn << 4 | order, freed = freedOn.removeValue(forKey: key)
+            if l.event == "mm_page_free" && order == 0 { freedOn[key] = l.cpu }
+            if l.event == "mm_page_alloc", order == 0, let c = freed, c != l.cpu { out[i] = c }
+        }
+        return out
+    }
+
     /// PAGEVEC_SIZE (include/linux/pagevec.h, 6.18): the most folios a folio_batch holds, so
     /// the most free_unref_folios() commits at once (an unmap's mmu_gather frees through them).
     static let folioBatchSize = 31
@@ -436,6 +456,7 @@ extension TraceText {
         var unknownFreeType: [Int: Int] = [:]
         for (j, mt) in listOfFree { unknownFreeType[allocsAndFrees[j]] = mt }
         var inAllocation = Set<Int>()
+        let listCPU = listCPUs(all)
         // Per line: the line its CPU traced just before it, for drains that move on to a list
         // further round, which free_pcppages_bulk() does only once the list it was on is empty.
         var previous = [Int?](repeating: nil, count: all.count), lastOn: [Int: Int] = [:]
@@ -472,7 +493,7 @@ extension TraceText {
                 inAllocation.remove(l.cpu)
                 let mt = Int(l.fields["migratetype"] ?? "1") ?? 1
                 typeOf[p] = mt
-                let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: mt, order: order(l))
+                let k = PCPListKey(cpu: listCPU[order0At[n]] ?? l.cpu, nid: nid, zone: zone, mt: mt, order: order(l))
                 if done[k] == nil { balance[k, default: 0] += 1; peak[k] = max(peak[k] ?? 0, balance[k]!) }
             case "mm_page_free":
                 let k = PCPListKey(cpu: l.cpu, nid: nid, zone: zone, mt: typeOf[p] ?? unknownFreeType[n] ?? MigrateType.movable.rawValue, order: order(l))

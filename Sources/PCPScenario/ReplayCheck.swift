@@ -195,6 +195,52 @@ public enum ReplayCheck {
         return notes
     }
 
+    /// The entries of a CPU's `index`-th drain run (a maximal sequence of drains).
+    static func drainRun(_ events: [Event], index: Int) -> [Event] {
+        var n = -1, out: [Event] = [], previous: Event.Kind = .other
+        for e in events {
+            if e.kind == .drain {
+                if previous != .drain { n += 1 }
+                if n == index { out.append(e) }
+            }
+            if n > index { break }
+            previous = e.kind
+        }
+        return out
+    }
+
+    /// What decay_pcp_high() asked of free_pcppages_bulk() for a drain of these block orders, in
+    /// calls of `batch` pages (6.18.y, fc4b909c368f): count less the decayed high. Each call
+    /// takes blocks until it has its pages, so only the last block's overshoot is unknown.
+    static func decayToDrain(orders: [Int], batch: Int) -> ClosedRange<Int> {
+        var calls = 0, pages = 0, last = 0
+        for (i, o) in orders.enumerated() {
+            last = 1 << o
+            pages += last
+            if pages >= batch && i < orders.count - 1 {
+                calls += 1
+                pages = 0
+            }
+        }
+        return calls * batch + max(1, pages - last + 1)...calls * batch + min(pages, batch)
+    }
+
+    /// Where a CPU's drains part at a tick's decay drain: what each side's drain says of its
+    /// count less its decayed high (neither is traced).
+    static func decayDrainNote(cpu: Int, run d: Int, kernel: [Event], replay: [Event], ticks: [TraceRecord], _ m: Machine) -> String? {
+        let k = drainRun(kernel, index: d), r = drainRun(replay, index: d)
+        guard let first = k.first, !r.isEmpty, let z = m.zoneSpanning(pfn: first.pfn),
+              ticks.contains(where: { $0.kind == .tick && $0.cpu == cpu && $0.timeNs <= first.timeNs && first.timeNs - $0.timeNs < 1_000_000 }) else { return nil }
+        let batch = z.pcp[cpu].batch, cap = batch << K.pcpBatchScaleMax
+        let kd = decayToDrain(orders: k.map(\.order), batch: batch), rd = decayToDrain(orders: r.map(\.order), batch: batch)
+        guard !kd.contains(cap), !rd.contains(cap) else { return nil }
+        func pages(_ run: [Event]) -> Int { run.reduce(0) { $0 + 1 << $1.order } }
+        func span(_ r: ClosedRange<Int>) -> String { r.count == 1 ? "\(r.lowerBound)" : "\(r.lowerBound)–\(r.upperBound)" }
+        let more = rd.lowerBound - kd.upperBound...rd.upperBound - kd.lowerBound
+        let apart = more.lowerBound >= 0 ? "\(span(more)) more" : more.upperBound <= 0 ? "\(span(-more.upperBound...(-more.lowerBound))) fewer" : "about as many"
+        return "cpu \(cpu) zone \(z.type.name): its drain run \(d + 1) is the decay of the tick before it (at \(secs(first.timeNs))): the kernel's \(k.count) entries (\(pages(k)) pages) show its count \(span(kd)) pages over its decayed high, the replay's \(r.count) (\(pages(r)) pages) \(span(rd)), \(apart); neither count nor high is traced (alloc_pages_bulk() takes from the count, and the free path sets high from free_count, with no event)"
+    }
+
     /// Whether one of the CPU's run lists in `b` parts from the kernel's before it does in `a`.
     static func partsEarlier(_ b: Report, than a: Report, cpu: Int) -> Bool {
         b.comparisons.contains { c in
@@ -261,6 +307,10 @@ public enum ReplayCheck {
             let k = runs(kernel[c]), r = runs(sim[c])
             for kind in [Run.Kind.refill, .drain] {
                 comparisons.append(Comparison(cpu: c, kind: kind, kernel: k.filter { $0.kind == kind }, replay: r.filter { $0.kind == kind }))
+            }
+            if let d = comparisons.last?.firstDivergence,
+               let note = decayDrainNote(cpu: c, run: d, kernel: kernel[c], replay: sim[c], ticks: capture.records, m) {
+                notes.append(note)
             }
         }
         var final: [FinalFigure] = []

@@ -280,6 +280,8 @@ final class ReplayCheckTests: XCTestCase {
         XCTAssertTrue(r.notes.contains { $0.hasPrefix("5 order-0 pages allocated on one CPU whose last traced event was a free on another") }, "\(r.notes)")
         XCTAssertTrue(r.notes.contains { $0.hasPrefix("cpu 0 zone Normal: the Unmovable order-0 list started 39 pages longer than the import had it") }, "\(r.notes)")
         XCTAssertFalse(r.notes.contains { $0.hasPrefix("cpu 1 zone Normal: the Unmovable order-0 list started") }, "\(r.notes)")
+        XCTAssertTrue(r.notes.contains { $0.hasPrefix("cpu 0 zone Normal: its drain run 16 is the decay of the tick before it (at 4.101492 s): the kernel's 1404 entries (1491 pages) show its count 1488–1489 pages over its decayed high, the replay's 1550 (1550 pages) 1550, 61–62 more") }, "\(r.notes)")
+        XCTAssertTrue(r.notes.contains { $0.hasPrefix("cpu 1 zone Normal: its drain run 18 is the decay of the tick before it (at 3.084024 s): the kernel's 528 entries (787 pages) show its count 773–780 pages over its decayed high, the replay's 592 (900 pages) 883–890, 103–117 more") }, "\(r.notes)")
         XCTAssertEqual(drains1.kernel.prefix(5).map(\.length), [25, 35, 30, 25, 1749])
         XCTAssertGreaterThanOrEqual(drains1.firstDivergence ?? .max, 17, "\(drains1.kernel) vs \(drains1.replay)")
         XCTAssertTrue(r.notes.contains { $0.hasPrefix("22 order-0 pages allocated (on CPU 0, 1) whose last traced event was a drain to the buddy") && $0.contains("the first at 2.094409 s on CPU 0 (pfn 0x12e262)") }, "\(r.notes)")
@@ -705,6 +707,16 @@ final class CaptureParsingTests: XCTestCase {
         XCTAssertFalse(e.refilled.contains(reclaimable0))
         let reclaimable1 = TraceText.PCPListKey(cpu: 1, nid: 0, zone: .normal, mt: 2)
         XCTAssertFalse(e.refilled.contains(reclaimable1), "MOVABLE comes before RECLAIMABLE: a new call")
+    }
+
+    /// decay_pcp_high() asks free_pcppages_bulk() for batch pages a call, and each call takes
+    /// blocks until it has them: a drain's block orders give what decay asked within the last
+    /// block's overshoot.
+    func testADecayDrainsBlocksGiveWhatItAskedWithinTheLastOvershoot() {
+        XCTAssertEqual(ReplayCheck.decayToDrain(orders: Array(repeating: 0, count: 73), batch: 63), 73...73)
+        XCTAssertEqual(ReplayCheck.decayToDrain(orders: Array(repeating: 3, count: 8), batch: 63), 57...63)
+        XCTAssertEqual(ReplayCheck.decayToDrain(orders: Array(repeating: 3, count: 8) + Array(repeating: 0, count: 5), batch: 63), 68...68)
+        XCTAssertEqual(ReplayCheck.decayToDrain(orders: Array(repeating: 0, count: 62) + [3], batch: 63), 63...63)
     }
 
     func testRunsCountExtfragPagesOnceAndSplitOnOtherEvents() {

@@ -135,6 +135,8 @@ public enum ReplayCheck {
         public var kernelMoved: Movement? = nil, replayMoved: Movement? = nil
         /// For a count: its CPU and zone id.
         public var pcpOf: (cpu: Int, zone: Int)? = nil
+        /// For pages free: its zone id.
+        public var freeOf: Int? = nil
         /// Of the replay's pages moved with no event, those it moved from the buddy to a list for
         /// the kernel's untraced returns (+ for a count, − for pages free).
         public var replayReturned = 0
@@ -159,9 +161,11 @@ public enum ReplayCheck {
     ///   pages where a free the kernel did not drain after would take its list over high;
     /// - an order-0 list ran empty before the kernel's first refill of it: the second starts
     ///   it longer by what it still owed there (`TraceReplay.listShortfalls`), unless that
-    ///   makes a run list of its CPU part earlier (then a third replays without it).
+    ///   makes a run list of its CPU part earlier (then a third replays without it);
+    /// - a zone's free lists gained more pages with no event than the replay's: the second sends
+    ///   that many of the pages it takes with no event to the free lists, not to a caller.
     public static func check(_ s: Scenario, afterZoneinfo: String?) throws(UsageError) -> Report {
-        let first = try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: [], listStartLonger: [:])
+        let first = try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: [], listStartLonger: [:], toBuddy: [])
         var budget: [[Int]] = []
         for f in first.final {
             guard let (cpu, zone) = f.pcpOf, let k = f.kernelMoved, let p = f.replayMoved, k.untraced < p.untraced, p.untraced - f.replayReturned <= 0,
@@ -170,12 +174,18 @@ public enum ReplayCheck {
             if budget[cpu].count <= zone { budget[cpu] += Array(repeating: 0, count: zone + 1 - budget[cpu].count) }
             budget[cpu][zone] = p.untraced - k.untraced
         }
-        if budget.isEmpty && first.listShortfalls.isEmpty { return first }
-        let second = try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget, listStartLonger: first.listShortfalls)
+        var toBuddy: [Int] = []
+        for f in first.final {
+            guard let zone = f.freeOf, let k = f.kernelMoved, let p = f.replayMoved, k.untraced > p.untraced else { continue }
+            if toBuddy.count <= zone { toBuddy += Array(repeating: 0, count: zone + 1 - toBuddy.count) }
+            toBuddy[zone] = k.untraced - p.untraced
+        }
+        if budget.isEmpty && first.listShortfalls.isEmpty && toBuddy.isEmpty { return first }
+        let second = try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget, listStartLonger: first.listShortfalls, toBuddy: toBuddy)
         // A correction that makes a run of its CPU part earlier is contradicted by the trace.
         let kept = first.listShortfalls.filter { !partsEarlier(second, than: first, cpu: $0.key.cpu) }
         if kept.count == first.listShortfalls.count { return second }
-        return try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget, listStartLonger: kept)
+        return try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget, listStartLonger: kept, toBuddy: toBuddy)
     }
 
     /// The notes for the allocations whose pages came back to a list with no event, and
@@ -251,7 +261,7 @@ public enum ReplayCheck {
     }
 
     static func check(_ s: Scenario, afterZoneinfo: String?, freePathBudget: [[Int]],
-                      listStartLonger: [TraceReplay.ListKey: Int]) throws(UsageError) -> Report {
+                      listStartLonger: [TraceReplay.ListKey: Int], toBuddy: [Int]) throws(UsageError) -> Report {
         guard case .trace(let path) = s.workload else { throw UsageError("replay-check needs a trace to replay") }
         var notes: [String] = []
         let m = try s.boot { notes.append($0) }
@@ -267,6 +277,7 @@ public enum ReplayCheck {
         if var r = w as? TraceReplay {
             r.freePathBudget = freePathBudget
             r.listStartLonger = listStartLonger
+            r.toBuddyBudget = toBuddy
             w = r
         }
         notes += untracedReturnNotes(capture.records)
@@ -291,6 +302,9 @@ public enum ReplayCheck {
         if let r = w as? TraceReplay, r.freePathTakenUntraced > 0 {
             let budget = freePathBudget.joined().reduce(0, +)
             notes.append("\(r.freePathTakenUntraced) allocations inferred where the replay's count would reach high on a free the kernel did not drain after, of the \(budget) pages the zoneinfo read before and after shows those lists lost with no event that the other inferences leave unplaced (alloc_pages_bulk() traces no mm_page_alloc): taken before that free, as few as keep the count under high")
+        }
+        if let r = w as? TraceReplay, r.toBuddyTaken > 0 {
+            notes.append("\(r.toBuddyTaken) of the pages taken with no event went to the free lists, not to a caller: the zoneinfo read after the capture shows the kernel's free lists gained \(toBuddy.reduce(0, +)) more pages with no event than a first replay's did (which pages went there, when and by which path, the trace does not show)")
         }
         if let r = w as? TraceReplay {
             for (key, n) in r.listStartMoved.sorted(by: { $0.key < $1.key }) {
@@ -338,7 +352,7 @@ public enum ReplayCheck {
                 final.append(FinalFigure(what: "node \(f.nid) zone \(f.zone.name) pages free", kernel: f.pages, replay: o,
                                          kernelMoved: movement(kernelMoved, before: k0, after: f.pages) { id < $0.buddy.count ? $0.buddy[id] : 0 },
                                          replayMoved: movement(kernelMoved.map { _ in moved }, before: o0, after: o) { id < $0.buddy.count ? $0.buddy[id] : 0 },
-                                         replayReturned: -returned.reduce(0) { $0 + (id < $1.count ? $1[id] : 0) }))
+                                         freeOf: id, replayReturned: -returned.reduce(0) { $0 + (id < $1.count ? $1[id] : 0) }))
             }
             let ourPCP = ZoneinfoImport.pcpState(mine), ourPCPBefore = ZoneinfoImport.pcpState(ourBefore)
             let theirPCPBefore = kernelBefore.map(ZoneinfoImport.pcpState)

@@ -120,6 +120,12 @@ public struct TraceReplay: Workload {
     public var freePathBudget: [[Int]] = []
     /// Pages taken from that budget.
     public private(set) var freePathTakenUntraced = 0
+    /// Per zone id: of the pages taken untraced (`takeUntraced`), how many go to the free lists
+    /// rather than to a caller, as the zoneinfo read after the capture shows the kernel's free
+    /// lists gained that many more with no event than the replay's (empty: unknown).
+    public var toBuddyBudget: [Int] = []
+    /// Pages that budget sent to the free lists.
+    public internal(set) var toBuddyTaken = 0
     /// Per CPU and zone id: pages moved from the buddy to a list for allocations marked
     /// `returnedUntraced`.
     public private(set) var returnedUntraced: [[Int]] = []

@@ -63,13 +63,54 @@ extension TraceReplay {
         let unnamed = cpu < unnamedLists.count && z.id < unnamedLists[cpu].count ? unnamedLists[cpu][z.id] : -1
         var left = pages
         if unnamed >= 0 {
-            let n = m.allocPagesBulk(cpu: cpu, pfn: z.geometry.startPFN, mt: unnamed, limit: left)
+            let n = takeOff(m, cpu: cpu, z, mt: unnamed, limit: left)
             left -= n
             Self.add(n, to: &unnamedTaken, cpu: cpu, zone: z.id, m)
         }
         for mt in [MigrateType.unmovable.rawValue, MigrateType.movable.rawValue, MigrateType.reclaimable.rawValue] where mt != unnamed && left > 0 {
-            left -= m.allocPagesBulk(cpu: cpu, pfn: z.geometry.startPFN, mt: mt, limit: left)
+            left -= takeOff(m, cpu: cpu, z, mt: mt, limit: left)
         }
         return pages - left
+    }
+
+    /// Up to `limit` pages off one list: to the free lists while `toBuddyBudget` lasts, else
+    /// to a caller (alloc_pages_bulk()).
+    mutating func takeOff(_ m: Machine, cpu: Int, _ z: Zone, mt: Int, limit: Int) -> Int {
+        var n = 0
+        if z.id < toBuddyBudget.count, toBuddyBudget[z.id] > 0 {
+            n = m.drainPCPUntraced(cpu: cpu, pfn: z.geometry.startPFN, mt: mt, limit: min(limit, toBuddyBudget[z.id]))
+            toBuddyBudget[z.id] -= n
+            toBuddyTaken += n
+        }
+        return n + m.allocPagesBulk(cpu: cpu, pfn: z.geometry.startPFN, mt: mt, limit: limit - n)
+    }
+}
+
+extension Machine {
+    /// Up to `limit` order-0 pages from the tail of `cpu`'s list of `mt`, in the zone of `pfn`,
+    /// to the free lists with no event: the zoneinfo read after a capture shows the kernel's
+    /// lists lost them and its free lists gained them, and the trace neither.
+    public func drainPCPUntraced(cpu: Int, pfn: Int, mt: Int, limit: Int) -> Int {
+        drainPCPUntraced(driver, cpu: cpu, pfn: pfn, mt: mt, limit: limit)
+    }
+
+    private func drainPCPUntraced<P: AllocatorPolicy>(_ p: P, cpu: Int, pfn: Int, mt: Int, limit: Int) -> Int {
+        guard cpu >= 0, cpu < nrCPUs, (0..<MigrateType.pcpTypes).contains(mt), let z = zoneSpanning(pfn: pfn),
+              p.servesFromPCP(order: 0), limit > 0 else { return 0 }
+        let t = z.tracer
+        z.tracer = nil
+        defer { z.tracer = t }
+        let l = z.pcpList(cpu, orderToPindex(mt, 0))
+        var n = 0
+        z.lockZone()
+        while n < limit, z.pcp[cpu].count > 0, !z.lists.isEmpty(l) {
+            let i = Int(z.lists.tail[l])
+            z.lists.remove(l, i, z.pages)
+            z.pcp[cpu].count -= 1
+            _ = z.freeOneBuddy(i, order: 0, mt: z.blockType(i), toTail: false, cpu: cpu, p)
+            n += 1
+        }
+        z.unlockZone()
+        return n
     }
 }

@@ -388,6 +388,19 @@ public enum ReplayCheck {
         return "\(ns / 1_000_000_000)." + String(repeating: "0", count: 6 - us.count) + us + " s"
     }
 
+    /// Why a figure whose balance is known still differs, where one side of the balance is all
+    /// of it: the events moved it (a run list that parts), or what no event moved.
+    static func unexplained(_ f: FinalFigure, _ k: Movement, _ p: Movement) -> String? {
+        guard f.kernel != f.replay, k.before == p.before else { return nil }
+        if k.events == p.events {
+            let n = abs(k.untraced - p.untraced), lists = f.pcpOf == nil ? "free lists" : "lists"
+            let side = k.untraced < p.untraced ? "the kernel's \(lists) lost" : "the kernel's \(lists) gained"
+            return "all of it with no event: \(side) \(n) page\(n == 1 ? "" : "s") more than the replay's inferences place; which pages and when, no traced event shows"
+        }
+        if k.untraced == p.untraced { return "all of it by events: the replay's events moved \(abs(p.events - k.events)) pages \(p.events > k.events ? "more" : "fewer") than the kernel's (the run lists that part above)" }
+        return nil
+    }
+
     public static func render(_ r: Report) -> String {
         func list(_ runs: [Run]) -> String {
             var out: [String] = [], i = 0
@@ -419,6 +432,7 @@ public enum ReplayCheck {
                 let start = k.before == p.before ? "" : "from kernel \(k.before), replay \(p.before); "
                 let back = f.replayReturned == 0 ? "" : " (\(signed(f.replayReturned)) the pages back from the buddy untraced)"
                 out += "  \(start)moved by events: kernel \(signed(k.events)), replay \(signed(p.events)); with no event: kernel \(signed(k.untraced)), replay \(signed(p.untraced))\(back)\n"
+                if let why = unexplained(f, k, p) { out += "  \(why)\n" }
             }
         }
         let runsDiffer = r.comparisons.filter { !$0.identical }.count, finalDiffers = r.final.filter { $0.kernel != $0.replay }.count

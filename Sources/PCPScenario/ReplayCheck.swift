@@ -164,6 +164,10 @@ public enum ReplayCheck {
     ///   makes a run list of its CPU part earlier (then a third replays without it);
     /// - a zone's free lists gained more pages with no event than the replay's: the second sends
     ///   that many of the pages it takes with no event to the free lists, not to a caller.
+    ///
+    /// Where a CPU's final count then shows its lists lost more with no event than the replay's
+    /// inferences placed, its events moving the same, one more replay takes the rest late
+    /// (`TraceReplay.lateBudget`), unless that makes a run list of its CPU part earlier.
     public static func check(_ s: Scenario, afterZoneinfo: String?) throws(UsageError) -> Report {
         let first = try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: [], listStartLonger: [:], toBuddy: [])
         var budget: [[Int]] = []
@@ -180,12 +184,37 @@ public enum ReplayCheck {
             if toBuddy.count <= zone { toBuddy += Array(repeating: 0, count: zone + 1 - toBuddy.count) }
             toBuddy[zone] = k.untraced - p.untraced
         }
-        if budget.isEmpty && first.listShortfalls.isEmpty && toBuddy.isEmpty { return first }
-        let second = try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget, listStartLonger: first.listShortfalls, toBuddy: toBuddy)
-        // A correction that makes a run of its CPU part earlier is contradicted by the trace.
-        let kept = first.listShortfalls.filter { !partsEarlier(second, than: first, cpu: $0.key.cpu) }
-        if kept.count == first.listShortfalls.count { return second }
-        return try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget, listStartLonger: kept, toBuddy: toBuddy)
+        var kept = first.listShortfalls, result = first
+        if !budget.isEmpty || !kept.isEmpty || !toBuddy.isEmpty {
+            result = try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget, listStartLonger: kept, toBuddy: toBuddy)
+            // A correction that makes a run of its CPU part earlier is contradicted by the trace.
+            kept = kept.filter { !partsEarlier(result, than: first, cpu: $0.key.cpu) }
+            if kept.count != first.listShortfalls.count {
+                result = try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget, listStartLonger: kept, toBuddy: toBuddy)
+            }
+        }
+        var late = lateBudget(result)
+        guard !late.isEmpty else { return result }
+        let placed = try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget, listStartLonger: kept, toBuddy: toBuddy, late: late)
+        let parted = late.indices.filter { partsEarlier(placed, than: result, cpu: $0) }
+        if parted.isEmpty { return placed }
+        for cpu in parted { late[cpu] = [] }
+        if late.allSatisfy(\.isEmpty) { return result }
+        return try check(s, afterZoneinfo: afterZoneinfo, freePathBudget: budget, listStartLonger: kept, toBuddy: toBuddy, late: late)
+    }
+
+    /// Per CPU and zone id: the pages a replay's final count shows the kernel's lists lost with
+    /// no event beyond what its inferences placed, where the events of both moved the same.
+    static func lateBudget(_ r: Report) -> [[Int]] {
+        var late: [[Int]] = []
+        for f in r.final {
+            guard let (cpu, zone) = f.pcpOf, let k = f.kernelMoved, let p = f.replayMoved,
+                  k.before == p.before, k.events == p.events, k.untraced < p.untraced else { continue }
+            if late.count <= cpu { late += Array(repeating: [], count: cpu + 1 - late.count) }
+            if late[cpu].count <= zone { late[cpu] += Array(repeating: 0, count: zone + 1 - late[cpu].count) }
+            late[cpu][zone] = p.untraced - k.untraced
+        }
+        return late
     }
 
     /// The notes for the allocations whose pages came back to a list with no event, and
@@ -261,7 +290,7 @@ public enum ReplayCheck {
     }
 
     static func check(_ s: Scenario, afterZoneinfo: String?, freePathBudget: [[Int]],
-                      listStartLonger: [TraceReplay.ListKey: Int], toBuddy: [Int]) throws(UsageError) -> Report {
+                      listStartLonger: [TraceReplay.ListKey: Int], toBuddy: [Int], late: [[Int]] = []) throws(UsageError) -> Report {
         guard case .trace(let path) = s.workload else { throw UsageError("replay-check needs a trace to replay") }
         var notes: [String] = []
         let m = try s.boot { notes.append($0) }
@@ -278,6 +307,7 @@ public enum ReplayCheck {
             r.freePathBudget = freePathBudget
             r.listStartLonger = listStartLonger
             r.toBuddyBudget = toBuddy
+            r.lateBudget = late
             w = r
         }
         notes += untracedReturnNotes(capture.records)
@@ -305,6 +335,13 @@ public enum ReplayCheck {
         }
         if let r = w as? TraceReplay, r.toBuddyTaken > 0 {
             notes.append("\(r.toBuddyTaken) of the pages taken with no event went to the free lists, not to a caller: the zoneinfo read after the capture shows the kernel's free lists gained \(toBuddy.reduce(0, +)) more pages with no event than a first replay's did (which pages went there, when and by which path, the trace does not show)")
+        }
+        if let r = w as? TraceReplay, r.lateTakenPlacingHigh + r.lateTakenAtTick + r.lateTakenAtEnd > 0 {
+            let asked = late.joined().reduce(0, +)
+            let places = [(r.lateTakenPlacingHigh, "at their CPU's last tick whose decay drain, right after a capped one, places high within 8 pages (as low as it allows)"),
+                          (r.lateTakenAtTick, "before their CPU's last tick, whose capped decay drain set high from count"),
+                          (r.lateTakenAtEnd, "after the last traced event")].filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
+            notes.append("\(r.lateTakenPlacingHigh + r.lateTakenAtTick + r.lateTakenAtEnd) allocations inferred of the \(asked) pages the zoneinfo read after the capture shows the kernel's lists lost with no event beyond what a replay's other inferences placed (alloc_pages_bulk() traces no mm_page_alloc): \(places.joined(separator: ", ")); when the kernel took them, no traced event shows")
         }
         if let r = w as? TraceReplay {
             for (key, n) in r.listStartMoved.sorted(by: { $0.key < $1.key }) {

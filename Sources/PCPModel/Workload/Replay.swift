@@ -126,6 +126,14 @@ public struct TraceReplay: Workload {
     public var toBuddyBudget: [Int] = []
     /// Pages that budget sent to the free lists.
     public internal(set) var toBuddyTaken = 0
+    /// Per CPU and zone id: pages its lists lost with no event that no inference of an earlier
+    /// replay placed, as the zoneinfo read after the capture shows (empty: none). Taken at the
+    /// CPU's last tick whose drain places its high within 8 pages, as low as that allows; else
+    /// before its last tick where that one's decay drain was capped (its high follows count);
+    /// else after the last record (`takeLate`).
+    public var lateBudget: [[Int]] = []
+    /// Pages taken from that budget in each of those three places.
+    public internal(set) var lateTakenPlacingHigh = 0, lateTakenAtTick = 0, lateTakenAtEnd = 0
     /// Per CPU and zone id: pages moved from the buddy to a list for allocations marked
     /// `returnedUntraced`.
     public private(set) var returnedUntraced: [[Int]] = []
@@ -254,6 +262,7 @@ public struct TraceReplay: Workload {
         let elapsed = m.now - origin!
         guard next < records.count else {
             if let cpu = pending.firstIndex(where: { !$0.isEmpty }) { return try commitPending(m, cpu: cpu) }
+            takeLate(m, beforeTick: nil)
             // The idle tail after the last record, to the capture's end.
             if let endNs, elapsed < endNs {
                 quietIfIdle(m, until: endNs)
@@ -277,6 +286,7 @@ public struct TraceReplay: Workload {
         lastNs = r.timeNs
         switch r.kind {
         case .tick:
+            takeLate(m, beforeTick: next - 1)
             takeWhatDecayShowsGone(m, tick: next - 1)
             m.vmstatUpdate(cpu: r.cpu)
             return .idle(r.cpu)

@@ -26,12 +26,65 @@ extension TraceReplay {
             guard order0, pages < cap, p.high > p.highMin, pages > 0 || drainsTraced else { continue }
             if !decayCapped[r.cpu][z.id] {
                 decayTakenUntraced += takeUntraced(m, cpu: r.cpu, z, pages: p.count - (max(p.high - p.high >> 3, p.highMin) + pages))
-            } else if pages > 0, let high = Self.highBeforeDecay(drain: pages, countAboveHigh: p.count - p.high, highMin: p.highMin), high < p.high {
+            } else if pages > 0, let high = Self.highBeforeDecay(drain: pages, countAboveHigh: p.count - p.high, highMin: p.highMin) {
                 let taken = takeUntraced(m, cpu: r.cpu, z, pages: p.high - high)
                 decayTakenUntraced += taken
-                z.pcp[r.cpu].high -= taken
+                // The pages of `lateBudget` at the CPU's last such tick, as low as the drain allows.
+                let lowest = max(high - 7, p.highMin + (high >> 3) + 1)
+                let late = lateLeft(r.cpu, z) > 0 && !placesHighLater(n, z) ? takeUntraced(m, cpu: r.cpu, z, pages: min(lateLeft(r.cpu, z), p.high - taken - lowest)) : 0
+                lateTakenPlacingHigh += late
+                if late > 0 { lateBudget[r.cpu][z.id] -= late }
+                z.pcp[r.cpu].high -= taken + late
             }
         }
+    }
+
+    /// The pages of `lateBudget`: before tick `n` where it is its CPU's last and its decay drain
+    /// in the zone was capped (high = count − batch << SCALE_MAX, so the kernel's high shows the
+    /// lower count), else once after the last record (`n` nil), where they change no traced run.
+    /// (An uncapped drain after a capped one places high within 8 pages: `takeWhatDecayShowsGone`
+    /// takes them there, as low as it allows.)
+    mutating func takeLate(_ m: Machine, beforeTick n: Int?) {
+        guard !lateBudget.isEmpty else { return }
+        if let n {
+            let cpu = records[n].cpu
+            guard lastTick(n) else { return }
+            for z in m.zones where z.isPopulated && lateLeft(cpu, z) > 0
+                && Self.drained(records[n], in: z).pages >= z.pcp[cpu].batch << K.pcpBatchScaleMax {
+                let taken = takeUntraced(m, cpu: cpu, z, pages: lateLeft(cpu, z))
+                lateBudget[cpu][z.id] -= taken
+                lateTakenAtTick += taken
+            }
+            return
+        }
+        for cpu in lateBudget.indices where cpu < m.nrCPUs {
+            for z in m.zones where z.isPopulated && lateLeft(cpu, z) > 0 {
+                lateTakenAtEnd += takeUntraced(m, cpu: cpu, z, pages: lateLeft(cpu, z))
+            }
+        }
+        lateBudget = []
+    }
+
+    func lateLeft(_ cpu: Int, _ z: Zone) -> Int {
+        cpu < lateBudget.count && z.id < lateBudget[cpu].count ? lateBudget[cpu][z.id] : 0
+    }
+
+    /// Whether tick record `n` is its CPU's last (only asked while a late budget is left).
+    func lastTick(_ n: Int) -> Bool {
+        !lateBudget.isEmpty && !records[(n + 1)...].contains { $0.kind == .tick && $0.cpu == records[n].cpu }
+    }
+
+    /// Whether a later tick of the CPU of tick `n` places its high within 8 pages in `z` (an
+    /// uncapped order-0 drain right after a capped one).
+    func placesHighLater(_ n: Int, _ z: Zone) -> Bool {
+        let cpu = records[n].cpu, cap = z.pcp[cpu].batch << K.pcpBatchScaleMax
+        var capped = false
+        for r in records[(n + 1)...] where r.kind == .tick && r.cpu == cpu {
+            let (pages, order0) = Self.drained(r, in: z)
+            if capped && order0 && pages > 0 && pages < cap { return true }
+            capped = pages >= cap
+        }
+        return false
     }
 
     /// The largest high an uncapped decay starts from when it drains `drain` pages and count

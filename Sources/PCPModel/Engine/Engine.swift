@@ -75,7 +75,7 @@ public final class Engine {
     /// the slowest CPU reaches `untilNs` or the workload is finished. Returns the operations run.
     /// Can be called again to continue.
     @discardableResult
-    public func run(_ w: inout Workload, ops: Int, untilNs: Int64 = .max) throws(Failure) -> Int {
+    public func run<W: Workload>(_ w: inout W, ops: Int, untilNs: Int64 = .max) throws(Failure) -> Int {
         // CPUs behind the machine's clock (time passed without work) were idle until now.
         scheduler.catchUp(to: Picoseconds(ns: machine.now))
         checker.logTouches(machine, checkEvery == 1)
@@ -191,7 +191,7 @@ extension Engine {
     /// Runs `ops` operations, or with nil a trace replay to the end of its trace and any other
     /// workload `defaultOps`. Returns the operations run.
     @discardableResult
-    public func run(_ w: inout Workload, opsOrToEnd ops: Int?) throws(Failure) -> Int {
+    public func run<W: Workload>(_ w: inout W, opsOrToEnd ops: Int?) throws(Failure) -> Int {
         guard ops == nil, w is TraceReplay else { return try run(&w, ops: ops ?? Engine.defaultOps) }
         var total = 0
         while !w.finished, case let n = try run(&w, ops: 1_000_000), n > 0 { total += n }

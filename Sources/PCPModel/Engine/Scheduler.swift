@@ -1,101 +1,110 @@
-/// The engine's clocks: one virtual clock per simulated CPU, in a binary min-heap so that
-/// finding the CPU furthest behind costs O(log CPUs). Ties go to the lower CPU id. Updated on
-/// every operation, so its arrays are flat buffers, and each heap entry carries its CPU's
-/// clock so that a sift compares entries without a second load.
+/// The engine's clocks: one virtual clock per simulated CPU, and a winner tree over them so
+/// that finding the CPU furthest behind costs O(log CPUs). Ties go to the lower CPU id: clocks
+/// are ordered by (clock, CPU), a total order, so the CPU furthest behind is one CPU whatever
+/// the structure that finds it.
+///
+/// A winner tree rather than a binary heap: moving one clock replays the log2 matches on its
+/// leaf's path (one comparison a level, no entries moved), where a heap's sift moved an entry
+/// and its position a level; and a catch-up that moves many clocks rebuilds the tree once.
 struct Scheduler: ~Copyable {
-    /// A heap entry: a CPU and its clock.
-    struct Entry: BitwiseCopyable {
-        var clock: Picoseconds
-        var cpu: Int
-        /// Earlier clock first; on a tie, the lower CPU id.
-        @inline(__always) func before(_ o: Entry) -> Bool {
-            clock.value < o.clock.value || (clock.value == o.clock.value && cpu < o.cpu)
-        }
-    }
-
-    /// The heap, and each CPU's position in it.
-    private let heap: FixedArray<Entry>
-    private let pos: FixedArray<Int>
+    /// Every CPU's clock; the slots past the last CPU (up to a power of two) hold `.max`, so
+    /// they lose every match.
+    private let clock: FixedArray<Picoseconds>
+    /// Node `i` (1 ≤ i < leaves) holds the CPU that wins its subtree; node `leaves + c` is CPU
+    /// `c` itself, so a match reads two nodes without telling leaves from inner nodes.
+    private let winner: FixedArray<Int32>
+    /// Leaves: the CPU count rounded up to a power of two.
+    private let leaves: Int
     let count: Int
 
     init(cpus: Int, start: Picoseconds) {
         count = cpus
-        heap = FixedArray((0..<cpus).map { Entry(clock: start, cpu: $0) })
-        pos = FixedArray(0..<cpus)
+        var n = 1
+        while n < cpus { n <<= 1 }
+        leaves = n
+        clock = FixedArray((0..<n).map { $0 < cpus ? start : Picoseconds(.max) })
+        winner = FixedArray(repeating: 0, count: 2 * n)
+        for c in 0..<n { winner[n + c] = Int32(c) }
+        rebuild()
     }
 
     /// The CPU furthest behind, and its clock: the machine's virtual time.
-    var next: Int { heap[0].cpu }
-    var now: Picoseconds { heap[0].clock }
+    var next: Int { Int(winner[1]) }
+    var now: Picoseconds { clock[Int(winner[1])] }
     /// The clock of the CPU furthest ahead.
-    var latest: Picoseconds { heap.indices.reduce(heap[0].clock) { max($0, heap[$1].clock) } }
+    var latest: Picoseconds { (0..<count).reduce(clock[0]) { max($0, clock[$1]) } }
 
-    subscript(cpu: Int) -> Picoseconds { heap[pos[cpu]].clock }
+    subscript(cpu: Int) -> Picoseconds { clock[cpu] }
 
-    /// Moves a CPU's clock (either way) and restores the heap.
+    /// The match of siblings `a` (left) and `b` (right): the CPU furthest behind, `a` on a
+    /// tie, since every CPU id on the left is lower.
+    @inline(__always) private func play(_ a: Int32, _ b: Int32) -> Int32 {
+        clock[Int(b)].value < clock[Int(a)].value ? b : a
+    }
+
+    /// Moves a CPU's clock (either way) and replays its leaf's path. The path's winner and its
+    /// clock stay in registers and each level loads only the sibling, so the levels' loads
+    /// overlap; the match is a mask, not a branch (which way it goes is unpredictable).
     func set(_ cpu: Int, to t: Picoseconds) {
-        let i = pos[cpu]
-        let old = heap[i].clock
-        heap[i].clock = t
-        if t >= old { down(i) } else { up(i) }
+        clock[cpu] = t
+        var k = leaves &+ cpu
+        var w = Int32(truncatingIfNeeded: cpu), tw = t.value
+        while k > 1 {
+            let s = winner[k ^ 1], ts = clock[Int(s)].value
+            // All ones when w wins: an earlier clock, or the same clock from the left.
+            let mask = (tw &- ts &- Int64(1 &- (k & 1))) &>> 63
+            w = s ^ ((s ^ w) & Int32(truncatingIfNeeded: mask))
+            tw = ts ^ ((ts ^ tw) & mask)
+            k &>>= 1
+            winner[k] = w
+        }
     }
 
     /// Every CPU behind `t` idles until `t`.
     func catchUp(to t: Picoseconds) {
-        for c in 0..<count where self[c] < t { set(c, to: t) }
+        var moved = false
+        for c in 0..<count where clock[c] < t {
+            clock[c] = t
+            moved = true
+        }
+        if moved { rebuild() }
     }
 
-    /// Bottom-up: the hole goes down the smaller children to a leaf without comparing with the
-    /// moved entry, which then rises back along that path. The path's clocks are sorted, so it
-    /// stops where a plain sift-down would (the same heap, so the same ties), but a CPU that
-    /// just ran, which sinks most of the way, costs one comparison a level instead of two.
-    private func down(_ start: Int) {
-        let e = heap[start]
-        var i = start
-        while true {
-            let l = 2 &* i &+ 1
-            guard l < count else { break }
-            let r = l &+ 1
-            let m = r < count && heap[r].before(heap[l]) ? r : l
-            heap[i] = heap[m]
-            pos[heap[i].cpu] = i
-            i = m
-        }
-        while i > start {
-            let p = (i &- 1) &>> 1
-            guard e.before(heap[p]) else { break }
-            heap[i] = heap[p]
-            pos[heap[i].cpu] = i
-            i = p
-        }
-        heap[i] = e
-        pos[e.cpu] = i
-    }
-
-    private func up(_ start: Int) {
-        let e = heap[start]
-        var i = start
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard e.before(heap[p]) else { break }
-            heap[i] = heap[p]
-            pos[heap[i].cpu] = i
-            i = p
-        }
-        heap[i] = e
-        pos[e.cpu] = i
+    /// Every match again, from the leaves up.
+    private func rebuild() {
+        for i in stride(from: leaves - 1, through: 1, by: -1) { winner[i] = play(winner[2 * i], winner[2 * i + 1]) }
     }
 }
 
 extension Scheduler {
-    /// The clocks and the heap as they stand (the heap's order decides ties to come).
+    /// The clocks, saved as the binary heap the state format has held since version 1: the
+    /// entries (clock, CPU) in (clock, CPU) order, which is a heap, and each CPU's position. A
+    /// restore takes any valid heap of the machine's CPUs and keeps its clocks.
     func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
         try c.section("scheduler")
-        // Each heap entry carries its CPU's clock.
+        let order = c.isSaving ? (0..<count).sorted { (clock[$0], $0) < (clock[$1], $1) } : Array(0..<count)
+        let heap = FixedArray(order.map { HeapEntry(clock: clock[$0], cpu: $0) })
+        let pos = FixedArray(repeating: 0, count: count)
+        for (i, cpu) in order.enumerated() { pos[cpu] = i }
         try c.sync(heap)
         try c.sync(pos)
-        for i in 0..<count where !(0..<count).contains(heap[i].cpu) || pos[heap[i].cpu] != i {
-            throw CheckpointError("the CPU heap is not a heap of the machine's CPUs")
+        c.derived(clock)
+        c.derived(winner)
+        guard !c.isSaving else { return }
+        for i in 0..<count {
+            let cpu = heap[i].cpu
+            guard (0..<count).contains(cpu), pos[cpu] == i, i == 0 || !heap[i].before(heap[(i - 1) / 2]) else {
+                throw CheckpointError("the CPU heap is not a heap of the machine's CPUs")
+            }
+            clock[cpu] = heap[i].clock
         }
+        rebuild()
+    }
+
+    /// A saved heap entry: a CPU and its clock.
+    struct HeapEntry: BitwiseCopyable {
+        var clock: Picoseconds
+        var cpu: Int
+        func before(_ o: HeapEntry) -> Bool { (clock, cpu) < (o.clock, o.cpu) }
     }
 }

@@ -136,7 +136,7 @@ public final class Engine {
                 }
                 scheduler.set(pc, to: t)
             }
-            sampler.sample(machine, operation: n, at: scheduler.now, zoneLockAcquisitions: pricer.zone.acquisitions)
+            sampler.sample(machine, operation: n, at: scheduler.now, locks: pricer)
             // vmstat_update runs for every CPU once the slowest CPU passes an interval boundary.
             machine.advanceTime(to: max(machine.now, scheduler.now.ns))
             accounting.sampleLoad(now: scheduler.now)

@@ -32,10 +32,12 @@ final class LockPricer {
     /// Locks held while pricing one operation; nesting is shallow.
     let held = FixedArray(repeating: Held(lock: 0, since: .zero), count: 64)
 
-    @exclusivity(unchecked) private(set) var zone = LockStats()
-    @exclusivity(unchecked) private(set) var pcp = LockStats()
     let perCPUZone: FixedArray<LockStats>
     let perCPUPCP: FixedArray<LockStats>
+    /// Each class's figures, derived from its CPUs' when read, so that pricing a section
+    /// updates one set of figures rather than two.
+    var zone: LockStats { LockStats(combining: perCPUZone) }
+    var pcp: LockStats { LockStats(combining: perCPUPCP) }
     /// Merge steps done while the innermost held lock was zone->lock / a pcp->lock.
     @exclusivity(unchecked) private(set) var mergesUnderZoneLock = 0
     @exclusivity(unchecked) private(set) var mergesUnderPCPLock = 0
@@ -75,12 +77,9 @@ final class LockPricer {
                 if bounced { t += costs.bounce }
                 t += isZone ? costs.zone : costs.pcp
                 if isZone {
-                    zone.acquired(wait: wait, bounced: bounced, remote: false)
                     perCPUZone[c].acquired(wait: wait, bounced: bounced, remote: false)
                 } else {
-                    let remote = (l - zoneLocks) % nrCPUs != c
-                    pcp.acquired(wait: wait, bounced: bounced, remote: remote)
-                    perCPUPCP[c].acquired(wait: wait, bounced: bounced, remote: remote)
+                    perCPUPCP[c].acquired(wait: wait, bounced: bounced, remote: (l - zoneLocks) % nrCPUs != c)
                 }
                 if depth < held.count { held[depth] = Held(lock: l, since: t); depth += 1 }
             case .release(let l):
@@ -88,11 +87,7 @@ final class LockPricer {
                 while k >= 0 && held[k].lock != l { k -= 1 }
                 guard k >= 0 else { continue }
                 let d = t - held[k].since
-                if l < zoneLocks {
-                    zone.held(d); perCPUZone[c].held(d)
-                } else {
-                    pcp.held(d); perCPUPCP[c].held(d)
-                }
+                if l < zoneLocks { perCPUZone[c].held(d) } else { perCPUPCP[c].held(d) }
                 for j in k..<(depth - 1) { held[j] = held[j + 1] }
                 depth -= 1
                 busyUntil[l] = t
@@ -129,10 +124,15 @@ extension LockPricer {
         try c.section("locks")
         try c.sync(busyUntil)
         try c.sync(lastCPU)
+        // The class sums stay in the format; a restore checks them against the CPUs' figures.
+        var zone = self.zone, pcp = self.pcp
         try c.sync(&zone)
         try c.sync(&pcp)
         try c.sync(perCPUZone)
         try c.sync(perCPUPCP)
+        if !c.isSaving && (zone != self.zone || pcp != self.pcp) {
+            throw CheckpointError("the lock_stat class sums differ from the sums of the per-CPU figures")
+        }
         try c.sync(&mergesUnderZoneLock)
         try c.sync(&mergesUnderPCPLock)
         c.derived(held)

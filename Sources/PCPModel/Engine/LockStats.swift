@@ -25,6 +25,18 @@ public struct LockStats: Sendable, Equatable, BitwiseCopyable {
 
     public init() {}
 
+    /// One class's figures from its CPUs': the counts and totals summed, the extremes of theirs.
+    init(combining perCPU: borrowing FixedArray<LockStats>) {
+        for c in perCPU.indices {
+            let o = perCPU[c]
+            acquisitions += o.acquisitions; contentions += o.contentions
+            conBounces += o.conBounces; acqBounces += o.acqBounces
+            remoteAcquisitions += o.remoteAcquisitions
+            waitTotal += o.waitTotal; waitMax = max(waitMax, o.waitMax); waitMin = min(waitMin, o.waitMin)
+            holdTotal += o.holdTotal; holdMax = max(holdMax, o.holdMax); holdMin = min(holdMin, o.holdMin)
+        }
+    }
+
     @inline(__always) mutating func acquired(wait: Picoseconds, bounced: Bool, remote: Bool) {
         acquisitions += 1
         if wait > .zero {

@@ -57,7 +57,7 @@ final class Sampler {
     /// After operation number `n` at virtual time `t`: integrates PCP-held pages over time and
     /// records the time series. Summing every PCP costs zones x CPUs, so this looks every 256
     /// operations, at most every hundredth of a sample interval.
-    func sample(_ m: Machine, operation n: Int, at t: Picoseconds, zoneLockAcquisitions: Int) {
+    func sample(_ m: Machine, operation n: Int, at t: Picoseconds, locks: LockPricer) {
         guard n & 255 == 0, (t - lastSample).value >= every.value / 100 else { return }
         let pcp = m.pcpPagesTotal
         pcpPagesIntegral += Double(pcp) * Double((t - lastSample).value)
@@ -68,7 +68,7 @@ final class Sampler {
             samples.append(Engine.Sample(simSeconds: t.seconds, pcpPages: pcp,
                                          freePageblocks: Machine.freePageblocks(nrFree),
                                          unusableIndexOrder9: Fragmentation.unusableIndex(nrFree, order: K.pageblockOrder),
-                                         zoneLockAcquisitions: zoneLockAcquisitions))
+                                         zoneLockAcquisitions: locks.zone.acquisitions))
         }
         lastSample = t
     }

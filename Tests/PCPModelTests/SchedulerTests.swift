@@ -36,4 +36,28 @@ final class SchedulerTests: XCTestCase {
             }
         }
     }
+
+    /// Saved as a heap and restored, the clocks come back; a negative clock (a damaged state:
+    /// the tree's masks assume none) is refused.
+    func testARestoreKeepsTheClocksAndRefusesANegativeOne() throws {
+        let marker: Int64 = 0x1122_3344_5566_7788
+        let s = Scheduler(cpus: 5, start: Picoseconds(marker))
+        s.set(3, to: Picoseconds(marker + 7))
+        s.set(0, to: Picoseconds(marker + 9))
+        let saving = Checkpoint()
+        try s.checkpoint(saving)
+        let restored = Scheduler(cpus: 5, start: .zero)
+        try restored.checkpoint(Checkpoint(restoring: saving.bytes))
+        XCTAssertEqual((0..<5).map { restored[$0] }, (0..<5).map { s[$0] })
+        XCTAssertEqual(restored.next, 1)
+
+        // The root entry (the least clock, CPU 1's) is the marker's first occurrence.
+        var bytes = saving.bytes
+        let pattern = withUnsafeBytes(of: marker.littleEndian) { Array($0) }
+        let at = try XCTUnwrap((0...(bytes.count - 8)).first { Array(bytes[$0..<($0 + 8)]) == pattern })
+        withUnsafeBytes(of: Int64(-1).littleEndian) { bytes.replaceSubrange(at..<(at + 8), with: $0) }
+        XCTAssertThrowsError(try Scheduler(cpus: 5, start: .zero).checkpoint(Checkpoint(restoring: bytes))) {
+            XCTAssertTrue("\($0)".contains("not a heap"), "\($0)")
+        }
+    }
 }

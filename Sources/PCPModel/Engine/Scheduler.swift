@@ -8,7 +8,8 @@
 /// and its position a level; and a catch-up that moves many clocks rebuilds the tree once.
 struct Scheduler: ~Copyable {
     /// Every CPU's clock; the slots past the last CPU (up to a power of two) hold `.max`, so
-    /// they lose every match.
+    /// they lose every match. Invariant: every clock is ≥ 0 (the machine's time starts at 0 and
+    /// a restore refuses a negative one), so a match's `tw - ts - 1` cannot wrap.
     private let clock: FixedArray<Picoseconds>
     /// Node `i` (1 ≤ i < leaves) holds the CPU that wins its subtree; node `leaves + c` is CPU
     /// `c` itself, so a match reads two nodes without telling leaves from inner nodes.
@@ -79,7 +80,8 @@ struct Scheduler: ~Copyable {
 extension Scheduler {
     /// The clocks, saved as the binary heap the state format has held since version 1: the
     /// entries (clock, CPU) in (clock, CPU) order, which is a heap, and each CPU's position. A
-    /// restore takes any valid heap of the machine's CPUs and keeps its clocks.
+    /// restore takes any valid heap of the machine's CPUs with no negative clock and keeps its
+    /// clocks.
     func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
         try c.section("scheduler")
         let order = c.isSaving ? (0..<count).sorted { (clock[$0], $0) < (clock[$1], $1) } : Array(0..<count)
@@ -93,7 +95,8 @@ extension Scheduler {
         guard !c.isSaving else { return }
         for i in 0..<count {
             let cpu = heap[i].cpu
-            guard (0..<count).contains(cpu), pos[cpu] == i, i == 0 || !heap[i].before(heap[(i - 1) / 2]) else {
+            guard (0..<count).contains(cpu), pos[cpu] == i, heap[i].clock >= .zero,
+                  i == 0 || !heap[i].before(heap[(i - 1) / 2]) else {
                 throw CheckpointError("the CPU heap is not a heap of the machine's CPUs")
             }
             clock[cpu] = heap[i].clock

@@ -14,8 +14,8 @@ final class TouchLog {
 /// of a run. Counting operations, not time, keeps the scans' places deterministic.
 extension InvariantChecker {
     /// The full scans read at most this many pages per operation on average: at 2 M pages a
-    /// scan every 32,768 operations, about as much as the operations themselves cost.
-    static let fullScanPagesPerOperation = 64
+    /// scan every 262,144 operations, about a quarter of what the operations themselves cost.
+    static let fullScanPagesPerOperation = 8
 
     /// Starts (or stops) recording the pages each operation touches.
     func logTouches(_ m: Machine, _ on: Bool) {
@@ -59,17 +59,17 @@ extension InvariantChecker {
     /// NR_FREE_PAGES, NR_FREE_PAGES_BLOCKS and nr_free_highatomic.
     private func checkCounters(_ z: Zone, _ operation: () -> String) throws(InvariantViolation) {
         var free = 0, blocks = 0, highatomic = 0
+        // One order's lists are consecutive (`Zone.freeList`): summed without a branch a type,
+        // since this runs for every zone after every operation.
         for o in 0...K.maxOrder {
             var perOrder = 0
-            for mt in 0..<MigrateType.count {
-                let n = z.lists.length[Zone.freeList(o, mt)]
-                perOrder += n
-                if mt != MigrateType.isolate.rawValue {
-                    free += n << o
-                    if o >= K.pageblockOrder { blocks += n << o }
-                }
-                if mt == MigrateType.highAtomic.rawValue { highatomic += n << o }
-            }
+            let first = Zone.freeList(o, 0)
+            for mt in 0..<MigrateType.count { perOrder &+= z.lists.length[first &+ mt] }
+            let isolated = z.lists.length[first &+ MigrateType.isolate.rawValue]
+            let counted = (perOrder &- isolated) &<< o
+            free &+= counted
+            if o >= K.pageblockOrder { blocks &+= counted }
+            highatomic &+= z.lists.length[first &+ MigrateType.highAtomic.rawValue] &<< o
             guard perOrder == z.nrFree[o] else {
                 throw fail(z, nil, operation(), "nr_free[\(o)] is \(z.nrFree[o]) but the lists' lengths add up to \(perOrder)")
             }

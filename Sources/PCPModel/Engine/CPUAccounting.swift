@@ -44,7 +44,12 @@ final class CPUAccounting {
 
     /// calc_global_load() (kernel/sched/loadavg.c, 6.18): every LOAD_FREQ the averages decay
     /// towards the number of active tasks, here the CPUs' busy share of the interval.
-    func sampleLoad(now: Picoseconds) {
+    @inline(__always) func sampleLoad(now: Picoseconds) {
+        if now >= nextSample { foldLoad(now: now) }
+    }
+
+    /// Every LOAD_FREQ boundary up to `now`, out of line: the engine's loop pays for the test.
+    @inline(never) private func foldLoad(now: Picoseconds) {
         while now >= nextSample {
             var busy = Picoseconds.zero
             // Tasks in uninterruptible sleep (a disk read) count as active, as in calc_load_fold_active().

@@ -80,7 +80,10 @@ public final class Engine {
         scheduler.catchUp(to: Picoseconds(ns: machine.now))
         checker.logTouches(machine, checkEvery == 1)
         var done = 0
-        while done < ops && scheduler.now.ns < untilNs && !w.finished {
+        // The machine's time in ns, kept from the end of one operation to the start of the
+        // next, so that it is divided out once an operation rather than three times.
+        var nowNs = scheduler.now.ns
+        while done < ops && nowNs < untilNs && !w.finished {
             done += 1
             operations += 1
             let n = operations
@@ -89,7 +92,8 @@ public final class Engine {
             trace.opStart = scheduler[w.actingCPU(asked: c) ?? c]
             let op: Operation
             var kswapdTurn = false
-            if let scanned = machine.kswapdStep(cpu: c, at: scheduler[c].ns) {
+            // CPU c is the one furthest behind: its clock is the machine's time.
+            if let scanned = machine.kswapdStep(cpu: c, at: nowNs) {
                 kswapdTurn = true
                 // kswapd takes its CPU's turn: its lock sections are priced like any other, and
                 // its scanning costs a list operation per page.
@@ -138,7 +142,11 @@ public final class Engine {
             }
             sampler.sample(machine, operation: n, at: scheduler.now, locks: pricer)
             // vmstat_update runs for every CPU once the slowest CPU passes an interval boundary.
-            machine.advanceTime(to: max(machine.now, scheduler.now.ns))
+            let before = scheduler.now
+            nowNs = before.ns
+            machine.advanceTime(to: max(machine.now, nowNs))
+            // A vmstat_update round prices its work on every CPU and so may move the clocks.
+            if scheduler.now != before { nowNs = scheduler.now.ns }
             accounting.sampleLoad(now: scheduler.now)
             if checkEvery > 0 {
                 do {

@@ -57,8 +57,13 @@ final class Sampler {
     /// After operation number `n` at virtual time `t`: integrates PCP-held pages over time and
     /// records the time series. Summing every PCP costs zones x CPUs, so this looks every 256
     /// operations, at most every hundredth of a sample interval.
-    func sample(_ m: Machine, operation n: Int, at t: Picoseconds, locks: LockPricer) {
+    @inline(__always) func sample(_ m: Machine, operation n: Int, at t: Picoseconds, locks: LockPricer) {
         guard n & 255 == 0, (t - lastSample).value >= every.value / 100 else { return }
+        takeSample(m, at: t, locks: locks)
+    }
+
+    /// The sample itself, out of line: the engine's loop pays only for the test above.
+    @inline(never) private func takeSample(_ m: Machine, at t: Picoseconds, locks: LockPricer) {
         let pcp = m.pcpPagesTotal
         pcpPagesIntegral += Double(pcp) * Double((t - lastSample).value)
         pcpPagesPeak = max(pcpPagesPeak, pcp)

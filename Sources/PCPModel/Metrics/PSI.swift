@@ -49,8 +49,11 @@ public struct PSIResource: Equatable, Sendable {
 
     /// psi_avgs_work() at `now`: folds the periods that have ended into the averages.
     mutating func advance(to now: Int64) {
-        if now >= avgNextUpdate { updateAverages(now) }
+        if isDue(now) { updateAverages(now) }
     }
+
+    /// Whether the averages are due for an update at `now`.
+    @inline(__always) func isDue(_ now: Int64) -> Bool { now >= avgNextUpdate }
 
     /// kernel/sched/psi.c update_averages(), Linux 6.18.
     mutating func updateAverages(_ now: Int64) {

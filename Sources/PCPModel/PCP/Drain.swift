@@ -84,8 +84,15 @@ extension Machine {
 
     /// Moves simulated time forward, running vmstat_update on every CPU at each stat_interval
     /// boundary crossed.
-    public func advanceTime(to t: Int64) {
+    @inline(__always) public func advanceTime(to t: Int64) {
         precondition(t >= now)
+        // Almost every operation crosses no boundary: the engine's loop pays for these tests.
+        if nextVmstatUpdate <= t || nextKcompactd <= t || psiMemory.isDue(t) { runTimers(to: t) }
+        now = t
+    }
+
+    /// The vmstat_update rounds, kcompactd wakeups and PSI averaging due by `t`, in that order.
+    @inline(never) private func runTimers(to t: Int64) {
         while nextVmstatUpdate <= t {
             now = nextVmstatUpdate
             policy.type.vmstatUpdate(self)
@@ -97,7 +104,6 @@ extension Machine {
             nextKcompactd += kcompactdIntervalNs
         }
         psiMemory.advance(to: t)
-        now = t
     }
 
     /// When the first vmstat_update runs, in simulated ns from now (a trace replay aligns it

@@ -139,6 +139,29 @@ final class StateFileTests: XCTestCase {
         XCTAssertEqual(try s.run().savedState(), a)
     }
 
+    /// A state holding figures no kernel could hold is refused, not rendered: a reserve larger
+    /// than memory (fuzz-state-file found one: MemAvailable went negative and
+    /// nr_dirty_threshold overflowed) or a per-CPU vmstat delta past the largest threshold (it
+    /// would let a folded counter stray anywhere while its exact sum still checks out).
+    func testImpossibleCountersAreRefused() throws {
+        let dir = Support.tempDir("impossible")
+        var s = scenario("random", [:], policy: .baseline)
+        s.duration = .ops(3000)
+        func refusal(_ poke: (Machine) -> Void) throws -> String {
+            let r = try s.run()
+            poke(r.machine)
+            try Data(r.savedState()).write(to: URL(fileURLWithPath: dir + "/x.state"))
+            do { _ = try MachineState.load(dir + "/x.state"); return "loaded" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(try refusal { _ in }, "loaded")
+        let tooLarge = try refusal { $0.totalreservePages = $0.zones.reduce(1) { $0 + $1.managed } }
+        XCTAssertTrue(tooLarge.contains("totalreserve_pages"), tooLarge)
+        XCTAssertTrue(try refusal { $0.totalreservePages = -(1 << 62) }.contains("totalreserve_pages"))
+        let zoneDelta = try refusal { $0.zones.first(where: \.isPopulated)!.vmStat.diff[0] = K.maxStatThreshold + 1 }
+        XCTAssertTrue(zoneDelta.contains("stat threshold"), zoneDelta)
+        XCTAssertTrue(try refusal { $0.nodeStats.diff[0] = -K.maxStatThreshold - 1 }.contains("stat threshold"))
+    }
+
     /// A state file that is not one, is of another version, is cut short, has a flipped bit or
     /// trailing bytes is refused with one line saying so, and nothing is loaded.
     func testDamagedFilesAreRefused() throws {

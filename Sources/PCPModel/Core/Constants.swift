@@ -4,6 +4,8 @@ public enum K {
     public static let pageSize = 4096
     /// CONFIG_HZ of the reference kernel (fixtures/kernel-config-excerpt.txt): jiffies per second.
     public static let hz = 250
+    /// MAX_THRESHOLD (mm/vmstat.c): the largest stat threshold, so the largest per-CPU delta.
+    static let maxStatThreshold = 125
     /// MAX_PAGE_ORDER: orders 0...10.
     public static let maxOrder = 10
     public static let nrOrders = 11

@@ -64,6 +64,13 @@ struct DiffCounters: ~Copyable {
     let items: Int
     let cpus: Int
 
+    /// Whether every per-CPU delta lies within ±`limit`: folding at the threshold keeps them
+    /// there, so a restored delta outside is a damaged state.
+    func deltasWithin(_ limit: Int) -> Bool {
+        for k in diff.indices where diff[k] > limit || diff[k] < -limit { return false }
+        return true
+    }
+
     init(items: Int, cpus: Int) {
         self.items = items
         self.cpus = cpus

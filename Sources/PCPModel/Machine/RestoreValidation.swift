@@ -30,6 +30,14 @@ extension Machine {
             for o in 0..<f.pages where Int(f.slots[o]) > lru.links.count { throw CheckpointError("a cached page lies outside memory") }
         }
         for z in zones where z.compact.cachedMigrate.count != 2 { throw CheckpointError("zone \(z.id)'s compaction cache has the wrong size") }
+        // calculate_totalreserve_pages() adds at most each zone's managed pages.
+        let managed = zones.reduce(0) { $0 + $1.managed }
+        guard (0...managed).contains(totalreservePages) else {
+            throw CheckpointError("totalreserve_pages is \(totalreservePages), outside 0...\(managed)")
+        }
+        guard nodeStats.deltasWithin(K.maxStatThreshold), zones.allSatisfy({ $0.vmStat.deltasWithin(K.maxStatThreshold) }) else {
+            throw CheckpointError("a per-CPU vmstat delta is beyond the largest stat threshold (\(K.maxStatThreshold))")
+        }
     }
 }
 

@@ -6,7 +6,7 @@ extension Machine {
         for nid in 0..<nrNodes { nodeThreshold[nid] = 0 }
         for z in zones where z.isPopulated {
             let mem = z.managed >> (27 - K.pageShift)
-            z.statThreshold = min(125, 2 * cpuBits * (1 + fls(mem)))
+            z.statThreshold = min(K.maxStatThreshold, 2 * cpuBits * (1 + fls(mem)))
             nodeThreshold[z.nid] = max(nodeThreshold[z.nid], z.statThreshold)
         }
     }

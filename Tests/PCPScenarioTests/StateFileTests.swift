@@ -141,8 +141,9 @@ final class StateFileTests: XCTestCase {
 
     /// A state holding figures no kernel could hold is refused, not rendered: a reserve larger
     /// than memory (fuzz-state-file found one: MemAvailable went negative and
-    /// nr_dirty_threshold overflowed) or a per-CPU vmstat delta past the largest threshold (it
-    /// would let a folded counter stray anywhere while its exact sum still checks out).
+    /// nr_dirty_threshold overflowed), a per-CPU vmstat delta past the largest threshold (it
+    /// would let a folded counter stray anywhere while its exact sum still checks out), a
+    /// watermark or PCP figure past what the kernel's formulas give.
     func testImpossibleCountersAreRefused() throws {
         let dir = Support.tempDir("impossible")
         var s = scenario("random", [:], policy: .baseline)
@@ -160,6 +161,11 @@ final class StateFileTests: XCTestCase {
         let zoneDelta = try refusal { $0.zones.first(where: \.isPopulated)!.vmStat.diff[0] = K.maxStatThreshold + 1 }
         XCTAssertTrue(zoneDelta.contains("stat threshold"), zoneDelta)
         XCTAssertTrue(try refusal { $0.nodeStats.diff[0] = -K.maxStatThreshold - 1 }.contains("stat threshold"))
+        // Figures every allocation adds up: a mark of 2^62 would overflow the first check.
+        let mark = try refusal { $0.zones.first(where: \.isPopulated)!.watermark[1] = 1 << 62 }
+        XCTAssertTrue(mark.contains("watermarks"), mark)
+        let factor = try refusal { $0.zones.first(where: \.isPopulated)!.pcp[0].allocFactor = K.pcpBatchScaleMax + 1 }
+        XCTAssertTrue(factor.contains("PCP of CPU 0"), factor)
     }
 
     /// A state file that is not one, is of another version, is cut short, has a flipped bit or

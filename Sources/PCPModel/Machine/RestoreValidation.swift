@@ -67,6 +67,31 @@ extension Zone {
         for b in pageblocks.indices where Int(pageblocks[b].migratetype) >= MigrateType.count || !(-1..<Int32(cpus)).contains(pageblocks[b].owner) {
             throw CheckpointError("zone \(id) pageblock \(b) has type \(pageblocks[b].migratetype) owner \(pageblocks[b].owner)")
         }
+        try validateScalars(cpus: cpus)
+    }
+
+    /// The figures the allocator adds and compares on every operation (watermarks, boost,
+    /// reserves, PCP high and batch) within what the kernel's formulas can give: a restored
+    /// value past them is damage, and would overflow the first sum that meets it.
+    private func validateScalars(cpus: Int) throws(CheckpointError) {
+        // Far above any formula's result (min_free_kbytes at INT_MAX kB is 2^29 pages), far
+        // below what adding a few such figures could overflow.
+        let bound = 0...(1 << 40)
+        let marks = (0..<watermark.count).map { watermark[$0] } + (0..<lowmemReserve.count).map { lowmemReserve[$0] }
+        // The boost's cap is the high mark times watermark_boost_factor (up to INT_MAX) / 10000;
+        // reserve_highatomic_pageblock() stops a pageblock past 1% of the zone.
+        guard marks.allSatisfy(bound.contains), (0...(1 << 50)).contains(watermarkBoost), bound.contains(boostFactor),
+              (0...(managed + (2 << K.pageblockOrder))).contains(nrReservedHighatomic), (0...K.maxStatThreshold).contains(statThreshold),
+              [pagesetHighMin, pagesetHighMax, pagesetBatch].allSatisfy(bound.contains) else {
+            throw CheckpointError("zone \(id)'s watermarks, reserves or stat threshold are out of range")
+        }
+        for c in 0..<cpus {
+            let p = pcp[c]
+            guard [p.count, p.high, p.highMin, p.highMax, p.batch, p.freeCount].allSatisfy(bound.contains),
+                  (0...K.pcpBatchScaleMax).contains(p.allocFactor), (0...3).contains(p.expire) else {
+                throw CheckpointError("zone \(id)'s PCP of CPU \(c) has figures out of range")
+            }
+        }
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import PCPModel
+import PCPRender
 
 /// A whole running machine as one file (`pcpsim mount --state`, `pcpsim snapshot save`,
 /// `pcpsim run --save-state`), and the way back (`--from-state`, a mount restarted with the
@@ -105,6 +106,7 @@ public struct MachineState {
             w = try scenario.makeWorkloadOnly(for: m)
         }
         try m.checkpoint(c)
+        if let problem = KnobTable.acceptedProblem(m.knobs.accepted) { throw CheckpointError(problem) }
         scenario.policy = m.policy
         try c.section("workload")
         try w?.checkpoint(c)

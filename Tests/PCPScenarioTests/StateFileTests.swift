@@ -143,7 +143,8 @@ final class StateFileTests: XCTestCase {
     /// than memory (fuzz-state-file found one: MemAvailable went negative and
     /// nr_dirty_threshold overflowed), a per-CPU vmstat delta past the largest threshold (it
     /// would let a folded counter stray anywhere while its exact sum still checks out), a
-    /// watermark or PCP figure past what the kernel's formulas give.
+    /// watermark or PCP figure past what the kernel's formulas give, a stored sysctl outside
+    /// its range.
     func testImpossibleCountersAreRefused() throws {
         let dir = Support.tempDir("impossible")
         var s = scenario("random", [:], policy: .baseline)
@@ -166,6 +167,11 @@ final class StateFileTests: XCTestCase {
         XCTAssertTrue(mark.contains("watermarks"), mark)
         let factor = try refusal { $0.zones.first(where: \.isPopulated)!.pcp[0].allocFactor = K.pcpBatchScaleMax + 1 }
         XCTAssertTrue(factor.contains("PCP of CPU 0"), factor)
+        // The sysctls the model only stores: a value no write leaves, a name 6.18 has not.
+        let ratio = try refusal { $0.knobs.accepted["dirty_ratio"] = 1 << 40 }
+        XCTAssertTrue(ratio.contains("vm.dirty_ratio holds"), ratio)
+        XCTAssertTrue(try refusal { $0.knobs.accepted["no_such_knob"] = 1 }.contains("vm.no_such_knob"))
+        XCTAssertEqual(try refusal { $0.knobs.accepted["dirty_bytes"] = 0 }, "loaded") // as dirty_ratio's write leaves it
     }
 
     /// A state file that is not one, is of another version, is cut short, has a flipped bit or

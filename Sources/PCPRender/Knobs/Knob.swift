@@ -85,6 +85,9 @@ public struct Knob: Sendable {
     public let anyOffset: Bool
     /// A vm sysctl the model stores but does not act on.
     public internal(set) var isAccepted = false
+    /// An accepted knob: whether a stored value is one a write (or the boot default, or another
+    /// knob's handler clearing it to 0) can leave, so that a restored state is checked too.
+    var holdsValid: (@Sendable (UInt64) -> Bool)? = nil
     let text: (@Sendable (KnobView) -> String)?
     let parser: @Sendable ([UInt8]) throws(KnobWriteError) -> KnobWrite
 
@@ -146,6 +149,7 @@ public struct Knob: Sendable {
             try m.setAccepted(name, v.bits, valid: valid.contains(v), clears: clears)
         }
         k.isAccepted = true
+        k.holdsValid = { bits in bits == 0 || V(bits: bits) == initial || valid.contains(V(bits: bits)) }
         return k
     }
 

@@ -106,6 +106,18 @@ public enum KnobTable {
         .mount("sys/kernel/tracing/events/kmem/\(e)/enable", .int, { $0.enabledEvents.contains(e) ? 1 : 0 }, { try $0.setEvent(e, $1) })
     }
 
+    /// What is wrong with a restored state's accepted knobs (a name 6.18 has not, or a value no
+    /// write leaves), or nil: their values reach the renderers' arithmetic unchecked otherwise.
+    public static func acceptedProblem(_ accepted: [String: UInt64]) -> String? {
+        for (name, bits) in accepted.sorted(by: { $0.key < $1.key }) {
+            guard let k = kernel.first(where: { $0.isAccepted && $0.path == "proc/sys/vm/" + name }) else {
+                return "it holds a value for vm.\(name), which is no accepted sysctl"
+            }
+            if k.holdsValid?(bits) == false { return "vm.\(name) holds \(bits), which no write leaves" }
+        }
+        return nil
+    }
+
     /// The vm sysctls the model does not act on, by name: what `Machine.setAccepted` stores.
     public static var acceptedNames: [String] { kernel.filter(\.isAccepted).map { String($0.path.dropFirst(12)) } }
 

@@ -124,10 +124,8 @@ public enum Meminfo {
     /// hugetlb pool), plus the swap pages.
     static func commitLimit(_ t: Totals) -> Int {
         let kbytes = t.s.knobs.accepted["overcommit_kbytes"] ?? 0
-        // Wrapping, as the kernel's unsigned long arithmetic: a restored state's accepted knobs
-        // are not range-checked, and no value may trap a read.
-        if kbytes != 0 { return Int(kbytes >> UInt64(K.pageShift - 10)) &+ t.s.swapTotalPages }
+        if kbytes != 0 { return Int(kbytes >> UInt64(K.pageShift - 10)) + t.s.swapTotalPages }
         let ratio = Int(Int64(bitPattern: t.s.knobs.accepted["overcommit_ratio"] ?? 50))
-        return (t.totalram &* ratio / 100) &+ t.s.swapTotalPages
+        return t.totalram * ratio / 100 + t.s.swapTotalPages
     }
 }

@@ -67,10 +67,8 @@ public enum Vmstat {
         available += node[NodeStat.nrInactiveFile.rawValue] + node[NodeStat.nrActiveFile.rawValue]
         available += 1
         func knob(_ name: String, _ initial: Int) -> Int { s.knobs.accepted[name].map { Int(clamping: $0) } ?? initial }
-        // Wrapping as the kernel's unsigned long arithmetic does: a restored state's accepted
-        // knobs are not range-checked, and a ratio past 100 must not trap a read.
         func limit(bytes: Int, ratio: Int) -> Int {
-            bytes != 0 ? bytes / K.pageSize + (bytes % K.pageSize != 0 ? 1 : 0) : (ratio &* K.pageSize / 100) &* available / K.pageSize
+            bytes != 0 ? bytes / K.pageSize + (bytes % K.pageSize != 0 ? 1 : 0) : ratio * K.pageSize / 100 * available / K.pageSize
         }
         let thresh = limit(bytes: knob("dirty_bytes", 0), ratio: knob("dirty_ratio", 20))
         var bg = limit(bytes: knob("dirty_background_bytes", 0), ratio: knob("dirty_background_ratio", 10))

@@ -67,6 +67,9 @@ final class CheckpointCoverageTests: XCTestCase {
         ("fragment", ["mib": "32", "thps": "30", "madvise": "1"]),
     ]
 
+    /// A value of `range` next to `v`.
+    static func offDefault(_ v: Int, _ range: ClosedRange<Int>) -> Int { v == range.upperBound ? v - 1 : v + 1 }
+
     func testRestoredMachineMatchesFieldForField() throws {
         for policy in Policy.allCases {
             for (name, params) in CheckpointCoverageTests.cases {
@@ -78,6 +81,15 @@ final class CheckpointCoverageTests: XCTestCase {
                 let missed = fixedArrayCensus!.alive.filter { !fixedArrayCensus!.visited.contains($0.key) }
                 XCTAssertEqual(missed.count, 0, "\(policy) \(name): buffers of \(missed.values.sorted()) elements are neither saved nor derived")
                 var b = try run(name, params, policy: policy == .baseline ? .pcpBuddy : .baseline, seed: 99, ops: 9_000) { m in
+                    // Every knob off its default (swappiness was once left out and kept 60).
+                    for k in Knobs.bounded { m.knobs[keyPath: k.key] = Self.offDefault(m.knobs[keyPath: k.key], k.range) }
+                    for k in Knobs.khugepagedBounded { m.knobs.khugepaged[keyPath: k.key] = Self.offDefault(m.knobs.khugepaged[keyPath: k.key], k.range) }
+                    try m.setStatInterval(jiffies: 3 * K.hz)
+                    m.setLowmemReserveRatio([100, 100, 100])
+                    m.setTHP(.madvise)
+                    m.setTHPDefrag(.always)
+                    m.setUserReserveKbytes(12345)
+                    m.setAdminReserveKbytes(2345)
                     try m.setWatermarkScaleFactor(77)
                     try m.setMinFreeKbytes(3000)
                     try m.setPercpuPagelistHighFraction(9)
@@ -87,7 +99,7 @@ final class CheckpointCoverageTests: XCTestCase {
                 try restore(bytes, into: &b)
                 let da = Dump(Self.derived).walk(("machine", a.m), ("workload", a.w), ("engine", a.e))
                 let db = Dump(Self.derived).walk(("machine", b.m), ("workload", b.w), ("engine", b.e))
-                for field in ["machine.knobs.minFreeKbytes", "machine.zones.0.watermarkBoost", "machine.kswapd.0.failures", "machine.policyObject",
+                for field in ["machine.knobs.minFreeKbytes", "machine.knobs.swappiness", "machine.zones.0.watermarkBoost", "machine.kswapd.0.failures", "machine.policyObject",
                               "workload.", "engine.rng.state", "engine.sampler.every", "engine.checker.lastEvents.0"] {
                     XCTAssertTrue(da.contains { $0.hasPrefix(field) }, "the walk reaches \(field)")
                 }

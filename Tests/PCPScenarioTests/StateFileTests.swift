@@ -172,6 +172,37 @@ final class StateFileTests: XCTestCase {
         XCTAssertTrue(ratio.contains("vm.dirty_ratio holds"), ratio)
         XCTAssertTrue(try refusal { $0.knobs.accepted["no_such_knob"] = 1 }.contains("vm.no_such_knob"))
         XCTAssertEqual(try refusal { $0.knobs.accepted["dirty_bytes"] = 0 }, "loaded") // as dirty_ratio's write leaves it
+        // The sysctls the model acts on, checked against the ranges their writes use.
+        XCTAssertEqual(try refusal { $0.knobs.swappiness = 200 }, "loaded")
+        let swappiness = try refusal { $0.knobs.swappiness = 201 }
+        XCTAssertTrue(swappiness.contains("swappiness is 201, outside 0...200"), swappiness)
+        XCTAssertTrue(try refusal { $0.knobs.minFreeKbytes = -1 }.contains("min_free_kbytes is -1"))
+        XCTAssertTrue(try refusal { $0.knobs.percpuPagelistHighFraction = 7 }.contains("percpu_pagelist_high_fraction is 7"))
+        XCTAssertTrue(try refusal { $0.knobs.statIntervalJiffies = .min }.contains("stat_interval"))
+        XCTAssertTrue(try refusal { $0.knobs.khugepaged.pagesToScan = 0 }.contains("pages_to_scan is 0"))
+        XCTAssertTrue(try refusal { $0.knobs.lowmemReserveRatio[1] = -1 }.contains("lowmem_reserve_ratio"))
+    }
+
+    /// The inputs that once crashed or stalled the state-file fuzzer (fixtures/fuzz/state-file),
+    /// resealed as the fuzz target reseals them, are each refused for what is wrong with them: a
+    /// format change that shifts their fields must carry them over.
+    func testFuzzRegressionInputsAreRefused() throws {
+        let dir = Support.tempDir("fuzz-regressions")
+        let expected = [
+            "oom-page-mover-count": "a length of 12779520 does not fit in the state",
+            "timeout-held-store-count": "a length of 274885603948 does not fit in the state",
+            "totalreserve-pages-range": "totalreserve_pages is -7557603124681113600, outside 0...6197",
+        ]
+        let inputs = Support.root + "/fixtures/fuzz/state-file"
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: inputs).sorted(), expected.keys.sorted())
+        for (name, message) in expected {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: inputs + "/" + name)))
+            try Data(StateFile.encode(Array(bytes.dropFirst(StateFile.headerBytes)))).write(to: URL(fileURLWithPath: dir + "/x.state"))
+            do {
+                _ = try MachineState.load(dir + "/x.state", note: { _ in })
+                XCTFail("\(name) loaded")
+            } catch { XCTAssertTrue(error.description.hasSuffix("refused: " + message), "\(name): \(error)") }
+        }
     }
 
     /// A state file that is not one, is of another version, is cut short, has a flipped bit or

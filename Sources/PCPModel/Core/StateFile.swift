@@ -4,11 +4,13 @@
 public enum StateFile {
     static let magic = Array("PCPSIMST".utf8)
     /// Bump whenever what a checkpoint writes changes: an older or newer file is refused.
+    /// 7: vm.swappiness (a restore had kept the default).
+    /// 6: a replay's tick records with their drains.
     /// 5: a trace replay's count of pages taken where the kernel's refill shows a list empty.
     /// 4: each CPU's iowait time.
     /// 3: page and LRU entries packed (one entry per page, one per folio).
     /// 2: the invariant checker's memory, the mount's boot time, held blocks field by field.
-    public static let formatVersion: UInt32 = 6
+    public static let formatVersion: UInt32 = 7
     /// Magic, version, a reserved word, the payload's length and its CRC-32.
     public static let headerBytes = 8 + 4 + 4 + 8 + 4
 

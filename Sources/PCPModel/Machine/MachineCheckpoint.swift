@@ -82,6 +82,7 @@ extension Knobs: CheckpointableValue {
         try c.sync(&extfragThreshold)
         try c.sync(&compactionProactiveness)
         try c.sync(&compactUnevictableAllowed)
+        try c.sync(&swappiness)
         try c.sync(&defragMode)
         try c.sync(&statIntervalJiffies)
         try c.sync(&numaStat)

@@ -22,6 +22,7 @@ extension Machine {
               psiMemory.avg.count == 2, psiMemory.avg.allSatisfy({ $0.count == 3 }), psiMemory.cpus == nrCPUs else {
             throw CheckpointError("a knob's or PSI's table has the wrong size")
         }
+        if let problem = knobs.problem() { throw CheckpointError(problem) }
         guard importedInUse.isEmpty || importedInUse.count == zones.count else { throw CheckpointError("imported pages for \(importedInUse.count) zones") }
         for (id, pages) in importedInUse.enumerated() where pages.contains(where: { $0 < 0 || $0 >= zones[id].pages.count }) {
             throw CheckpointError("an imported page lies outside zone \(id)")

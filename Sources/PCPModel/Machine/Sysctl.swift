@@ -3,20 +3,20 @@
 extension Machine {
     /// min_free_kbytes_sysctl_handler(): any int >= 0; the value becomes the user's floor.
     public func setMinFreeKbytes(_ v: Int) throws(KnobError) {
-        try setBounded(v, 0...Int(Int32.max), \.minFreeKbytes)
+        try setBounded(v, \.minFreeKbytes)
         userMinFreeKbytes = v
         setupPerZoneWmarks()
     }
 
     /// watermark_scale_factor_sysctl_handler(): 1...3000.
     public func setWatermarkScaleFactor(_ v: Int) throws(KnobError) {
-        try setBounded(v, 1...3000, \.watermarkScaleFactor)
+        try setBounded(v, \.watermarkScaleFactor)
         setupPerZoneWmarks()
     }
 
     /// watermark_boost_factor: any int >= 0, read at the next boost.
     public func setWatermarkBoostFactor(_ v: Int) throws(KnobError) {
-        try setBounded(v, 0...Int(Int32.max), \.watermarkBoostFactor)
+        try setBounded(v, \.watermarkBoostFactor)
         for z in zones { z.boostFactor = v }
     }
 
@@ -33,44 +33,43 @@ extension Machine {
     /// percpu_pagelist_high_fraction_sysctl_handler(): 0, or at least 8. A change resizes
     /// every populated zone's PCPs; non-zero turns high auto-tuning off.
     public func setPercpuPagelistHighFraction(_ v: Int) throws(KnobError) {
-        guard v == 0 || (v >= K.minPercpuPagelistHighFraction && v <= Int(Int32.max)) else { throw .invalid }
+        guard Knobs.isValidHighFraction(v) else { throw .invalid }
         if v == knobs.percpuPagelistHighFraction { return }
         knobs.percpuPagelistHighFraction = v
         for z in zones where z.isPopulated { zoneSetPagesetHighAndBatch(z, cpuOnline: 0) }
     }
 
     /// extfrag_threshold: 0...1000 (read by compaction_suitable).
-    public func setExtfragThreshold(_ v: Int) throws(KnobError) { try setBounded(v, 0...1000, \.extfragThreshold) }
+    public func setExtfragThreshold(_ v: Int) throws(KnobError) { try setBounded(v, \.extfragThreshold) }
 
     /// swappiness: 0...MAX_SWAPPINESS (200).
-    public func setSwappiness(_ v: Int) throws(KnobError) { try setBounded(v, 0...Reclaim.maxSwappiness, \.swappiness) }
+    public func setSwappiness(_ v: Int) throws(KnobError) { try setBounded(v, \.swappiness) }
 
     /// compaction_proactiveness: 0...100.
-    public func setCompactionProactiveness(_ v: Int) throws(KnobError) { try setBounded(v, 0...100, \.compactionProactiveness) }
+    public func setCompactionProactiveness(_ v: Int) throws(KnobError) { try setBounded(v, \.compactionProactiveness) }
 
     /// compact_unevictable_allowed: 0...1.
-    public func setCompactUnevictableAllowed(_ v: Int) throws(KnobError) { try setBounded(v, 0...1, \.compactUnevictableAllowed) }
+    public func setCompactUnevictableAllowed(_ v: Int) throws(KnobError) { try setBounded(v, \.compactUnevictableAllowed) }
 
     /// defrag_mode: 0...1; 1 makes ALLOC_NOFRAGMENT permanent.
-    public func setDefragMode(_ v: Int) throws(KnobError) { try setBounded(v, 0...1, \.defragMode) }
+    public func setDefragMode(_ v: Int) throws(KnobError) { try setBounded(v, \.defragMode) }
 
     /// numa_stat: 0...1.
-    public func setNumaStat(_ v: Int) throws(KnobError) { try setBounded(v, 0...1, \.numaStat) }
+    public func setNumaStat(_ v: Int) throws(KnobError) { try setBounded(v, \.numaStat) }
 
-    /// proc_dointvec_minmax for a knob with no recomputation behind it.
-    private func setBounded(_ v: Int, _ range: ClosedRange<Int>, _ key: WritableKeyPath<Knobs, Int>) throws(KnobError) {
-        guard range.contains(v) else { throw .invalid }
+    /// proc_dointvec_minmax, with the bounds of `Knobs.bounded`.
+    private func setBounded(_ v: Int, _ key: WritableKeyPath<Knobs, Int>) throws(KnobError) {
+        guard Knobs.range(of: key).contains(v) else { throw .invalid }
         knobs[keyPath: key] = v
     }
 
     /// zone_reclaim_mode: any int >= 0.
-    public func setZoneReclaimMode(_ v: Int) throws(KnobError) { try setBounded(v, 0...Int(Int32.max), \.zoneReclaimMode) }
+    public func setZoneReclaimMode(_ v: Int) throws(KnobError) { try setBounded(v, \.zoneReclaimMode) }
 
     /// stat_interval (proc_dointvec_jiffies): jiffies, as the format converted the seconds
     /// written (at most INT_MAX / HZ either way). Zero or negative stops the vmstat timer.
     public func setStatInterval(jiffies v: Int) throws(KnobError) {
-        let limit = Int(Int32.max) / K.hz * K.hz
-        guard v <= limit, v >= -limit else { throw .invalid }
+        guard Knobs.statIntervalRange.contains(v) else { throw .invalid }
         knobs.statIntervalJiffies = v
         nextVmstatUpdate = v > 0 ? now + statInterval : .max
     }

@@ -67,24 +67,25 @@ extension Machine {
 
     /// single_hugepage_flag_store() for use_zero_page and khugepaged/defrag: 0 or 1.
     public func setTHPFlag(_ v: Int, _ key: WritableKeyPath<Khugepaged, Int>) throws(KnobError) {
-        try setKhugepaged(v, 0...1, key)
+        try setKhugepaged(v, key)
     }
 
     /// khugepaged's max_ptes_{none,swap,shared}_store(): at most HPAGE_PMD_NR - 1.
     public func setKhugepagedMaxPtes(_ v: Int, _ key: WritableKeyPath<Khugepaged, Int>) throws(KnobError) {
-        try setKhugepaged(v, 0...(K.pageblockNrPages - 1), key)
+        try setKhugepaged(v, key)
     }
 
     /// pages_to_scan_store(): a non-zero unsigned int.
-    public func setKhugepagedPagesToScan(_ v: Int) throws(KnobError) { try setKhugepaged(v, 1...Int(UInt32.max), \.pagesToScan) }
+    public func setKhugepagedPagesToScan(_ v: Int) throws(KnobError) { try setKhugepaged(v, \.pagesToScan) }
 
     /// scan_sleep_millisecs / alloc_sleep_millisecs: any unsigned int.
     public func setKhugepagedSleep(_ v: Int, _ key: WritableKeyPath<Khugepaged, Int>) throws(KnobError) {
-        try setKhugepaged(v, 0...Int(UInt32.max), key)
+        try setKhugepaged(v, key)
     }
 
-    private func setKhugepaged(_ v: Int, _ range: ClosedRange<Int>, _ key: WritableKeyPath<Khugepaged, Int>) throws(KnobError) {
-        guard range.contains(v) else { throw .invalid }
+    /// The bounds of `Knobs.khugepagedBounded`.
+    private func setKhugepaged(_ v: Int, _ key: WritableKeyPath<Khugepaged, Int>) throws(KnobError) {
+        guard Knobs.range(of: key).contains(v) else { throw .invalid }
         knobs.khugepaged[keyPath: key] = v
     }
 }

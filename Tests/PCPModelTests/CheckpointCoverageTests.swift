@@ -95,11 +95,13 @@ final class CheckpointCoverageTests: XCTestCase {
                     try m.setPercpuPagelistHighFraction(9)
                     try m.setAccepted("dirty_ratio", 33, valid: true, clears: nil)
                     m.setPhase2LargestFirst(false)
+                    m.setContigPCP(.takeFromPCP)
+                    m.setRemoteFreeLock(.trylock)
                 }
                 try restore(bytes, into: &b)
                 let da = Dump(Self.derived).walk(("machine", a.m), ("workload", a.w), ("engine", a.e))
                 let db = Dump(Self.derived).walk(("machine", b.m), ("workload", b.w), ("engine", b.e))
-                for field in ["machine.knobs.minFreeKbytes", "machine.knobs.swappiness", "machine.zones.0.watermarkBoost", "machine.kswapd.0.failures", "machine.policyObject",
+                for field in ["machine.knobs.minFreeKbytes", "machine.knobs.swappiness", "machine.pcpBuddyOptions.contigPCP", "machine.zones.0.watermarkBoost", "machine.kswapd.0.failures", "machine.policyObject",
                               "workload.", "engine.rng.state", "engine.sampler.every", "engine.checker.lastEvents.0"] {
                     XCTAssertTrue(da.contains { $0.hasPrefix(field) }, "the walk reaches \(field)")
                 }

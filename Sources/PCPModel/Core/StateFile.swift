@@ -4,7 +4,7 @@
 public enum StateFile {
     static let magic = Array("PCPSIMST".utf8)
     /// Bump whenever what a checkpoint writes changes: an older or newer file is refused.
-    /// 7: vm.swappiness (a restore had kept the default).
+    /// 7: vm.swappiness and the contig_pcp switch (a restore had kept their defaults).
     /// 6: a replay's tick records with their drains.
     /// 5: a trace replay's count of pages taken where the kernel's refill shows a list empty.
     /// 4: each CPU's iowait time.

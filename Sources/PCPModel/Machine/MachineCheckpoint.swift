@@ -112,11 +112,13 @@ extension Khugepaged: CheckpointableValue {
 extension THPMode: RawRepresentableCheckpointValue {}
 extension THPDefrag: RawRepresentableCheckpointValue {}
 extension PCPBuddyOptions.RemoteFreeLock: RawRepresentableCheckpointValue {}
+extension PCPBuddyOptions.ContigPCP: RawRepresentableCheckpointValue {}
 
 extension PCPBuddyOptions: CheckpointableValue {
     public mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
         try c.sync(&remoteFreeLock)
         try c.sync(&phase2LargestFirst)
+        try c.sync(&contigPCP)
     }
 }
 

@@ -25,6 +25,14 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var machine: MachineOptions
     @Option(help: "pcp-fastpath: alloc+free pairs to time.")
     var pairs: Int = 20_000_000
+    @Option(help: "pcp-fastpath: anon (a faulted anonymous page: LRU and rmap accounting on both sides) or kernel (alloc_page + __free_page with no fault path, what page_bench02 times).")
+    var kind: FastpathKind = .anon
+
+    /// What the timed pages are.
+    enum FastpathKind: String, CaseIterable, ExpressibleByArgument {
+        case anon, kernel
+        var allocKind: AllocKind { self == .anon ? .anon : .kernel }
+    }
 
     func run() throws {
         switch name {
@@ -39,15 +47,16 @@ struct BenchCommand: ParsableCommand {
     func fastpath() throws {
         let m = try file.scenario(machine).boot()
         guard pairs > 0 else { throw UsageError("--pairs must be positive") }
-        for _ in 0..<1000 { if let r = m.allocPages(cpu: 0, order: 0, kind: .anon) { try m.freePages(cpu: 0, r, order: 0) } }
+        let k = kind.allocKind
+        for _ in 0..<1000 { if let r = m.allocPages(cpu: 0, order: 0, kind: k) { try m.freePages(cpu: 0, r, order: 0) } }
         let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<pairs {
-            guard let r = m.allocPages(cpu: 0, order: 0, kind: .anon) else { throw UsageError("allocation failed") }
+            guard let r = m.allocPages(cpu: 0, order: 0, kind: k) else { throw UsageError("allocation failed") }
             try m.freePages(cpu: 0, r, order: 0)
         }
         let ns = Double(DispatchTime.now().uptimeNanoseconds - start)
         let rate = Double(2 * pairs) / ns * 1e3
-        print("pcp-fastpath: \((rate * 10).rounded() / 10) M page ops/s (\(pairs) alloc+free pairs, \(((ns / Double(pairs)) * 10).rounded() / 10) ns per pair)")
+        print("pcp-fastpath: \((rate * 10).rounded() / 10) M page ops/s (\(pairs) \(kind) alloc+free pairs, \(((ns / Double(pairs)) * 10).rounded() / 10) ns per pair)")
     }
 
     func boot() throws {

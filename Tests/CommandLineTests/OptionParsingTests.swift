@@ -21,6 +21,9 @@ final class OptionParsingTests: XCTestCase {
         }
         XCTAssertThrowsError(try CompareCommand.parse(["--policies", "baseline,,pcp-buddy"]))
         XCTAssertThrowsError(try BenchCommand.parse(["pcp-slowpath"]))
+        XCTAssertThrowsError(try BenchCommand.parse(["pcp-fastpath", "--kind", "file"]))
+        XCTAssertEqual(try BenchCommand.parse(["pcp-fastpath", "--kind", "kernel"]).kind.allocKind, .kernel)
+        XCTAssertEqual(try BenchCommand.parse(["pcp-fastpath"]).kind.allocKind, .anon)
         XCTAssertThrowsError(try CompareCommand.parse(["--sweep", "cpus="]))
     }
 

@@ -183,6 +183,45 @@ final class StateFileTests: XCTestCase {
         XCTAssertTrue(try refusal { $0.knobs.lowmemReserveRatio[1] = -1 }.contains("lowmem_reserve_ratio"))
     }
 
+    /// Every machine knob a write can change reads back the same from the restored state:
+    /// each is written through the knob table to a value next to its own, then the machine is
+    /// saved and restored (vm.swappiness and contig_pcp once came back at their defaults).
+    func testEveryWrittenKnobSurvivesTheSave() throws {
+        let dir = Support.tempDir("knobs")
+        var s = scenario("random", [:], policy: .pcpBuddy)
+        s.duration = .ops(2000)
+        let r = try s.run()
+        let knobs = KnobTable.all.filter { $0.scope == .machine }
+        func read(_ k: Knob, _ m: Machine) -> String? { k.read(KnobView(snapshot: m.snapshot())) }
+        /// Values next to a knob's text: the other words of a choice, each entry of a list one
+        /// more, a number one either side or a few others.
+        func candidates(_ text: String) -> [String] {
+            let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if t.contains("[") { return t.split(separator: " ").filter { !$0.hasPrefix("[") }.map(String.init) }
+            let parts = t.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if parts.count > 1 { return [parts.map { String((Int($0) ?? 0) + 1) }.joined(separator: " ")] }
+            guard let v = Int(t) else { return [] }
+            return [String(v + 1), String(v - 1), "1", "0", "8", "100"]
+        }
+        var changed: [String] = []
+        for k in knobs {
+            guard let before = read(k, r.machine) else { continue }
+            for c in candidates(before) {
+                guard let w = try? k.parse(Array(c.utf8)), (try? w.apply(to: r.machine)) != nil else { continue }
+                if read(k, r.machine) != before { changed.append(k.path); break }
+            }
+        }
+        XCTAssertGreaterThan(changed.count, 60, "knobs written: \(changed)")
+        for name in ["proc/sys/vm/swappiness", "sys/kernel/mm/pcpsim/contig_pcp", "proc/sys/vm/dirty_ratio", "sys/kernel/mm/transparent_hugepage/enabled"] {
+            XCTAssertTrue(changed.contains(name), name)
+        }
+        try MachineState.write(try r.savedState(), to: dir + "/k.state")
+        let restored = try MachineState.load(dir + "/k.state").machine
+        for k in knobs where read(k, r.machine) != read(k, restored) {
+            XCTFail("\(k.path): \(String(reflecting: read(k, r.machine))) before the save, \(String(reflecting: read(k, restored))) after the restore")
+        }
+    }
+
     /// The inputs that once crashed or stalled the state-file fuzzer (fixtures/fuzz/state-file),
     /// resealed as the fuzz target reseals them, are each refused for what is wrong with them: a
     /// format change that shifts their fields must carry them over.

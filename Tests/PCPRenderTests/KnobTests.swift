@@ -47,6 +47,31 @@ final class KnobTests: XCTestCase {
         XCTAssertEqual(read(l, "proc/sys/vm/lowmem_reserve_ratio"), "256\t256\t32\t0\t0\n")
     }
 
+    /// Every writable knob against hostile text: a write refused leaves every file the same
+    /// (every knob, zoneinfo, vmstat), whatever the knob, as the machine shows it republished.
+    func testARefusedWriteChangesNothingOnAnyKnob() throws {
+        let l = try live()
+        let files = KnobTable.all.map(\.path).filter { !$0.hasSuffix("drop_caches") && !$0.hasSuffix("compact_memory") } + ["proc/zoneinfo", "proc/vmstat"]
+        func state() -> [String] { files.map { read(l, $0) } }
+        let hostile = ["-1", "abc", "99999999999999999999", "", "\n", "1 2", "0x", "2147483648", "-2147483649", "1.5", "\u{0}", String(repeating: "9", count: 300)]
+        var refused = 0
+        for k in KnobTable.all where k.mode & 0o222 != 0 {
+            for v in hostile {
+                let before = state()
+                let errno = l.write(k.path, Array(v.utf8))
+                guard errno != 0 else { continue }
+                refused += 1
+                l.withState { _, _, _, _ in }  // a refused write publishes nothing: publish what it left
+                XCTAssertTrue([13, 22, 34, 12].contains(errno), "\(k.path) <- \(v.debugDescription): errno \(errno)")
+                let after = state()
+                if let i = files.indices.first(where: { before[$0] != after[$0] }) {
+                    XCTFail("\(k.path) <- \(v.debugDescription) refused with \(errno) but changed \(files[i])")
+                }
+            }
+        }
+        XCTAssertGreaterThan(refused, 300)
+    }
+
     func testHexAndOctalLikeStrtoul() throws {
         let l = try live()
         XCTAssertEqual(l.write("proc/sys/vm/watermark_scale_factor", Array("0x20".utf8)), 0)

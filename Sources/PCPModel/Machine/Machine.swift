@@ -63,7 +63,12 @@ public final class Machine {
     /// The page cache's files.
     @exclusivity(unchecked) public internal(set) var pageCache = PageCache()
     /// Per node: kswapd's state.
-    @exclusivity(unchecked) var kswapd: [Kswapd] = []
+    @exclusivity(unchecked) var kswapd: [Kswapd] = [] {
+        didSet { kswapdAwake = kswapd.contains { $0.state != .sleeping } }
+    }
+    /// Some node's kswapd is awake (running or napping): the engine asks every operation, and
+    /// mostly all sleep.
+    @exclusivity(unchecked) public private(set) var kswapdAwake = false
     /// Reclaim switches (--swap, the OOM killer's victims).
     @exclusivity(unchecked) public internal(set) var reclaim = ReclaimState()
     /// kswapd's turn under way ran balance_pgdat() (its time is a memory stall).

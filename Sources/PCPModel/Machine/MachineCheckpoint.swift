@@ -62,6 +62,7 @@ extension Machine: Checkpointable {
     static let derivedFields: [String: String] = [
         "spec": "the state's header carries it; the machine is built from it",
         "zones": "built from the spec; each zone's state is saved",
+        "kswapdAwake": "kswapd's own didSet keeps it",
         "zoneRefs": "the same zones, unretained",
         "nrCPUs": "the spec", "nrNodes": "the spec", "cpuNode": "the spec", "zonelists": "the spec",
         "zonelistIDs": "the spec", "zonelistStart": "the spec", "nofragment": "the spec",

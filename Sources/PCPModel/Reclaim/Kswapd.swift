@@ -71,7 +71,11 @@ extension Machine {
     /// One turn of kswapd on its CPU, when it is runnable at `at` (ns): the nap's end check, or
     /// one balance_pgdat() and the try-to-sleep that follows. Returns the pages it scanned
     /// (nil: kswapd has nothing to do on this CPU now).
-    public func kswapdStep(cpu: Int, at: Int64) -> Int? {
+    @inline(__always) public func kswapdStep(cpu: Int, at: Int64) -> Int? {
+        kswapdAwake ? kswapdStepAwake(cpu: cpu, at: at) : nil
+    }
+
+    func kswapdStepAwake(cpu: Int, at: Int64) -> Int? {
         for nid in 0..<nrNodes where kswapd[nid].cpu == cpu {
             if let n = kswapdTurn(nid: nid, at: at) { return n }
         }
@@ -212,7 +216,4 @@ extension Machine {
             if z.isPopulated && z.compact.blockskipFlush { z.resetIsolationSuitable() }
         }
     }
-
-    /// Whether any kswapd is awake (running, or napping with work possibly pending).
-    public var kswapdAwake: Bool { kswapd.contains { $0.state != .sleeping } }
 }

@@ -59,7 +59,7 @@ extension Knobs {
         if !Knobs.isValidHighFraction(percpuPagelistHighFraction) {
             return "percpu_pagelist_high_fraction is \(percpuPagelistHighFraction), neither 0 nor \(K.minPercpuPagelistHighFraction) or more"
         }
-        if !Knobs.statIntervalRange.contains(statIntervalJiffies) { return "stat_interval is \(statIntervalJiffies) jiffies, beyond INT_MAX seconds / HZ" }
+        if !Knobs.statIntervalRange.contains(statIntervalJiffies) { return "stat_interval is \(statIntervalJiffies) jiffies, beyond INT_MAX / HZ seconds either way" }
         // The handler stores entries below 1 as 0.
         if let r = lowmemReserveRatio.first(where: { !(0...Knobs.intMax).contains($0) }) { return "a lowmem_reserve_ratio entry is \(r)" }
         return nil

@@ -79,6 +79,26 @@ final class IncrementalCheckTests: XCTestCase {
         XCTAssertTrue(try XCTUnwrap(violation(m, e)).what.contains("nr_free_highatomic"))
     }
 
+    /// The vmstat counters the check sums exactly (global value and every CPU's pending delta):
+    /// a delta off on the last CPU, for the last counter of each run the check sums at once.
+    func testAPendingDeltaOffIsCaught() throws {
+        let (m, e, z) = try runMachine()
+        let lastCPU = m.nrCPUs - 1
+        let blocks = lastCPU * ZoneStat.count + ZoneStat.nrFreePagesBlocks.rawValue
+        z.vmStat.diff[blocks] += 1
+        XCTAssertTrue(try XCTUnwrap(violation(m, e)).what.hasPrefix("NR_FREE_PAGES_BLOCKS is"))
+        z.vmStat.diff[blocks] -= 1
+        z.vmStat.global[ZoneStat.nrFreePages.rawValue] -= 1
+        XCTAssertTrue(try XCTUnwrap(violation(m, e)).what.hasPrefix("NR_FREE_PAGES is"))
+        z.vmStat.global[ZoneStat.nrFreePages.rawValue] += 1
+        XCTAssertNil(violation(m, e))
+        let unevictable = lastCPU * m.nodeStats.items + NodeStat.nrUnevictable.rawValue
+        m.nodeStats.diff[unevictable] += 2
+        let v = try XCTUnwrap(violation(m, e))
+        XCTAssertTrue(v.what.hasPrefix("node counter for unevictable is"), "\(v)")
+        XCTAssertEqual(v.zone, "Node 0")
+    }
+
     /// An allocated block left at the head of a free list.
     func testAnAllocatedBlockOnAFreeListIsCaught() throws {
         let (m, e, z) = try runMachine()

@@ -35,21 +35,26 @@ extension InvariantChecker {
             try check(m, after: operation())
             return
         }
-        for z in m.zones where z.isPopulated {
-            // Pages first: a corruption that also puts a counter off is named by its page.
-            if !z.lists.touched.pages.isEmpty {
-                for i in z.lists.touched.pages { try checkTouched(i, z, m, operation) }
-                z.lists.touched.pages.removeAll(keepingCapacity: true)
+        // The zones borrowed, not retained: this runs after every operation.
+        for id in m.zones.indices {
+            try m.withZone(id) { z throws(InvariantViolation) in
+                guard z.isPopulated else { return }
+                // Pages first: a corruption that also puts a counter off is named by its page.
+                if !z.lists.touched.pages.isEmpty {
+                    for i in z.lists.touched.pages { try checkTouched(i, z, m, operation) }
+                    z.lists.touched.pages.removeAll(keepingCapacity: true)
+                }
+                try checkCounters(z, operation)
             }
-            try checkCounters(z, operation)
         }
+        // The LRU counters are node_stat_items 0..<5, in LRUList order.
         for nid in 0..<m.nrNodes {
-            for l in LRUList.allCases {
-                let li = nid * LRUList.count + l.rawValue
-                let counter = m.nodeStats.exact(nid * NodeStat.count + l.nodeStat.rawValue)
-                guard counter == m.lru.size[li] else {
+            let counters = m.nodeStats.exact(from: nid * NodeStat.count + LRUList.inactiveAnon.nodeStat.rawValue, count: LRUList.count)
+            for k in 0..<LRUList.count {
+                let li = nid * LRUList.count + k
+                guard counters[k] == m.lru.size[li] else {
                     throw InvariantViolation(zone: "Node \(nid)", pfn: nil, operation: operation(),
-                                             what: "node counter for \(l) is \(counter) but the list's size says \(m.lru.size[li])")
+                                             what: "node counter for \(LRUList(rawValue: k)!) is \(counters[k]) but the list's size says \(m.lru.size[li])")
                 }
             }
         }
@@ -74,11 +79,13 @@ extension InvariantChecker {
                 throw fail(z, nil, operation(), "nr_free[\(o)] is \(z.nrFree[o]) but the lists' lengths add up to \(perOrder)")
             }
         }
-        guard z.pageStateExact(.nrFreePages) == free else {
-            throw fail(z, nil, operation(), "NR_FREE_PAGES is \(z.pageStateExact(.nrFreePages)) but the free lists hold \(free) pages")
+        // NR_FREE_PAGES and NR_FREE_PAGES_BLOCKS are zone_stat_items 0 and 1.
+        let exact = z.vmStat.exact(from: ZoneStat.nrFreePages.rawValue, count: 2)
+        guard exact[0] == free else {
+            throw fail(z, nil, operation(), "NR_FREE_PAGES is \(exact[0]) but the free lists hold \(free) pages")
         }
-        guard z.pageStateExact(.nrFreePagesBlocks) == blocks else {
-            throw fail(z, nil, operation(), "NR_FREE_PAGES_BLOCKS is \(z.pageStateExact(.nrFreePagesBlocks)) but the free lists hold \(blocks) pages in free pageblocks")
+        guard exact[1] == blocks else {
+            throw fail(z, nil, operation(), "NR_FREE_PAGES_BLOCKS is \(exact[1]) but the free lists hold \(blocks) pages in free pageblocks")
         }
         guard z.nrFreeHighatomic == highatomic else {
             throw fail(z, nil, operation(), "nr_free_highatomic is \(z.nrFreeHighatomic), lists hold \(highatomic)")

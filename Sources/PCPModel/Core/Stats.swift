@@ -97,6 +97,20 @@ struct DiffCounters: ~Copyable {
         return v
     }
 
+    /// The exact values of `n` consecutive items from `first` (n ≤ 8), in one pass over the
+    /// CPUs' rows instead of one a value: the checker compares several after every operation.
+    /// The sums wrap rather than trap (each is a real counter's value, far from Int's bounds).
+    func exact(from first: Int, count n: Int) -> InlineArray<8, Int> {
+        precondition(n <= 8 && first >= 0 && first + n <= items)
+        var v = InlineArray<8, Int>(repeating: 0)
+        for j in 0..<n { v[j] = global[first &+ j] }
+        for c in 0..<cpus {
+            let row = c &* items &+ first
+            for j in 0..<n { v[j] &+= diff[row &+ j] }
+        }
+        return v
+    }
+
     /// refresh_cpu_vm_stats for one CPU: returns whether anything was folded.
     @discardableResult func fold(cpu: Int) -> Bool {
         var any = false

@@ -7,6 +7,19 @@ enum Fixture {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
+    /// A gzipped fixture's text (gzip -dc), by its path under the checkout.
+    static func gunzip(_ path: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        p.arguments = ["-dc", root.appendingPathComponent(path).path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     static func text(_ name: String) -> String {
         String(decoding: FileManager.default.contents(atPath: root.appendingPathComponent("fixtures/\(name)").path)!, as: UTF8.self)
     }

@@ -6,18 +6,6 @@ import PCPRender
 /// A kmem trace captured on a real 6.18 machine (fixtures/trace-6.18), replayed on the
 /// machine its zoneinfo describes, against what the kernel itself emitted.
 final class TraceReplayTests: XCTestCase {
-    func gunzip(_ path: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        p.arguments = ["-dc", Fixture.root.appendingPathComponent(path).path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
-
     /// Lengths of the runs of refill (zone_locked percpu_refill=1) and drain events on a CPU.
     func runs(_ events: [(cpu: Int, name: String, refill: Bool)], cpu: Int) -> [(String, Int)] {
         var out: [(String, Int)] = []
@@ -79,7 +67,7 @@ final class TraceReplayTests: XCTestCase {
     /// Replays a capture from the state before it; returns the refill and drain runs of the
     /// kernel and of the replay for every CPU, and the finished replay.
     func replay(_ dir: String) throws -> (kernel: [[(String, Int)]], sim: [[(String, Int)]], replay: TraceReplay) {
-        let capture = try gunzip("fixtures/trace-6.18/\(dir)/trace.gz")
+        let capture = try Fixture.gunzip("fixtures/trace-6.18/\(dir)/trace.gz")
         // The events the capture enabled: others (mm_page_alloc_extfrag) would split runs.
         let enabled = ["mm_page_alloc", "mm_page_free", "mm_page_alloc_zone_locked", "mm_page_pcpu_drain"]
         let kernelEvents = try TraceText.lines(capture)

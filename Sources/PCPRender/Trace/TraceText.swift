@@ -1,4 +1,5 @@
 import PCPModel
+import Synchronization
 
 /// The ftrace text of the kmem tracepoints (/sys/kernel/tracing/trace, or trace-cmd report):
 /// printing the model's events, and reading a real capture for replay.
@@ -88,7 +89,7 @@ public enum TraceText {
     }
 
     /// A parsed event line: CPU, time, tracepoint, and its `key=value` fields.
-    public struct Line: Sendable {
+    public struct Line: Sendable, Equatable {
         public var cpu: Int, timeNs: Int64, event: String, fields: [String: String]
         /// Its line number in the file.
         public var number = 0
@@ -105,44 +106,135 @@ public enum TraceText {
     public static let maxSpanNs: Int64 = 100 * 86_400 * 1_000_000_000
 
     /// Every event line of a capture (comment lines skipped).
+    ///
+    /// The text is cut into lines at its bytes unless it holds a CR ("\r\n" is one Character,
+    /// a lone LF always one of its own). An ASCII line, whose Characters are its bytes, is read
+    /// at its bytes (`asciiLine`); any other line, or one that does not read as an event, at its
+    /// Characters (`line`), which gives the same event or names what is wrong. Read Character
+    /// by Character, a 188,616-line capture took 8 s each time a replay-check read it.
     public static func lines(_ text: String) throws(ParseError) -> [Line] {
+        if let hit = lastRead.withLock({ last in last.flatMap { $0.text == text ? $0.lines : nil } }) { return hit }
         var out: [Line] = []
         var n = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        let rows: [Substring] = text.utf8.contains(UInt8(ascii: "\r"))
+            ? text.split(separator: "\n", omittingEmptySubsequences: false)
+            : text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Substring($0) }
+        for raw in rows {
             n += 1
             if raw.isEmpty || raw.first == "#" { continue }
-            guard let open = raw.firstIndex(of: "["), let close = raw[open...].firstIndex(of: "]"),
-                  let cpu = Int(raw[raw.index(after: open)..<close]) else {
-                throw ParseError(line: n, message: "no [CPU] field: '\(raw.quoted)'")
+            if let l = asciiLine(raw, number: n) { out.append(l) } else { out.append(try line(raw, number: n)) }
+        }
+        lastRead.withLock { $0 = (text, out) }
+        return out
+    }
+
+    /// The last text read and its lines: a replay-check reads its capture several times in each
+    /// of its passes (the import's PCP lists, the replay, the kernel's runs). The same file read
+    /// again is the same String (`TraceFile.read`), so the comparison costs nothing then.
+    private static let lastRead = Mutex<(text: String, lines: [Line])?>(nil)
+
+    /// One event line, Character by Character: the event, or what is wrong with the line.
+    static func line(_ raw: Substring, number n: Int) throws(ParseError) -> Line {
+        guard let open = raw.firstIndex(of: "["), let close = raw[open...].firstIndex(of: "]"),
+              let cpu = Int(raw[raw.index(after: open)..<close]) else {
+            throw ParseError(line: n, message: "no [CPU] field: '\(raw.quoted)'")
+        }
+        guard (0..<MachineSpec.maxCPUs).contains(cpu) else {
+            throw ParseError(line: n, message: "CPU \(cpu) is not between 0 and \(MachineSpec.maxCPUs - 1): '\(raw.quoted)'")
+        }
+        // After the CPU: optional flags, "SECONDS.MICROS:", "event:", fields.
+        let words = raw[raw.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+        guard let t = words.firstIndex(where: { $0.hasSuffix(":") && $0.dropLast().contains(".") && Double($0.dropLast()) != nil }),
+              t + 1 < words.count, words[t + 1].hasSuffix(":") else {
+            throw ParseError(line: n, message: "expected 'TIMESTAMP: event:' after the CPU: '\(raw.quoted)'")
+        }
+        let ts = words[t].dropLast().split(separator: ".")
+        guard ts.count == 2, let s = Int64(ts[0]), (0..<maxSeconds).contains(s), let frac = Int64(ts[1].prefix(9)), frac >= 0 else {
+            throw ParseError(line: n, message: "bad timestamp '\(words[t].quoted)' (seconds from 0 to \(maxSeconds - 1))")
+        }
+        var scale: Int64 = 1
+        for _ in 0..<(9 - min(ts[1].count, 9)) { scale *= 10 }
+        var fields: [String: String] = [:]
+        let event = words[t + 1].dropLast()
+        if freeTextEvents.contains(String(event)) {
+            fields["message"] = words[(t + 2)...].joined(separator: " ")
+        } else {
+            for w in words[(t + 2)...] {
+                if let eq = w.firstIndex(of: "=") { fields[String(w[..<eq])] = String(w[w.index(after: eq)...]) }
             }
-            guard (0..<MachineSpec.maxCPUs).contains(cpu) else {
-                throw ParseError(line: n, message: "CPU \(cpu) is not between 0 and \(MachineSpec.maxCPUs - 1): '\(raw.quoted)'")
+        }
+        return Line(cpu: cpu, timeNs: s * 1_000_000_000 + frac * scale, event: String(event), fields: fields, number: n)
+    }
+
+    /// Events whose text is not key=value: kept whole, for the vmstat_update ticks and the
+    /// capture's markers.
+    static let freeTextEvents: Set<String> = ["workqueue_execute_start", "tracing_mark_write"]
+
+    /// `line` for an ASCII line, at its bytes: the same event, or nil when the line is not
+    /// ASCII or does not read as an event (then `line` says why).
+    static func asciiLine(_ raw: Substring, number: Int) -> Line? {
+        raw.utf8.withContiguousStorageIfAvailable { b -> Line? in
+            guard !b.contains(where: { $0 >= 0x80 }),
+                  let open = b.firstIndex(of: UInt8(ascii: "[")), let close = b[open...].firstIndex(of: UInt8(ascii: "]")),
+                  let cpu = decimal(b, open + 1..<close), (0..<Int64(MachineSpec.maxCPUs)).contains(cpu) else { return nil }
+            var words: [Range<Int>] = []
+            var j = close + 1
+            while j < b.count {
+                while j < b.count && b[j] == UInt8(ascii: " ") { j += 1 }
+                let start = j
+                while j < b.count && b[j] != UInt8(ascii: " ") { j += 1 }
+                if j > start { words.append(start..<j) }
             }
-            // After the CPU: optional flags, "SECONDS.MICROS:", "event:", fields.
-            let words = raw[raw.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
-            guard let t = words.firstIndex(where: { $0.hasSuffix(":") && $0.dropLast().contains(".") && Double($0.dropLast()) != nil }),
-                  t + 1 < words.count, words[t + 1].hasSuffix(":") else {
-                throw ParseError(line: n, message: "expected 'TIMESTAMP: event:' after the CPU: '\(raw.quoted)'")
+            func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+            func endsInColon(_ r: Range<Int>) -> Bool { b[r.upperBound - 1] == UInt8(ascii: ":") }
+            guard let t = words.firstIndex(where: { w in
+                      let number = w.lowerBound..<w.upperBound - 1
+                      return endsInColon(w) && b[number].contains(UInt8(ascii: ".")) && Double(text(number)) != nil
+                  }), t + 1 < words.count, endsInColon(words[t + 1]) else { return nil }
+            // SECONDS.FRACTION, split at its dots with empty pieces left out.
+            var pieces: [Range<Int>] = []
+            var k = words[t].lowerBound
+            let end = words[t].upperBound - 1
+            while k < end {
+                let start = k
+                while k < end && b[k] != UInt8(ascii: ".") { k += 1 }
+                if k > start { pieces.append(start..<k) }
+                k += 1
             }
-            let ts = words[t].dropLast().split(separator: ".")
-            guard ts.count == 2, let s = Int64(ts[0]), (0..<maxSeconds).contains(s), let frac = Int64(ts[1].prefix(9)), frac >= 0 else {
-                throw ParseError(line: n, message: "bad timestamp '\(words[t].quoted)' (seconds from 0 to \(maxSeconds - 1))")
-            }
+            guard pieces.count == 2, let s = decimal(b, pieces[0]), (0..<maxSeconds).contains(s),
+                  let frac = decimal(b, pieces[1].lowerBound..<min(pieces[1].upperBound, pieces[1].lowerBound + 9)), frac >= 0 else { return nil }
             var scale: Int64 = 1
-            for _ in 0..<(9 - min(ts[1].count, 9)) { scale *= 10 }
+            for _ in 0..<(9 - min(pieces[1].count, 9)) { scale *= 10 }
+            let event = text(words[t + 1].lowerBound..<words[t + 1].upperBound - 1)
             var fields: [String: String] = [:]
-            let event = words[t + 1].dropLast()
-            if event == "workqueue_execute_start" || event == "tracing_mark_write" {
-                // Free text, not key=value: kept whole, for the vmstat_update ticks and the capture's markers.
-                fields["message"] = words[(t + 2)...].joined(separator: " ")
+            if freeTextEvents.contains(event) {
+                fields["message"] = words[(t + 2)...].map(text).joined(separator: " ")
             } else {
                 for w in words[(t + 2)...] {
-                    if let eq = w.firstIndex(of: "=") { fields[String(w[..<eq])] = String(w[w.index(after: eq)...]) }
+                    if let eq = b[w].firstIndex(of: UInt8(ascii: "=")) { fields[text(w.lowerBound..<eq)] = text(eq + 1..<w.upperBound) }
                 }
             }
-            out.append(Line(cpu: cpu, timeNs: s * 1_000_000_000 + frac * scale, event: String(words[t + 1].dropLast()), fields: fields, number: n))
+            return Line(cpu: Int(cpu), timeNs: s * 1_000_000_000 + frac * scale, event: event, fields: fields, number: number)
+        } ?? nil
+    }
+
+    /// Int64(text) of the bytes `r` (an optional sign, then decimal digits; nil on overflow).
+    static func decimal(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int64? {
+        var i = r.lowerBound
+        let negative = i < r.upperBound && b[i] == UInt8(ascii: "-")
+        if i < r.upperBound && (negative || b[i] == UInt8(ascii: "+")) { i += 1 }
+        guard i < r.upperBound else { return nil }
+        var v: Int64 = 0
+        while i < r.upperBound {
+            let d = b[i] &- UInt8(ascii: "0")
+            guard d < 10 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = negative ? m.subtractingReportingOverflow(Int64(d)) : m.addingReportingOverflow(Int64(d))
+            guard !o1 && !o2 else { return nil }
+            v = a
+            i += 1
         }
-        return out
+        return v
     }
 
     /// What a free-path drain follows on its CPU: the free, or the drain's own earlier pages.
@@ -191,6 +283,19 @@ public enum TraceText {
     /// when that list is refilled again (so it had run empty), was handed out that way, and
     /// its allocation is replayed just before that free or refill (`HiddenAllocations`).
     public static func capture(_ text: String, cpus: Int, untilNs: Int64? = nil) throws(ParseError) -> Capture {
+        if let hit = lastCapture.withLock({ last in last.flatMap { $0.cpus == cpus && $0.untilNs == untilNs && $0.text == text ? $0.capture : nil } }) {
+            return hit
+        }
+        let c = try readCapture(text, cpus: cpus, untilNs: untilNs)
+        lastCapture.withLock { $0 = (text, cpus, untilNs, c) }
+        return c
+    }
+
+    /// The last capture read, for the same reason as `lastRead`.
+    private static let lastCapture = Mutex<(text: String, cpus: Int, untilNs: Int64?, capture: Capture)?>(nil)
+
+    /// `capture`, read afresh.
+    static func readCapture(_ text: String, cpus: Int, untilNs: Int64?) throws(ParseError) -> Capture {
         var out: [TraceRecord] = []
         var n = 0
         /// Per CPU: where in `out` its pending allocation's first buddy event fell.

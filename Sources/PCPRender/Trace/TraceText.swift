@@ -111,7 +111,8 @@ public enum TraceText {
     /// a lone LF always one of its own). An ASCII line, whose Characters are its bytes, is read
     /// at its bytes (`asciiLine`); any other line, or one that does not read as an event, at its
     /// Characters (`line`), which gives the same event or names what is wrong. Read Character
-    /// by Character, a 188,616-line capture took 8 s each time a replay-check read it.
+    /// by Character, a 188,616-line capture took seconds each of the many times a replay-check
+    /// read it.
     public static func lines(_ text: String) throws(ParseError) -> [Line] {
         if let hit = lastRead.withLock({ last in last.flatMap { $0.text == text ? $0.lines : nil } }) { return hit }
         var out: [Line] = []

@@ -91,11 +91,7 @@ struct DiffCounters: ~Copyable {
     }
 
     /// The exact value: global plus every CPU's pending delta.
-    func exact(_ item: Int) -> Int {
-        var v = global[item]
-        for c in 0..<cpus { v += diff[c * items + item] }
-        return v
-    }
+    func exact(_ item: Int) -> Int { exact(from: item, count: 1)[0] }
 
     /// The exact values of `n` consecutive items from `first` (n ≤ 8), in one pass over the
     /// CPUs' rows instead of one a value: the checker compares several after every operation.

@@ -175,9 +175,11 @@ public enum TraceText {
     /// ASCII or does not read as an event (then `line` says why).
     static func asciiLine(_ raw: Substring, number: Int) -> Line? {
         raw.utf8.withContiguousStorageIfAvailable { b -> Line? in
+            // Numbers go through the standard library's Int and Int64, as in `line`.
+            func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
             guard !b.contains(where: { $0 >= 0x80 }),
                   let open = b.firstIndex(of: UInt8(ascii: "[")), let close = b[open...].firstIndex(of: UInt8(ascii: "]")),
-                  let cpu = decimal(b, open + 1..<close), (0..<Int64(MachineSpec.maxCPUs)).contains(cpu) else { return nil }
+                  let cpu = Int(text(open + 1..<close)), (0..<MachineSpec.maxCPUs).contains(cpu) else { return nil }
             var words: [Range<Int>] = []
             var j = close + 1
             while j < b.count {
@@ -186,7 +188,6 @@ public enum TraceText {
                 while j < b.count && b[j] != UInt8(ascii: " ") { j += 1 }
                 if j > start { words.append(start..<j) }
             }
-            func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
             func endsInColon(_ r: Range<Int>) -> Bool { b[r.upperBound - 1] == UInt8(ascii: ":") }
             guard let t = words.firstIndex(where: { w in
                       let number = w.lowerBound..<w.upperBound - 1
@@ -202,8 +203,8 @@ public enum TraceText {
                 if k > start { pieces.append(start..<k) }
                 k += 1
             }
-            guard pieces.count == 2, let s = decimal(b, pieces[0]), (0..<maxSeconds).contains(s),
-                  let frac = decimal(b, pieces[1].lowerBound..<min(pieces[1].upperBound, pieces[1].lowerBound + 9)), frac >= 0 else { return nil }
+            guard pieces.count == 2, let s = Int64(text(pieces[0])), (0..<maxSeconds).contains(s),
+                  let frac = Int64(text(pieces[1].lowerBound..<min(pieces[1].upperBound, pieces[1].lowerBound + 9))), frac >= 0 else { return nil }
             var scale: Int64 = 1
             for _ in 0..<(9 - min(pieces[1].count, 9)) { scale *= 10 }
             let event = text(words[t + 1].lowerBound..<words[t + 1].upperBound - 1)
@@ -215,27 +216,8 @@ public enum TraceText {
                     if let eq = b[w].firstIndex(of: UInt8(ascii: "=")) { fields[text(w.lowerBound..<eq)] = text(eq + 1..<w.upperBound) }
                 }
             }
-            return Line(cpu: Int(cpu), timeNs: s * 1_000_000_000 + frac * scale, event: event, fields: fields, number: number)
+            return Line(cpu: cpu, timeNs: s * 1_000_000_000 + frac * scale, event: event, fields: fields, number: number)
         } ?? nil
-    }
-
-    /// Int64(text) of the bytes `r` (an optional sign, then decimal digits; nil on overflow).
-    static func decimal(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int64? {
-        var i = r.lowerBound
-        let negative = i < r.upperBound && b[i] == UInt8(ascii: "-")
-        if i < r.upperBound && (negative || b[i] == UInt8(ascii: "+")) { i += 1 }
-        guard i < r.upperBound else { return nil }
-        var v: Int64 = 0
-        while i < r.upperBound {
-            let d = b[i] &- UInt8(ascii: "0")
-            guard d < 10 else { return nil }
-            let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (a, o2) = negative ? m.subtractingReportingOverflow(Int64(d)) : m.addingReportingOverflow(Int64(d))
-            guard !o1 && !o2 else { return nil }
-            v = a
-            i += 1
-        }
-        return v
     }
 
     /// What a free-path drain follows on its CPU: the free, or the drain's own earlier pages.

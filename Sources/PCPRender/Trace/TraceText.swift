@@ -180,29 +180,13 @@ public enum TraceText {
             guard !b.contains(where: { $0 >= 0x80 }),
                   let open = b.firstIndex(of: UInt8(ascii: "[")), let close = b[open...].firstIndex(of: UInt8(ascii: "]")),
                   let cpu = Int(text(open + 1..<close)), (0..<MachineSpec.maxCPUs).contains(cpu) else { return nil }
-            var words: [Range<Int>] = []
-            var j = close + 1
-            while j < b.count {
-                while j < b.count && b[j] == UInt8(ascii: " ") { j += 1 }
-                let start = j
-                while j < b.count && b[j] != UInt8(ascii: " ") { j += 1 }
-                if j > start { words.append(start..<j) }
-            }
+            let words = b[(close + 1)...].split(separator: UInt8(ascii: " ")).map(\.indices)
             func endsInColon(_ r: Range<Int>) -> Bool { b[r.upperBound - 1] == UInt8(ascii: ":") }
             guard let t = words.firstIndex(where: { w in
                       let number = w.lowerBound..<w.upperBound - 1
                       return endsInColon(w) && b[number].contains(UInt8(ascii: ".")) && Double(text(number)) != nil
                   }), t + 1 < words.count, endsInColon(words[t + 1]) else { return nil }
-            // SECONDS.FRACTION, split at its dots with empty pieces left out.
-            var pieces: [Range<Int>] = []
-            var k = words[t].lowerBound
-            let end = words[t].upperBound - 1
-            while k < end {
-                let start = k
-                while k < end && b[k] != UInt8(ascii: ".") { k += 1 }
-                if k > start { pieces.append(start..<k) }
-                k += 1
-            }
+            let pieces = b[words[t].lowerBound..<words[t].upperBound - 1].split(separator: UInt8(ascii: ".")).map(\.indices)
             guard pieces.count == 2, let s = Int64(text(pieces[0])), (0..<maxSeconds).contains(s),
                   let frac = Int64(text(pieces[1].lowerBound..<min(pieces[1].upperBound, pieces[1].lowerBound + 9))), frac >= 0 else { return nil }
             var scale: Int64 = 1

@@ -27,6 +27,12 @@ public struct MachineState {
     /// `finish(extra:)`.
     public static func save(scenario: Scenario, machine m: Machine, workload: inout Workload?, engine: Engine?,
                             extra: (Checkpoint) throws(CheckpointError) -> Void = { _ in }) throws(UsageError) -> [UInt8] {
+        StateFile.encode(try payload(scenario: scenario, machine: m, workload: &workload, engine: engine, extra: extra))
+    }
+
+    /// The state file's payload (what `restore` reads), without the file's envelope.
+    static func payload(scenario: Scenario, machine m: Machine, workload: inout Workload?, engine: Engine?,
+                        extra: (Checkpoint) throws(CheckpointError) -> Void = { _ in }) throws(UsageError) -> [UInt8] {
         let c = Checkpoint()
         // What each command line decides again (how long, checking, tracing) is no part of the
         // machine: a run saved at N and one resumed to N save the same bytes.
@@ -47,7 +53,7 @@ public struct MachineState {
             try c.sync(&blob)
             try c.section("end")
         } catch { throw UsageError("cannot save the machine's state: \(error.description)") }
-        return StateFile.encode(c.bytes)
+        return c.bytes
     }
 
     /// Writes a state file atomically: a temporary file beside it, synced, renamed over it,

@@ -90,10 +90,10 @@ extension Scenario {
     /// Boots the machine and runs the workload on it.
     public func run() throws -> ScenarioRun { try run(on: boot()) }
 
-    /// Runs the workload on a machine this scenario booted, for the duration, with tracing
-    /// and checking as asked. Throws a UsageError, or an OutputError when the trace output
-    /// cannot be written.
-    func run(on m: Machine) throws -> ScenarioRun {
+    /// Runs the workload on a machine this scenario booted (`boot()`, `bootKeepingState()`),
+    /// for the duration, with tracing and checking as asked. Throws a UsageError, or an
+    /// OutputError when the trace output cannot be written.
+    public func run(on m: Machine) throws -> ScenarioRun {
         guard let w = try makeWorkload(for: m) else { return ScenarioRun(scenario: self, machine: m, engine: nil) }
         return try run(on: m, workload: w, resuming: nil)
     }

@@ -2,22 +2,40 @@ import Foundation
 import PCPModel
 import PCPScenario
 
-/// Runs a plan's runs on this machine's cores: `jobs` threads take the next run in plan order.
-/// Each run boots its own machine, so the metrics do not depend on the order or the thread.
+/// Runs a plan's runs on this machine's cores: `jobs` threads take the next group of runs in
+/// plan order. Each run has a machine of its own, so the metrics do not depend on the order or
+/// the thread. Runs that boot the same aged machine (`Scenario.agedBootKey`) are one group: its
+/// first run ages the machine and keeps its state, the others restore that state (aging is
+/// most of an analysis with `--sensitivity`).
 public enum LocalRunner {
     /// Metrics by run name. `progress(done, total)` is called after each run, from any thread.
     public static func run(_ plan: RunPlan, jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                            progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(UsageError) -> [String: RunMetrics] {
-        let box = Results(count: plan.runs.count)
         let runs = plan.runs
-        let threads = max(1, min(jobs, runs.count))
+        let groups = bootGroups(runs.map(\.scenario))
+        let box = Results(count: runs.count, groups: groups.count)
+        let threads = max(1, min(jobs, groups.count))
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            while let i = box.next() {
-                let outcome: Result<RunMetrics, UsageError>
-                do {
-                    if let m = try runs[i].scenario.run().metrics { outcome = .success(m) } else { outcome = .failure(UsageError("a comparison needs a workload")) }
-                } catch let e as UsageError { outcome = .failure(e) } catch { outcome = .failure(UsageError("\(error)")) }
-                progress(box.finish(i, outcome), runs.count)
+            while let g = box.next() {
+                var kept: BootedState?
+                for i in groups[g] {
+                    let s = runs[i].scenario
+                    let outcome: Result<RunMetrics, UsageError>
+                    do {
+                        let r: ScenarioRun
+                        if groups[g].count == 1 {
+                            r = try s.run()
+                        } else if let kept {
+                            r = try s.run(from: kept)
+                        } else {
+                            let (m, state) = try s.bootKeepingState()
+                            kept = state
+                            r = try s.run(on: m)
+                        }
+                        if let m = r.metrics { outcome = .success(m) } else { outcome = .failure(UsageError("a comparison needs a workload")) }
+                    } catch let e as UsageError { outcome = .failure(e) } catch { outcome = .failure(UsageError("\(error)")) }
+                    progress(box.finish(i, outcome), runs.count)
+                }
             }
         }
         var out: [String: RunMetrics] = [:]
@@ -31,17 +49,38 @@ public enum LocalRunner {
         return out
     }
 
+    /// The runs in groups, each in plan order and the groups in the order of their first run:
+    /// the aged runs with equal boot keys together, every other run alone.
+    static func bootGroups(_ scenarios: [Scenario]) -> [[Int]] {
+        var groups: [[Int]] = [], keys: [(key: Scenario, group: Int)] = []
+        for (i, s) in scenarios.enumerated() {
+            guard let k = s.agedBootKey else { groups.append([i]); continue }
+            if let g = keys.first(where: { $0.key == k })?.group {
+                groups[g].append(i)
+            } else {
+                keys.append((k, groups.count))
+                groups.append([i])
+            }
+        }
+        return groups
+    }
+
     /// The shared state of the worker threads, behind a lock.
     final class Results: @unchecked Sendable {
         let lock = NSLock()
+        /// The next group to take, of `groups`.
         var cursor = 0
+        let groups: Int
         var done = 0
         var results: [Result<RunMetrics, UsageError>?]
-        init(count: Int) { results = Array(repeating: nil, count: count) }
+        init(count: Int, groups: Int) {
+            results = Array(repeating: nil, count: count)
+            self.groups = groups
+        }
 
         func next() -> Int? {
             lock.lock(); defer { lock.unlock() }
-            guard cursor < results.count else { return nil }
+            guard cursor < groups else { return nil }
             // After a failure the rest is not worth running.
             if results.contains(where: { if case .failure = $0 { true } else { false } }) { return nil }
             cursor += 1

@@ -228,9 +228,7 @@ extension Machine {
         guard seconds > 0 else { return }
         var lived = LivedIn(self, seed: seed)
         let engine = Engine(machine: self, seed: seed ^ 0xA6ED_5EED, cost: cost)
-        var w: Workload = lived
-        try engine.run(&w, ops: .max, untilNs: engine.nowNs + Int64(seconds * 1e9))
-        lived = w as! LivedIn
+        try engine.run(&lived, ops: .max, untilNs: engine.nowNs + Int64(seconds * 1e9))
         do { try lived.settle(self) } catch { throw .free(error) }
     }
 }

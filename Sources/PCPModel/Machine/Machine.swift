@@ -37,6 +37,8 @@ public final class Machine {
     /// VM event counters (sums of the per-CPU counters: exact at any time).
     let eventCounters = FixedArray<Int>(zeroed: VMEvent.count)
     public var events: [Int] { eventCounters.elements }
+    /// One VM event counter, without copying them all.
+    @inline(__always) public func event(_ e: VMEvent) -> Int { eventCounters[e.rawValue] }
     /// Zone ids a request from node `nid` may use for highest zone index `hz`, flattened:
     /// entries [zonelistStart[nid * 5 + hz], zonelistStart[nid * 5 + hz + 1]) of zonelistIDs.
     let zonelistIDs: FixedArray<Int>

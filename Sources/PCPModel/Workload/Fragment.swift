@@ -1,9 +1,11 @@
 /// An anonymous region whose pages compaction may move: the owner a migration remaps
 /// (PageMover). Each order-0 page has a slot; a reverse map finds the slot from the page.
 public final class AnonRegion: PageMover {
-    var slots: [PageRef?] = []
+    /// Unchecked: only the simulation thread touches a region, and the dynamic exclusivity
+    /// check of each write was most of a fault's bookkeeping in an aging machine.
+    @exclusivity(unchecked) var slots: [PageRef?] = []
     /// Per zone, per page index: the slot holding it (-1: none).
-    var reverse: [[Int32]]
+    @exclusivity(unchecked) var reverse: [[Int32]]
     /// The mover that was the machine's before this one (an aged machine's long-lived
     /// processes): pages this region does not hold are its to follow.
     var previous: PageMover?

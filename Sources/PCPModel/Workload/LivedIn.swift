@@ -140,7 +140,7 @@ public struct LivedIn: Workload {
     /// reclaimable slab freed in proportion to the LRU pages scanned since the last look
     /// (freeable x scanned / LRU pages), slabs picked at random.
     mutating func shrinkCaches(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation? {
-        let scanned = m.events[VMEvent.pgscanKswapd.rawValue] + m.events[VMEvent.pgscanDirect.rawValue]
+        let scanned = m.event(.pgscanKswapd) + m.event(.pgscanDirect)
         guard scanned > scannedSeen else { return nil }
         var lruPages = 0
         for nid in 0..<m.nrNodes { for l in LRUList.evictable { lruPages += m.lruPages(nid: nid, l) } }

@@ -394,14 +394,22 @@ extension Machine {
     }
 
     /// isolate_freepages_block() with __isolate_free_page(), Linux 6.18: every free block taken
-    /// off its list while the zone stays above min + its size. Returns pages isolated.
+    /// off its list while the zone stays above min + its size. Returns pages isolated. A block in
+    /// use or on a PCP is stepped over whole, as the kernel steps over a compound page: its
+    /// tails are never free, and they count as scanned up to the range's end, page by page.
     func isolateFreepagesBlock<P: AllocatorPolicy>(_ p: P, _ cc: CompactControl, from start: Int, to end: Int) -> Int {
         let z = cc.zone
         var i = start, scanned = 0, isolated = 0
         z.lockZone()
         while i < end {
             scanned += 1
-            guard z.pages.state(i) == .buddy else { i += 1; continue }
+            let state = z.pages.state(i)
+            guard state == .buddy else {
+                let n = state == .allocated || state == .pcp ? min(1 << z.pages.order(i), end - i) : 1
+                scanned += n - 1
+                i += n
+                continue
+            }
             let o = z.pages.order(i)
             let mark = z.watermark[0] + (1 << o)
             guard z.zoneWatermarkOK(order: 0, mark: mark, highestZoneIdx: 0, flags: [], free: z.pageState(.nrFreePages)) else { break }

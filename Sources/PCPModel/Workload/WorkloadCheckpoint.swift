@@ -141,6 +141,15 @@ extension MemHog {
         var victim = [lastVictim?.cpu ?? -1, lastVictim?.points ?? -1]
         try c.sync(&victim)
         if !c.isSaving { lastVictim = victim.count == 2 && victim[0] >= 0 ? (victim[0], victim[1]) : nil }
+        guard !c.isSaving, let m = c.restoredMachine else { return }
+        // Each CPU's area is one of the machine's, of this workload's size, and faulted no
+        // further than its end: a damaged file is refused here rather than trap in anonAccess.
+        let n = isProc.count
+        guard area.count == n, faulted.count == n, pid.count == n, ioPending.count == n, (lastVictim?.cpu ?? 0) < n,
+              zip(area, faulted).allSatisfy({ a, f in f >= 0 && f <= pages && (a == -1 ? f == 0 : a >= 0 && a < m.anonAreas.count && m.anonAreas[a].pages == pages) }),
+              ioPending.allSatisfy({ $0 >= 0 }) else {
+            throw CheckpointError("memhog's processes do not fit the machine's anonymous areas")
+        }
     }
 }
 

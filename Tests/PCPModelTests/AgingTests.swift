@@ -189,6 +189,7 @@ final class LivedInRestoreTests: XCTestCase {
             ("past a file's end", { $0.reading[1] = 0; $0.cursor[1] = $0.files[0].pages }),
             ("a negative offset", { $0.cursor[0] = -1 }),
             ("a shrinker debt beyond memory", { $0.shrinkDebt = Int.max / 4 }),
+            ("a shrinker credit beyond memory", { $0.shrinkDebt = Int.min / 4 }),
             ("scans not yet made", { $0.scannedSeen = 1 }),
             ("a CPU too many", { $0.owed.append(false) }),
         ]

@@ -170,14 +170,15 @@ extension LivedIn {
         guard !c.isSaving, let m = c.restoredMachine else { return }
         // What a step indexes or multiplies: a damaged file is refused here rather than trap.
         // (A file read to its end is no longer being read; the shrinker's debt stays below the
-        // LRU pages it was last compared with; growCaches may overshoot by 8 slabs' worth.)
+        // LRU pages it was last compared with, and an order-3 slab freed may overshoot it by 8
+        // times those pages; growCaches may overshoot by 8 slabs' worth.)
         let n = procs.count
         let scanned = m.event(.pgscanKswapd) + m.event(.pgscanDirect)
         let managed = m.zones.reduce(0) { $0 + $1.managed }
         guard exiting.count == n, reading.count == n, cursor.count == n, owed.count == n,
               zip(reading, cursor).allSatisfy({ r, at in r == -1 ? at >= 0 : r >= 0 && r < files.count && at >= 0 && at < files[r].pages }),
               readIn >= -8 * pagesPerCacheSlab, readIn <= Int.max / 2, scannedSeen >= 0, scannedSeen <= scanned,
-              shrinkDebt >= 0, shrinkDebt <= managed else {
+              shrinkDebt > -8 * (managed + 1), shrinkDebt <= managed + 1 else {
             throw CheckpointError("lived-in's reading and shrinker state do not fit the machine")
         }
     }

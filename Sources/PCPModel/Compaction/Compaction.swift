@@ -395,8 +395,9 @@ extension Machine {
 
     /// isolate_freepages_block() with __isolate_free_page(), Linux 6.18: every free block taken
     /// off its list while the zone stays above min + its size. Returns pages isolated. A block in
-    /// use or on a PCP is stepped over whole, as the kernel steps over a compound page: its
-    /// tails are never free, and they count as scanned up to the range's end, page by page.
+    /// use or on a PCP is stepped over whole, as the kernel steps over a compound page (its
+    /// tails are never free); its pages count as scanned up to the range's end, the count a
+    /// page-by-page scan gives (the kernel counts a compound page whole, even past the end).
     func isolateFreepagesBlock<P: AllocatorPolicy>(_ p: P, _ cc: CompactControl, from start: Int, to end: Int) -> Int {
         let z = cc.zone
         var i = start, scanned = 0, isolated = 0

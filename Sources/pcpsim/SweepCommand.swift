@@ -15,19 +15,20 @@ struct SweepCommand: ParsableCommand {
                  pcpsim sweep plan --missing sw          (the runs still to do, after a killed job)
                  pcpsim sweep merge sw --report sw/report
         """,
-        subcommands: [SweepPlanCommand.self, SweepMergeCommand.self]
+        subcommands: [SweepPlanCommand.self, SweepRunCommand.self, SweepMergeCommand.self]
     )
 }
 
 struct SweepPlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
-        abstract: "Write one `pcpsim run` command per run (plan.txt), the runs' scenarios and plan.json into a directory.",
+        abstract: "Write the runs' commands (plan.txt, one per line), their scenarios and plan.json into a directory.",
         discussion: """
         SPEC is a card file or a directory of cards (the runs of `pcpsim analyze SPEC`), or a file holding
         a `compare ...` or `analyze ...` command line (its words, without `pcpsim`). Arguments after `--`
-        are added to that command line. Every line of plan.txt is the exact `pcpsim run` of one run,
-        writing its metrics atomically to DIR/runs/NAME.json.
+        are added to that command line. A line of plan.txt is the exact `pcpsim run` of one run, or a
+        `pcpsim sweep run` of the runs that boot the same aged machine (so that it is aged once); each
+        run writes its metrics atomically to DIR/runs/NAME.json.
         """
     )
     @Argument(help: "A card file or directory, or a file holding a compare/analyze command line (not needed with --missing).")
@@ -53,7 +54,7 @@ struct SweepPlanCommand: ParsableCommand {
             let text = plan.lines(binary: binary, dir: dir, only: Set(names))
             if slurm {
                 try TextFile.write(Data(text.utf8), to: dir + "/missing.txt")
-                try SlurmScript.write(dir: dir, lines: dir + "/missing.txt", count: names.count, maxTasks: maxTasks)
+                try SlurmScript.write(dir: dir, lines: dir + "/missing.txt", count: text.split(separator: "\n").count, maxTasks: maxTasks)
             }
             print(text, terminator: "")
             return
@@ -78,12 +79,52 @@ struct SweepPlanCommand: ParsableCommand {
         default: throw UsageError("\(spec): expected a compare or analyze command line")
         }
         if FileManager.default.fileExists(atPath: dir + "/plan.json") { throw UsageError("'\(dir)' already holds a plan: use a new directory, or --missing \(dir)") }
-        try plan.write(to: dir, binary: binary)
-        if slurm { try SlurmScript.write(dir: dir, lines: dir + "/plan.txt", count: plan.runs.count, maxTasks: maxTasks) }
-        print("\(plan.runs.count) runs in \(dir)/plan.txt")
+        let lines = try plan.write(to: dir, binary: binary)
+        if slurm { try SlurmScript.write(dir: dir, lines: dir + "/plan.txt", count: lines, maxTasks: maxTasks) }
+        print("\(plan.runs.count) runs in \(lines) lines of \(dir)/plan.txt")
     }
 
     func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p }
+}
+
+struct SweepRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Do some of a plan's runs in one process, writing each one's metrics to DIR/runs/NAME.json.",
+        discussion: """
+        plan.txt's line for the runs that boot the same aged machine: the first run ages it and the
+        others restore its state, as `compare` and `analyze` do on local cores. Each run's metrics are
+        the bytes its own `pcpsim run` line writes.
+        """
+    )
+    @Argument(help: "The plan directory.")
+    var dir: String
+    @Argument(help: "Run names (plan.json's, as plan.txt gives them).")
+    var runs: [String]
+
+    func run() throws {
+        let plan = try RunPlan.load(dir)
+        var picked: [RunPlan.Run] = []
+        for name in runs {
+            guard let r = plan.runs.first(where: { $0.name == name }) else {
+                throw UsageError("\(dir)/plan.json has no run '\(name)'; plan.txt names its runs")
+            }
+            picked.append(r)
+        }
+        var failed: [String] = []
+        let scenarios = picked.map(\.scenario)
+        for g in RunPlan.bootGroups(scenarios) {
+            LocalRunner.runGroup(scenarios, g) { i, outcome in
+                do {
+                    try TextFile.write(PrettyJSON.encode(outcome.get()), to: dir + "/runs/" + picked[i].name + ".json")
+                } catch {
+                    FileHandle.standardError.write(Data("pcpsim: run \(picked[i].name): \(error)\n".utf8))
+                    failed.append(picked[i].name)
+                }
+            }
+        }
+        if !failed.isEmpty { throw UsageError("\(failed.count) of \(picked.count) runs failed: \(failed.joined(separator: ", "))") }
+    }
 }
 
 struct SweepMergeCommand: ParsableCommand {

@@ -127,6 +127,49 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(m.out, single)
     }
 
+    /// Runs on the same aged machine share a `pcpsim sweep run` line, so a cluster ages it once;
+    /// each run's metrics are the bytes its own `pcpsim run` writes, and `--missing` gives a lone
+    /// run back its own line.
+    func testRunsOnOneAgedMachineShareALine() throws {
+        let d = try tempDir()
+        let card = d + "/aged.card"
+        try """
+            title: aged
+            cpus: 2
+            memory: 128M
+            ops: 2000
+            age: 20s
+            variants: baseline, pcp-buddy
+            claim: fault-loop
+              workload: fault-loop
+              params: pages=256
+              expect: locks.zone.acquisitions pcp-buddy < baseline
+            claim: random
+              workload: random
+              expect: locks.zone.acquisitions pcp-buddy < baseline
+
+            """.write(toFile: card, atomically: false, encoding: .utf8)
+        let (single, dir) = try plan(d, ["analyze", card, "--seeds", "2"])
+        let lines = try String(contentsOfFile: dir + "/plan.txt", encoding: .utf8).split(separator: "\n")
+        // Two claims × two policies × two seeds: the claims' runs of one policy and seed share a machine.
+        XCTAssertEqual(lines.count, 4, lines.joined(separator: "\n"))
+        for l in lines { XCTAssertTrue(l.contains(" sweep run ") && l.contains("-c1-") && l.contains("-c2-"), String(l)) }
+        XCTAssertEqual(try Harness.sh("xargs -P 2 -d '\\n' -n 1 sh -c < \(dir)/plan.txt").status, 0)
+        XCTAssertEqual(try merge(dir).out, single)
+        // The second run of a line ran on the restored machine.
+        let alone = try Harness.run([Harness.binary, "run", "--scenario", dir + "/scenarios/aged-c2-pcp-buddy-seed2.json", "--json", d + "/alone.json", "--quiet"], timeout: 120)
+        XCTAssertEqual(alone.status, 0, alone.err)
+        XCTAssertEqual(FileManager.default.contents(atPath: d + "/alone.json"), FileManager.default.contents(atPath: dir + "/runs/aged-c2-pcp-buddy-seed2.json"))
+        try FileManager.default.removeItem(atPath: dir + "/runs/aged-c2-pcp-buddy-seed2.json")
+        let missing = try Harness.run([Harness.binary, "sweep", "plan", "--missing", dir])
+        XCTAssertEqual(missing.out, "\(Harness.binary) run --scenario \(dir)/scenarios/aged-c2-pcp-buddy-seed2.json --json \(dir)/runs/aged-c2-pcp-buddy-seed2.json --quiet\n")
+        XCTAssertEqual(try Harness.sh(missing.out).status, 0)
+        XCTAssertEqual(try merge(dir).out, single)
+        let wrong = try Harness.run([Harness.binary, "sweep", "run", dir, "aged-c1-baseline-seed1", "no-such-run"])
+        XCTAssertEqual(wrong.status, 2, wrong.err)
+        XCTAssertTrue(wrong.err.contains("has no run 'no-such-run'"), wrong.err)
+    }
+
     /// The verdict map and the sweep charts, opened in headless Chromium: no console errors, and
     /// a screenshot that is not blank.
     func testReportsRenderInHeadlessChromium() throws {

@@ -41,7 +41,7 @@ final class SharedBootTests: XCTestCase {
 
     func testRunsSharingAnAgedMachinePrintWhatTheyPrintAlone() throws {
         let p = plan()
-        let groups = LocalRunner.bootGroups(p.runs.map(\.scenario))
+        let groups = RunPlan.bootGroups(p.runs.map(\.scenario))
         XCTAssertEqual(groups.map(\.count), Array(repeating: 3, count: 2 * Policy.allCases.count) + [1, 1],
                        "one group a policy and seed; the longer age and the fresh machine alone")
         let shared = try LocalRunner.run(p, jobs: 2)

@@ -11,31 +11,13 @@ public enum LocalRunner {
     /// Metrics by run name. `progress(done, total)` is called after each run, from any thread.
     public static func run(_ plan: RunPlan, jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                            progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(UsageError) -> [String: RunMetrics] {
-        let runs = plan.runs
-        let groups = bootGroups(runs.map(\.scenario))
+        let runs = plan.runs, scenarios = runs.map(\.scenario)
+        let groups = RunPlan.bootGroups(scenarios)
         let box = Results(count: runs.count, groups: groups.count)
         let threads = max(1, min(jobs, groups.count))
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
             while let g = box.next() {
-                var kept: BootedState?
-                for i in groups[g] {
-                    let s = runs[i].scenario
-                    let outcome: Result<RunMetrics, UsageError>
-                    do {
-                        let r: ScenarioRun
-                        if groups[g].count == 1 {
-                            r = try s.run()
-                        } else if let kept {
-                            r = try s.run(from: kept)
-                        } else {
-                            let (m, state) = try s.bootKeepingState()
-                            kept = state
-                            r = try s.run(on: m)
-                        }
-                        if let m = r.metrics { outcome = .success(m) } else { outcome = .failure(UsageError("a comparison needs a workload")) }
-                    } catch let e as UsageError { outcome = .failure(e) } catch { outcome = .failure(UsageError("\(error)")) }
-                    progress(box.finish(i, outcome), runs.count)
-                }
+                runGroup(scenarios, groups[g]) { i, outcome in progress(box.finish(i, outcome), runs.count) }
             }
         }
         var out: [String: RunMetrics] = [:]
@@ -49,20 +31,29 @@ public enum LocalRunner {
         return out
     }
 
-    /// The runs in groups, each in plan order and the groups in the order of their first run:
-    /// the aged runs with equal boot keys together, every other run alone.
-    static func bootGroups(_ scenarios: [Scenario]) -> [[Int]] {
-        var groups: [[Int]] = [], keys: [(key: Scenario, group: Int)] = []
-        for (i, s) in scenarios.enumerated() {
-            guard let k = s.agedBootKey else { groups.append([i]); continue }
-            if let g = keys.first(where: { $0.key == k })?.group {
-                groups[g].append(i)
-            } else {
-                keys.append((k, groups.count))
-                groups.append([i])
-            }
+    /// Runs one boot group (`RunPlan.bootGroups`), one run after the other: alone, a run boots its
+    /// own machine; in a group of several, the first ages the machine and keeps its state and the
+    /// others restore it.
+    public static func runGroup(_ scenarios: [Scenario], _ group: [Int], _ done: (Int, Result<RunMetrics, UsageError>) -> Void) {
+        var kept: BootedState?
+        for i in group {
+            let s = scenarios[i]
+            let outcome: Result<RunMetrics, UsageError>
+            do {
+                let r: ScenarioRun
+                if group.count == 1 {
+                    r = try s.run()
+                } else if let kept {
+                    r = try s.run(from: kept)
+                } else {
+                    let (m, state) = try s.bootKeepingState()
+                    kept = state
+                    r = try s.run(on: m)
+                }
+                if let m = r.metrics { outcome = .success(m) } else { outcome = .failure(UsageError("a comparison needs a workload")) }
+            } catch let e as UsageError { outcome = .failure(e) } catch { outcome = .failure(UsageError("\(error)")) }
+            done(i, outcome)
         }
-        return groups
     }
 
     /// The shared state of the worker threads, behind a lock.

@@ -5,7 +5,8 @@ import PCPScenario
 /// Every run a comparison or an analysis needs, by name, and how their metrics join back into
 /// comparisons. `compare` and `analyze` build one and run it on local cores; `pcpsim sweep plan`
 /// writes the same one to a directory (plan.json, one scenario file per run, and plan.txt with one
-/// `pcpsim run` command per line) for GNU parallel, xargs or a Slurm job array.
+/// command per line: a run, or the runs of one aged machine) for GNU parallel, xargs or a Slurm job
+/// array.
 public struct RunPlan: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable { case compare, analyze }
 
@@ -100,8 +101,10 @@ public struct RunPlan: Codable, Sendable, Equatable {
         "\(shellQuote(binary)) run --scenario \(shellQuote(dir + "/scenarios/" + run + ".json")) --json \(shellQuote(dir + "/runs/" + run + ".json")) --quiet"
     }
 
-    /// Writes plan.json, scenarios/NAME.json, runs/ and plan.txt into `dir`.
-    public func write(to dir: String, binary: String) throws(UsageError) {
+    /// Writes plan.json, scenarios/NAME.json, runs/ and plan.txt into `dir`; returns plan.txt's
+    /// number of lines.
+    @discardableResult
+    public func write(to dir: String, binary: String) throws(UsageError) -> Int {
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: dir + "/scenarios", withIntermediateDirectories: true)
@@ -110,13 +113,42 @@ public struct RunPlan: Codable, Sendable, Equatable {
         do {
             for r in runs { try ScenarioFile.save(r.scenario, to: dir + "/scenarios/" + r.name + ".json") }
             try TextFile.write(PrettyJSON.encode(self), to: dir + "/plan.json")
-            try TextFile.write(Data(lines(binary: binary, dir: dir, only: nil).utf8), to: dir + "/plan.txt")
+            let text = lines(binary: binary, dir: dir, only: nil)
+            try TextFile.write(Data(text.utf8), to: dir + "/plan.txt")
+            return text.split(separator: "\n").count
         } catch let e as UsageError { throw e } catch { throw UsageError("\(error)") }
     }
 
-    /// One command per line, for `only` these runs (nil: all).
+    /// The command that does several runs in one process (`pcpsim sweep run`): runs that boot the
+    /// same aged machine, which it then ages once.
+    public static func command(binary: String, dir: String, runs: [String]) -> String {
+        "\(shellQuote(binary)) sweep run \(shellQuote(dir)) " + runs.map(shellQuote).joined(separator: " ")
+    }
+
+    /// One command per line, for `only` these runs (nil: all): each aged machine's runs on one
+    /// line, every other run on a line of its own.
     public func lines(binary: String, dir: String, only: Set<String>?) -> String {
-        runs.filter { only?.contains($0.name) ?? true }.map { RunPlan.command(binary: binary, dir: dir, run: $0.name) + "\n" }.joined()
+        let picked = runs.filter { only?.contains($0.name) ?? true }
+        return RunPlan.bootGroups(picked.map(\.scenario)).map { g in
+            (g.count == 1 ? RunPlan.command(binary: binary, dir: dir, run: picked[g[0]].name)
+                : RunPlan.command(binary: binary, dir: dir, runs: g.map { picked[$0].name })) + "\n"
+        }.joined()
+    }
+
+    /// The runs in groups, each in plan order and the groups in the order of their first run:
+    /// the aged runs with equal boot keys (`Scenario.agedBootKey`) together, every other run alone.
+    public static func bootGroups(_ scenarios: [Scenario]) -> [[Int]] {
+        var groups: [[Int]] = [], keys: [(key: Scenario, group: Int)] = []
+        for (i, s) in scenarios.enumerated() {
+            guard let k = s.agedBootKey else { groups.append([i]); continue }
+            if let g = keys.first(where: { $0.key == k })?.group {
+                groups[g].append(i)
+            } else {
+                keys.append((k, groups.count))
+                groups.append([i])
+            }
+        }
+        return groups
     }
 
     /// The plan a directory holds.

@@ -16,14 +16,24 @@ public final class Checkpoint {
     /// A checkpoint to save into.
     public init() {
         isSaving = true
+        trusted = false
         bytes = []
     }
 
+    /// Restoring bytes this process saved from a live machine moments ago (an aged machine
+    /// shared by several runs): the whole-machine scans that guard against a damaged or foreign
+    /// file are skipped, the field-by-field reading is the same.
+    public let trusted: Bool
+
     /// A checkpoint to restore from `payload`.
-    public init(restoring payload: [UInt8]) {
+    public init(restoring payload: [UInt8], trusted: Bool = false) {
         isSaving = false
         bytes = payload
+        self.trusted = trusted
     }
+
+    /// Restoring a payload that did not come from this process: scan what was read.
+    var validates: Bool { !isSaving && !trusted }
 
     /// Restoring: the machine read so far, for components that refer to its pages.
     var restoredMachine: Machine?

@@ -41,10 +41,8 @@ extension Machine: Checkpointable {
         try c.sync(&lastCompactResult)
         try c.sync(fields: &psiMemory)
         for z in zones { try z.checkpoint(c) }
-        if !c.isSaving {
-            try validateRestored()
-            c.restoredMachine = self
-        }
+        if c.validates { try validateRestored() }
+        if !c.isSaving { c.restoredMachine = self }
         // The design last: its storage is sized by the zones and refers to their pageblocks.
         try c.section("policy")
         var name = policy.rawValue

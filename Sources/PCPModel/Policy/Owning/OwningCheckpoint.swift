@@ -16,7 +16,7 @@ extension OwnedBlocks: Checkpointable {
         try c.sync(routedIn)
         try c.sync(routedOut)
         try c.sync(lastAllocNs)
-        if !c.isSaving { try validateRestored() }
+        if c.validates { try validateRestored() }
     }
 
     /// Owned-block links within their zone's pageblocks, and buddy-area lists within their

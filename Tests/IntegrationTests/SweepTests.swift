@@ -24,6 +24,15 @@ final class SweepTests: XCTestCase {
         return (single.out, d + "/sw")
     }
 
+    /// DIR/NAME.card: baseline against pcp-buddy on 2 CPUs and 128 MiB for 2,000 operations,
+    /// `header` more machine lines, then `claims`.
+    func writeCard(_ d: String, _ name: String, header: String = "", claims: String) throws -> String {
+        let path = d + "/\(name).card"
+        try ("title: \(name)\ncpus: 2\nmemory: 128M\nops: 2000\n" + header + "variants: baseline, pcp-buddy\n" + claims)
+            .write(toFile: path, atomically: false, encoding: .utf8)
+        return path
+    }
+
     func merge(_ dir: String, _ extra: [String] = []) throws -> Harness.Result {
         try Harness.run([Harness.binary, "sweep", "merge", dir] + extra, timeout: 300)
     }
@@ -132,14 +141,7 @@ final class SweepTests: XCTestCase {
     /// run back its own line.
     func testRunsOnOneAgedMachineShareALine() throws {
         let d = try tempDir()
-        let card = d + "/aged.card"
-        try """
-            title: aged
-            cpus: 2
-            memory: 128M
-            ops: 2000
-            age: 20s
-            variants: baseline, pcp-buddy
+        let card = try writeCard(d, "aged", header: "age: 20s\n", claims: """
             claim: fault-loop
               workload: fault-loop
               params: pages=256
@@ -148,7 +150,7 @@ final class SweepTests: XCTestCase {
               workload: random
               expect: locks.zone.acquisitions pcp-buddy < baseline
 
-            """.write(toFile: card, atomically: false, encoding: .utf8)
+            """)
         let (single, dir) = try plan(d, ["analyze", card, "--seeds", "2"])
         let lines = try String(contentsOfFile: dir + "/plan.txt", encoding: .utf8).split(separator: "\n")
         // Two claims × two policies × two seeds: the claims' runs of one policy and seed share a machine.
@@ -175,19 +177,13 @@ final class SweepTests: XCTestCase {
     func testReportsRenderInHeadlessChromium() throws {
         let chromium = try Harness.require("chromium")
         let d = try tempDir()
-        let card = d + "/t.card"
-        try """
-            title: t
-            cpus: 2
-            memory: 128M
-            ops: 2000
-            variants: baseline, pcp-buddy
+        let card = try writeCard(d, "t", claims: """
             claim: fewer zone->lock acquisitions
               workload: fault-loop
               params: pages=256
               expect: locks.zone.acquisitions pcp-buddy < baseline
 
-            """.write(toFile: card, atomically: false, encoding: .utf8)
+            """)
         let a = try Harness.run([Harness.binary, "analyze", card, "--seeds", "2", "--sensitivity", "--report", d + "/analyze"], timeout: 600)
         XCTAssertEqual(a.status, 0, a.err)
         XCTAssertTrue(a.out.contains("sensitivity  fewer zone->lock acquisitions"), a.out)

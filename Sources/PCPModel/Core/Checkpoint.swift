@@ -9,6 +9,10 @@
 /// touched. The file around the bytes (magic, version, checksum) is `StateFile`.
 public final class Checkpoint {
     public let isSaving: Bool
+    /// Restoring bytes this process saved from a live machine moments ago (an aged machine
+    /// shared by several runs): the whole-machine scans that guard against a damaged or foreign
+    /// file are skipped, the field-by-field reading is the same.
+    public let trusted: Bool
     /// Saving: the bytes so far. Restoring: the bytes being read.
     public private(set) var bytes: [UInt8]
     private var position = 0
@@ -19,11 +23,6 @@ public final class Checkpoint {
         trusted = false
         bytes = []
     }
-
-    /// Restoring bytes this process saved from a live machine moments ago (an aged machine
-    /// shared by several runs): the whole-machine scans that guard against a damaged or foreign
-    /// file are skipped, the field-by-field reading is the same.
-    public let trusted: Bool
 
     /// A checkpoint to restore from `payload`.
     public init(restoring payload: [UInt8], trusted: Bool = false) {

@@ -51,10 +51,11 @@ struct SweepPlanCommand: ParsableCommand {
         if let dir = missing.map(absolute) {
             let plan = try RunPlan.load(dir)
             let names = plan.missing(in: dir)
-            let text = plan.lines(binary: binary, dir: dir, only: Set(names))
+            let lines = plan.lines(binary: binary, dir: dir, only: Set(names))
+            let text = lines.map { $0 + "\n" }.joined()
             if slurm {
                 try TextFile.write(Data(text.utf8), to: dir + "/missing.txt")
-                try SlurmScript.write(dir: dir, lines: dir + "/missing.txt", count: text.split(separator: "\n").count, maxTasks: maxTasks)
+                try SlurmScript.write(dir: dir, lines: dir + "/missing.txt", count: lines.count, maxTasks: maxTasks)
             }
             print(text, terminator: "")
             return

@@ -113,9 +113,9 @@ public struct RunPlan: Codable, Sendable, Equatable {
         do {
             for r in runs { try ScenarioFile.save(r.scenario, to: dir + "/scenarios/" + r.name + ".json") }
             try TextFile.write(PrettyJSON.encode(self), to: dir + "/plan.json")
-            let text = lines(binary: binary, dir: dir, only: nil)
-            try TextFile.write(Data(text.utf8), to: dir + "/plan.txt")
-            return text.split(separator: "\n").count
+            let commands = lines(binary: binary, dir: dir, only: nil)
+            try TextFile.write(Data(commands.map { $0 + "\n" }.joined().utf8), to: dir + "/plan.txt")
+            return commands.count
         } catch let e as UsageError { throw e } catch { throw UsageError("\(error)") }
     }
 
@@ -125,14 +125,14 @@ public struct RunPlan: Codable, Sendable, Equatable {
         "\(shellQuote(binary)) sweep run \(shellQuote(dir)) " + runs.map(shellQuote).joined(separator: " ")
     }
 
-    /// One command per line, for `only` these runs (nil: all): each aged machine's runs on one
-    /// line, every other run on a line of its own.
-    public func lines(binary: String, dir: String, only: Set<String>?) -> String {
+    /// plan.txt's lines, for `only` these runs (nil: all): each aged machine's runs on one line,
+    /// every other run on a line of its own.
+    public func lines(binary: String, dir: String, only: Set<String>?) -> [String] {
         let picked = runs.filter { only?.contains($0.name) ?? true }
         return RunPlan.bootGroups(picked.map(\.scenario)).map { g in
-            (g.count == 1 ? RunPlan.command(binary: binary, dir: dir, run: picked[g[0]].name)
-                : RunPlan.command(binary: binary, dir: dir, runs: g.map { picked[$0].name })) + "\n"
-        }.joined()
+            g.count == 1 ? RunPlan.command(binary: binary, dir: dir, run: picked[g[0]].name)
+                : RunPlan.command(binary: binary, dir: dir, runs: g.map { picked[$0].name })
+        }
     }
 
     /// The runs in groups, each in plan order and the groups in the order of their first run:

@@ -103,17 +103,65 @@ extension Zone {
 
     /// __rmqueue_smallest(): the head of the smallest non-empty list of `mt` at or above `order`.
     @inline(__always) func rmqueueSmallest<P: AllocatorPolicy>(order: Int, mt: Int, cpu: Int?, _ p: P) -> Int? {
+        guard let (i, o) = smallestFree(order: order, mt: mt) else { return nil }
+        delAndExpand(i, low: order, high: o, mt: mt, cpu: cpu, p)
+        tracer?.emit(.zoneLocked(pfn: pfn(i), order: order, mt: mt, percpuRefill: pcpAllowedOrder(order) && mt < MigrateType.pcpTypes))
+        return i
+    }
+
+    /// The block __rmqueue_smallest() would take, and its order.
+    @inline(__always) func smallestFree(order: Int, mt: Int) -> (Int, Int)? {
         var o = order
         while o <= K.maxOrder {
             let h = lists.head[Zone.freeList(o, mt)]
-            if h != PageStore.none {
-                let i = Int(h)
-                delAndExpand(i, low: order, high: o, mt: mt, cpu: cpu, p)
-                tracer?.emit(.zoneLocked(pfn: pfn(i), order: order, mt: mt, percpuRefill: pcpAllowedOrder(order) && mt < MigrateType.pcpTypes))
-                return i
-            }
+            if h != PageStore.none { return (Int(h), o) }
             o += 1
         }
         return nil
+    }
+
+    /// `n` calls of __rmqueue_smallest() that all split free block `b` of `high` (the smallest
+    /// of `mt`, from `smallestFree`) into blocks of `order`, in one pass, each block onto the
+    /// tail of PCP list `l`: rmqueue_bulk()'s loop with the per-call work of the halves that
+    /// come and go left out, and every figure the calls change (NR_FREE_PAGES call by call)
+    /// changed as they change it.
+    ///
+    /// Why it is exact: every list of `mt` below `high` was empty, so each call takes the
+    /// lowest block of `b` not yet taken, in address order, and the halves its split queues
+    /// are taken by the next calls. What stays free is `b`'s part above the last block taken,
+    /// as its aligned halves, one per order, each alone on its list. Every half that came and
+    /// went has its head among the blocks taken, whose entries the PCP rewrites.
+    func rmqueueSmallestBulk(_ b: Int, high: Int, count n: Int, order q: Int, mt: Int, cpu: Int, list l: Int) {
+        debugCheck(n >= 1 && n <= 1 << (high - q) && mt < MigrateType.pcpTypes, "rmqueueSmallestBulk of \(n) blocks")
+        let left = (1 << (high - q)) - n
+        // A split makes one block two: the blocks taken and the halves left, less `b` itself.
+        let splits = n + left.nonzeroBitCount - 1
+        lock.splitSteps += splits
+        trace.work(.splitStep, splits)
+        lists.remove(Zone.freeList(high, mt), b, pages)
+        nrFree[high] -= 1
+        // NR_FREE_PAGES_BLOCKS in call order: `b` leaves, its first split queues its halves
+        // of pageblock order (at most one, as MAX_PAGE_ORDER is pageblock order + 1), and the
+        // calls that reach that half take it off again.
+        let lowBlock = max(q, K.pageblockOrder)
+        if high >= K.pageblockOrder { modState(.nrFreePagesBlocks, cpu: cpu, -(1 << high)) }
+        for o in stride(from: high - 1, through: lowBlock, by: -1) { modState(.nrFreePagesBlocks, cpu: cpu, 1 << o) }
+        for o in lowBlock..<max(lowBlock, high) where n > 1 << (o - q) { modState(.nrFreePagesBlocks, cpu: cpu, -(1 << o)) }
+        // One NR_FREE_PAGES change a call: the CPU's delta folds into the zone's where the
+        // calls would have folded it.
+        vmStat.mod(ZoneStat.nrFreePages.rawValue, cpu: cpu, -(1 << q), threshold: statThreshold, times: n)
+        lists.addPCPRun(l, first: b, count: n, order: q, cpu: cpu, mt: mt, pages)
+        // The halves left, smallest first from the end of the last block taken.
+        var rest = left, at = b + n << q, o = q
+        while rest != 0 {
+            if rest & 1 != 0 {
+                pages.set(at, .buddy, order: o)
+                lists.addHead(Zone.freeList(o, mt), at, pages)
+                nrFree[o] += 1
+                at += 1 << o
+            }
+            rest >>= 1
+            o += 1
+        }
     }
 }

@@ -110,6 +110,20 @@ public struct PageStore: ~Copyable {
     @inline(__always) func setKind(_ i: Int, _ k: Int) { entries[slot(i)].aux = UInt8(truncatingIfNeeded: k) }
     /// The CPU whose PCP holds PCP head `i`.
     @inline(__always) public func cpuOf(_ i: Int) -> Int { Int(entries[slot(i)].cpu) }
+    /// `n` blocks of `order` from `first` entering a PCP list in address order after `prev`:
+    /// each entry's state, order, CPU, list type and links in one write.
+    @inline(__always) func enterPCPRun(first: Int, count n: Int, order o: Int, cpu: Int, mt: Int, after prev: UInt32) {
+        let info = (State.pcp.rawValue << 4) | UInt8(o), aux = UInt8(truncatingIfNeeded: mt)
+        let c = UInt16(truncatingIfNeeded: cpu), last = first + (n - 1) << o
+        var i = first, p = prev
+        while i < last {
+            entries[slot(i)] = Entry(next: UInt32(truncatingIfNeeded: i + 1 << o), prev: p, info: info, aux: aux, cpu: c)
+            p = UInt32(truncatingIfNeeded: i)
+            i += 1 << o
+        }
+        entries[slot(last)] = Entry(next: PageStore.none, prev: p, info: info, aux: aux, cpu: c)
+    }
+
     /// A head entering a PCP: state, order, PagePCPBuddy, CPU and list type in one write.
     @inline(__always) func enterPCP(_ i: Int, order o: Int, cpu: Int, mt: Int, buddy: Bool) {
         let k = slot(i)
@@ -154,6 +168,17 @@ struct ListSet: ~Copyable {
         tail[l] = v
         length[l] += 1
         if touched.on { touched.add(i) }
+    }
+
+    /// `n` PCP blocks of `order` at `first`, `first + 2^order`... added at the tail in that
+    /// order: what `n` calls of `enterPCP` and `addTail` leave, each entry written once.
+    @inline(__always) func addPCPRun(_ l: Int, first: Int, count n: Int, order: Int, cpu: Int, mt: Int, _ p: borrowing PageStore) {
+        let t = tail[l]
+        if t == PageStore.none { head[l] = UInt32(truncatingIfNeeded: first) } else { p.setNext(Int(t), UInt32(truncatingIfNeeded: first)) }
+        p.enterPCPRun(first: first, count: n, order: order, cpu: cpu, mt: mt, after: t)
+        if touched.on { for k in 0..<n { touched.add(first + k << order) } }
+        tail[l] = UInt32(truncatingIfNeeded: first + (n - 1) << order)
+        length[l] += n
     }
 
     @inline(__always) func remove(_ l: Int, _ i: Int, _ p: borrowing PageStore) {

@@ -90,6 +90,23 @@ struct DiffCounters: ~Copyable {
         }
     }
 
+    /// `times` calls of `mod` with the same nonzero delta, in closed form: the first fold comes
+    /// when the CPU's delta passes the threshold, then one every `threshold / |delta| + 1` calls.
+    func mod(_ item: Int, cpu: Int, _ delta: Int, threshold t: Int, times: Int) {
+        precondition(delta != 0 && times >= 0 && t >= 0)
+        let k = cpu * items + item, s = abs(delta), sign = delta < 0 ? -1 : 1
+        // Distances counted in the delta's direction.
+        let d = diff[k] * sign
+        let first = (t - d) / s + 1
+        guard times >= first else {
+            diff[k] += times * delta
+            return
+        }
+        let period = t / s + 1, rest = times - first
+        global[item] += (d + first * s + rest / period * period * s) * sign
+        diff[k] = rest % period * delta
+    }
+
     /// The exact value: global plus every CPU's pending delta.
     func exact(_ item: Int) -> Int { exact(from: item, count: 1)[0] }
 

@@ -25,13 +25,23 @@ extension Zone {
     }
 
     /// rmqueue_bulk(): one zone->lock hold, up to `count` blocks appended to the PCP list's tail
-    /// so the list stays in physical order. Returns the blocks taken.
-    func rmqueueBulk<P: AllocatorPolicy>(_ cpu: Int, order: Int, count: Int, list l: Int, mt: Int, flags: AllocFlags, _ p: P) -> Int {
+    /// so the list stays in physical order. Returns the blocks taken. A block of `mt` is split
+    /// into the PCP in one pass (`rmqueueSmallestBulk`) unless a tracer wants each call's
+    /// event; designs that own nothing do not watch the free lists, so the halves that come
+    /// and go unseen change nothing of theirs.
+    func rmqueueBulk<P: OwnsNothing>(_ cpu: Int, order: Int, count: Int, list l: Int, mt: Int, flags: AllocFlags, _ p: P) -> Int {
         lockZone()
         lock.refills += 1
         var mode = RmqueueMode.normal
         var taken = 0
+        let whole = tracer == nil
         while taken < count {
+            if whole && mode == .normal, let (b, high) = smallestFree(order: order, mt: mt) {
+                let n = min(count - taken, 1 << (high - order))
+                rmqueueSmallestBulk(b, high: high, count: n, order: order, mt: mt, cpu: cpu, list: l)
+                taken += n
+                continue
+            }
             guard let i = rmqueue(order: order, mt: mt, flags: flags, mode: &mode, cpu: cpu, p) else { break }
             enterPCP(cpu, i, order: order, mt: mt, buddy: false)
             lists.addTail(l, i, pages)
@@ -46,7 +56,7 @@ extension Zone {
 
     /// __rmqueue_pcplist(): the head of this CPU's list, refilled in bulk
     /// from the buddy when empty. nil sends the caller to rmqueue_buddy.
-    @inline(__always) func rmqueuePCPList<P: AllocatorPolicy>(_ cpu: Int, order: Int, mt: Int, flags: AllocFlags, _ p: P) -> Int? {
+    @inline(__always) func rmqueuePCPList<P: OwnsNothing>(_ cpu: Int, order: Int, mt: Int, flags: AllocFlags, _ p: P) -> Int? {
         let l = pcpList(cpu, orderToPindex(mt, order))
         if lists.isEmpty(l) {
             // Following 7.3: a HIGHATOMIC request does not refill (6.18 unknown).

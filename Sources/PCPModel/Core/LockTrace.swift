@@ -4,7 +4,7 @@
 /// answers from its own schedule.
 public final class LockTrace {
     /// Work the cost model prices.
-    public enum Work: UInt64, Sendable {
+    public enum Work: UInt64, Sendable, CaseIterable {
         /// A block moved between a PCP and the buddy (or handed out) under zone->lock, per base page.
         case pageMoved = 0
         /// One buddy merge step.
@@ -42,15 +42,15 @@ public final class LockTrace {
         count += 1
     }
 
-    @inline(__always) func acquire(_ lock: Int) { append(UInt64(lock)); workRun = count }
-    @inline(__always) func release(_ lock: Int) { append(1 << 62 | UInt64(lock)); workRun = count }
+    @inline(__always) func acquire(_ lock: Int) { append(LockTrace.acquireKind << 62 | UInt64(lock)); workRun = count }
+    @inline(__always) func release(_ lock: Int) { append(LockTrace.releaseKind << 62 | UInt64(lock)); workRun = count }
     @inline(__always) func work(_ w: Work, _ n: Int) {
         guard n > 0 else { return }
-        let tag: UInt64 = 2 << 62 | w.rawValue << 48
+        let tag = LockTrace.workKind << 62 | w.rawValue << LockTrace.workShift
         var k = workRun
         while k < count {
             let e = buffer[k]
-            if e & ~(1 << 48 - 1) == tag && e & (1 << 48 - 1) < 1 << 47 && n < 1 << 47 {
+            if e & ~LockTrace.amountMask == tag && e & LockTrace.amountMask < 1 << 47 && n < 1 << 47 {
                 buffer[k] = e &+ UInt64(n)
                 return
             }
@@ -61,7 +61,7 @@ public final class LockTrace {
 
     /// A memory-stall marker (psi_memstall_enter / leave): the time priced between an enter
     /// and a leave is a memory stall of the operation's CPU.
-    @inline(__always) func memstall(enter: Bool) { append(3 << 62 | (enter ? 0 : 1)); workRun = count }
+    @inline(__always) func memstall(enter: Bool) { append(LockTrace.memstallKind << 62 | (enter ? 0 : 1)); workRun = count }
 
     /// pcp_spin_trylock() by `cpu`: fails when another CPU holds the lock at the operation's
     /// start (a CPU never contends with its own earlier sections).
@@ -71,18 +71,13 @@ public final class LockTrace {
 
     @inline(__always) public func reset() { count = 0; workRun = 0 }
 
-    public enum Event: Equatable, Sendable {
-        case acquire(Int), release(Int), work(Work, Int), memstall(enter: Bool)
-    }
-
-    @inline(__always) public static func decode(_ e: UInt64) -> Event {
-        switch e >> 62 {
-        case 0: .acquire(Int(e))
-        case 1: .release(Int(e & (1 << 62 - 1)))
-        case 3: .memstall(enter: e & 1 == 0)
-        default: .work(Work(rawValue: (e >> 48) & 0x3FFF)!, Int(e & (1 << 48 - 1)))
-        }
-    }
+    /// An entry's kind (the top 2 bits) and payload below: a lock id, a Work and its amount,
+    /// or 0 for a stall's enter and 1 for its leave.
+    static let acquireKind: UInt64 = 0, releaseKind: UInt64 = 1, workKind: UInt64 = 2, memstallKind: UInt64 = 3
+    static let lockMask: UInt64 = 1 << 62 - 1
+    /// A work entry: the Work's raw value from bit 48, the amount below.
+    static let workShift: UInt64 = 48
+    static let amountMask: UInt64 = 1 << 48 - 1
 }
 
 /// A zone's handle on the engine's LockTrace, unretained: the engine that owns the trace

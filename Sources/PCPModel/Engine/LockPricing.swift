@@ -32,6 +32,11 @@ final class LockPricer {
     /// Locks held while pricing one operation; nesting is shallow.
     let held = FixedArray(repeating: Held(lock: 0, since: .zero), count: 64)
 
+    /// Each Work's cost, by raw value.
+    let workCost: FixedArray<Picoseconds>
+    /// Per pcp->lock: the CPU whose PCP it guards (zone->locks: -1).
+    let lockCPU: FixedArray<Int32>
+
     let perCPUZone: FixedArray<LockStats>
     let perCPUPCP: FixedArray<LockStats>
     /// Each class's figures, derived from its CPUs' when read, so that pricing a section
@@ -46,6 +51,18 @@ final class LockPricer {
         costs = Costs(cost)
         nrCPUs = m.nrCPUs
         zoneLocks = m.zones.count
+        let c = costs
+        workCost = FixedArray(LockTrace.Work.allCases.map { w in
+            switch w {
+            case .pageMoved: c.page
+            case .mergeStep: c.merge
+            case .splitStep: c.split
+            case .listOp: c.list
+            case .pageScanned: c.scan
+            case .pageMigrated: c.migrate
+            }
+        })
+        lockCPU = FixedArray((0..<m.lockCount).map { l in l < m.zones.count ? -1 : Int32((l - m.zones.count) % m.nrCPUs) })
         busyUntil = FixedArray(repeating: .zero, count: m.lockCount)
         lastCPU = FixedArray(repeating: -1, count: m.lockCount)
         perCPUZone = FixedArray(repeating: LockStats(), count: m.nrCPUs)
@@ -68,8 +85,10 @@ final class LockPricer {
         var stallStart: Picoseconds?
         memstall = .zero
         for k in 0..<trace.count {
-            switch LockTrace.decode(trace.buffer[k]) {
-            case .acquire(let l):
+            let e = trace.buffer[k]
+            switch e >> 62 {
+            case LockTrace.acquireKind:
+                let l = Int(e)
                 let isZone = l < zoneLocks
                 var wait = Picoseconds.zero
                 if busyUntil[l] > t { wait = busyUntil[l] - t; t = busyUntil[l] }
@@ -79,10 +98,11 @@ final class LockPricer {
                 if isZone {
                     perCPUZone[c].acquired(wait: wait, bounced: bounced, remote: false)
                 } else {
-                    perCPUPCP[c].acquired(wait: wait, bounced: bounced, remote: (l - zoneLocks) % nrCPUs != c)
+                    perCPUPCP[c].acquired(wait: wait, bounced: bounced, remote: Int(lockCPU[l]) != c)
                 }
                 if depth < held.count { held[depth] = Held(lock: l, since: t); depth += 1 }
-            case .release(let l):
+            case LockTrace.releaseKind:
+                let l = Int(e & LockTrace.lockMask)
                 var k = depth - 1
                 while k >= 0 && held[k].lock != l { k -= 1 }
                 guard k >= 0 else { continue }
@@ -92,19 +112,14 @@ final class LockPricer {
                 depth -= 1
                 busyUntil[l] = t
                 lastCPU[l] = Int32(c)
-            case .work(let w, let n):
-                switch w {
-                case .pageMoved: t += costs.page * n
-                case .mergeStep:
-                    t += costs.merge * n
+            case LockTrace.workKind:
+                let w = Int(e >> LockTrace.workShift & 0x3FFF), n = Int(e & LockTrace.amountMask)
+                t += workCost[w] * n
+                if w == Int(LockTrace.Work.mergeStep.rawValue) {
                     if depth > 0 && held[depth - 1].lock < zoneLocks { mergesUnderZoneLock += n } else { mergesUnderPCPLock += n }
-                case .splitStep: t += costs.split * n
-                case .listOp: t += costs.list * n
-                case .pageScanned: t += costs.scan * n
-                case .pageMigrated: t += costs.migrate * n
                 }
-            case .memstall(let enter):
-                if enter {
+            default:
+                if e & 1 == 0 {
                     stallStart = t
                 } else if let s = stallStart {
                     memstall += t - s

@@ -144,13 +144,6 @@ struct ProducerConsumer: Workload {
 }
 
 extension HeldBlocks {
-    /// Moves every block of `other` here.
-    mutating func absorb(_ other: inout HeldBlocks, _ m: Machine) {
-        while other.count > 0 {
-            let (r, o) = other.removeLast()
-            append(r, order: o, m)
-        }
-    }
 
     /// An old entry, cheaply: the first one, replaced by the last (queues here need only
     /// "older first", not strict FIFO).

@@ -64,6 +64,25 @@ public struct HeldBlocks {
 
     public mutating func removeLast() -> (PageRef, Int) { swapRemove(count - 1) }
 
+    /// Moves every block of `other` here, last first: what `removeLast` and `append` one
+    /// block at a time do, without asking for the lines of a free that does not come.
+    mutating func absorb(_ other: inout HeldBlocks, _ m: Machine) {
+        guard other.count > 0 else { return }
+        other.withStore { o in
+            let tag: UInt32? = o.machine == nil ? nil : HeldStore.tag | UInt32(o.id)
+            while o.count > 0 {
+                let e = o[o.count - 1]
+                o.count -= 1
+                o.pages -= 1 << Int(e.order)
+                if let tag {
+                    let pfn = m.pfn(of: e.ref)
+                    if m.lru.owner[pfn] == tag { m.lru.owner[pfn] = 0 }
+                }
+                append(e.ref, order: Int(e.order), m)
+            }
+        }
+    }
+
     /// Entry `i` wanted soon (a removal at a random slot predicted one step ahead).
     @inline(__always) func prefetch(_ i: Int) {
         guard let store, i < store.count else { return }

@@ -134,7 +134,8 @@ final class LockPricer {
 
 extension LockPricer {
     /// When each lock frees and who held it last, and the lock_stat sums. `held` and
-    /// `memstall` live only while one operation is priced.
+    /// `memstall` live only while one operation is priced; the cost table and the locks'
+    /// CPUs come from the cost model and the machine's shape.
     func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
         try c.section("locks")
         try c.sync(busyUntil)
@@ -151,6 +152,8 @@ extension LockPricer {
         try c.sync(&mergesUnderZoneLock)
         try c.sync(&mergesUnderPCPLock)
         c.derived(held)
+        c.derived(workCost)
+        c.derived(lockCPU)
     }
 }
 

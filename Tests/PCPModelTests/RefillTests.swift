@@ -37,6 +37,41 @@ final class RefillTests: XCTestCase {
         }
     }
 
+    /// One refill straight from a booted zone: its few small movable blocks, then MAX_ORDER
+    /// ones. Every count that stops the first MAX_ORDER block around a power of two, where the
+    /// pass leaves another set of halves (and takes, or leaves, its pageblock half), at each
+    /// PCP order, and past it into the next.
+    func testOnePassTakesWhatTheCallsTakeAtEveryBoundary() throws {
+        let mt = MigrateType.movable.rawValue
+        func booted(traced: Bool) throws -> (Machine, Zone) {
+            let m = try Machine(spec: .x86(memory: 1 << 30, cpus: 2))
+            if traced { m.setTracer(Tracer()) }
+            return (m, m.zone(nid: 0, type: .dma32))
+        }
+        for order in 0...3 {
+            // The blocks the refill takes before the first MAX_ORDER one.
+            let (_, probe) = try booted(traced: false)
+            let before = (order..<K.maxOrder).reduce(0) { $0 + probe.lists.length[Zone.freeList($1, mt)] << ($1 - order) }
+            var counts: Set<Int> = [1, 4, 5, 2 << (K.maxOrder - order)]
+            for k in 2...(K.maxOrder - order) { counts.formUnion([(1 << k) - 1, 1 << k, (1 << k) + 1]) }
+            for n in counts.sorted().map({ before + $0 }) {
+                func refill(traced: Bool) throws -> (Int, [UInt8]) {
+                    let (m, z) = try booted(traced: traced)
+                    let taken = Baseline.borrow(m) { p in
+                        z.rmqueueBulk(1, order: order, count: n, list: z.pcpList(1, orderToPindex(mt, order)), mt: mt, flags: [], p)
+                    }
+                    let c = Checkpoint()
+                    try m.checkpoint(c)
+                    return (taken, c.bytes)
+                }
+                let (taken, one) = try refill(traced: false), (calls, each) = try refill(traced: true)
+                XCTAssertEqual(taken, n, "order \(order), \(n) blocks")
+                XCTAssertEqual(calls, n)
+                XCTAssertTrue(one == each, "order \(order), \(n) blocks: the one-pass refill left another machine")
+            }
+        }
+    }
+
     func testRepeatedVMStatChangeFoldsWhereEachCallWould() {
         var rng = SplitMix64(seed: 9)
         for _ in 0..<2000 {

@@ -103,10 +103,18 @@ extension Zone {
 
     /// __rmqueue_smallest(): the head of the smallest non-empty list of `mt` at or above `order`.
     @inline(__always) func rmqueueSmallest<P: AllocatorPolicy>(order: Int, mt: Int, cpu: Int?, _ p: P) -> Int? {
-        guard let (i, o) = smallestFree(order: order, mt: mt) else { return nil }
-        delAndExpand(i, low: order, high: o, mt: mt, cpu: cpu, p)
-        tracer?.emit(.zoneLocked(pfn: pfn(i), order: order, mt: mt, percpuRefill: pcpAllowedOrder(order) && mt < MigrateType.pcpTypes))
-        return i
+        var o = order
+        while o <= K.maxOrder {
+            let h = lists.head[Zone.freeList(o, mt)]
+            if h != PageStore.none {
+                let i = Int(h)
+                delAndExpand(i, low: order, high: o, mt: mt, cpu: cpu, p)
+                tracer?.emit(.zoneLocked(pfn: pfn(i), order: order, mt: mt, percpuRefill: pcpAllowedOrder(order) && mt < MigrateType.pcpTypes))
+                return i
+            }
+            o += 1
+        }
+        return nil
     }
 
     /// The block __rmqueue_smallest() would take, and its order.
@@ -120,19 +128,34 @@ extension Zone {
         return nil
     }
 
-    /// `n` calls of __rmqueue_smallest() that all split free block `b` of `high` (the smallest
-    /// of `mt`, from `smallestFree`) into blocks of `order`, in one pass, each block onto the
-    /// tail of PCP list `l`: rmqueue_bulk()'s loop with the per-call work of the halves that
-    /// come and go left out, and every figure the calls change (NR_FREE_PAGES call by call)
-    /// changed as they change it.
+    /// Up to `count` calls of __rmqueue_smallest() that all split the smallest free block of
+    /// `mt` into blocks of `order`, each block onto the tail of PCP list `l`: where the block
+    /// gives `bulkMinBlocks` or more, in one pass, rmqueue_bulk()'s loop with the per-call work
+    /// of the halves that come and go left out and every figure the calls change (NR_FREE_PAGES
+    /// call by call) changed as they change it; otherwise one call, as it is. Returns the
+    /// blocks taken (0: `mt` has no free block).
     ///
     /// Why it is exact: every list of `mt` below `high` was empty, so each call takes the
     /// lowest block of `b` not yet taken, in address order, and the halves its split queues
     /// are taken by the next calls. What stays free is `b`'s part above the last block taken,
     /// as its aligned halves, one per order, each alone on its list. Every half that came and
     /// went has its head among the blocks taken, whose entries the PCP rewrites.
-    func rmqueueSmallestBulk(_ b: Int, high: Int, count n: Int, order q: Int, mt: Int, cpu: Int, list l: Int) {
-        debugCheck(n >= 1 && n <= 1 << (high - q) && mt < MigrateType.pcpTypes, "rmqueueSmallestBulk of \(n) blocks")
+    @inline(__always) func rmqueueSmallestBulk<P: OwnsNothing>(order q: Int, upTo count: Int, mt: Int, cpu: Int, list l: Int, _ p: P) -> Int {
+        guard let (b, high) = smallestFree(order: q, mt: mt) else { return 0 }
+        let n = min(count, 1 << (high - q))
+        guard n >= Zone.bulkMinBlocks else {
+            delAndExpand(b, low: q, high: high, mt: mt, cpu: cpu, p)
+            enterPCP(cpu, b, order: q, mt: mt, buddy: false)
+            lists.addTail(l, b, pages)
+            return 1
+        }
+        takeInOnePass(b, high: high, count: n, order: q, mt: mt, cpu: cpu, list: l)
+        return n
+    }
+
+    /// The pass of `rmqueueSmallestBulk`: `n` blocks of `order` from free block `b` of `high`.
+    private func takeInOnePass(_ b: Int, high: Int, count n: Int, order q: Int, mt: Int, cpu: Int, list l: Int) {
+        debugCheck(mt < MigrateType.pcpTypes, "rmqueueSmallestBulk of type \(mt)")
         let left = (1 << (high - q)) - n
         // A split makes one block two: the blocks taken and the halves left, less `b` itself.
         let splits = n + left.nonzeroBitCount - 1
@@ -140,13 +163,16 @@ extension Zone {
         trace.work(.splitStep, splits)
         lists.remove(Zone.freeList(high, mt), b, pages)
         nrFree[high] -= 1
-        // NR_FREE_PAGES_BLOCKS in call order: `b` leaves, its first split queues its halves
-        // of pageblock order (at most one, as MAX_PAGE_ORDER is pageblock order + 1), and the
-        // calls that reach that half take it off again.
-        let lowBlock = max(q, K.pageblockOrder)
-        if high >= K.pageblockOrder { modState(.nrFreePagesBlocks, cpu: cpu, -(1 << high)) }
-        for o in stride(from: high - 1, through: lowBlock, by: -1) { modState(.nrFreePagesBlocks, cpu: cpu, 1 << o) }
-        for o in lowBlock..<max(lowBlock, high) where n > 1 << (o - q) { modState(.nrFreePagesBlocks, cpu: cpu, -(1 << o)) }
+        // NR_FREE_PAGES_BLOCKS in call order: `b` leaves; a MAX_PAGE_ORDER block's first split
+        // queues its upper half, of pageblock order (MAX_PAGE_ORDER is pageblock order + 1),
+        // and the calls that reach that half take it off again.
+        if high >= K.pageblockOrder {
+            modState(.nrFreePagesBlocks, cpu: cpu, -(1 << high))
+            if high > K.pageblockOrder && q <= K.pageblockOrder {
+                modState(.nrFreePagesBlocks, cpu: cpu, K.pageblockNrPages)
+                if n > 1 << (K.pageblockOrder - q) { modState(.nrFreePagesBlocks, cpu: cpu, -K.pageblockNrPages) }
+            }
+        }
         // One NR_FREE_PAGES change a call: the CPU's delta folds into the zone's where the
         // calls would have folded it.
         vmStat.mod(ZoneStat.nrFreePages.rawValue, cpu: cpu, -(1 << q), threshold: statThreshold, times: n)
@@ -164,4 +190,7 @@ extension Zone {
             o += 1
         }
     }
+
+    /// The fewest blocks `rmqueueSmallestBulk` takes from one free block.
+    static let bulkMinBlocks = 4
 }

@@ -25,10 +25,10 @@ extension Zone {
     }
 
     /// rmqueue_bulk(): one zone->lock hold, up to `count` blocks appended to the PCP list's tail
-    /// so the list stays in physical order. Returns the blocks taken. A block of `mt` is split
-    /// into the PCP in one pass (`rmqueueSmallestBulk`) unless a tracer wants each call's
+    /// so the list stays in physical order. Returns the blocks taken. Blocks of `mt` come from
+    /// `rmqueueSmallestBulk`, several calls' worth at a time, unless a tracer wants each call's
     /// event; designs that own nothing do not watch the free lists, so the halves that come
-    /// and go unseen change nothing of theirs.
+    /// and go unseen change nothing of theirs. The fallbacks go call by call.
     func rmqueueBulk<P: OwnsNothing>(_ cpu: Int, order: Int, count: Int, list l: Int, mt: Int, flags: AllocFlags, _ p: P) -> Int {
         lockZone()
         lock.refills += 1
@@ -36,11 +36,12 @@ extension Zone {
         var taken = 0
         let whole = tracer == nil
         while taken < count {
-            if whole && mode == .normal, let (b, high) = smallestFree(order: order, mt: mt) {
-                let n = min(count - taken, 1 << (high - order))
-                rmqueueSmallestBulk(b, high: high, count: n, order: order, mt: mt, cpu: cpu, list: l)
-                taken += n
-                continue
+            if whole && mode == .normal {
+                let n = rmqueueSmallestBulk(order: order, upTo: count - taken, mt: mt, cpu: cpu, list: l, p)
+                if n > 0 {
+                    taken += n
+                    continue
+                }
             }
             guard let i = rmqueue(order: order, mt: mt, flags: flags, mode: &mode, cpu: cpu, p) else { break }
             enterPCP(cpu, i, order: order, mt: mt, buddy: false)
@@ -53,6 +54,7 @@ extension Zone {
         unlockZone()
         return taken
     }
+
 
     /// __rmqueue_pcplist(): the head of this CPU's list, refilled in bulk
     /// from the buddy when empty. nil sends the caller to rmqueue_buddy.

@@ -55,7 +55,6 @@ extension Zone {
         return taken
     }
 
-
     /// __rmqueue_pcplist(): the head of this CPU's list, refilled in bulk
     /// from the buddy when empty. nil sends the caller to rmqueue_buddy.
     @inline(__always) func rmqueuePCPList<P: OwnsNothing>(_ cpu: Int, order: Int, mt: Int, flags: AllocFlags, _ p: P) -> Int? {

@@ -144,7 +144,6 @@ struct ProducerConsumer: Workload {
 }
 
 extension HeldBlocks {
-
     /// An old entry, cheaply: the first one, replaced by the last (queues here need only
     /// "older first", not strict FIFO).
     mutating func removeFirstish() -> (PageRef, Int) { swapRemove(0) }

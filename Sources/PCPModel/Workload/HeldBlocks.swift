@@ -41,43 +41,24 @@ public struct HeldBlocks {
         }
     }
 
-    /// Removes entry `i` by moving the last one into its place (its folio's slot follows).
+    /// Removes entry `i` by moving the last one into its place (its folio's slot follows), for
+    /// a free: the block's lines are asked for at once.
     public mutating func swapRemove(_ i: Int) -> (PageRef, Int) {
         withStore { s in
-            let e = s[i], r = e.ref, o = Int(e.order), last = s.count - 1
-            if i != last { s[i] = s[last] }
-            s.count = last
-            s.pages -= 1 << o
-            s.machine?._withUnsafeGuaranteedRef { m in
-                m.prefetchFree(r)
-                let tag = HeldStore.tag | UInt32(s.id)
-                if i != last {
-                    let pfn = m.pfn(of: s[i].ref)
-                    if m.lru.owner[pfn] == tag { m.lru.offset[pfn] = UInt32(i) }
-                }
-                let pfn = m.pfn(of: r)
-                if m.lru.owner[pfn] == tag { m.lru.owner[pfn] = 0 }
-            }
-            return (r, o)
+            let e = s.take(i, freeing: true)
+            return (e.ref, Int(e.order))
         }
     }
 
     public mutating func removeLast() -> (PageRef, Int) { swapRemove(count - 1) }
 
-    /// Moves every block of `other` here, last first: what `removeLast` and `append` one
-    /// block at a time do, without asking for the lines of a free that does not come.
+    /// Moves every block of `other` here, last first, as `removeLast` and `append` would, but
+    /// without asking for the lines of a free that does not come.
     mutating func absorb(_ other: inout HeldBlocks, _ m: Machine) {
         guard other.count > 0 else { return }
         other.withStore { o in
-            let tag: UInt32? = o.machine == nil ? nil : HeldStore.tag | UInt32(o.id)
             while o.count > 0 {
-                let e = o[o.count - 1]
-                o.count -= 1
-                o.pages -= 1 << Int(e.order)
-                if let tag {
-                    let pfn = m.pfn(of: e.ref)
-                    if m.lru.owner[pfn] == tag { m.lru.owner[pfn] = 0 }
-                }
+                let e = o.take(o.count - 1, freeing: false)
                 append(e.ref, order: Int(e.order), m)
             }
         }
@@ -135,6 +116,27 @@ final class HeldStore {
     }
 
     @inline(__always) func prefetch(_ i: Int) { buffer.prefetch(i) }
+
+    /// Takes entry `i` out, the last one moving into its place: the moved folio's slot
+    /// follows, and the taken folio no longer names this store. `freeing`: the block is about
+    /// to be freed, so its lines are asked for first.
+    @inline(__always) func take(_ i: Int, freeing: Bool) -> HeldEntry {
+        let e = self[i], last = count - 1
+        if i != last { self[i] = self[last] }
+        count = last
+        pages -= 1 << Int(e.order)
+        machine?._withUnsafeGuaranteedRef { m in
+            if freeing { m.prefetchFree(e.ref) }
+            let tag = HeldStore.tag | UInt32(id)
+            if i != last {
+                let pfn = m.pfn(of: self[i].ref)
+                if m.lru.owner[pfn] == tag { m.lru.offset[pfn] = UInt32(i) }
+            }
+            let pfn = m.pfn(of: e.ref)
+            if m.lru.owner[pfn] == tag { m.lru.owner[pfn] = 0 }
+        }
+        return e
+    }
 
     @inline(__always) func append(_ e: HeldEntry) {
         if count == buffer.count { buffer = buffer.grown(to: 2 * count, filling: HeldEntry.unused) }

@@ -103,18 +103,10 @@ extension Zone {
 
     /// __rmqueue_smallest(): the head of the smallest non-empty list of `mt` at or above `order`.
     @inline(__always) func rmqueueSmallest<P: AllocatorPolicy>(order: Int, mt: Int, cpu: Int?, _ p: P) -> Int? {
-        var o = order
-        while o <= K.maxOrder {
-            let h = lists.head[Zone.freeList(o, mt)]
-            if h != PageStore.none {
-                let i = Int(h)
-                delAndExpand(i, low: order, high: o, mt: mt, cpu: cpu, p)
-                tracer?.emit(.zoneLocked(pfn: pfn(i), order: order, mt: mt, percpuRefill: pcpAllowedOrder(order) && mt < MigrateType.pcpTypes))
-                return i
-            }
-            o += 1
-        }
-        return nil
+        guard let (i, o) = smallestFree(order: order, mt: mt) else { return nil }
+        delAndExpand(i, low: order, high: o, mt: mt, cpu: cpu, p)
+        tracer?.emit(.zoneLocked(pfn: pfn(i), order: order, mt: mt, percpuRefill: pcpAllowedOrder(order) && mt < MigrateType.pcpTypes))
+        return i
     }
 
     /// The block __rmqueue_smallest() would take, and its order.

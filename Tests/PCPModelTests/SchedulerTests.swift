@@ -37,8 +37,35 @@ final class SchedulerTests: XCTestCase {
         }
     }
 
+    /// Keys pack a clock relative to the least one: clocks far ahead (past the horizon, up to
+    /// near Int64.max), moves behind the base, and the 8,192-CPU tree, whose horizon is the
+    /// shortest, still give the least (clock, CPU).
+    func testFarApartClocksStillGiveTheEarliest() {
+        for cpus in [1, 3, 256, 8192] {
+            var rng = SplitMix64(seed: UInt64(cpus) &+ 99)
+            let s = Scheduler(cpus: cpus, start: .zero)
+            var clocks = [Int64](repeating: 0, count: cpus)
+            for step in 0..<3_000 {
+                let c = rng.below(3) == 0 ? rng.below(cpus) : s.next
+                let t: Int64
+                switch rng.below(8) {
+                case 0: t = Int64(rng.below(1 << 62))                     // anywhere, mostly past any horizon
+                case 1: t = max(0, clocks[c] - Int64(rng.below(1 << 52)))  // behind, maybe behind the base
+                case 2: t = min(clocks[c], 1 << 61) + (1 << 50) + Int64(rng.below(1 << 51)) // past the 8,192-CPU horizon
+                default: t = clocks[c] + Int64(rng.below(4)) * 1_000      // a step, often a tie
+                }
+                s.set(c, to: Picoseconds(t))
+                clocks[c] = t
+                let e = expected(clocks)
+                XCTAssertEqual(s.next, e, "\(cpus) CPUs, step \(step)")
+                XCTAssertEqual(s.now.value, clocks[e])
+                if s.next != e { break }
+            }
+        }
+    }
+
     /// Saved as a heap and restored, the clocks come back; a negative clock (a damaged state:
-    /// the tree's masks assume none) is refused.
+    /// the keys assume none) is refused.
     func testARestoreKeepsTheClocksAndRefusesANegativeOne() throws {
         let marker: Int64 = 0x1122_3344_5566_7788
         let s = Scheduler(cpus: 5, start: Picoseconds(marker))

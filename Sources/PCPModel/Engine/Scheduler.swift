@@ -6,59 +6,76 @@
 /// A winner tree rather than a binary heap: moving one clock replays the log2 matches on its
 /// leaf's path (one comparison a level, no entries moved), where a heap's sift moved an entry
 /// and its position a level; and a catch-up that moves many clocks rebuilds the tree once.
+/// Each node holds its winner's (clock, CPU) packed into one 64-bit key, so a match is one
+/// unsigned minimum of two words and needs no clock looked up.
 struct Scheduler: ~Copyable {
-    /// Every CPU's clock; the slots past the last CPU (up to a power of two) hold `.max`, so
-    /// they lose every match. Invariant: every clock is ≥ 0 (the machine's time starts at 0 and
-    /// a restore refuses a negative one), so a match's `tw - ts - 1` cannot wrap.
+    /// Every CPU's clock. Invariant: every clock is ≥ 0 (the machine's time starts at 0 and a
+    /// restore refuses a negative one).
     private let clock: FixedArray<Picoseconds>
-    /// Node `i` (1 ≤ i < leaves) holds the CPU that wins its subtree; node `leaves + c` is CPU
-    /// `c` itself, so a match reads two nodes without telling leaves from inner nodes.
-    private let winner: FixedArray<Int32>
-    /// Leaves: the CPU count rounded up to a power of two.
+    /// Node `i` (1 ≤ i < leaves) holds the least key of its subtree; node `leaves + c` is CPU
+    /// `c`'s key, and the slots past the last CPU (up to a power of two) hold `.max`.
+    ///
+    /// A key is `(clock - base) << shift | cpu` while the clock is within `horizon` of the
+    /// base, so keys order exactly as (clock, CPU); a clock further ahead saturates at
+    /// `horizon << shift | cpu`, which has the top bit set and so lies above every exact key.
+    /// The root is exact as long as some clock is within the horizon, and when none is (or a
+    /// clock falls behind the base) the keys are rebuilt from the least clock: at 8,192 CPUs
+    /// the horizon is 18 simulated minutes.
+    private let key: FixedArray<UInt64>
+    /// The clock keys are measured from: the least clock at the last rebuild (one element, so
+    /// that the scheduler's methods stay nonmutating).
+    private let base = FixedArray<Int64>(repeating: 0, count: 1)
+    /// Leaves: the CPU count rounded up to a power of two, `1 << shift`.
     private let leaves: Int
+    private let shift: Int
+    /// Clocks this far past the base or further saturate: `1 << (63 - shift)` picoseconds, so
+    /// a saturated key is `1 << 63 | cpu`, still below the padding's `.max`.
+    private let horizon: UInt64
     let count: Int
+    /// The least saturated key.
+    private static let saturated: UInt64 = 1 << 63
 
     init(cpus: Int, start: Picoseconds) {
         count = cpus
-        var n = 1
-        while n < cpus { n <<= 1 }
-        leaves = n
-        clock = FixedArray((0..<n).map { $0 < cpus ? start : Picoseconds(.max) })
-        winner = FixedArray(repeating: 0, count: 2 * n)
-        for c in 0..<n { winner[n + c] = Int32(c) }
+        var s = 0
+        while 1 << s < cpus { s += 1 }
+        shift = s
+        leaves = 1 << s
+        horizon = 1 << (63 - s)
+        clock = FixedArray(repeating: start, count: cpus)
+        key = FixedArray(repeating: .max, count: 2 * leaves)
         rebuild()
     }
 
     /// The CPU furthest behind, and its clock: the machine's virtual time.
-    var next: Int { Int(winner[1]) }
-    var now: Picoseconds { clock[Int(winner[1])] }
+    var next: Int { Int(truncatingIfNeeded: key[1] & UInt64(leaves &- 1)) }
+    var now: Picoseconds { clock[next] }
     /// The clock of the CPU furthest ahead.
     var latest: Picoseconds { (0..<count).reduce(clock[0]) { max($0, clock[$1]) } }
 
     subscript(cpu: Int) -> Picoseconds { clock[cpu] }
 
-    /// The match of siblings `a` (left) and `b` (right): the CPU furthest behind, `a` on a
-    /// tie, since every CPU id on the left is lower.
-    @inline(__always) private func play(_ a: Int32, _ b: Int32) -> Int32 {
-        clock[Int(b)].value < clock[Int(a)].value ? b : a
+    /// CPU `cpu` at clock `t` (≥ the base) as a key.
+    @inline(__always) private func pack(_ cpu: Int, _ t: Int64, base b: Int64) -> UInt64 {
+        let d = UInt64(bitPattern: t &- b)
+        return (d < horizon ? d : horizon) &<< shift | UInt64(truncatingIfNeeded: cpu)
     }
 
-    /// Moves a CPU's clock (either way) and replays its leaf's path. The path's winner and its
-    /// clock stay in registers and each level loads only the sibling, so the levels' loads
-    /// overlap; the match is a mask, not a branch (which way it goes is unpredictable).
-    func set(_ cpu: Int, to t: Picoseconds) {
+    /// Moves a CPU's clock (either way) and replays its leaf's path: one load, one minimum and
+    /// one store a level, with no branch on which way a match goes.
+    @inline(__always) func set(_ cpu: Int, to t: Picoseconds) {
         clock[cpu] = t
+        let b = base[0]
+        guard t.value >= b else { return rebuild() }
         var k = leaves &+ cpu
-        var w = Int32(truncatingIfNeeded: cpu), tw = t.value
+        var w = pack(cpu, t.value, base: b)
+        key[k] = w
         while k > 1 {
-            let s = winner[k ^ 1], ts = clock[Int(s)].value
-            // All ones when w wins: an earlier clock, or the same clock from the left.
-            let mask = (tw &- ts &- Int64(1 &- (k & 1))) &>> 63
-            w = s ^ ((s ^ w) & Int32(truncatingIfNeeded: mask))
-            tw = ts ^ ((ts ^ tw) & mask)
+            w = min(w, key[k ^ 1])
             k &>>= 1
-            winner[k] = w
+            key[k] = w
         }
+        if w >= Scheduler.saturated { rebuild() }
     }
 
     /// Every CPU behind `t` idles until `t`.
@@ -71,9 +88,13 @@ struct Scheduler: ~Copyable {
         if moved { rebuild() }
     }
 
-    /// Every match again, from the leaves up.
+    /// Every key again from the least clock, and every match from the leaves up.
     private func rebuild() {
-        for i in stride(from: leaves - 1, through: 1, by: -1) { winner[i] = play(winner[2 * i], winner[2 * i + 1]) }
+        var b = Int64.max
+        for c in 0..<count { b = min(b, clock[c].value) }
+        base[0] = b
+        for c in 0..<count { key[leaves + c] = pack(c, clock[c].value, base: b) }
+        for i in stride(from: leaves - 1, through: 1, by: -1) { key[i] = min(key[2 * i], key[2 * i + 1]) }
     }
 }
 
@@ -91,7 +112,8 @@ extension Scheduler {
         try c.sync(heap)
         try c.sync(pos)
         c.derived(clock)
-        c.derived(winner)
+        c.derived(key)
+        c.derived(base)
         guard !c.isSaving else { return }
         for i in 0..<count {
             let cpu = heap[i].cpu

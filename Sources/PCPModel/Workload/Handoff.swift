@@ -57,8 +57,7 @@ struct JemallocPurge: Workload {
         var op = Operation.user(cpu)
         if heapPages >= heapLimit && dirty.count > 0 {
             // The arena reuses a dirty page: still mapped, so no fault, only user time.
-            let (r, o) = dirty.removeLast()
-            held[cpu].append(r, order: o, m)
+            held[cpu].moveLast(from: &dirty, m)
         } else {
             op = m.allocOp(cpu: cpu, order: 0, kind: .anon, into: &held[cpu])
             if op.kind == .allocFailed { starved = true } else { heapPages += 1 }

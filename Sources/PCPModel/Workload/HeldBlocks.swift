@@ -30,14 +30,12 @@ public struct HeldBlocks {
             s.append(HeldEntry(r, order: order))
             s.pages += 1 << order
             let pfn = m.pfn(of: r)
-            guard m.lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0, !m.isPageCacheFolio(pfn: pfn), !m.isAreaAnon(pfn) else { return }
+            guard m.isFreeLRUFolio(pfn, owner: m.lru.owner[pfn]) else { return }
             if pinned {
                 m.lru.owner[pfn] = 0
                 return
             }
-            if s.id < 0 { m.register(s) }
-            m.lru.owner[pfn] = HeldStore.tag | UInt32(s.id)
-            m.lru.offset[pfn] = UInt32(slot)
+            s.adopt(pfn: pfn, slot: slot, m)
         }
     }
 
@@ -52,16 +50,18 @@ public struct HeldBlocks {
 
     public mutating func removeLast() -> (PageRef, Int) { swapRemove(count - 1) }
 
-    /// Moves every block of `other` here, last first, as `removeLast` and `append` would, but
-    /// without asking for the lines of a free that does not come.
+    /// Moves the last block of `other` here, as `removeLast` and `append` would, but without
+    /// asking for the lines of a free that does not come, and with its folio's owner read and
+    /// written once.
+    mutating func moveLast(from other: inout HeldBlocks, _ m: Machine) {
+        if store == nil { store = HeldStore() }
+        let src = Unmanaged.passUnretained(other.store.unsafelyUnwrapped)
+        withStore { $0.moveLast(from: src, m) }
+    }
+
+    /// Moves every block of `other` here, last first.
     mutating func absorb(_ other: inout HeldBlocks, _ m: Machine) {
-        guard other.count > 0 else { return }
-        other.withStore { o in
-            while o.count > 0 {
-                let e = o.take(o.count - 1, freeing: false)
-                append(e.ref, order: Int(e.order), m)
-            }
-        }
+        while other.count > 0 { moveLast(from: &other, m) }
     }
 
     /// Entry `i` wanted soon (a removal at a random slot predicted one step ahead).
@@ -127,14 +127,21 @@ final class HeldStore {
         pages -= 1 << Int(e.order)
         machine?._withUnsafeGuaranteedRef { m in
             if freeing { m.prefetchFree(e.ref) }
-            let tag = HeldStore.tag | UInt32(id)
             if i != last {
                 let pfn = m.pfn(of: self[i].ref)
-                if m.lru.owner[pfn] == tag { m.lru.offset[pfn] = UInt32(i) }
+                if m.lru.owner[pfn] == ownerTag { m.lru.offset[pfn] = UInt32(i) }
             }
             let pfn = m.pfn(of: e.ref)
-            if m.lru.owner[pfn] == tag { m.lru.owner[pfn] = 0 }
+            m.lru.owner[pfn] = released(m.lru.owner[pfn])
         }
+        return e
+    }
+
+    /// Takes the last entry out, leaving its folio's owner to the caller (`released`).
+    @inline(__always) func popLast() -> HeldEntry {
+        let e = self[count - 1]
+        count -= 1
+        pages -= 1 &<< Int(e.order)
         return e
     }
 
@@ -142,6 +149,31 @@ final class HeldStore {
         if count == buffer.count { buffer = buffer.grown(to: 2 * count, filling: HeldEntry.unused) }
         buffer[count] = e
         count += 1
+    }
+
+    /// `HeldBlocks.moveLast`: the last entry of `src` appended here.
+    @inline(__always) func moveLast(from src: Unmanaged<HeldStore>, _ m: Machine) {
+        let (e, pfn, owner) = src._withUnsafeGuaranteedRef { s in
+            let e = s.popLast(), pfn = m.pfn(of: e.ref)
+            return (e, pfn, s.released(m.lru.owner[pfn]))
+        }
+        let slot = count
+        append(e)
+        pages += 1 &<< Int(e.order)
+        if m.isFreeLRUFolio(pfn, owner: owner) { adopt(pfn: pfn, slot: slot, m) } else { m.lru.owner[pfn] = owner }
+    }
+
+    /// The LRU owner field of the folios this store holds (once registered).
+    @inline(__always) var ownerTag: UInt32 { HeldStore.tag | UInt32(truncatingIfNeeded: id) }
+
+    /// A folio's owner once this store lets it go: nobody, if it was this store.
+    @inline(__always) func released(_ owner: UInt32) -> UInt32 { id >= 0 && owner == ownerTag ? 0 : owner }
+
+    /// The folio at `pfn`, held at `slot`, becomes movable: its owner names this store.
+    @inline(__always) func adopt(pfn: Int, slot: Int, _ m: Machine) {
+        if id < 0 { m.register(self) }
+        m.lru.owner[pfn] = ownerTag
+        m.lru.offset[pfn] = UInt32(slot)
     }
 
     var refs: [PageRef] { (0..<count).map { buffer[$0].ref } }
@@ -174,6 +206,12 @@ extension Machine {
             lru.flags.prefetch(pfn)
             lru.links.prefetch(pfn)
         }
+    }
+
+    /// An LRU folio (or one isolated from its LRU) that no file and no anon area owns, given
+    /// its owner field: one a holder may make movable.
+    @inline(__always) func isFreeLRUFolio(_ pfn: Int, owner o: UInt32) -> Bool {
+        lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0 && (o == 0 || o & HeldStore.tag != 0)
     }
 
     /// A page cache folio (its LRU owner is a file), not one a workload holds.

@@ -132,12 +132,12 @@ final class HeldStore {
                 if m.lru.owner[pfn] == ownerTag { m.lru.offset[pfn] = UInt32(i) }
             }
             let pfn = m.pfn(of: e.ref)
-            m.lru.owner[pfn] = released(m.lru.owner[pfn])
+            if m.lru.owner[pfn] == ownerTag { m.lru.owner[pfn] = 0 }
         }
         return e
     }
 
-    /// Takes the last entry out, leaving its folio's owner to the caller (`released`).
+    /// Takes the last entry out, leaving its folio's owner to the caller.
     @inline(__always) func popLast() -> HeldEntry {
         let e = self[count - 1]
         count -= 1
@@ -153,21 +153,26 @@ final class HeldStore {
 
     /// `HeldBlocks.moveLast`: the last entry of `src` appended here.
     @inline(__always) func moveLast(from src: Unmanaged<HeldStore>, _ m: Machine) {
+        // Owner words are read (and written) only where `take` and `append` would touch them:
+        // the owners of folios nobody can move mostly lie on zero pages never written.
         let (e, pfn, owner) = src._withUnsafeGuaranteedRef { s in
             let e = s.popLast(), pfn = m.pfn(of: e.ref)
-            return (e, pfn, s.released(m.lru.owner[pfn]))
+            return (e, pfn, s.id >= 0 ? m.lru.owner[pfn] : nil)
         }
         let slot = count
         append(e)
         pages += 1 &<< Int(e.order)
-        if m.isFreeLRUFolio(pfn, owner: owner) { adopt(pfn: pfn, slot: slot, m) } else { m.lru.owner[pfn] = owner }
+        let srcTag = src._withUnsafeGuaranteedRef { $0.ownerTag }
+        let left = owner == srcTag ? 0 : owner
+        if m.isFreeLRUFolio(pfn, owner: left ?? m.lru.owner[pfn]) {
+            adopt(pfn: pfn, slot: slot, m)
+        } else if owner == srcTag {
+            m.lru.owner[pfn] = 0
+        }
     }
 
     /// The LRU owner field of the folios this store holds (once registered).
     @inline(__always) var ownerTag: UInt32 { HeldStore.tag | UInt32(truncatingIfNeeded: id) }
-
-    /// A folio's owner once this store lets it go: nobody, if it was this store.
-    @inline(__always) func released(_ owner: UInt32) -> UInt32 { id >= 0 && owner == ownerTag ? 0 : owner }
 
     /// The folio at `pfn`, held at `slot`, becomes movable: its owner names this store.
     @inline(__always) func adopt(pfn: Int, slot: Int, _ m: Machine) {
@@ -210,8 +215,11 @@ extension Machine {
 
     /// An LRU folio (or one isolated from its LRU) that no file and no anon area owns, given
     /// its owner field: one a holder may make movable.
-    @inline(__always) func isFreeLRUFolio(_ pfn: Int, owner o: UInt32) -> Bool {
-        lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0 && (o == 0 || o & HeldStore.tag != 0)
+    /// The owner is read only for such a folio.
+    @inline(__always) func isFreeLRUFolio(_ pfn: Int, owner: @autoclosure () -> UInt32) -> Bool {
+        guard lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0 else { return false }
+        let o = owner()
+        return o == 0 || o & HeldStore.tag != 0
     }
 
     /// A page cache folio (its LRU owner is a file), not one a workload holds.

@@ -76,8 +76,9 @@ public final class Engine {
     /// Can be called again to continue.
     /// Specialised for the workloads the README's figures and the patch cards run: a run
     /// reaches the loop with its workload's type opened from an existential, so without these
-    /// each operation's step, finished and actingCPU are witness-table calls that cannot inline
-    /// (44 instructions an operation of the random workload, 42 of jemalloc-purge's).
+    /// each operation calls step, finished and actingCPU through the witness table, and the
+    /// last two, a load each, cannot inline (44 instructions an operation of the random
+    /// workload, 42 of jemalloc-purge's).
     @discardableResult
     @_specialize(where W == RandomMix)
     @_specialize(where W == JemallocPurge)

@@ -74,6 +74,7 @@ public final class Engine {
     /// Runs up to `ops` operations (idle steps included) of the workload, stopping early once
     /// the slowest CPU reaches `untilNs` or the workload is finished. Returns the operations run.
     /// Can be called again to continue.
+    ///
     /// Specialised for the workloads the README's figures and the patch cards run: a run
     /// reaches the loop with its workload's type opened from an existential, so without these
     /// each operation calls step, finished and actingCPU through the witness table, and the

@@ -51,8 +51,7 @@ public struct HeldBlocks {
     public mutating func removeLast() -> (PageRef, Int) { swapRemove(count - 1) }
 
     /// Moves the last block of `other` here, as `removeLast` and `append` would, but without
-    /// asking for the lines of a free that does not come, and with its folio's owner read and
-    /// written once.
+    /// asking for the lines of a free that does not come, and reading its folio's owner once.
     mutating func moveLast(from other: inout HeldBlocks, _ m: Machine) {
         if store == nil { store = HeldStore() }
         let src = Unmanaged.passUnretained(other.store.unsafelyUnwrapped)
@@ -214,8 +213,7 @@ extension Machine {
     }
 
     /// An LRU folio (or one isolated from its LRU) that no file and no anon area owns, given
-    /// its owner field: one a holder may make movable.
-    /// The owner is read only for such a folio.
+    /// its owner field (read only for an LRU folio): one a holder may make movable.
     @inline(__always) func isFreeLRUFolio(_ pfn: Int, owner: @autoclosure () -> UInt32) -> Bool {
         guard lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0 else { return false }
         let o = owner()

@@ -154,7 +154,7 @@ public final class Machine {
     }
 
     /// Runs `body` on zone `id`, borrowed: `zones` keeps it alive for the machine's life.
-    @inline(__always) func withZone<R, E: Error>(_ id: Int, _ body: (Zone) throws(E) -> R) throws(E) -> R {
+    @inline(always) func withZone<R, E: Error>(_ id: Int, _ body: (Zone) throws(E) -> R) throws(E) -> R {
         try zoneRefs[id]._withUnsafeGuaranteedRef { z in Result { () throws(E) in try body(z) } }.get()
     }
 

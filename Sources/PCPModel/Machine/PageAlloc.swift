@@ -57,7 +57,9 @@ extension Machine {
         var flags: AllocFlags = [.wmarkLow, kswapd]
         flags.formUnion(allocFlagsNofragment(preferred))
         if let (id, i) = getPageFromFreelistID(p, cpu: cpu, order: order, flags: flags, mt: mt, hz: hz, preferred: preferred) {
-            return withZone(id) { z in finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic) }
+            // Borrowed directly, not through `withZone`: its Result wrapper kept this closure
+            // out of line.
+            return zoneRefs[id]._withUnsafeGuaranteedRef { z in finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic) }
         }
         if let (z, i) = allocPagesSlowpath(p, cpu: cpu, order: order, kind: kind, gfp: gfp, hz: hz, preferred: preferred) {
             return finishAlloc(cpu: cpu, z, i, order: order, kind: kind, atomic: atomic)
@@ -274,7 +276,7 @@ extension Machine {
     }
 
     /// prep_new_page() and the caller's own accounting (rmap, slab, page tables...).
-    @inline(__always) func finishAlloc(cpu: Int, _ z: Zone, _ i: Int, order: Int, kind: AllocKind, atomic: Bool, traced: Bool = true) -> PageRef {
+    @inline(always) func finishAlloc(cpu: Int, _ z: Zone, _ i: Int, order: Int, kind: AllocKind, atomic: Bool, traced: Bool = true) -> PageRef {
         if traced { tracer?.emit(.pageAlloc(pfn: z.pfn(i), order: order, mt: kind.migratetype, kind: kind, atomic: atomic)) }
         z.pages.set(i, .allocated, order: order)
         z.pages.setKind(i, kind.rawValue)

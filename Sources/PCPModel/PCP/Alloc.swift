@@ -57,7 +57,7 @@ extension Zone {
 
     /// __rmqueue_pcplist(): the head of this CPU's list, refilled in bulk
     /// from the buddy when empty. nil sends the caller to rmqueue_buddy.
-    @inline(__always) func rmqueuePCPList<P: OwnsNothing>(_ cpu: Int, order: Int, mt: Int, flags: AllocFlags, _ p: P) -> Int? {
+    @inline(always) func rmqueuePCPList<P: OwnsNothing>(_ cpu: Int, order: Int, mt: Int, flags: AllocFlags, _ p: P) -> Int? {
         let l = pcpList(cpu, orderToPindex(mt, order))
         if lists.isEmpty(l) {
             // Following 7.3: a HIGHATOMIC request does not refill (6.18 unknown).

@@ -31,7 +31,7 @@ extension Zone {
 
     /// free_frozen_page_commit() (6.18; free_unref_page_commit before 6.14): queue the page at
     /// the list head, then drain if the PCP is over its high mark. Returns pages drained.
-    @inline(__always) func freeFrozenPageCommit<P: AllocatorPolicy>(_ cpu: Int, _ i: Int, mt: Int, order: Int, _ p: P) {
+    @inline(always) func freeFrozenPageCommit<P: AllocatorPolicy>(_ cpu: Int, _ i: Int, mt: Int, order: Int, _ p: P) {
         pcp[cpu].allocFactor >>= 1
         let pindex = orderToPindex(mt, order)
         enterPCP(cpu, i, order: order, mt: mt, buddy: false)
@@ -43,7 +43,7 @@ extension Zone {
 
     /// The second half of the free commit: free_count, the PCPF flags, nr_pcp_high and the
     /// drain when the PCP is over it.
-    @inline(__always) func afterFreeCommit<P: AllocatorPolicy>(_ cpu: Int, order: Int, pindex: Int, _ p: P) {
+    @inline(always) func afterFreeCommit<P: AllocatorPolicy>(_ cpu: Int, order: Int, pindex: Int, _ p: P) {
         let batch = pcp[cpu].batch
         var freeHigh = false
         if order > 0 && order <= K.costlyOrder {

@@ -5,7 +5,7 @@ protocol OwnsNothing: AllocatorPolicy {}
 extension OwnsNothing {
     func servesFromPCP(order: Int) -> Bool { pcpAllowedOrder(order) }
 
-    func rmqueuePCP(_ z: Zone, cpu: Int, order: Int, mt: Int, flags: AllocFlags) -> Int? {
+    @inline(always) func rmqueuePCP(_ z: Zone, cpu: Int, order: Int, mt: Int, flags: AllocFlags) -> Int? {
         z.rmqueuePCPList(cpu, order: order, mt: mt, flags: flags, self)
     }
 

@@ -3,7 +3,10 @@
 /// The machine keeps its design's type as an existential metatype and makes one of these calls
 /// per operation: the only dynamic dispatch of the operation. Each design's conformance sees
 /// its concrete type, so the generic shared paths below it are specialised and its hooks are
-/// direct calls. Implemented once, here, for every design.
+/// direct calls. Implemented once, here, for every design. The order-0 fast path's pieces
+/// below the entry points (rmqueuePCP, free_frozen_page_commit, prep_new_page) are
+/// `@inline(always)` (SE-0496): the optimiser's size limit left them out of line under
+/// `@inline(__always)`, a call and its spills each.
 protocol PolicyDriver: AnyObject {
     static func allocPages(_ m: Machine, cpu: Int, order: Int, kind: AllocKind, gfp: GFPClass) -> PageRef?
     static func freePages(_ m: Machine, cpu: Int, _ ref: PageRef, order: Int, pcpLockHeld: Bool) throws(FreeError)

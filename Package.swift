@@ -16,7 +16,11 @@ let package = Package(
     ],
     targets: [
         // The allocator model: zones, buddy, PCP, knobs' recomputations. No text, no FUSE.
-        .target(name: "PCPModel", dependencies: ["CPrefetch"]),
+        // Swift's function merging off: it folded each design's and each workload's
+        // specialisations of the hot paths into one body reached through a thunk, with their
+        // callees passed as function pointers (the README's *Speed and size*).
+        .target(name: "PCPModel", dependencies: ["CPrefetch"],
+                swiftSettings: [.unsafeFlags(["-Xllvm", "-swiftmergefunc-threshold=0"])]),
         // __builtin_prefetch for the model's hot paths (a header only).
         .systemLibrary(name: "CPrefetch"),
         // Kernel-format renderers, the knob table (paths, formats, setters), zoneinfo import.

@@ -16,9 +16,9 @@ let package = Package(
     ],
     targets: [
         // The allocator model: zones, buddy, PCP, knobs' recomputations. No text, no FUSE.
-        // Swift's function merging off: it folded each design's and each workload's
-        // specialisations of the hot paths into one body reached through a thunk, with their
-        // callees passed as function pointers (the README's *Speed and size*).
+        // Swift's function merging off: it folded designs' specialisations of the allocation
+        // path into one body reached through a thunk, their callees passed as function
+        // pointers (the README's *Speed and size*).
         .target(name: "PCPModel", dependencies: ["CPrefetch"],
                 swiftSettings: [.unsafeFlags(["-Xllvm", "-swiftmergefunc-threshold=0"])]),
         // __builtin_prefetch for the model's hot paths (a header only).

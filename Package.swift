@@ -1,6 +1,20 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// Profile-guided optimisation (the README's *Speed and size*): a release build of the modules
+/// `scripts/pgo-train` exercises uses the profile it wrote to pgo/pcpsim.profdata (LLVM's
+/// IR-level PGO: block layout, inlining and register allocation along the counted paths), and
+/// `PCPSIM_PGO_GENERATE=DIR` builds them instrumented instead, writing raw profiles to DIR.
+/// The mount's modules (PCPLive, PCPFuse) are left out: no training run mounts. Static
+/// functions are named in the profile by file name without directories, so that one
+/// checkout's profile fits another's.
+let pgoProfile = Context.packageDirectory + "/pgo/pcpsim.profdata"
+let pgoGenerate = Context.environment["PCPSIM_PGO_GENERATE"]
+let pgoNames = ["-Xllvm", "-static-func-full-module-prefix=false"]
+let pgoSettings: [SwiftSetting] =
+    if let dir = pgoGenerate { [.unsafeFlags(pgoNames + ["-Xfrontend", "-ir-profile-generate=" + dir])] }
+    else { [.unsafeFlags(pgoNames + ["-Xfrontend", "-ir-profile-use=" + pgoProfile], .when(configuration: .release))] }
+
 let package = Package(
     name: "pcpsim",
     platforms: [.macOS(.v13)],
@@ -20,19 +34,19 @@ let package = Package(
         // path into one body reached through a thunk, their callees passed as function
         // pointers (the README's *Speed and size*).
         .target(name: "PCPModel", dependencies: ["CPrefetch"],
-                swiftSettings: [.unsafeFlags(["-Xllvm", "-swiftmergefunc-threshold=0"])]),
+                swiftSettings: [.unsafeFlags(["-Xllvm", "-swiftmergefunc-threshold=0"])] + pgoSettings),
         // __builtin_prefetch for the model's hot paths (a header only).
         .systemLibrary(name: "CPrefetch"),
         // Kernel-format renderers, the knob table (paths, formats, setters), zoneinfo import.
-        .target(name: "PCPRender", dependencies: ["PCPModel"]),
+        .target(name: "PCPRender", dependencies: ["PCPModel"], swiftSettings: pgoSettings),
         // The running simulation behind the mount: a background sim thread, knob writes
         // applied at operation boundaries, snapshots published to readers.
         .target(name: "PCPLive", dependencies: ["PCPModel", "PCPRender"]),
         // One run as a value: the machine and how it boots, knobs, policy, workload, seed,
         // duration, cost model, tracing and checking; boot, run, and scenario files (JSON, TOML).
-        .target(name: "PCPScenario", dependencies: ["PCPModel", "PCPRender", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "PCPScenario", dependencies: ["PCPModel", "PCPRender", .product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: pgoSettings),
         // Comparisons across policies, patch cards and their claims, reports, patch inspection.
-        .target(name: "PCPAnalysis", dependencies: ["PCPModel", "PCPScenario"]),
+        .target(name: "PCPAnalysis", dependencies: ["PCPModel", "PCPScenario"], swiftSettings: pgoSettings),
         // libfuse3 through pkg-config.
         .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         // A thin FUSE adapter over a path → file table.
@@ -42,7 +56,10 @@ let package = Package(
             dependencies: [
                 "PCPModel", "PCPRender", "PCPScenario", "PCPLive", "PCPFuse", "PCPAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: pgoSettings,
+            // The instrumented build's counters are written out by the profile runtime.
+            linkerSettings: pgoGenerate == nil ? [] : [.unsafeFlags(["-Xclang-linker", "-fprofile-generate"])]
         ),
         .testTarget(name: "PCPModelTests", dependencies: ["PCPModel", "PCPRender"]),
         .testTarget(name: "PCPRenderTests", dependencies: ["PCPModel", "PCPRender", "PCPLive"]),

@@ -11,9 +11,14 @@ import PackageDescription
 let pgoProfile = Context.packageDirectory + "/pgo/pcpsim.profdata"
 let pgoGenerate = Context.environment["PCPSIM_PGO_GENERATE"]
 let pgoNames = ["-Xllvm", "-static-func-full-module-prefix=false"]
+#if compiler(>=6.3)
 let pgoSettings: [SwiftSetting] =
     if let dir = pgoGenerate { [.unsafeFlags(pgoNames + ["-Xfrontend", "-ir-profile-generate=" + dir])] }
     else { [.unsafeFlags(pgoNames + ["-Xfrontend", "-ir-profile-use=" + pgoProfile], .when(configuration: .release))] }
+#else
+// The profile's format is the one Swift 6.3's LLVM writes, which an older one cannot read.
+let pgoSettings: [SwiftSetting] = []
+#endif
 
 let package = Package(
     name: "pcpsim",

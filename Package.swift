@@ -5,6 +5,7 @@ import PackageDescription
 /// `scripts/pgo-train` exercises uses the profile it wrote to pgo/pcpsim.profdata (LLVM's
 /// IR-level PGO: block layout, inlining and register allocation along the counted paths), and
 /// `PCPSIM_PGO_GENERATE=DIR` builds them instrumented instead, writing raw profiles to DIR.
+/// `scripts/build-release` adds whole-program LTO, which only a SwiftPM option can ask for.
 /// The mount's modules (PCPLive, PCPFuse) are left out: no training run mounts. Static
 /// functions are named in the profile by file name without directories, so that one
 /// checkout's profile fits another's.

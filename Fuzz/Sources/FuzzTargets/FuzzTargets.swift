@@ -167,13 +167,14 @@ public enum FuzzTargets {
 
     /// Writes the seeds of `stateFile` into `dir`: small machines (64 MiB, 2 CPUs) saved by
     /// the code pcpsim saves with, after a few hundred operations of each kind of workload
-    /// state (held blocks, page cache, compaction, anon areas with swap, a mount's section,
-    /// none), so they are always of this build's format.
+    /// state (held blocks, per-CPU arenas, page cache, compaction, anon areas with swap, a
+    /// mount's section, none), so they are always of this build's format.
     public static func writeStateSeeds(to dir: String) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let cases: [(String, String, [String: String], Bool)] = [
             ("random", "random", [:], false),
             ("kbuild-contig", "mix:kbuild+contig", [:], false),
+            ("jemalloc", "jemalloc-purge", ["heap": "20"], false),
             ("stream", "stream", ["order": "0", "file_mb": "96", "rate": "100000"], false),
             ("fragment", "fragment", ["mib": "24", "thps": "6", "madvise": "1"], false),
             ("memhog-swap", "memhog", ["mb": "80"], false),

@@ -12,62 +12,100 @@
 /// not a measured figure.
 struct JemallocPurge: Workload {
     let name = "jemalloc-purge"
-    let isPurger: [Bool], inSet: [Bool]
     let pages: Int, burst: Int
     /// The most pages the heap holds, faulted and dirty together.
     let heapLimit: Int
-    var held: [HeldBlocks]
-    /// Per CPU: faults before its arena's next release.
-    var cycle: [Int]
+    /// Each CPU's role, arena and place in its cycle.
+    let cpus: PurgeCPUs
+    /// The CPU count, kept here: the buffer's header is a class's `var`, and each read of it
+    /// would go through Swift's dynamic exclusivity check.
+    let nrCPUs: Int
     var dirty = HeldBlocks()
-    var burstLeft: [Int]
     /// Memory ran out: purgers free whatever is dirty instead of waiting for a full burst.
     var starved = false
     /// Pages held and dirty: the heap's size (derived, not checkpointed).
     var heapPages = 0
 
     init(_ m: Machine, _ cpus: CPUSet, purgers: Int, pages: Int, burst: Int, heapPercent: Int) {
-        let p = Set(cpus.cpus.suffix(purgers))
-        isPurger = (0..<m.nrCPUs).map { p.contains($0) }
-        inSet = (0..<m.nrCPUs).map { cpus.cpus.contains($0) }
+        let p = Set(cpus.cpus.suffix(purgers)), inSet = Set(cpus.cpus)
+        self.cpus = PurgeCPUs.create(minimumCapacity: m.nrCPUs) { _ in m.nrCPUs } as! PurgeCPUs
+        self.cpus.withUnsafeMutablePointerToElements { all in
+            for c in 0..<m.nrCPUs {
+                let role: PurgeCPUs.Role = !inSet.contains(c) ? .outside : p.contains(c) ? .purger : .faulter
+                (all + c).initialize(to: PurgeCPUs.CPU(role: role))
+            }
+        }
+        nrCPUs = m.nrCPUs
         self.pages = pages
         self.burst = burst
         heapLimit = m.zones.reduce(0) { $0 + $1.managed } * heapPercent / 100
-        held = Array(repeating: HeldBlocks(), count: m.nrCPUs)
-        cycle = Array(repeating: 0, count: m.nrCPUs)
-        burstLeft = Array(repeating: 0, count: m.nrCPUs)
     }
 
     mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
-        guard inSet[cpu] else { return .idle(cpu) }
-        if isPurger[cpu] {
-            if burstLeft[cpu] == 0 {
-                guard dirty.count >= burst || (starved && dirty.count > 0) else { return .idle(cpu) }
-                burstLeft[cpu] = min(burst, dirty.count)
-                starved = false
+        precondition(cpu >= 0 && cpu < nrCPUs)
+        return try cpus.withUnsafeMutablePointerToElements { (all) throws(FreeError) -> Operation in
+            let c = all + cpu
+            switch c.pointee.role {
+            case .outside: return .idle(cpu)
+            case .purger: return try purge(m, cpu: cpu, c)
+            case .faulter: return fault(m, cpu: cpu, c, &rng)
             }
-            // Purgers share the dirty pool: another one may have freed the rest of this burst.
-            guard dirty.count > 0 else { burstLeft[cpu] = 0; return .idle(cpu) }
-            burstLeft[cpu] -= 1
-            let (r, o) = dirty.removeLast()
-            heapPages -= 1 << o
-            return try m.freeOp(cpu: cpu, r, order: o)
         }
-        if cycle[cpu] == 0 { cycle[cpu] = max(1, pages / 2 + rng.below(max(1, pages))) }
+    }
+
+    /// A purger's step: the next page of its burst back to the kernel (MADV_DONTNEED).
+    @inline(__always) mutating func purge(_ m: Machine, cpu: Int, _ c: UnsafeMutablePointer<PurgeCPUs.CPU>) throws(FreeError) -> Operation {
+        if c.pointee.burstLeft == 0 {
+            guard dirty.count >= burst || (starved && dirty.count > 0) else { return .idle(cpu) }
+            c.pointee.burstLeft = min(burst, dirty.count)
+            starved = false
+        }
+        // Purgers share the dirty pool: another one may have freed the rest of this burst.
+        guard dirty.count > 0 else { c.pointee.burstLeft = 0; return .idle(cpu) }
+        c.pointee.burstLeft -= 1
+        let (r, o) = dirty.removeLast()
+        heapPages -= 1 << o
+        return try m.freeOp(cpu: cpu, r, order: o)
+    }
+
+    /// An arena's step: a page for the application, reused from the dirty pool once the heap
+    /// is at its limit, faulted otherwise; at the cycle's end the arena releases its pages.
+    @inline(__always) mutating func fault(_ m: Machine, cpu: Int, _ c: UnsafeMutablePointer<PurgeCPUs.CPU>, _ rng: inout SplitMix64) -> Operation {
+        if c.pointee.cycle == 0 { c.pointee.cycle = max(1, pages / 2 + rng.below(max(1, pages))) }
         var op = Operation.user(cpu)
         if heapPages >= heapLimit && dirty.count > 0 {
             // The arena reuses a dirty page: still mapped, so no fault, only user time.
-            held[cpu].moveLast(from: &dirty, m)
+            c.pointee.held.moveLast(from: &dirty, m)
         } else {
-            op = m.allocOp(cpu: cpu, order: 0, kind: .anon, into: &held[cpu])
+            op = m.allocOp(cpu: cpu, order: 0, kind: .anon, into: &c.pointee.held)
             if op.kind == .allocFailed { starved = true } else { heapPages += 1 }
         }
-        if held[cpu].count >= cycle[cpu] || (op.kind == .allocFailed && held[cpu].count > 0) {
-            dirty.absorb(&held[cpu], m)
-            cycle[cpu] = 0
+        if c.pointee.held.count >= c.pointee.cycle || (op.kind == .allocFailed && c.pointee.held.count > 0) {
+            dirty.absorb(&c.pointee.held, m)
+            c.pointee.cycle = 0
         }
         return op.kind == .allocFailed ? .idle(cpu) : op
     }
+}
+
+/// jemalloc-purge's per-CPU state in one buffer behind one reference: a step reads and writes
+/// its CPU's fields in place, where arrays of them checked their bounds on every access and
+/// their uniqueness on every write (about 40 instructions an operation). The header is the
+/// CPU count.
+final class PurgeCPUs: ManagedBuffer<Int, PurgeCPUs.CPU> {
+    enum Role: UInt8 { case outside, faulter, purger }
+    struct CPU {
+        let role: Role
+        /// The arena's faulted and reused pages.
+        var held = HeldBlocks()
+        /// Faults before the arena's next release (0: the next step draws a new cycle).
+        var cycle = 0
+        /// Pages left in a purger's current burst.
+        var burstLeft = 0
+        init(role: Role) { self.role = role }
+    }
+
+    deinit { _ = withUnsafeMutablePointers { n, e in e.deinitialize(count: n.pointee) } }
 }
 
 /// `one-allocator`: the first CPU allocates for everybody (a refiller, an rx CPU), handing

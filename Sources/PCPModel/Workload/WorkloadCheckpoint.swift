@@ -14,12 +14,25 @@ extension FaultLoop {
 
 extension JemallocPurge {
     mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
-        try c.sync(each: &held, "jemalloc-purge's CPU count")
-        try c.sync(&cycle)
-        try c.sync(fields: &dirty)
-        try c.sync(&burstLeft)
+        try cpus.withUnsafeMutablePointers { (n, all) throws(CheckpointError) in
+            let cpus = UnsafeMutableBufferPointer(start: all, count: n.pointee)
+            try c.check(cpus.count, "jemalloc-purge's CPU count")
+            for i in cpus.indices { try cpus[i].held.checkpoint(c) }
+            var cycle = cpus.map(\.cycle)
+            try c.sync(&cycle)
+            try c.sync(fields: &dirty)
+            var burstLeft = cpus.map(\.burstLeft)
+            try c.sync(&burstLeft)
+            guard cycle.count == cpus.count, burstLeft.count == cpus.count else {
+                throw CheckpointError("jemalloc-purge's cycles or bursts do not match its CPU count")
+            }
+            for i in cpus.indices {
+                cpus[i].cycle = cycle[i]
+                cpus[i].burstLeft = burstLeft[i]
+            }
+            heapPages = cpus.reduce(dirty.pages) { $0 + $1.held.pages }
+        }
         try c.sync(&starved)
-        heapPages = held.reduce(dirty.pages) { $0 + $1.pages }
     }
 }
 

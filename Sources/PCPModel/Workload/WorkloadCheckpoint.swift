@@ -13,20 +13,20 @@ extension FaultLoop {
 }
 
 extension JemallocPurge {
+    /// The per-CPU fields as the arrays the format has always held, each written back.
     mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
         try cpus.withUnsafeMutablePointers { (n, all) throws(CheckpointError) in
             let cpus = UnsafeMutableBufferPointer(start: all, count: n.pointee)
-            try c.check(cpus.count, "jemalloc-purge's CPU count")
-            for i in cpus.indices { try cpus[i].held.checkpoint(c) }
-            var cycle = cpus.map(\.cycle)
+            var held = cpus.map(\.held), cycle = cpus.map(\.cycle), burstLeft = cpus.map(\.burstLeft)
+            try c.sync(each: &held, "jemalloc-purge's CPU count")
             try c.sync(&cycle)
             try c.sync(fields: &dirty)
-            var burstLeft = cpus.map(\.burstLeft)
             try c.sync(&burstLeft)
             guard cycle.count == cpus.count, burstLeft.count == cpus.count else {
                 throw CheckpointError("jemalloc-purge's cycles or bursts do not match its CPU count")
             }
             for i in cpus.indices {
+                cpus[i].held = held[i]
                 cpus[i].cycle = cycle[i]
                 cpus[i].burstLeft = burstLeft[i]
             }

@@ -140,6 +140,8 @@ public struct PageStore: ~Copyable {
 struct ListSet: ~Copyable {
     let head: FixedArray<UInt32>
     let tail: FixedArray<UInt32>
+    /// Blocks on each list; they wrap rather than trap (a list holds at most a zone's pages),
+    /// as the overflow checks cost an instruction or two on every link and unlink.
     let length: FixedArray<Int>
     /// The pages linked or unlinked since the last incremental check (only while it is on).
     let touched = TouchLog()
@@ -157,7 +159,7 @@ struct ListSet: ~Copyable {
         p.setLinks(i, next: h, prev: PageStore.none)
         if h == PageStore.none { tail[l] = v } else { p.setPrev(Int(h), v) }
         head[l] = v
-        length[l] += 1
+        length[l] &+= 1
         if touched.on { touched.add(i) }
     }
 
@@ -166,7 +168,7 @@ struct ListSet: ~Copyable {
         p.setLinks(i, next: PageStore.none, prev: t)
         if t == PageStore.none { head[l] = v } else { p.setNext(Int(t), v) }
         tail[l] = v
-        length[l] += 1
+        length[l] &+= 1
         if touched.on { touched.add(i) }
     }
 
@@ -178,14 +180,14 @@ struct ListSet: ~Copyable {
         p.enterPCPRun(first: first, count: n, order: order, cpu: cpu, mt: mt, after: t)
         if touched.on { for k in 0..<n { touched.add(first + k << order) } }
         tail[l] = UInt32(truncatingIfNeeded: first + (n - 1) << order)
-        length[l] += n
+        length[l] &+= n
     }
 
     @inline(__always) func remove(_ l: Int, _ i: Int, _ p: borrowing PageStore) {
         let n = p.nextOf(i), pr = p.prevOf(i)
         if pr == PageStore.none { head[l] = n } else { p.setNext(Int(pr), n) }
         if n == PageStore.none { tail[l] = pr } else { p.setPrev(Int(n), pr) }
-        length[l] -= 1
+        length[l] &-= 1
         if touched.on { touched.add(i) }
     }
 }

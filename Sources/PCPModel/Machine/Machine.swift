@@ -168,10 +168,10 @@ public final class Machine {
     public func nodeState(nid: Int, _ item: Int) -> Int { max(0, nodeStats.global[nid * NodeStat.count + item]) }
 
     @inline(__always) func modNodeState(nid: Int, cpu: Int, _ item: NodeStat, _ delta: Int) {
-        nodeStats.mod(nid * NodeStat.count + item.rawValue, cpu: cpu, delta, threshold: nodeThreshold[nid])
+        nodeStats.mod(nid &* NodeStat.count &+ item.rawValue, cpu: cpu, delta, threshold: nodeThreshold[nid])
     }
 
-    @inline(__always) func countEvent(_ e: VMEvent, _ n: Int = 1) { eventCounters[e.rawValue] += n }
+    @inline(__always) func countEvent(_ e: VMEvent, _ n: Int = 1) { eventCounters[e.rawValue] &+= n }
     /// A workload ended a process for the OOM killer.
     public func countOOMKill() { countEvent(.oomKill) }
 

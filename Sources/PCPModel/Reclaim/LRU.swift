@@ -100,7 +100,7 @@ public struct LRUStore: ~Copyable {
     var offset: DataView { links.withBase { DataView(base: UnsafeMutablePointer(mutating: $0), second: true, count: links.count) } }
     let head: FixedArray<UInt32>
     let tail: FixedArray<UInt32>
-    /// Pages on each list.
+    /// Pages on each list (wrapping, as ListSet.length: a list holds at most a node's pages).
     let size: FixedArray<Int>
 
     init(pfns: Int, nodes: Int) {
@@ -137,7 +137,7 @@ public struct LRUStore: ~Copyable {
         links[pfn].prev = LRUStore.none
         if h == LRUStore.none { tail[l] = v } else { links[Int(h)].prev = v }
         head[l] = v
-        size[l] += nrPages(pfn)
+        size[l] &+= nrPages(pfn)
     }
 
     /// list_add_tail (the oldest end: the next to be scanned).
@@ -147,14 +147,14 @@ public struct LRUStore: ~Copyable {
         links[pfn].prev = t
         if t == LRUStore.none { head[l] = v } else { links[Int(t)].next = v }
         tail[l] = v
-        size[l] += nrPages(pfn)
+        size[l] &+= nrPages(pfn)
     }
 
     @inline(__always) func remove(_ l: Int, _ pfn: Int) {
         let k = links[pfn], n = k.next, p = k.prev
         if p == LRUStore.none { head[l] = n } else { links[Int(p)].next = n }
         if n == LRUStore.none { tail[l] = p } else { links[Int(n)].prev = p }
-        size[l] -= nrPages(pfn)
+        size[l] &-= nrPages(pfn)
     }
 }
 

@@ -32,7 +32,7 @@ public final class Zone {
     public let geometry: ZoneGeometry
     public let nid: Int
     /// Index in Machine.zones: nid * 5 + zone type.
-    public var id: Int { nid * K.nrZoneTypes + geometry.type.rawValue }
+    public var id: Int { nid &* K.nrZoneTypes &+ geometry.type.rawValue }
     public var type: ZoneType { geometry.type }
     public var managed: Int { geometry.managed }
     public var isPopulated: Bool { geometry.isPopulated }
@@ -93,7 +93,7 @@ public final class Zone {
     static let nrFreeLists = K.nrOrders * MigrateType.count
     /// List index of (cpu, pindex).
     @inline(__always) func pcpList(_ cpu: Int, _ pindex: Int) -> Int {
-        Zone.nrFreeLists + cpu * K.nrPCPLists + pindex
+        Zone.nrFreeLists &+ cpu &* K.nrPCPLists &+ pindex
     }
 
     init(geometry: ZoneGeometry, nid: Int, cpus: Int) {
@@ -124,11 +124,11 @@ public final class Zone {
         trace.acquire(id)
     }
     @inline(__always) func unlockZone() { trace.release(id) }
-    @inline(__always) func lockPCP(_ cpu: Int) { trace.acquire(pcpLockBase + cpu) }
-    @inline(__always) func unlockPCP(_ cpu: Int) { trace.release(pcpLockBase + cpu) }
+    @inline(__always) func lockPCP(_ cpu: Int) { trace.acquire(pcpLockBase &+ cpu) }
+    @inline(__always) func unlockPCP(_ cpu: Int) { trace.release(pcpLockBase &+ cpu) }
     /// pcp_spin_trylock() on `cpu`'s pcp->lock, by CPU `by` (the same CPU unless remote).
     @inline(__always) func trylockPCP(_ cpu: Int, by: Int? = nil) -> Bool {
-        trace.trylock(pcpLockBase + cpu, by: by ?? cpu)
+        trace.trylock(pcpLockBase &+ cpu, by: by ?? cpu)
     }
 
     /// The online pfn ranges: reserved pages first, managed pages last.

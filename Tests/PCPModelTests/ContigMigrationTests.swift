@@ -31,8 +31,7 @@ final class ContigMigrationTests: XCTestCase {
         XCTAssertEqual(Set(held.refs).count, 4000)
         for ref in held.refs {
             XCTAssertFalse(range.contains(m.pfn(of: ref)))
-            XCTAssertTrue(m.zones[Int(ref.zone)].pages.isHead(Int(ref.index), .allocated, order: 0))
-            XCTAssertEqual(m.zones[Int(ref.zone)].pages.allocKind(Int(ref.index)), .anon)
+            XCTAssertEqual(m.zones[Int(ref.zone)].pages.allocatedHeadKind(Int(ref.index), order: 0), .anon)
         }
         try InvariantChecker().check(m, after: "alloc_contig_range")
         // The holder frees what it holds through the moved references, in any order.

@@ -77,7 +77,7 @@ final class InvariantTests: XCTestCase {
             XCTAssertEqual(k.rawValue, n)
             let r = m.allocPages(cpu: 0, order: 0, kind: k)!
             let z = m.zones[Int(r.zone)]
-            XCTAssertEqual(z.pages.allocKind(Int(r.index)), k)
+            XCTAssertEqual(z.pages.allocatedHeadKind(Int(r.index), order: 0), k)
             try m.freePages(cpu: 0, r, order: 0)
         }
         try InvariantChecker().check(m, after: "one page of each kind")

@@ -44,27 +44,24 @@ public struct PageStore: ~Copyable {
         /// plus a per-page cpu field would record; the merging policies read it).
         var cpu: UInt16
     }
-    /// Every page's entry, at `slot(i)`.
+    /// Every page's entry, at `slot(i)`: `count` entries by page index, then the first 8 pages'
+    /// of every MAX_ORDER block (their places among the first are never used).
     private let entries: FixedArray<Entry>
-    /// log2 of the MAX_ORDER blocks in the store, rounded up: slots shift rather than multiply,
-    /// and the slots past the last block are never touched (mapped zero pages).
-    private let blockShift: Int
 
     init(count: Int) {
         precondition(count & (1 << K.maxOrder - 1) == 0, "a page store holds whole MAX_ORDER blocks")
         self.count = count
-        var shift = 0
-        while 1 << shift < count >> K.maxOrder { shift += 1 }
-        blockShift = shift
-        entries = FixedArray(zeroed: count == 0 ? 0 : 1 << (shift + K.maxOrder))
+        entries = FixedArray(zeroed: count + count >> (K.maxOrder - 3))
     }
 
-    /// Where page `i`'s entry lives: 8 consecutive pages side by side as usual, but the 128
-    /// groups of one MAX_ORDER block lie 2^blockShift groups apart, so the first group of
-    /// every block (its head's) sits beside the next block's.
+    /// Where page `i`'s entry lives: at `i`, unless it is one of the first 8 pages of a
+    /// MAX_ORDER block (the group that holds the block's head), which sit with every other
+    /// block's first 8 after the `count` entries. So the heads boot writes lie side by side,
+    /// and every other page costs one predictable test, not a bit shuffle.
     @inline(__always) private func slot(_ i: Int) -> Int {
         debugCheck(UInt(bitPattern: i) < UInt(bitPattern: count), "page \(i) out of 0..<\(count)")
-        return ((((i &>> 3) & 127) &<< blockShift | (i &>> K.maxOrder)) &<< 3) | (i & 7)
+        if _fastPath(i & (1 << K.maxOrder - 8) != 0) { return i }
+        return count &+ (i &>> (K.maxOrder - 3) & ~7 | i & 7)
     }
     /// Page `i`'s entry wanted soon.
     @inline(__always) func prefetch(_ i: Int) { entries.prefetch(slot(i)) }
@@ -100,14 +97,24 @@ public struct PageStore: ~Copyable {
         entries[k].info = on ? entries[k].info | 0x80 : entries[k].info & 0x7F
     }
     @inline(__always) public func kind(_ i: Int) -> Int { Int(entries[slot(i)].aux) }
-    /// The AllocKind of an allocated head, read without `init(rawValue:)`'s out-of-line switch:
-    /// the byte was written from a kind's raw value, and a kind's raw value is its case index.
-    @inline(__always) func allocKind(_ i: Int) -> AllocKind {
-        let a = entries[slot(i)].aux
-        debugCheck(Int(a) < AllocKind.count, "page \(i) holds no AllocKind")
-        return unsafeBitCast(a, to: AllocKind.self)
+    /// The AllocKind of `i` when it is an allocated head of order `o`, else nil: the free
+    /// path's check and its kind from one read of the entry. The kind is read without
+    /// `init(rawValue:)`'s out-of-line switch: the byte was written from a kind's raw value,
+    /// and a kind's raw value is its case index.
+    @inline(__always) func allocatedHeadKind(_ i: Int, order o: Int) -> AllocKind? {
+        let e = entries[slot(i)]
+        guard e.info & 0x7F == (State.allocated.rawValue << 4) | UInt8(truncatingIfNeeded: o) else { return nil }
+        debugCheck(Int(e.aux) < AllocKind.count, "page \(i) holds no AllocKind")
+        return unsafeBitCast(e.aux, to: AllocKind.self)
     }
     @inline(__always) func setKind(_ i: Int, _ k: Int) { entries[slot(i)].aux = UInt8(truncatingIfNeeded: k) }
+    /// A head handed out: state, order and AllocKind in one visit of the entry (PagePCPBuddy
+    /// kept, as `set` keeps it).
+    @inline(__always) func setAllocated(_ i: Int, order o: Int, kind: AllocKind) {
+        let k = slot(i)
+        entries[k].info = (entries[k].info & 0x80) | (State.allocated.rawValue << 4) | UInt8(truncatingIfNeeded: o)
+        entries[k].aux = UInt8(truncatingIfNeeded: kind.rawValue)
+    }
     /// The CPU whose PCP holds PCP head `i`.
     @inline(__always) public func cpuOf(_ i: Int) -> Int { Int(entries[slot(i)].cpu) }
     /// `n` blocks of `order` from `first` entering a PCP list in address order after `prev`:
@@ -122,6 +129,12 @@ public struct PageStore: ~Copyable {
             i += 1 << o
         }
         entries[slot(last)] = Entry(next: PageStore.none, prev: p, info: info, aux: aux, cpu: c)
+    }
+
+    /// A head entering a PCP list at its head, before `next`: the whole entry in one write.
+    @inline(__always) func enterPCPHead(_ i: Int, order o: Int, cpu: Int, mt: Int, next: UInt32) {
+        entries[slot(i)] = Entry(next: next, prev: PageStore.none, info: (State.pcp.rawValue << 4) | UInt8(truncatingIfNeeded: o),
+                                 aux: UInt8(truncatingIfNeeded: mt), cpu: UInt16(truncatingIfNeeded: cpu))
     }
 
     /// A head entering a PCP: state, order, PagePCPBuddy, CPU and list type in one write.
@@ -168,6 +181,17 @@ struct ListSet: ~Copyable {
         p.setLinks(i, next: PageStore.none, prev: t)
         if t == PageStore.none { head[l] = v } else { p.setNext(Int(t), v) }
         tail[l] = v
+        length[l] &+= 1
+        if touched.on { touched.add(i) }
+    }
+
+    /// PCP block `i` of `order` added at the head: what `enterPCP` (not a PagePCPBuddy) and
+    /// `addHead` leave, its entry written once.
+    @inline(__always) func addPCPHead(_ l: Int, _ i: Int, order: Int, cpu: Int, mt: Int, _ p: borrowing PageStore) {
+        let h = head[l], v = UInt32(truncatingIfNeeded: i)
+        p.enterPCPHead(i, order: order, cpu: cpu, mt: mt, next: h)
+        if h == PageStore.none { tail[l] = v } else { p.setPrev(Int(h), v) }
+        head[l] = v
         length[l] &+= 1
         if touched.on { touched.add(i) }
     }

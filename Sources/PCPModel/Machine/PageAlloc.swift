@@ -49,8 +49,8 @@ extension Machine {
         let atomic = gfp == .atomic
         let nid = cpuNode[cpu]
         let hz = kind.highestZoneIdx
-        let first = zonelistStart[nid * K.nrZoneTypes + hz]
-        guard first < zonelistStart[nid * K.nrZoneTypes + hz + 1] else { return nil }
+        let first = zonelistStart[nid &* K.nrZoneTypes &+ hz]
+        guard first < zonelistStart[nid &* K.nrZoneTypes &+ hz &+ 1] else { return nil }
         let preferred = zonelistIDs[first]
         let mt = kind.migratetype
         let kswapd: AllocFlags = kind == .thp && !thpGFP.kswapdReclaim ? [] : .kswapd
@@ -196,8 +196,8 @@ extension Machine {
     /// returns the zone's id, so that the fast path never holds a zone reference.
     @inline(__always) func getPageFromFreelistID<P: AllocatorPolicy>(_ p: P, cpu: Int, order: Int, flags f: AllocFlags, mt: Int, hz: Int, preferred: Int) -> (Int, Int)? {
         var flags = f
-        let slot = cpuNode[cpu] * K.nrZoneTypes + hz
-        let start = zonelistStart[slot], end = zonelistStart[slot + 1]
+        let slot = cpuNode[cpu] &* K.nrZoneTypes &+ hz
+        let start = zonelistStart[slot], end = zonelistStart[slot &+ 1]
         while true {
             let noFallback = flags.contains(.noFragment)
             var retry = false
@@ -254,7 +254,7 @@ extension Machine {
         if page == nil { page = z.rmqueueBuddy(cpu, order: order, mt: mt, flags: flags, p) }
         if page != nil {
             p.allocated(z, cpu: cpu, now: now)
-            eventCounters[VMEvent.pgallocDMA.rawValue + z.type.rawValue] += 1 << order
+            eventCounters[VMEvent.pgallocDMA.rawValue &+ z.type.rawValue] &+= 1 &<< order
             if flags.contains(.kswapd) && z.boostedWatermark {
                 z.boostedWatermark = false
                 wakeupKswapd(nid: z.nid, order: 0, highestZoneIdx: z.type.rawValue, directReclaim: false)
@@ -267,20 +267,19 @@ extension Machine {
     @inline(__always) func zoneStatistics(preferred: Int, _ z: Zone, cpu: Int) {
         guard knobs.numaStat == 1 else { return }
         if z.nid == zoneNid(preferred) {
-            z.numa[NumaEvent.hit.rawValue] += 1
+            z.numa[NumaEvent.hit.rawValue] &+= 1
         } else {
-            z.numa[NumaEvent.miss.rawValue] += 1
-            zones[preferred].numa[NumaEvent.foreign.rawValue] += 1
+            z.numa[NumaEvent.miss.rawValue] &+= 1
+            zones[preferred].numa[NumaEvent.foreign.rawValue] &+= 1
         }
-        z.numa[(z.nid == cpuNode[cpu] ? NumaEvent.local : NumaEvent.other).rawValue] += 1
+        z.numa[(z.nid == cpuNode[cpu] ? NumaEvent.local : NumaEvent.other).rawValue] &+= 1
     }
 
     /// prep_new_page() and the caller's own accounting (rmap, slab, page tables...).
     @inline(always) func finishAlloc(cpu: Int, _ z: Zone, _ i: Int, order: Int, kind: AllocKind, atomic: Bool, traced: Bool = true) -> PageRef {
         if traced { tracer?.emit(.pageAlloc(pfn: z.pfn(i), order: order, mt: kind.migratetype, kind: kind, atomic: atomic)) }
-        z.pages.set(i, .allocated, order: order)
-        z.pages.setKind(i, kind.rawValue)
-        allocatedPages += 1 << order
+        z.pages.setAllocated(i, order: order, kind: kind)
+        allocatedPages &+= 1 &<< order
         accountKind(z, cpu: cpu, kind: kind, pages: 1 << order)
         if kind == .anon || kind == .thp || kind == .file { lruAddNew(z, cpu: cpu, pfn: z.pfn(i), order: order, file: kind == .file) }
         if kind == .anon || kind == .thp { countEvent(.pgfault) }
@@ -289,7 +288,7 @@ extension Machine {
     }
 
     /// The node of zone `id` (zone ids are node-major).
-    @inline(__always) func zoneNid(_ id: Int) -> Int { id / K.nrZoneTypes }
+    @inline(__always) func zoneNid(_ id: Int) -> Int { Int(bitPattern: UInt(bitPattern: id) / UInt(K.nrZoneTypes)) }
 
     /// The zone and node counters a block of `kind` feeds while it is in use.
     @inline(__always) func accountKind(_ z: Zone, cpu: Int, kind: AllocKind, pages n: Int) {
@@ -327,15 +326,14 @@ extension Machine {
     }
 
     @inline(__always) func freePages<P: AllocatorPolicy>(_ p: P, _ z: Zone, cpu: Int, _ i: Int, order: Int, pcpLockHeld: Bool) throws(FreeError) {
-        guard i < z.pages.count, order >= 0, order <= K.maxOrder, z.pages.isHead(i, .allocated, order: order) else {
+        guard i < z.pages.count, order >= 0, order <= K.maxOrder, let kind = z.pages.allocatedHeadKind(i, order: order) else {
             throw .notAllocated(pfn: z.pfn(i), zone: z.type.name, order: order)
         }
-        let kind = z.pages.allocKind(i)
         tracer?.emit(.pageFree(pfn: z.pfn(i), order: order))
         if lru.flags[z.pfn(i)] != 0 { lruDelOnFree(z, cpu: cpu, pfn: z.pfn(i), kindFile: kind == .file) }
         accountKind(z, cpu: cpu, kind: kind, pages: -(1 << order))
-        allocatedPages -= 1 << order
-        countEvent(.pgfree, 1 << order)
+        allocatedPages &-= 1 &<< order
+        countEvent(.pgfree, 1 &<< order)
         var mt = z.blockType(i)
         if p.freeOwned(self, z, cpu: cpu, i, order: order, mt: mt, pcpLockHeld: pcpLockHeld) { return }
         if !pcpAllowedOrder(order) || mt == MigrateType.isolate.rawValue {

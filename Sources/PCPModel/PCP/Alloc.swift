@@ -70,7 +70,7 @@ extension Zone {
         let i = Int(lists.head[l])
         lists.remove(l, i, pages)
         trace.work(.listOp, 1)
-        pcp[cpu].count -= 1 << order
+        pcp[cpu].count &-= 1 &<< order
         return i
     }
 

@@ -34,10 +34,9 @@ extension Zone {
     @inline(always) func freeFrozenPageCommit<P: AllocatorPolicy>(_ cpu: Int, _ i: Int, mt: Int, order: Int, _ p: P) {
         pcp[cpu].allocFactor >>= 1
         let pindex = orderToPindex(mt, order)
-        enterPCP(cpu, i, order: order, mt: mt, buddy: false)
-        lists.addHead(pcpList(cpu, pindex), i, pages)
+        lists.addPCPHead(pcpList(cpu, pindex), i, order: order, cpu: cpu, mt: mt, pages)
         trace.work(.listOp, 1)
-        pcp[cpu].count += 1 << order
+        pcp[cpu].count &+= 1 &<< order
         afterFreeCommit(cpu, order: order, pindex: pindex, p)
     }
 
@@ -56,7 +55,7 @@ extension Zone {
         } else {
             pcp[cpu].flags &= ~PerCPUPages.prevFreeHighOrder
         }
-        if pcp[cpu].freeCount < batch << K.pcpBatchScaleMax { pcp[cpu].freeCount += 1 << order }
+        if pcp[cpu].freeCount < batch << K.pcpBatchScaleMax { pcp[cpu].freeCount &+= 1 &<< order }
         let high = nrPCPHigh(cpu, batch: batch, freeHigh: freeHigh)
         if pcp[cpu].count < high { return }
         // One free_pcppages_bulk() call: 6.18.y kept it (only decay's batching, fc4b909c368f,

@@ -184,7 +184,7 @@ extension Machine {
     /// that clears a folio's flags clears it too.
     @inline(__always) func lruAddNew(_ z: Zone, cpu: Int, pfn: Int, order: Int, file: Bool) {
         lru.flags[pfn] = UInt16(order) << FolioFlag.orderShift | FolioFlag.lru | (file ? FolioFlag.file : 0)
-        lru.addHead(z.nid * LRUList.count + (file ? LRUList.inactiveFile : .inactiveAnon).rawValue, pfn)
+        lru.addHead(z.nid &* LRUList.count &+ (file ? LRUList.inactiveFile : .inactiveAnon).rawValue, pfn)
     }
 
     /// lruvec_del_folio() on the free path (__folio_put of an LRU folio): off its list or out of
@@ -195,7 +195,7 @@ extension Machine {
         let base: LRUList = kindFile ? .inactiveFile : .inactiveAnon
         if f & FolioFlag.lru != 0 {
             let l = lru.lruList(pfn)
-            lru.remove(z.nid * LRUList.count + l.rawValue, pfn)
+            lru.remove(z.nid &* LRUList.count &+ l.rawValue, pfn)
             if l != base {
                 updateLRUSize(z, cpu: cpu, l, -n)
                 updateLRUSize(z, cpu: cpu, base, n)
@@ -238,7 +238,7 @@ extension Machine {
 
     @inline(__always) func isolateFromLRU(_ z: Zone, cpu: Int, pfn: Int) {
         let l = lru.lruList(pfn), n = lru.nrPages(pfn)
-        lru.remove(z.nid * LRUList.count + l.rawValue, pfn)
+        lru.remove(z.nid &* LRUList.count &+ l.rawValue, pfn)
         lru.clear(pfn, FolioFlag.lru)
         lru.set(pfn, FolioFlag.isolated)
         updateLRUSize(z, cpu: cpu, l, -n)

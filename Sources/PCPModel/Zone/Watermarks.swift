@@ -33,8 +33,8 @@ extension Zone {
     @inline(__always) func zoneWatermarkFast(order: Int, mark: Int, highestZoneIdx hz: Int, flags: AllocFlags) -> Bool {
         let free = pageState(.nrFreePages)
         if order == 0 {
-            let usable = free - min(free, watermarkUnusableFree(order: 0, flags: flags))
-            if usable > mark + lowmemReserve[hz] { return true }
+            let usable = free &- min(free, watermarkUnusableFree(order: 0, flags: flags))
+            if usable > mark &+ lowmemReserve[hz] { return true }
         }
         if zoneWatermarkOK(order: order, mark: mark, highestZoneIdx: hz, flags: flags, free: free) { return true }
         if order == 0 && flags.contains(.minReserve) && watermarkBoost != 0 && flags.wmarkIndex == 0 {

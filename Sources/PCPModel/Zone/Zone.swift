@@ -138,7 +138,7 @@ public final class Zone {
     }
 
     @inline(__always) public func index(_ pfn: Int) -> Int { pfn - base }
-    @inline(__always) public func pfn(_ index: Int) -> Int { index + base }
+    @inline(__always) public func pfn(_ index: Int) -> Int { index &+ base }
     /// zone_spans_pfn() for a page index.
     @inline(__always) func spans(_ i: Int) -> Bool {
         let p = i + base
@@ -184,9 +184,9 @@ public final class Zone {
     }
 
     /// wmark_pages(): the effective mark includes the boost.
-    @inline(__always) public func wmarkPages(_ w: Int) -> Int { watermark[w] + watermarkBoost }
-    @inline(__always) public var highWmark: Int { watermark[2] + watermarkBoost }
-    @inline(__always) public var lowWmark: Int { watermark[1] + watermarkBoost }
+    @inline(__always) public func wmarkPages(_ w: Int) -> Int { watermark[w] &+ watermarkBoost }
+    @inline(__always) public var highWmark: Int { watermark[2] &+ watermarkBoost }
+    @inline(__always) public var lowWmark: Int { watermark[1] &+ watermarkBoost }
 
     /// Blocks of `order` on free_list[mt] (what /proc/pagetypeinfo counts).
     public func freeCount(order: Int, mt: Int) -> Int { lists.length[Zone.freeList(order, mt)] }

@@ -44,8 +44,8 @@ public struct PageStore: ~Copyable {
         /// plus a per-page cpu field would record; the merging policies read it).
         var cpu: UInt16
     }
-    /// Every page's entry, at `slot(i)`: `count` entries by page index, then the first 8 pages'
-    /// of every MAX_ORDER block (their places among the first are never used).
+    /// Every page's entry, at `slot(i)`: `count` entries by page index, then the entries of the
+    /// first 8 pages of every MAX_ORDER block (their places among the first are never used).
     private let entries: FixedArray<Entry>
 
     init(count: Int) {
@@ -168,8 +168,15 @@ struct ListSet: ~Copyable {
     @inline(__always) func isEmpty(_ l: Int) -> Bool { head[l] == PageStore.none }
 
     @inline(__always) func addHead(_ l: Int, _ i: Int, _ p: borrowing PageStore) {
-        let h = head[l], v = UInt32(truncatingIfNeeded: i)
+        let h = head[l]
         p.setLinks(i, next: h, prev: PageStore.none)
+        linkedAtHead(l, i, before: h, p)
+    }
+
+    /// The rest of an add at the head once `i`'s own links name `h`: the old head's back link,
+    /// the list's ends and length.
+    @inline(__always) private func linkedAtHead(_ l: Int, _ i: Int, before h: UInt32, _ p: borrowing PageStore) {
+        let v = UInt32(truncatingIfNeeded: i)
         if h == PageStore.none { tail[l] = v } else { p.setPrev(Int(h), v) }
         head[l] = v
         length[l] &+= 1
@@ -188,12 +195,9 @@ struct ListSet: ~Copyable {
     /// PCP block `i` of `order` added at the head: what `enterPCP` (not a PagePCPBuddy) and
     /// `addHead` leave, its entry written once.
     @inline(__always) func addPCPHead(_ l: Int, _ i: Int, order: Int, cpu: Int, mt: Int, _ p: borrowing PageStore) {
-        let h = head[l], v = UInt32(truncatingIfNeeded: i)
+        let h = head[l]
         p.enterPCPHead(i, order: order, cpu: cpu, mt: mt, next: h)
-        if h == PageStore.none { tail[l] = v } else { p.setPrev(Int(h), v) }
-        head[l] = v
-        length[l] &+= 1
-        if touched.on { touched.add(i) }
+        linkedAtHead(l, i, before: h, p)
     }
 
     /// `n` PCP blocks of `order` at `first`, `first + 2^order`... added at the tail in that

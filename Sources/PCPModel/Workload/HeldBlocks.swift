@@ -63,7 +63,12 @@ public struct HeldBlocks {
         while other.count > 0 { moveLast(from: &other, m) }
     }
 
-    /// Entry `i` wanted soon (a removal at a random slot predicted one step ahead).
+    /// Entry `i` (in bounds), read for a prediction.
+    @inline(__always) func entry(_ i: Int) -> (PageRef, Int) {
+        withStore { s in let e = s[i]; return (e.ref, Int(e.order)) }
+    }
+
+    /// Entry `i` wanted soon (a removal at a random slot predicted steps ahead).
     @inline(__always) func prefetch(_ i: Int) {
         guard let store, i < store.count else { return }
         store.prefetch(i)
@@ -209,6 +214,20 @@ extension Machine {
             z.pages.prefetch(i)
             lru.flags.prefetch(pfn)
             lru.links.prefetch(pfn)
+        }
+    }
+
+    /// The lines a free of `r` reads once its own have come: its LRU neighbours' links and its
+    /// buddy's page entry.
+    @inline(__always) func prefetchUnlink(_ r: PageRef, order: Int) {
+        withZone(Int(r.zone)) { z in
+            let i = Int(r.index), pfn = z.pfn(i)
+            let b = i ^ (1 << order)
+            if b < z.pages.count { z.pages.prefetch(b) }
+            guard lru.flags[pfn] & FolioFlag.lru != 0 else { return }
+            let l = lru.links[pfn]
+            if l.next != LRUStore.none { lru.links.prefetch(Int(l.next)) }
+            if l.prev != LRUStore.none { lru.links.prefetch(Int(l.prev)) }
         }
     }
 

@@ -139,22 +139,48 @@ public struct RandomMix: Workload {
             let kind = AllocKind(rawValue: rng.below(AllocKind.count))!
             let k = order == K.hpagePMDOrder && kind == .anon ? AllocKind.thp : (kind == .thp ? .anon : kind)
             let op = m.allocOp(cpu: cpu, order: order, kind: k, atomic: rng.below(50) == 0, into: &held)
-            prefetchNextFree(rng)
+            prefetchAhead(m, rng)
             return op
         }
         let (r, order) = held.swapRemove(rng.below(held.count))
         let op = try m.freeOp(cpu: cpu, r, order: order)
-        prefetchNextFree(rng)
+        prefetchAhead(m, rng)
         return op
     }
 
-    /// The entry the next step frees if it frees, read off a copy of the generator: its cache
-    /// line is on its way while the engine prices this step. A kswapd turn in between only
-    /// makes the guess useless; the generator itself is untouched.
-    @inline(__always) func prefetchNextFree(_ rng: SplitMix64) {
-        var peek = rng
-        guard held.count > 0, held.pages >= low, !(held.pages < high && peek.below(2) == 0) else { return }
-        held.prefetch(peek.below(held.count))
+    /// The frees of the next three steps, predicted off a copy of the generator (the draws
+    /// each step makes, with held pages as they would then be), asked for in stages: the third
+    /// step's held slot, the second's folio lines, the next one's LRU neighbours and buddy.
+    /// A free's misses are a chain (slot, then folio, then neighbours); staged a step apart
+    /// they arrive while other steps run. A kswapd turn or a failed allocation in between
+    /// only makes a guess useless; the generator itself is untouched.
+    @inline(__always) func prefetchAhead(_ m: Machine, _ rng: SplitMix64) {
+        var peek = rng, count = held.count, pages = held.pages
+        for depth in 0..<3 {
+            if count == 0 || pages < low || (pages < high && peek.below(2) == 0) {
+                let order = min(RandomMix.order(&peek), maxOrder)
+                _ = peek.below(AllocKind.count)
+                _ = peek.below(50)
+                count += 1
+                pages += 1 << order
+                continue
+            }
+            let i = peek.below(count)
+            count -= 1
+            guard i < held.count else { continue }
+            switch depth {
+            case 0:
+                let (r, order) = held.entry(i)
+                m.prefetchUnlink(r, order: order)
+                pages -= 1 << order
+            case 1:
+                let (r, order) = held.entry(i)
+                m.prefetchFree(r)
+                pages -= 1 << order
+            default:
+                held.prefetch(i)
+            }
+        }
     }
 }
 

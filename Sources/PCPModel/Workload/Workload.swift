@@ -132,13 +132,24 @@ public struct RandomMix: Workload {
         return 9 + rng.below(2)
     }
 
+    /// Whether a step with `count` blocks and `pages` pages held allocates (its first draw,
+    /// when it makes one). `step` and its prediction share it, so they draw alike.
+    @inline(__always) func allocates(count: Int, pages: Int, _ rng: inout SplitMix64) -> Bool {
+        count == 0 || pages < low || (pages < high && rng.below(2) == 0)
+    }
+
+    /// An allocating step's draws, in order: the order, the kind and whether it is atomic.
+    @inline(__always) func allocation(_ rng: inout SplitMix64) -> (order: Int, kind: AllocKind, atomic: Bool) {
+        let order = min(RandomMix.order(&rng), maxOrder)
+        let kind = AllocKind(rawValue: rng.below(AllocKind.count))!
+        return (order, kind, rng.below(50) == 0)
+    }
+
     public mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
-        let allocate = held.count == 0 || held.pages < low || (held.pages < high && rng.below(2) == 0)
-        if allocate {
-            let order = min(RandomMix.order(&rng), maxOrder)
-            let kind = AllocKind(rawValue: rng.below(AllocKind.count))!
+        if allocates(count: held.count, pages: held.pages, &rng) {
+            let (order, kind, atomic) = allocation(&rng)
             let k = order == K.hpagePMDOrder && kind == .anon ? AllocKind.thp : (kind == .thp ? .anon : kind)
-            let op = m.allocOp(cpu: cpu, order: order, kind: k, atomic: rng.below(50) == 0, into: &held)
+            let op = m.allocOp(cpu: cpu, order: order, kind: k, atomic: atomic, into: &held)
             prefetchAhead(m, rng)
             return op
         }
@@ -157,12 +168,9 @@ public struct RandomMix: Workload {
     @inline(__always) func prefetchAhead(_ m: Machine, _ rng: SplitMix64) {
         var peek = rng, count = held.count, pages = held.pages
         for depth in 0..<3 {
-            if count == 0 || pages < low || (pages < high && peek.below(2) == 0) {
-                let order = min(RandomMix.order(&peek), maxOrder)
-                _ = peek.below(AllocKind.count)
-                _ = peek.below(50)
+            if allocates(count: count, pages: pages, &peek) {
                 count += 1
-                pages += 1 << order
+                pages += 1 << allocation(&peek).order
                 continue
             }
             let i = peek.below(count)

@@ -313,6 +313,7 @@ extension Machine {
     /// account (its counters moved with the folio).
     func migrateFolio<P: AllocatorPolicy>(_ p: P, _ z: Zone, cpu: Int, from src: Int, to dst: Int, order o: Int) {
         let a = z.pfn(src), b = z.pfn(dst)
+        if lru.owner[a] & HeldStore.tag != 0 { resolveHeldOwners() }
         z.pages.set(dst, .allocated, order: o)
         z.pages.setKind(dst, z.pages.kind(src))
         allocatedPages += 1 << o

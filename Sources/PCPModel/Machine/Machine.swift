@@ -82,6 +82,8 @@ public final class Machine {
     @exclusivity(unchecked) public var mover: PageMover?
     /// The workloads' held blocks whose folios migration may move (HeldBlocks.swift).
     @exclusivity(unchecked) var heldStores: [HeldStore] = []
+    /// A move between holders left owner words to write (`resolveHeldOwners`).
+    @exclusivity(unchecked) var heldOwnersStale = false
     /// kcompactd per node: the order and highest zone it was woken for (0: not woken), the
     /// proactive rounds still deferred, and when its timer fires next.
     @exclusivity(unchecked) var kcompactdOrder: [Int] = []

@@ -26,10 +26,12 @@ extension Machine: Checkpointable {
         try c.sync(&allocFailures)
         try c.sync(&importedInUse)
         try c.sync(fields: &contig)
+        if c.isSaving { resolveHeldOwners() }
         try checkpointHeldStores(c)
         try checkpointAnonAreas(c)
         try checkpointMovers(c)
         try lru.checkpoint(c)
+        if !c.isSaving { noteRestoredHeldStores() }
         try pageCache.checkpoint(c)
         try c.sync(each: &kswapd, "the kswapd count")
         try c.sync(fields: &reclaim)
@@ -67,6 +69,7 @@ extension Machine: Checkpointable {
         "populatedZoneList": "the spec",
         "policy": "saved by name in the policy section", "policyObject": "the design, saved by its own checkpoint",
         "mover": "the chain is saved region by region (checkpointMovers)",
+        "heldOwnersStale": "a save resolves the owner words first, so a restored machine has none stale",
         "vmstatObserver": "the engine sets it", "tracer": "the run's tracing sets it",
     ]
 }

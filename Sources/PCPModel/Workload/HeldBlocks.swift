@@ -5,6 +5,11 @@
 /// and its offset field its slot, so `migrateFolio` rewrites the slot with the new frame.
 /// Pages held `pinned` (FOLL_LONGTERM, DMA) and non-LRU kinds carry no tag and cannot move.
 ///
+/// A block moved between holders (`moveLast`, `absorb`) leaves those two words as they were,
+/// naming its old holder and slot: writing them missed the cache on every move (a fifth of
+/// jemalloc-purge's time), and only migration and a saved state read them.
+/// `Machine.resolveHeldOwners` writes what the moves skipped before either does.
+///
 /// The storage is created on the first append, so `Array(repeating: HeldBlocks(), ...)` gives
 /// each element its own.
 public struct HeldBlocks {
@@ -29,9 +34,11 @@ public struct HeldBlocks {
             let slot = s.count
             s.append(HeldEntry(r, order: order))
             s.pages += 1 << order
+            if s.exactBelow == slot { s.exactBelow = slot &+ 1 }
             let pfn = m.pfn(of: r)
             guard m.isFreeLRUFolio(pfn, owner: m.lru.owner[pfn]) else { return }
             if pinned {
+                s.holdsUnadopted = true
                 m.lru.owner[pfn] = 0
                 return
             }
@@ -51,7 +58,8 @@ public struct HeldBlocks {
     public mutating func removeLast() -> (PageRef, Int) { swapRemove(count - 1) }
 
     /// Moves the last block of `other` here, as `removeLast` and `append` would, but without
-    /// asking for the lines of a free that does not come, and reading its folio's owner once.
+    /// asking for the lines of a free that does not come, and without touching its folio's
+    /// owner words where `resolveHeldOwners` can write them later.
     mutating func moveLast(from other: inout HeldBlocks, _ m: Machine) {
         if store == nil { store = HeldStore() }
         let src = Unmanaged.passUnretained(other.store.unsafelyUnwrapped)
@@ -103,6 +111,12 @@ final class HeldStore {
     @exclusivity(unchecked) private var buffer = FixedArray<HeldEntry>(repeating: HeldEntry.unused, count: 16)
     @exclusivity(unchecked) var count = 0
     @exclusivity(unchecked) var pages = 0
+    /// Slots below this one have the owner words an eager move would have left: a holder's
+    /// tag and the slot for every movable folio. Moves append above it without writing them.
+    @exclusivity(unchecked) var exactBelow = 0
+    /// An LRU folio was held here pinned (untagged): a move from here must read each folio's
+    /// owner, since the receiver adopts such a folio and a lazy move could not tell.
+    @exclusivity(unchecked) var holdsUnadopted = false
     /// Its number in `Machine.heldStores` (-1: no movable folio held yet).
     @exclusivity(unchecked) var id = -1
     /// The machine it is registered with, unretained (the machine owns its stores).
@@ -124,19 +138,28 @@ final class HeldStore {
     /// Takes entry `i` out, the last one moving into its place: the moved folio's slot
     /// follows, and the taken folio no longer names this store. `freeing`: the block is about
     /// to be freed, so its lines are asked for first.
+    /// Any tagged owner word is this store's (a folio has one holder), written or not.
     @inline(__always) func take(_ i: Int, freeing: Bool) -> HeldEntry {
         let e = self[i], last = count - 1
         if i != last { self[i] = self[last] }
         count = last
+        if exactBelow > last { exactBelow = last }
         pages -= 1 << Int(e.order)
         machine?._withUnsafeGuaranteedRef { m in
             if freeing { m.prefetchFree(e.ref) }
             if i != last {
                 let pfn = m.pfn(of: self[i].ref)
-                if m.lru.owner[pfn] == ownerTag { m.lru.offset[pfn] = UInt32(i) }
+                if m.lru.owner[pfn] & HeldStore.tag != 0 {
+                    m.lru.owner[pfn] = ownerTag
+                    m.lru.offset[pfn] = UInt32(i)
+                }
             }
+            // The offset as an eager holder would have left it: the slot it leaves.
             let pfn = m.pfn(of: e.ref)
-            if m.lru.owner[pfn] == ownerTag { m.lru.owner[pfn] = 0 }
+            if m.lru.owner[pfn] & HeldStore.tag != 0 {
+                m.lru.owner[pfn] = 0
+                m.lru.offset[pfn] = UInt32(i)
+            }
         }
         return e
     }
@@ -145,6 +168,7 @@ final class HeldStore {
     @inline(__always) func popLast() -> HeldEntry {
         let e = self[count - 1]
         count -= 1
+        if exactBelow > count { exactBelow = count }
         pages -= 1 &<< Int(e.order)
         return e
     }
@@ -157,6 +181,16 @@ final class HeldStore {
 
     /// `HeldBlocks.moveLast`: the last entry of `src` appended here.
     @inline(__always) func moveLast(from src: Unmanaged<HeldStore>, _ m: Machine) {
+        // Lazily where every LRU folio of the source is tagged and this store has a number
+        // for its tag: the owner words are written by `resolveHeldOwners` if ever read.
+        let lazy = id >= 0 && src._withUnsafeGuaranteedRef { $0.id >= 0 && !$0.holdsUnadopted }
+        if lazy {
+            let e = src._withUnsafeGuaranteedRef { $0.popLast() }
+            append(e)
+            pages &+= 1 &<< Int(e.order)
+            m.heldOwnersStale = true
+            return
+        }
         // Owner words are read (and written) only where `take` and `append` would touch them:
         // the owners of folios nobody can move mostly lie on zero pages never written.
         let (e, pfn, owner) = src._withUnsafeGuaranteedRef { s in
@@ -166,6 +200,7 @@ final class HeldStore {
         let slot = count
         append(e)
         pages += 1 &<< Int(e.order)
+        if exactBelow == slot { exactBelow = slot &+ 1 }
         let srcTag = src._withUnsafeGuaranteedRef { $0.ownerTag }
         let left = owner == srcTag ? 0 : owner
         if m.isFreeLRUFolio(pfn, owner: left ?? m.lru.owner[pfn]) {
@@ -201,6 +236,8 @@ final class HeldStore {
         if !c.isSaving {
             count = 0
             for (r, o) in zip(refs, orders) { append(HeldEntry(r, order: Int(o))) }
+            // A saved state's owner words were resolved before it was written.
+            exactBelow = count
         }
     }
 }
@@ -243,6 +280,34 @@ extension Machine {
     @inline(__always) func isPageCacheFolio(pfn: Int) -> Bool {
         let o = lru.owner[pfn]
         return o != 0 && o & (HeldStore.tag | Machine.anonOwnerBit) == 0
+    }
+
+    /// Writes the owner words lazy moves left behind (each held movable folio: its holder's
+    /// tag and slot), as eager moves would have; before migration follows them to a slot and
+    /// before a state is saved. Each write stands for one skipped move, or fewer.
+    func resolveHeldOwners() {
+        guard heldOwnersStale else { return }
+        heldOwnersStale = false
+        for s in heldStores where s.exactBelow < s.count {
+            for k in s.exactBelow..<s.count {
+                let pfn = pfn(of: s[k].ref)
+                guard lru.owner[pfn] & HeldStore.tag != 0 else { continue }
+                lru.owner[pfn] = s.ownerTag
+                lru.offset[pfn] = UInt32(k)
+            }
+            s.exactBelow = s.count
+        }
+    }
+
+    /// After a restore: which stores hold an LRU folio untagged (pinned), which the sticky
+    /// flag would have said while they were live.
+    func noteRestoredHeldStores() {
+        for s in heldStores {
+            s.holdsUnadopted = (0..<s.count).contains { k in
+                let pfn = pfn(of: s[k].ref)
+                return lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0 && lru.owner[pfn] == 0
+            }
+        }
     }
 
     func register(_ s: HeldStore) {

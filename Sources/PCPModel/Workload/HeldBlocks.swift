@@ -68,6 +68,10 @@ public struct HeldBlocks {
 
     /// Moves every block of `other` here, last first.
     mutating func absorb(_ other: inout HeldBlocks, _ m: Machine) {
+        guard other.count > 0 else { return }
+        if store == nil { store = HeldStore() }
+        let src = Unmanaged.passUnretained(other.store.unsafelyUnwrapped)
+        if withStore({ $0.absorbLazily(src, m) }) { return }
         while other.count > 0 { moveLast(from: &other, m) }
     }
 
@@ -179,12 +183,33 @@ final class HeldStore {
         count += 1
     }
 
+    /// Whether blocks of `src` may move here without their owner words: every LRU folio of
+    /// the source is tagged and this store has a number for its tag, so `resolveHeldOwners`
+    /// can write them if they are ever read.
+    @inline(__always) func movesLazily(from src: Unmanaged<HeldStore>) -> Bool {
+        id >= 0 && src._withUnsafeGuaranteedRef { $0.id >= 0 && !$0.holdsUnadopted }
+    }
+
+    /// `HeldBlocks.absorb` in one copy, last first, where the moves may be lazy.
+    func absorbLazily(_ src: Unmanaged<HeldStore>, _ m: Machine) -> Bool {
+        guard movesLazily(from: src) else { return false }
+        src._withUnsafeGuaranteedRef { s in
+            let n = s.count
+            if count + n > buffer.count { buffer = buffer.grown(to: max(2 * buffer.count, count + n), filling: HeldEntry.unused) }
+            for k in 0..<n { buffer[count &+ k] = s.buffer[n &- 1 &- k] }
+            count += n
+            pages += s.pages
+            s.count = 0
+            s.pages = 0
+            s.exactBelow = 0
+        }
+        m.heldOwnersStale = true
+        return true
+    }
+
     /// `HeldBlocks.moveLast`: the last entry of `src` appended here.
     @inline(__always) func moveLast(from src: Unmanaged<HeldStore>, _ m: Machine) {
-        // Lazily where every LRU folio of the source is tagged and this store has a number
-        // for its tag: the owner words are written by `resolveHeldOwners` if ever read.
-        let lazy = id >= 0 && src._withUnsafeGuaranteedRef { $0.id >= 0 && !$0.holdsUnadopted }
-        if lazy {
+        if movesLazily(from: src) {
             let e = src._withUnsafeGuaranteedRef { $0.popLast() }
             append(e)
             pages &+= 1 &<< Int(e.order)

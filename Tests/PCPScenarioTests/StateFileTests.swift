@@ -228,6 +228,7 @@ final class StateFileTests: XCTestCase {
     func testFuzzRegressionInputsAreRefused() throws {
         let dir = Support.tempDir("fuzz-regressions")
         let expected = [
+            "held-store-ref-range": "a buffer's length is 16384 in the state file but 83 here",
             "memhog-area-range": "memhog's processes do not fit the machine's anonymous areas",
             "oom-page-mover-count": "a length of 12779520 does not fit in the state",
             "timeout-held-store-count": "a length of 274885603948 does not fit in the state",

@@ -31,7 +31,6 @@ extension Machine: Checkpointable {
         try checkpointAnonAreas(c)
         try checkpointMovers(c)
         try lru.checkpoint(c)
-        if !c.isSaving { noteRestoredHeldStores() }
         try pageCache.checkpoint(c)
         try c.sync(each: &kswapd, "the kswapd count")
         try c.sync(fields: &reclaim)
@@ -44,7 +43,10 @@ extension Machine: Checkpointable {
         try c.sync(fields: &psiMemory)
         for z in zones { try z.checkpoint(c) }
         if c.validates { try validateRestored() }
-        if !c.isSaving { c.restoredMachine = self }
+        if !c.isSaving {
+            noteRestoredHeldStores()
+            c.restoredMachine = self
+        }
         // The design last: its storage is sized by the zones and refers to their pageblocks.
         try c.section("policy")
         var name = policy.rawValue

@@ -27,6 +27,12 @@ extension Machine {
         for (id, pages) in importedInUse.enumerated() where pages.contains(where: { $0 < 0 || $0 >= zones[id].pages.count }) {
             throw CheckpointError("an imported page lies outside zone \(id)")
         }
+        // The machine's held stores are read before `checkRefs` has a machine to check with.
+        for s in heldStores {
+            for k in 0..<s.count where Int(s[k].zone) >= zones.count || Int(s[k].index) >= zones[Int(s[k].zone)].pages.count {
+                throw CheckpointError("a held block (zone \(s[k].zone), page \(s[k].index)) lies outside the machine")
+            }
+        }
         for f in pageCache.files {
             for o in 0..<f.pages where Int(f.slots[o]) > lru.links.count { throw CheckpointError("a cached page lies outside memory") }
         }

@@ -41,9 +41,7 @@ public final class Checkpoint {
     /// holds, or a replay maps).
     func checkRefs(_ refs: some Sequence<PageRef>) throws(CheckpointError) {
         guard !isSaving, let m = restoredMachine else { return }
-        for r in refs where Int(r.zone) >= m.zones.count || Int(r.index) >= m.zones[Int(r.zone)].pages.count {
-            throw CheckpointError("a block (zone \(r.zone), page \(r.index)) lies outside the machine")
-        }
+        for r in refs where !m.hasPage(r) { throw CheckpointError("a block (zone \(r.zone), page \(r.index)) lies outside the machine") }
     }
 
     /// Restoring: every byte was read.

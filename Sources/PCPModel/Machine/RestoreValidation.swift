@@ -4,6 +4,11 @@
 /// or by another build at the same format version) is refused here instead of crashing the
 /// first walk; the invariant checker then checks the meaning.
 extension Machine {
+    /// `r` names a page of this machine: a restored reference is checked with this before use.
+    func hasPage(_ r: PageRef) -> Bool {
+        Int(r.zone) < zones.count && Int(r.index) < zones[Int(r.zone)].pages.count
+    }
+
     func validateRestored() throws(CheckpointError) {
         for z in zones where z.isPopulated { try z.validateRestored(cpus: nrCPUs) }
         try lru.validateRestored(self)
@@ -29,9 +34,7 @@ extension Machine {
         }
         // The machine's held stores are read before `checkRefs` has a machine to check with.
         for s in heldStores {
-            for k in 0..<s.count where Int(s[k].zone) >= zones.count || Int(s[k].index) >= zones[Int(s[k].zone)].pages.count {
-                throw CheckpointError("a held block (zone \(s[k].zone), page \(s[k].index)) lies outside the machine")
-            }
+            for k in 0..<s.count where !hasPage(s[k].ref) { throw CheckpointError("a held block (zone \(s[k].zone), page \(s[k].index)) lies outside the machine") }
         }
         for f in pageCache.files {
             for o in 0..<f.pages where Int(f.slots[o]) > lru.links.count { throw CheckpointError("a cached page lies outside memory") }

@@ -121,6 +121,10 @@ public enum AllocKind: Int, CaseIterable, Sendable {
         }
     }
 
+    /// A folio of this kind goes on an LRU list when allocated (lruAddNew): user and page cache
+    /// memory, which reclaim and migration can find.
+    @inline(__always) public var onLRU: Bool { self == .anon || self == .thp || self == .file }
+
     /// gfp_zone(): GFP_HIGHUSER_MOVABLE may use Movable; GFP_KERNEL stops at Normal.
     public var highestZoneIdx: Int {
         migratetype == MigrateType.movable.rawValue ? ZoneType.movable.rawValue : ZoneType.normal.rawValue

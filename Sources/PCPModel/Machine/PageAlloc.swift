@@ -281,7 +281,7 @@ extension Machine {
         z.pages.setAllocated(i, order: order, kind: kind)
         allocatedPages &+= 1 &<< order
         accountKind(z, cpu: cpu, kind: kind, pages: 1 << order)
-        if kind == .anon || kind == .thp || kind == .file { lruAddNew(z, cpu: cpu, pfn: z.pfn(i), order: order, file: kind == .file) }
+        if kind.onLRU { lruAddNew(z, cpu: cpu, pfn: z.pfn(i), order: order, file: kind == .file) }
         if kind == .anon || kind == .thp { countEvent(.pgfault) }
         if kind == .thp { countEvent(.thpFaultAlloc) }
         return PageRef(zone: z.id, index: i)

@@ -29,14 +29,28 @@ public struct HeldBlocks {
 
     /// Holds block `r` of `order`; an LRU folio that is not `pinned` becomes movable.
     public mutating func append(_ r: PageRef, order: Int, _ m: Machine, pinned: Bool = false) {
+        let pfn = m.pfn(of: r)
+        hold(r, order: order, pfn: pfn, m, pinned: pinned, lruFolio: m.isFreeLRUFolio(pfn, owner: m.lru.owner[pfn]))
+    }
+
+    /// `append` of a block just allocated as `kind`: finishAlloc put an LRU kind on its list and
+    /// a new folio has no owner, so neither word is read. Reading them waited on the line the
+    /// LRU add had just written, a miss on every fault.
+    mutating func appendNew(_ r: PageRef, order: Int, kind: AllocKind, _ m: Machine, pinned: Bool) {
+        let pfn = m.pfn(of: r)
+        debugCheck(m.isFreeLRUFolio(pfn, owner: m.lru.owner[pfn]) == kind.onLRU, "new \(kind.name) folio \(pfn) has LRU flags \(m.lru.flags[pfn]), owner \(m.lru.owner[pfn])")
+        hold(r, order: order, pfn: pfn, m, pinned: pinned, lruFolio: kind.onLRU)
+    }
+
+    /// Holds block `r` at frame `pfn`; `lruFolio`: an LRU folio no file or anon area owns.
+    @inline(__always) private mutating func hold(_ r: PageRef, order: Int, pfn: Int, _ m: Machine, pinned: Bool, lruFolio: Bool) {
         if store == nil { store = HeldStore() }
         withStore { s in
             let slot = s.count
             s.append(HeldEntry(r, order: order))
             s.pages += 1 << order
             if s.exactBelow == slot { s.exactBelow = slot &+ 1 }
-            let pfn = m.pfn(of: r)
-            guard m.isFreeLRUFolio(pfn, owner: m.lru.owner[pfn]) else { return }
+            guard lruFolio else { return }
             if pinned {
                 s.holdsUnadopted = true
                 m.lru.owner[pfn] = 0

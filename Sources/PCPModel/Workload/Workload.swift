@@ -95,7 +95,7 @@ extension Machine {
         guard let r = allocPages(cpu: cpu, order: order, kind: kind, atomic: atomic) else {
             return Operation(kind: .allocFailed, cpu: cpu, order: order, pfn: -1)
         }
-        held.append(r, order: order, self, pinned: pinned)
+        held.appendNew(r, order: order, kind: kind, self, pinned: pinned)
         return Operation(kind: .alloc, cpu: cpu, order: order, pfn: pfn(of: r))
     }
 

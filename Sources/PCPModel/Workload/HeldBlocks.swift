@@ -33,9 +33,9 @@ public struct HeldBlocks {
         hold(r, order: order, pfn: pfn, m, pinned: pinned, lruFolio: m.isFreeLRUFolio(pfn, owner: m.lru.owner[pfn]))
     }
 
-    /// `append` of a block just allocated as `kind`: finishAlloc put an LRU kind on its list and
-    /// a new folio has no owner, so neither word is read. Reading them waited on the line the
-    /// LRU add had just written, a miss on every fault.
+    /// `append` of a block just allocated as `kind`: finishAlloc put an LRU kind on its list, and
+    /// no file or anon area owns a new folio, so neither its flags nor its owner are read.
+    /// Reading them waited on the lines the LRU add had just written, a miss on every fault.
     mutating func appendNew(_ r: PageRef, order: Int, kind: AllocKind, _ m: Machine, pinned: Bool) {
         let pfn = m.pfn(of: r)
         debugCheck(m.isFreeLRUFolio(pfn, owner: m.lru.owner[pfn]) == kind.onLRU, "new \(kind.name) folio \(pfn) has LRU flags \(m.lru.flags[pfn]), owner \(m.lru.owner[pfn])")

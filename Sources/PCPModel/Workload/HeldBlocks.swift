@@ -192,9 +192,19 @@ final class HeldStore {
     }
 
     @inline(__always) func append(_ e: HeldEntry) {
-        if count == buffer.count { buffer = buffer.grown(to: 2 * count, filling: HeldEntry.unused) }
+        reserve(1)
         buffer[count] = e
         count += 1
+    }
+
+    /// Room for `n` more entries; the growth is out of line, off the append's path.
+    @inline(__always) private func reserve(_ n: Int) {
+        if count &+ n > buffer.count { grow(toHold: count + n) }
+    }
+
+    /// The buffer at least doubled, to hold `n` entries.
+    @inline(never) private func grow(toHold n: Int) {
+        buffer = buffer.grown(to: max(2 * buffer.count, n), filling: HeldEntry.unused)
     }
 
     /// Whether blocks of `src` may move here without their owner words: every LRU folio of
@@ -209,7 +219,7 @@ final class HeldStore {
         guard movesLazily(from: src) else { return false }
         src._withUnsafeGuaranteedRef { s in
             let n = s.count
-            if count + n > buffer.count { buffer = buffer.grown(to: max(2 * buffer.count, count + n), filling: HeldEntry.unused) }
+            reserve(n)
             for k in 0..<n { buffer[count &+ k] = s.buffer[n &- 1 &- k] }
             count += n
             pages += s.pages

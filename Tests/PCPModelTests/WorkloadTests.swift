@@ -22,6 +22,34 @@ final class WorkloadTests: XCTestCase {
         }
     }
 
+    /// `random` asks for a free's lines three steps ahead from guesses that slide a step at a
+    /// time: the state each step starts from is the one the step before guessed, and the slot
+    /// guessed for the next free is the one it takes. A guess that never stood would cost its
+    /// replay and prefetch the wrong lines without changing any output.
+    func testRandomGuessesTheNextStep() throws {
+        let m = try Machine(spec: .x86(memory: 128 << 20, cpus: 4))
+        var w = RandomMix(machine: m)
+        var rng = SplitMix64(seed: 5)
+        var stood = 0, frees = 0, freesGuessed = 0
+        for n in 0..<20_000 {
+            // Guessed a step ago: this step, and where the step after it starts.
+            let expected = w.expected, slot = w.ahead[0].slot
+            let guessedPFN = n > 0 && slot >= 0 && slot < w.held.count ? m.pfn(of: w.held.entry(slot).0) : -1
+            let op = try w.step(m, cpu: n % 4, &rng)
+            guard n > 0 else { continue }
+            if expected == RandomMix.Guess.Start(rng: rng, count: w.held.count, pages: w.held.pages) { stood += 1 }
+            if op.kind == .free {
+                frees += 1
+                if op.pfn == guessedPFN { freesGuessed += 1 }
+            }
+        }
+        // A step whose allocation failed, or reclaimed held folios, ends elsewhere: a few in
+        // this small machine's 20,000.
+        XCTAssertGreaterThan(stood, 19_999 * 99 / 100, "steps end where the step before guessed")
+        XCTAssertGreaterThan(frees, 5_000)
+        XCTAssertGreaterThan(freesGuessed, frees * 99 / 100, "the free guessed a step ahead is the one taken")
+    }
+
     func testJemallocPurgeFreesOnThePurgers() throws {
         let (_, e) = try run("jemalloc-purge", .baseline, params: ["purgers": "1", "pages": "256", "burst": "256"], check: 0)
         XCTAssertEqual(e.perCPUOps[3].allocs, 0, "the purger only frees")

@@ -1,5 +1,5 @@
 /// SplitMix64: small, fast, and the same sequence on every platform for a seed.
-public struct SplitMix64: Sendable {
+public struct SplitMix64: Sendable, Equatable {
     var state: UInt64
     public init(seed: UInt64) { state = seed }
     @inline(__always) public mutating func next() -> UInt64 {

@@ -114,6 +114,11 @@ public struct RandomMix: Workload {
     var held = HeldBlocks()
     let low: Int, high: Int
     let maxOrder: Int
+    /// The next three steps guessed (`prefetchAhead`) once `guessed`, and where the next step
+    /// should start for the guesses to stand: derived, never saved.
+    var ahead = Guesses()
+    var expected = Guess.Start(rng: SplitMix64(seed: 0), count: 0, pages: 0)
+    var guessed = false
 
     /// `fill`: the share of memory held at most, in percent; `max_order`: the largest order.
     public init(machine m: Machine, fillPercent: Int = 70, maxOrder: Int = K.maxOrder) {
@@ -165,30 +170,85 @@ public struct RandomMix: Workload {
     /// A free's misses are a chain (slot, then folio, then neighbours); staged a step apart
     /// they arrive while other steps run. A kswapd turn or a failed allocation in between
     /// only makes a guess useless; the generator itself is untouched.
-    @inline(__always) func prefetchAhead(_ m: Machine, _ rng: SplitMix64) {
-        var peek = rng, count = held.count, pages = held.pages
-        for depth in 0..<3 {
-            if allocates(count: count, pages: pages, &peek) {
-                count += 1
-                pages += 1 << allocation(&peek).order
-                continue
+    ///
+    /// The guesses slide: when this step began where the last call expected (the generator,
+    /// the blocks and pages held), the last call's second and third guesses are this call's
+    /// first and second, and one step is replayed, not three (a replay of three was a seventh
+    /// of an operation's instructions).
+    @inline(__always) mutating func prefetchAhead(_ m: Machine, _ rng: SplitMix64) {
+        let now = Guess.Start(rng: rng, count: held.count, pages: held.pages)
+        if guessed && expected == now {
+            ahead.slide()
+        } else {
+            ahead[0] = guess(from: now)
+            ahead[1] = guess(from: start(after: ahead[0], freeing: heldEntry(ahead[0].slot)))
+            guessed = true
+        }
+        let first = heldEntry(ahead[0].slot), second = heldEntry(ahead[1].slot)
+        let third = guess(from: start(after: ahead[1], freeing: second))
+        ahead[2] = third
+        expected = start(after: ahead[0], freeing: first)
+        if let (r, order) = first { m.prefetchUnlink(r, order: order) }
+        if let (r, _) = second { m.prefetchFree(r) }
+        if third.slot >= 0 { held.prefetch(third.slot) }
+    }
+
+    /// A step's draws from `s`: the held slot it frees, or the pages it allocates.
+    @inline(__always) func guess(from s: Guess.Start) -> Guess {
+        var peek = s.rng
+        if allocates(count: s.count, pages: s.pages, &peek) {
+            let pages = s.pages + 1 << allocation(&peek).order
+            return Guess(after: peek, slot: -1, count: s.count + 1, pages: pages)
+        }
+        let slot = peek.below(s.count) // drawn before `after` copies the generator
+        return Guess(after: peek, slot: slot, count: s.count - 1, pages: s.pages)
+    }
+
+    /// Where the step after `g` starts; a free takes the pages of `freed`, its slot's entry as
+    /// held now (none when the slot lies past the held blocks: a block allocated in between).
+    @inline(__always) func start(after g: Guess, freeing freed: (PageRef, Int)?) -> Guess.Start {
+        Guess.Start(rng: g.after, count: g.count, pages: g.pages - (freed.map { 1 << $0.1 } ?? 0))
+    }
+
+    /// Held entry `slot` when there is one.
+    @inline(__always) func heldEntry(_ slot: Int) -> (PageRef, Int)? {
+        slot >= 0 && slot < held.count ? held.entry(slot) : nil
+    }
+}
+
+extension RandomMix {
+    /// One step of `random` guessed ahead: the generator after its draws, the held slot it
+    /// frees (-1: it allocates), and the blocks and pages held after it (before a free's
+    /// pages, which are read when needed).
+    struct Guess {
+        struct Start: Equatable {
+            var rng: SplitMix64
+            var count: Int, pages: Int
+        }
+        var after: SplitMix64
+        var slot: Int
+        var count: Int, pages: Int
+        static let none = Guess(after: SplitMix64(seed: 0), slot: -1, count: 0, pages: 0)
+    }
+
+    /// The next three guesses in a ring held in place: sliding moves where the ring starts,
+    /// not the guesses (four slots, so that an index is a mask).
+    struct Guesses {
+        private var ring = (Guess.none, Guess.none, Guess.none, Guess.none)
+        private var head = 0
+        /// The guess for the step `k` (0...2) steps after the next one.
+        @inline(__always) subscript(k: Int) -> Guess {
+            mutating get {
+                let i = (head &+ k) & 3
+                return withUnsafeMutableBytes(of: &ring) { $0.load(fromByteOffset: i &* MemoryLayout<Guess>.stride, as: Guess.self) }
             }
-            let i = peek.below(count)
-            count -= 1
-            guard i < held.count else { continue }
-            switch depth {
-            case 0:
-                let (r, order) = held.entry(i)
-                m.prefetchUnlink(r, order: order)
-                pages -= 1 << order
-            case 1:
-                let (r, order) = held.entry(i)
-                m.prefetchFree(r)
-                pages -= 1 << order
-            default:
-                held.prefetch(i)
+            set {
+                let i = (head &+ k) & 3
+                withUnsafeMutableBytes(of: &ring) { $0.storeBytes(of: newValue, toByteOffset: i &* MemoryLayout<Guess>.stride, as: Guess.self) }
             }
         }
+        /// The first guess dropped: the second is now the first.
+        @inline(__always) mutating func slide() { head = (head &+ 1) & 3 }
     }
 }
 

@@ -15,6 +15,7 @@ final class CheckpointCoverageTests: XCTestCase {
     /// fields are listed next to their types' checkpoints, as `derivedFields`).
     static let derived: [String: String] = Machine.derivedFields.merging(Zone.derivedFields) { a, _ in a }
         .merging(Engine.derivedFields) { a, _ in a }
+        .merging(RandomMix.derivedFields) { a, _ in a }
         .merging([
             "opStart": "LockTrace: the start of the operation being priced",
             "pricer": "LockTrace's back reference to the engine's pricer (walked from the engine)",

@@ -3,6 +3,13 @@
 /// what its construction does to the machine), then reads these fields into it.
 extension RandomMix {
     public mutating func checkpoint(_ c: Checkpoint) throws(CheckpointError) { try c.sync(fields: &held) }
+
+    /// Stored properties the checkpoint does not write, and why.
+    static let derivedFields: [String: String] = [
+        "ahead": "prefetchAhead's guesses, used only once the state they expect is checked",
+        "expected": "where prefetchAhead expects the next step to end",
+        "guessed": "whether prefetchAhead has guessed yet",
+    ]
 }
 
 extension FaultLoop {

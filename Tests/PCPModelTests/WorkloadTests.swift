@@ -23,7 +23,7 @@ final class WorkloadTests: XCTestCase {
     }
 
     /// `random` asks for a free's lines three steps ahead from guesses that slide a step at a
-    /// time: the state each step starts from is the one the step before guessed, and the slot
+    /// time: each step ends where the step before guessed, and the slot
     /// guessed for the next free is the one it takes. A guess that never stood would cost its
     /// replay and prefetch the wrong lines without changing any output.
     func testRandomGuessesTheNextStep() throws {

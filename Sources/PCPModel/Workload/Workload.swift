@@ -114,11 +114,11 @@ public struct RandomMix: Workload {
     var held = HeldBlocks()
     let low: Int, high: Int
     let maxOrder: Int
-    /// The next three steps guessed (`prefetchAhead`) once `guessed`, and where the next step
-    /// should start for the guesses to stand: derived, never saved.
+    /// The next three steps guessed (`prefetchAhead`), and where the next step should end for
+    /// them to stand: derived, never saved. Until the first guess, and after a restore, they
+    /// are the empty guesses, which stand for nothing held and prefetch nothing.
     var ahead = Guesses()
     var expected = Guess.Start(rng: SplitMix64(seed: 0), count: 0, pages: 0)
-    var guessed = false
 
     /// `fill`: the share of memory held at most, in percent; `max_order`: the largest order.
     public init(machine m: Machine, fillPercent: Int = 70, maxOrder: Int = K.maxOrder) {
@@ -171,18 +171,18 @@ public struct RandomMix: Workload {
     /// they arrive while other steps run. A kswapd turn or a failed allocation in between
     /// only makes a guess useless; the generator itself is untouched.
     ///
-    /// The guesses slide: when this step began where the last call expected (the generator,
-    /// the blocks and pages held), the last call's second and third guesses are this call's
-    /// first and second, and one step is replayed, not three (a replay of three was a seventh
-    /// of an operation's instructions).
+    /// The guesses slide: when the step just run ended where the last call expected (the
+    /// generator, the blocks and pages held), the last call's second and third guesses are this
+    /// call's first and second, and one step is replayed, not three (a replay of three was a
+    /// seventh of an operation's instructions). A guess only chooses what to prefetch, so one
+    /// that no longer holds costs a useless prefetch, never a wrong result.
     @inline(__always) mutating func prefetchAhead(_ m: Machine, _ rng: SplitMix64) {
         let now = Guess.Start(rng: rng, count: held.count, pages: held.pages)
-        if guessed && expected == now {
+        if expected == now {
             ahead.slide()
         } else {
             ahead[0] = guess(from: now)
             ahead[1] = guess(from: start(after: ahead[0], freeing: heldEntry(ahead[0].slot)))
-            guessed = true
         }
         let first = heldEntry(ahead[0].slot), second = heldEntry(ahead[1].slot)
         let third = guess(from: start(after: ahead[1], freeing: second))

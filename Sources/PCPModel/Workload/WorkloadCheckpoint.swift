@@ -6,9 +6,8 @@ extension RandomMix {
 
     /// Stored properties the checkpoint does not write, and why.
     static let derivedFields: [String: String] = [
-        "ahead": "prefetchAhead's guesses, used only once the state they expect is checked",
+        "ahead": "prefetchAhead's guesses: they choose prefetches only, and the next step replaces stale ones",
         "expected": "where prefetchAhead expects the next step to end",
-        "guessed": "whether prefetchAhead has guessed yet",
     ]
 }
 

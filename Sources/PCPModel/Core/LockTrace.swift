@@ -1,7 +1,10 @@
-/// The lock sections one operation went through and the work done inside them, recorded for
-/// the engine to price in virtual time. The model itself never looks at time: it only asks
-/// whether a lock is free at the start of the operation (pcp_spin_trylock), which the engine
-/// answers from its own schedule.
+/// The lock sections one operation goes through and the work done inside them, for the engine
+/// to price in virtual time. While the engine runs an operation it arms the trace, and each
+/// section is priced as it happens; outside (a vmstat_update round, a knob's drain, a trace
+/// replay's step) the events are recorded and priced afterwards, in the same order, by the
+/// same code. The model itself never looks at time: it only asks whether a lock is free at
+/// the start of the operation (pcp_spin_trylock), which the engine answers from its own
+/// schedule.
 public final class LockTrace {
     /// Work the cost model prices.
     public enum Work: UInt64, Sendable, CaseIterable {
@@ -21,7 +24,7 @@ public final class LockTrace {
 
     /// Packed events: kind in the top 2 bits (0 acquire, 1 release, 2 work, 3 memstall
     /// enter/leave), payload below.
-    /// Appended to on every lock operation; doubled when full.
+    /// Appended to on every lock operation while not armed; doubled when full.
     @exclusivity(unchecked) private(set) var buffer = FixedArray<UInt64>(zeroed: 4096)
     @exclusivity(unchecked) public private(set) var count = 0
     /// Answers pcp_spin_trylock from the engine's schedule.
@@ -29,7 +32,23 @@ public final class LockTrace {
     /// The operation's start time in the engine's clock.
     @exclusivity(unchecked) var opStart = Picoseconds.zero
 
+    /// Whether the engine is running an operation whose events go straight to the pricer.
+    @exclusivity(unchecked) private(set) var armed = false
+
     init(pricer: LockPricer) { self.pricer = pricer }
+
+    /// The engine starts an operation of `cpu` at `t`: its events are priced as they come.
+    @inline(__always) func begin(cpu: Int, at t: Picoseconds) {
+        opStart = t
+        armed = true
+        pricer.begin(cpu: cpu, at: t)
+    }
+
+    /// The operation is over; returns when its last section ended.
+    @inline(__always) func end() -> Picoseconds {
+        armed = false
+        return pricer.end()
+    }
 
     /// Where the run of work entries since the last lock or stall event begins. Work inside
     /// such a run is priced as a sum under the same held locks, so each kind takes one entry
@@ -42,10 +61,19 @@ public final class LockTrace {
         count += 1
     }
 
-    @inline(__always) func acquire(_ lock: Int) { append(LockTrace.acquireKind << 62 | UInt64(lock)); workRun = count }
-    @inline(__always) func release(_ lock: Int) { append(LockTrace.releaseKind << 62 | UInt64(lock)); workRun = count }
+    @inline(__always) func acquire(_ lock: Int) {
+        if armed { return pricer.acquire(lock) }
+        append(LockTrace.acquireKind << 62 | UInt64(lock))
+        workRun = count
+    }
+    @inline(__always) func release(_ lock: Int) {
+        if armed { return pricer.release(lock) }
+        append(LockTrace.releaseKind << 62 | UInt64(lock))
+        workRun = count
+    }
     @inline(__always) func work(_ w: Work, _ n: Int) {
         guard n > 0 else { return }
+        if armed { return pricer.work(Int(w.rawValue), n) }
         let tag = LockTrace.workKind << 62 | w.rawValue << LockTrace.workShift
         var k = workRun
         while k < count {
@@ -61,12 +89,16 @@ public final class LockTrace {
 
     /// A memory-stall marker (psi_memstall_enter / leave): the time priced between an enter
     /// and a leave is a memory stall of the operation's CPU.
-    @inline(__always) func memstall(enter: Bool) { append(LockTrace.memstallKind << 62 | (enter ? 0 : 1)); workRun = count }
+    @inline(__always) func memstall(enter: Bool) {
+        if armed { return pricer.stall(enter: enter) }
+        append(LockTrace.memstallKind << 62 | (enter ? 0 : 1))
+        workRun = count
+    }
 
     /// pcp_spin_trylock() by `cpu`: fails when another CPU holds the lock at the operation's
     /// start (a CPU never contends with its own earlier sections).
     @inline(__always) func trylock(_ lock: Int, by cpu: Int) -> Bool {
-        pricer.isFree(lock, at: opStart, for: cpu)
+        pricer.wasFree(lock, at: opStart, for: cpu)
     }
 
     @inline(__always) public func reset() { count = 0; workRun = 0 }

@@ -1,9 +1,9 @@
 /// Runs a workload on N simulated CPUs, one thread, in virtual-time order.
 ///
 /// Each CPU has its own clock. The CPU furthest behind runs the next operation on the model;
-/// the lock sections that operation recorded are then priced with the cost model: an
-/// acquisition waits (spinning) until the lock is free, a lock last held on another CPU costs a
-/// cache-line bounce, and the work inside a section adds to the hold time. pcp_spin_trylock
+/// the lock sections that operation goes through are priced with the cost model as they
+/// happen: an acquisition waits (spinning) until the lock is free, a lock last held on another
+/// CPU costs a cache-line bounce, and the work inside a section adds to the hold time. pcp_spin_trylock
 /// sees the locks as busy when their holder's section extends past the operation's start. The
 /// result depends only on the seed, the machine, the workload and the cost model.
 public final class Engine {
@@ -51,6 +51,7 @@ public final class Engine {
         accounting = CPUAccounting(cpus: m.nrCPUs, start: start)
         m.record(into: trace)
         m.vmstatObserver = { [unowned self] cpu in
+            assert(!self.trace.armed, "the vmstat observer inside an operation")
             let from = max(self.scheduler[cpu], Picoseconds(ns: self.machine.now))
             let t = self.pricer.price(self.trace, cpu: cpu, from: from)
             self.accounting.addSystem(cpu, t - from)
@@ -99,13 +100,16 @@ public final class Engine {
         // The machine's time in ns, kept from the end of one operation to the start of the
         // next, so that it is divided out once an operation rather than three times.
         var nowNs = scheduler.now.ns
+        // A trace replay's step may act on another CPU, or wait: its sections are recorded
+        // and priced once the step says on which CPU, if any.
+        let asPriced = w.actsOnAskedCPU
         while done < ops && nowNs < untilNs && !w.finished {
             done += 1
             operations += 1
             let n = operations
             let c = scheduler.next
             trace.reset()
-            trace.opStart = scheduler[w.actingCPU(asked: c) ?? c]
+            if asPriced { trace.begin(cpu: c, at: scheduler[c]) } else { trace.opStart = scheduler[w.actingCPU(asked: c) ?? c] }
             let op: Operation
             var kswapdTurn = false
             // CPU c is the one furthest behind: its clock is the machine's time.
@@ -116,13 +120,19 @@ public final class Engine {
                 op = .busy(c, ns: Int64(Double(scanned) * cost.listOpNs))
             } else {
                 do { op = try w.step(machine, cpu: c, &rng) } catch {
+                    if asPriced { _ = trace.end() }
                     throw .free(error)
                 }
             }
             if machine.reclaim.oomPending {
                 machine.reclaim.oomPending = false
-                do { if try w.oomKill(machine, cpu: op.cpu) { machine.countOOMKill() } } catch { throw .free(error) }
+                do { if try w.oomKill(machine, cpu: op.cpu) { machine.countOOMKill() } } catch {
+                    if asPriced { _ = trace.end() }
+                    throw .free(error)
+                }
             }
+            assert(!asPriced || (op.cpu == c && op.kind != .wait), "\(w.name) acts on CPU \(c) only: \(op)")
+            let pricedAsRun = asPriced ? trace.end() : .zero
             sampler.count(op)
             if op.kind == .wait {
                 // Never past `untilNs`: the workload asks again for the rest of the wait, so
@@ -131,7 +141,7 @@ public final class Engine {
                 scheduler.catchUp(to: untilNs < Int64.max / 2_000 ? min(until, Picoseconds(ns: untilNs)) : until)
             } else {
                 let pc = op.cpu
-                let priced = pricer.price(trace, cpu: pc, from: scheduler[pc])
+                let priced = asPriced ? pricedAsRun : pricer.price(trace, cpu: pc, from: scheduler[pc])
                 if pricer.memstall > .zero { machine.psiAccrue(ns: pricer.memstall.ns) }
                 if let sink = traceSink, let tr = machine.tracer { tr.drain { sink(pc, priced.ns, $0) } }
                 let step = op.kind != .idle || pc == c ? pricer.costs.op : .zero

@@ -1,4 +1,5 @@
-/// Turns the lock sections an operation recorded into virtual time and lock_stat figures.
+/// Turns the lock sections an operation goes through into virtual time and lock_stat figures,
+/// as they happen (the engine's operations) or from a recorded trace (`price`).
 ///
 /// An acquisition waits (spinning) until the lock is free, a lock last held on another CPU
 /// costs a cache-line bounce, and the work inside a section adds to the hold time. Each lock
@@ -67,75 +68,133 @@ final class LockPricer {
         lastCPU = FixedArray(repeating: -1, count: m.lockCount)
         perCPUZone = FixedArray(repeating: LockStats(), count: m.nrCPUs)
         perCPUPCP = FixedArray(repeating: LockStats(), count: m.nrCPUs)
+        releasedInOp = FixedArray(repeating: 0, count: m.lockCount)
+        busyBeforeOp = FixedArray(repeating: .zero, count: m.lockCount)
+        lastCPUBeforeOp = FixedArray(repeating: -1, count: m.lockCount)
     }
 
-    /// Whether `cpu` may take `lock` at `t` (what pcp_spin_trylock asks): it is free, or its
-    /// last section was this CPU's.
-    @inline(__always) func isFree(_ lock: Int, at t: Picoseconds, for cpu: Int) -> Bool {
-        busyUntil[lock] <= t || lastCPU[lock] == Int32(cpu)
-    }
-
-    /// Memory stall time of the last priced trace (psi_memstall_enter to leave).
+    /// The operation being priced: its CPU, the time it has reached, how many locks it holds
+    /// (in `held`), and where its memory stall began.
+    @exclusivity(unchecked) private var opCPU = 0
+    @exclusivity(unchecked) private var opTime = Picoseconds.zero
+    @exclusivity(unchecked) private var opDepth = 0
+    @exclusivity(unchecked) private var opStallStart: Picoseconds?
+    /// Memory stall time of the last priced operation (psi_memstall_enter to leave).
     @exclusivity(unchecked) private(set) var memstall = Picoseconds.zero
 
-    /// Prices `trace`, run by CPU `c` from `start`; returns when its last section ended.
-    func price(_ trace: LockTrace, cpu c: Int, from start: Picoseconds) -> Picoseconds {
-        var t = start
-        var depth = 0
-        var stallStart: Picoseconds?
+    /// pcp_spin_trylock asks about the locks as they stood when the operation started, but an
+    /// operation priced as it runs has already moved the locks it released. Per lock: the
+    /// operation (`opEpoch`) that first released it, and its state before that release.
+    let releasedInOp: FixedArray<Int>
+    let busyBeforeOp: FixedArray<Picoseconds>
+    let lastCPUBeforeOp: FixedArray<Int32>
+    /// Counts priced operations from 1, so that no lock starts out marked as released.
+    @exclusivity(unchecked) private var opEpoch = 1
+
+    /// Whether `cpu` could take `lock` at `t`, the operation's start (what pcp_spin_trylock
+    /// asks): it was free, or its last section was this CPU's.
+    @inline(__always) func wasFree(_ lock: Int, at t: Picoseconds, for cpu: Int) -> Bool {
+        if _slowPath(releasedInOp[lock] == opEpoch) {
+            return busyBeforeOp[lock] <= t || lastCPUBeforeOp[lock] == Int32(cpu)
+        }
+        return busyUntil[lock] <= t || lastCPU[lock] == Int32(cpu)
+    }
+
+    /// Starts pricing an operation of CPU `c` from `start`.
+    @inline(__always) func begin(cpu c: Int, at start: Picoseconds) {
+        opCPU = c
+        opTime = start
+        opDepth = 0
+        opStallStart = nil
         memstall = .zero
+    }
+
+    /// The operation is priced; returns when its last section ended.
+    @inline(__always) func end() -> Picoseconds {
+        opEpoch &+= 1
+        return opTime
+    }
+
+    /// An acquisition: spins until the lock is free, pays a bounce when another CPU held it
+    /// last, then the lock's own cost.
+    @inline(__always) func acquire(_ l: Int) {
+        let c = opCPU
+        var t = opTime
+        let isZone = l < zoneLocks
+        var wait = Picoseconds.zero
+        if busyUntil[l] > t { wait = busyUntil[l] - t; t = busyUntil[l] }
+        let bounced = lastCPU[l] >= 0 && lastCPU[l] != Int32(c)
+        if bounced { t += costs.bounce }
+        t += isZone ? costs.zone : costs.pcp
+        if isZone {
+            perCPUZone[c].acquired(wait: wait, bounced: bounced, remote: false)
+        } else {
+            perCPUPCP[c].acquired(wait: wait, bounced: bounced, remote: Int(lockCPU[l]) != c)
+        }
+        if opDepth < held.count { held[opDepth] = Held(lock: l, since: t); opDepth += 1 }
+        opTime = t
+    }
+
+    /// A release: the hold time counts, and the lock is busy until now, last held here.
+    @inline(__always) func release(_ l: Int) {
+        var k = opDepth - 1
+        while k >= 0 && held[k].lock != l { k -= 1 }
+        guard k >= 0 else { return }
+        let t = opTime
+        let d = t - held[k].since
+        if l < zoneLocks { perCPUZone[opCPU].held(d) } else { perCPUPCP[opCPU].held(d) }
+        for j in k..<(opDepth - 1) { held[j] = held[j + 1] }
+        opDepth -= 1
+        if releasedInOp[l] != opEpoch {
+            releasedInOp[l] = opEpoch
+            busyBeforeOp[l] = busyUntil[l]
+            lastCPUBeforeOp[l] = lastCPU[l]
+        }
+        busyUntil[l] = t
+        lastCPU[l] = Int32(opCPU)
+    }
+
+    /// `n` units of work `w` (a LockTrace.Work raw value) inside the held locks.
+    @inline(__always) func work(_ w: Int, _ n: Int) {
+        opTime += workCost[w] * n
+        if w == Int(LockTrace.Work.mergeStep.rawValue) {
+            if opDepth > 0 && held[opDepth - 1].lock < zoneLocks { mergesUnderZoneLock += n } else { mergesUnderPCPLock += n }
+        }
+    }
+
+    /// psi_memstall_enter / leave: the time priced in between is a memory stall.
+    @inline(__always) func stall(enter: Bool) {
+        if enter {
+            opStallStart = opTime
+        } else if let s = opStallStart {
+            memstall += opTime - s
+            opStallStart = nil
+        }
+    }
+
+    /// Prices the events `trace` recorded while not armed, run by CPU `c` from `start`;
+    /// returns when its last section ended.
+    func price(_ trace: LockTrace, cpu c: Int, from start: Picoseconds) -> Picoseconds {
+        begin(cpu: c, at: start)
         for k in 0..<trace.count {
             let e = trace.buffer[k]
             switch e >> 62 {
-            case LockTrace.acquireKind:
-                let l = Int(e)
-                let isZone = l < zoneLocks
-                var wait = Picoseconds.zero
-                if busyUntil[l] > t { wait = busyUntil[l] - t; t = busyUntil[l] }
-                let bounced = lastCPU[l] >= 0 && lastCPU[l] != Int32(c)
-                if bounced { t += costs.bounce }
-                t += isZone ? costs.zone : costs.pcp
-                if isZone {
-                    perCPUZone[c].acquired(wait: wait, bounced: bounced, remote: false)
-                } else {
-                    perCPUPCP[c].acquired(wait: wait, bounced: bounced, remote: Int(lockCPU[l]) != c)
-                }
-                if depth < held.count { held[depth] = Held(lock: l, since: t); depth += 1 }
-            case LockTrace.releaseKind:
-                let l = Int(e & LockTrace.lockMask)
-                var k = depth - 1
-                while k >= 0 && held[k].lock != l { k -= 1 }
-                guard k >= 0 else { continue }
-                let d = t - held[k].since
-                if l < zoneLocks { perCPUZone[c].held(d) } else { perCPUPCP[c].held(d) }
-                for j in k..<(depth - 1) { held[j] = held[j + 1] }
-                depth -= 1
-                busyUntil[l] = t
-                lastCPU[l] = Int32(c)
-            case LockTrace.workKind:
-                let w = Int(e >> LockTrace.workShift & 0x3FFF), n = Int(e & LockTrace.amountMask)
-                t += workCost[w] * n
-                if w == Int(LockTrace.Work.mergeStep.rawValue) {
-                    if depth > 0 && held[depth - 1].lock < zoneLocks { mergesUnderZoneLock += n } else { mergesUnderPCPLock += n }
-                }
-            default:
-                if e & 1 == 0 {
-                    stallStart = t
-                } else if let s = stallStart {
-                    memstall += t - s
-                    stallStart = nil
-                }
+            case LockTrace.acquireKind: acquire(Int(e))
+            case LockTrace.releaseKind: release(Int(e & LockTrace.lockMask))
+            case LockTrace.workKind: work(Int(e >> LockTrace.workShift & 0x3FFF), Int(e & LockTrace.amountMask))
+            default: stall(enter: e & 1 == 0)
             }
         }
         trace.reset()
-        return t
+        return end()
     }
 }
 
 extension LockPricer {
-    /// When each lock frees and who held it last, and the lock_stat sums. `held` and
-    /// `memstall` live only while one operation is priced; the cost table and the locks'
-    /// CPUs come from the cost model and the machine's shape.
+    /// When each lock frees and who held it last, and the lock_stat sums. `held`, the
+    /// operation's fields, the locks' states before it and `memstall` live only while one
+    /// operation is priced; the cost table and the locks' CPUs come from the cost model and
+    /// the machine's shape.
     func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
         try c.section("locks")
         try c.sync(busyUntil)
@@ -152,6 +211,9 @@ extension LockPricer {
         try c.sync(&mergesUnderZoneLock)
         try c.sync(&mergesUnderPCPLock)
         c.derived(held)
+        c.derived(releasedInOp)
+        c.derived(busyBeforeOp)
+        c.derived(lastCPUBeforeOp)
         c.derived(workCost)
         c.derived(lockCPU)
     }

@@ -241,6 +241,7 @@ public struct TraceReplay: Workload {
     }
 
     public func actingCPU(asked: Int) -> Int? { next < records.count ? records[next].cpu : nil }
+    public var actsOnAskedCPU: Bool { false }
 
     public mutating func step(_ m: Machine, cpu c: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
         guard !done else { return .idle(c) }

@@ -5,6 +5,10 @@ public protocol Workload {
     mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation
     /// The CPU the next step will act on when it is not the one asked (a trace replay).
     func actingCPU(asked: Int) -> Int?
+    /// Every step acts on the CPU the engine asked and none is a `wait`, so the engine can
+    /// price its lock sections as they happen. False for a trace replay, whose steps act on
+    /// the traced CPU and wait out the trace's gaps.
+    var actsOnAskedCPU: Bool { get }
     /// No operation is left (the end of a replayed trace); the engine stops there rather than
     /// idle on, so the run's time and throughput end with the workload.
     var finished: Bool { get }
@@ -18,6 +22,7 @@ public protocol Workload {
 
 extension Workload {
     public func actingCPU(asked: Int) -> Int? { nil }
+    public var actsOnAskedCPU: Bool { true }
     public var finished: Bool { false }
     public mutating func oomKill(_ m: Machine, cpu: Int) throws(FreeError) -> Bool { false }
 }

@@ -68,9 +68,6 @@ final class LockPricer {
         lastCPU = FixedArray(repeating: -1, count: m.lockCount)
         perCPUZone = FixedArray(repeating: LockStats(), count: m.nrCPUs)
         perCPUPCP = FixedArray(repeating: LockStats(), count: m.nrCPUs)
-        releasedInOp = FixedArray(repeating: 0, count: m.lockCount)
-        busyBeforeOp = FixedArray(repeating: .zero, count: m.lockCount)
-        lastCPUBeforeOp = FixedArray(repeating: -1, count: m.lockCount)
     }
 
     /// The operation being priced: its CPU, the time it has reached, how many locks it holds
@@ -83,19 +80,24 @@ final class LockPricer {
     @exclusivity(unchecked) private(set) var memstall = Picoseconds.zero
 
     /// pcp_spin_trylock asks about the locks as they stood when the operation started, but an
-    /// operation priced as it runs has already moved the locks it released. Per lock: the
-    /// operation (`opEpoch`) that first released it, and its state before that release.
-    let releasedInOp: FixedArray<Int>
-    let busyBeforeOp: FixedArray<Picoseconds>
-    let lastCPUBeforeOp: FixedArray<Int32>
-    /// Counts priced operations from 1, so that no lock starts out marked as released.
-    @exclusivity(unchecked) private var opEpoch = 1
+    /// operation priced as it runs has already moved the locks it released: each release logs
+    /// the lock's state before it, and the first entry for a lock is its state at the start.
+    /// A small log kept hot, rather than a mark per lock beside the locks' own arrays.
+    struct Before: BitwiseCopyable {
+        var lock: Int32
+        var lastCPU: Int32
+        var busyUntil: Picoseconds
+    }
+    @exclusivity(unchecked) private var before = FixedArray(repeating: Before(lock: 0, lastCPU: -1, busyUntil: .zero), count: 64)
+    @exclusivity(unchecked) private var beforeCount = 0
 
     /// Whether `cpu` could take `lock` at `t`, the operation's start (what pcp_spin_trylock
     /// asks): it was free, or its last section was this CPU's.
     @inline(__always) func wasFree(_ lock: Int, at t: Picoseconds, for cpu: Int) -> Bool {
-        if _slowPath(releasedInOp[lock] == opEpoch) {
-            return busyBeforeOp[lock] <= t || lastCPUBeforeOp[lock] == Int32(cpu)
+        var k = 0
+        while _slowPath(k < beforeCount) {
+            if before[k].lock == Int32(lock) { return before[k].busyUntil <= t || before[k].lastCPU == Int32(cpu) }
+            k &+= 1
         }
         return busyUntil[lock] <= t || lastCPU[lock] == Int32(cpu)
     }
@@ -107,11 +109,12 @@ final class LockPricer {
         opDepth = 0
         opStallStart = nil
         memstall = .zero
+        beforeCount = 0
     }
 
     /// The operation is priced; returns when its last section ended.
     @inline(__always) func end() -> Picoseconds {
-        opEpoch &+= 1
+        beforeCount = 0
         return opTime
     }
 
@@ -145,11 +148,9 @@ final class LockPricer {
         if l < zoneLocks { perCPUZone[opCPU].held(d) } else { perCPUPCP[opCPU].held(d) }
         for j in k..<(opDepth - 1) { held[j] = held[j + 1] }
         opDepth -= 1
-        if releasedInOp[l] != opEpoch {
-            releasedInOp[l] = opEpoch
-            busyBeforeOp[l] = busyUntil[l]
-            lastCPUBeforeOp[l] = lastCPU[l]
-        }
+        if beforeCount == before.count { before = before.grown(to: beforeCount * 2, filling: before[0]) }
+        before[beforeCount] = Before(lock: Int32(l), lastCPU: lastCPU[l], busyUntil: busyUntil[l])
+        beforeCount &+= 1
         busyUntil[l] = t
         lastCPU[l] = Int32(opCPU)
     }
@@ -211,9 +212,7 @@ extension LockPricer {
         try c.sync(&mergesUnderZoneLock)
         try c.sync(&mergesUnderPCPLock)
         c.derived(held)
-        c.derived(releasedInOp)
-        c.derived(busyBeforeOp)
-        c.derived(lastCPUBeforeOp)
+        c.derived(before)
         c.derived(workCost)
         c.derived(lockCPU)
     }

@@ -3,9 +3,10 @@
 /// Each CPU has its own clock. The CPU furthest behind runs the next operation on the model;
 /// the lock sections that operation goes through are priced with the cost model as they
 /// happen: an acquisition waits (spinning) until the lock is free, a lock last held on another
-/// CPU costs a cache-line bounce, and the work inside a section adds to the hold time. pcp_spin_trylock
-/// sees the locks as busy when their holder's section extends past the operation's start. The
-/// result depends only on the seed, the machine, the workload and the cost model.
+/// CPU costs a cache-line bounce, and the work inside a section adds to the hold time.
+/// pcp_spin_trylock sees the locks as busy when their holder's section extends past the
+/// operation's start. The result depends only on the seed, the machine, the workload and the
+/// cost model.
 public final class Engine {
     public let machine: Machine
     public let cost: CostModel

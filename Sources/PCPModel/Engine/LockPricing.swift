@@ -80,9 +80,10 @@ final class LockPricer {
     @exclusivity(unchecked) private(set) var memstall = Picoseconds.zero
 
     /// pcp_spin_trylock asks about the locks as they stood when the operation started, but an
-    /// operation priced as it runs has already moved the locks it released: each release logs
-    /// the lock's state before it, and the first entry for a lock is its state at the start.
-    /// A small log kept hot, rather than a mark per lock beside the locks' own arrays.
+    /// operation priced as it runs has already moved the locks it released: each release of a
+    /// pcp->lock logs the lock's state before it, and the first entry for a lock is its state
+    /// at the start (zone->lock is never trylocked). A small log kept hot, rather than a mark
+    /// per lock beside the locks' own arrays.
     struct Before: BitwiseCopyable {
         var lock: Int32
         var lastCPU: Int32
@@ -94,6 +95,7 @@ final class LockPricer {
     /// Whether `cpu` could take `lock` at `t`, the operation's start (what pcp_spin_trylock
     /// asks): it was free, or its last section was this CPU's.
     @inline(__always) func wasFree(_ lock: Int, at t: Picoseconds, for cpu: Int) -> Bool {
+        assert(lock >= zoneLocks, "zone->lock \(lock) trylocked: its releases are not logged")
         var k = 0
         while _slowPath(k < beforeCount) {
             if before[k].lock == Int32(lock) { return before[k].busyUntil <= t || before[k].lastCPU == Int32(cpu) }
@@ -140,17 +142,23 @@ final class LockPricer {
 
     /// A release: the hold time counts, and the lock is busy until now, last held here.
     @inline(__always) func release(_ l: Int) {
-        var k = opDepth - 1
-        while k >= 0 && held[k].lock != l { k -= 1 }
+        // Almost always the innermost lock: then nothing moves down the stack.
+        let top = opDepth &- 1
+        var k = top
+        while k >= 0 && held[k].lock != l { k &-= 1 }
         guard k >= 0 else { return }
         let t = opTime
         let d = t - held[k].since
-        if l < zoneLocks { perCPUZone[opCPU].held(d) } else { perCPUPCP[opCPU].held(d) }
-        for j in k..<(opDepth - 1) { held[j] = held[j + 1] }
-        opDepth -= 1
-        if beforeCount == before.count { before = before.grown(to: beforeCount * 2, filling: before[0]) }
-        before[beforeCount] = Before(lock: Int32(l), lastCPU: lastCPU[l], busyUntil: busyUntil[l])
-        beforeCount &+= 1
+        while k < top { held[k] = held[k &+ 1]; k &+= 1 }
+        opDepth = top
+        if l < zoneLocks {
+            perCPUZone[opCPU].held(d)
+        } else {
+            perCPUPCP[opCPU].held(d)
+            if beforeCount == before.count { before = before.grown(to: beforeCount * 2, filling: before[0]) }
+            before[beforeCount] = Before(lock: Int32(l), lastCPU: lastCPU[l], busyUntil: busyUntil[l])
+            beforeCount &+= 1
+        }
         busyUntil[l] = t
         lastCPU[l] = Int32(opCPU)
     }

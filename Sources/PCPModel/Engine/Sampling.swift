@@ -44,13 +44,13 @@ final class Sampler {
     @inline(__always) func count(_ op: Operation) {
         switch op.kind {
         case .alloc:
-            ops[op.cpu].allocs += 1
-            ops[op.cpu].pagesAllocated += 1 << op.order
-        case .allocFailed: ops[op.cpu].failedAllocs += 1
+            ops[op.cpu].allocs &+= 1
+            ops[op.cpu].pagesAllocated &+= 1 << op.order
+        case .allocFailed: ops[op.cpu].failedAllocs &+= 1
         case .free:
-            ops[op.cpu].frees += 1
-            ops[op.cpu].pagesFreed += 1 << op.order
-        case .idle, .wait, .busy, .user, .io, .sleep: ops[op.cpu].idles += 1
+            ops[op.cpu].frees &+= 1
+            ops[op.cpu].pagesFreed &+= 1 << op.order
+        case .idle, .wait, .busy, .user, .io, .sleep: ops[op.cpu].idles &+= 1
         }
     }
 

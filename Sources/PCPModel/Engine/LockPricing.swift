@@ -82,8 +82,9 @@ final class LockPricer {
     /// pcp_spin_trylock asks about the locks as they stood when the operation started, but an
     /// operation priced as it runs has already moved the locks it released: each release of a
     /// pcp->lock logs the lock's state before it, and the first entry for a lock is its state
-    /// at the start (zone->lock is never trylocked). A small log kept hot, rather than a mark
-    /// per lock beside the locks' own arrays.
+    /// at the start. The model never trylocks zone->lock (the kernel does only on its nolock
+    /// paths, ALLOC_NOLOCK and FPI_NOLOCK, which it does not model). A small log kept hot,
+    /// rather than a mark per lock beside the locks' own arrays.
     struct Before: BitwiseCopyable {
         var lock: Int32
         var lastCPU: Int32

@@ -65,6 +65,7 @@ final class BlockEconomy: OwningPolicy {
             while got < need && !s.area.isEmpty(l) {
                 let i = Int(s.area.head[l])
                 s.area.remove(l, i, z.pages)
+                s.areaPages[s.slot(z, victim)] &-= K.pageblockNrPages
                 z.pcp[victim].count -= K.pageblockNrPages
                 z.pages.setTail(i)
                 own(z, cpu, i, mt: mt)

@@ -29,6 +29,7 @@ extension OwnedBlocks {
         }
         z.enterPCP(cpu, i, order: order, mt: mt, buddy: true)
         area.addHead(buddyList(z, cpu, order, mt), i, z.pages)
+        areaPages[slot(z, cpu)] &+= 1 &<< startOrder
         z.lock.pcpMergeSteps += merges
         z.trace.work(.mergeStep, merges)
         z.trace.work(.listOp, 1)
@@ -51,6 +52,7 @@ extension OwnedBlocks {
                     z.enterPCP(cpu, upper, order: h, mt: mt, buddy: true)
                     area.addHead(buddyList(z, cpu, h, mt), upper, z.pages)
                 }
+                areaPages[slot(z, cpu)] &-= 1 &<< order
                 z.trace.work(.splitStep, o - order)
                 z.trace.work(.listOp, 1)
                 z.pages.setPCPBuddy(i, false)
@@ -80,10 +82,15 @@ extension OwnedBlocks {
     }
 
     /// Pages in `cpu`'s buddy area (all orders and types).
-    func pcpBuddyPages(_ z: Zone, _ cpu: Int) -> Int {
+    @inline(__always) func pcpBuddyPages(_ z: Zone, _ cpu: Int) -> Int { areaPages[slot(z, cpu)] }
+
+    /// The same counted from the area's list lengths of a zone and CPU's slot: how a restore
+    /// rebuilds `areaPages` (the checker walks the lists and compares).
+    func countAreaPages(slot s: Int) -> Int {
         var n = 0
         for o in 0...K.pageblockOrder {
-            for mt in 0..<MigrateType.pcpTypes { n += area.length[buddyList(z, cpu, o, mt)] << o }
+            // Wrapping: a restored file's lengths are not yet checked against the lists.
+            for mt in 0..<MigrateType.pcpTypes { n &+= area.length[(s * OwnedBlocks.buddyOrders + o) * MigrateType.pcpTypes + mt] &<< o }
         }
         return n
     }

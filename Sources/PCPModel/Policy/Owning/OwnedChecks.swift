@@ -25,6 +25,9 @@ extension OwningPolicy {
                 guard len == s.area.length[l] else { throw PolicyViolation(page: nil, what: "CPU \(c) buddy area list length is wrong") }
             }
         }
+        guard count == s.pcpBuddyPages(z, c) else {
+            throw PolicyViolation(page: nil, what: "CPU \(c) buddy area holds \(count) pages but \(s.pcpBuddyPages(z, c)) are counted")
+        }
         return count
     }
 

@@ -11,6 +11,8 @@ extension OwnedBlocks: Checkpointable {
         try c.sync(area.head)
         try c.sync(area.tail)
         try c.sync(area.length)
+        c.derived(areaPages)
+        if !c.isSaving { for s in areaPages.indices { areaPages[s] = countAreaPages(slot: s) } }
         try c.sync(routedFrees)
         try c.sync(routedFreesOwnerCold)
         try c.sync(routedIn)

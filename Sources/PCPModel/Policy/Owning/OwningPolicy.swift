@@ -37,6 +37,7 @@ extension OwningPolicy {
     func takeOffPCP(_ z: Zone, cpu: Int, _ i: Int, order: Int) {
         if z.pages.isPCPBuddy(i) {
             owned.area.remove(owned.buddyList(z, cpu, order, z.pages.kind(i)), i, z.pages)
+            owned.areaPages[owned.slot(z, cpu)] &-= 1 &<< order
             z.pages.setPCPBuddy(i, false)
         } else {
             z.lists.remove(z.pcpList(cpu, orderToPindex(z.pages.kind(i), order)), i, z.pages)
@@ -113,6 +114,7 @@ extension OwningPolicy {
                 while count > 0 && !s.area.isEmpty(l) {
                     let i = Int(s.area.tail[l])
                     s.area.remove(l, i, z.pages)
+                    s.areaPages[s.slot(z, cpu)] &-= 1 &<< o
                     z.pages.setPCPBuddy(i, false)
                     count -= 1 << o
                     z.pcp[cpu].count -= 1 << o

@@ -31,8 +31,9 @@ extension ZoneType: Codable {}
 public final class Zone {
     public let geometry: ZoneGeometry
     public let nid: Int
-    /// Index in Machine.zones: nid * 5 + zone type.
-    public var id: Int { nid &* K.nrZoneTypes &+ geometry.type.rawValue }
+    /// Index in Machine.zones: nid * 5 + zone type. Stored: the owning designs index their
+    /// per-CPU arrays by it on every operation.
+    public let id: Int
     public var type: ZoneType { geometry.type }
     public var managed: Int { geometry.managed }
     public var isPopulated: Bool { geometry.isPopulated }
@@ -99,6 +100,7 @@ public final class Zone {
     init(geometry: ZoneGeometry, nid: Int, cpus: Int) {
         self.geometry = geometry
         self.nid = nid
+        id = nid &* K.nrZoneTypes &+ geometry.type.rawValue
         self.nrCPUs = cpus
         let b = geometry.startPFN & ~(1 << K.maxOrder - 1)
         let end = (geometry.endPFN + (1 << K.maxOrder) - 1) & ~(1 << K.maxOrder - 1)

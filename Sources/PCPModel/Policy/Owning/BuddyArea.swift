@@ -39,18 +39,19 @@ extension OwnedBlocks {
     /// The smallest chunk of at least `order` in `cpu`'s buddy area of type `mt`, split on the
     /// PCP (the upper halves stay there). The returned head is no longer a PCP page.
     @inline(__always) func pcpBuddyTake(_ z: Zone, _ cpu: Int, order: Int, mt: Int) -> Int? {
-        var o = order
+        // The lists of one CPU and type lie a type count apart, one order to the next.
+        var o = order, l = buddyList(z, cpu, order, mt)
         while o <= K.pageblockOrder {
-            let l = buddyList(z, cpu, o, mt)
             if !area.isEmpty(l) {
                 let i = Int(area.head[l])
                 area.remove(l, i, z.pages)
-                var h = o
+                var h = o, lh = l
                 while h > order {
                     h -= 1
+                    lh &-= MigrateType.pcpTypes
                     let upper = i + (1 << h)
                     z.enterPCP(cpu, upper, order: h, mt: mt, buddy: true)
-                    area.addHead(buddyList(z, cpu, h, mt), upper, z.pages)
+                    area.addHead(lh, upper, z.pages)
                 }
                 areaPages[slot(z, cpu)] &-= 1 &<< order
                 z.trace.work(.splitStep, o - order)
@@ -59,6 +60,7 @@ extension OwnedBlocks {
                 return i
             }
             o += 1
+            l &+= MigrateType.pcpTypes
         }
         return nil
     }

@@ -9,7 +9,10 @@ extension OwnedBlocks {
     static let buddyOrders = K.pageblockOrder + 1
 
     @inline(__always) func buddyList(_ z: Zone, _ cpu: Int, _ order: Int, _ mt: Int) -> Int {
-        (slot(z, cpu) * OwnedBlocks.buddyOrders + order) * MigrateType.pcpTypes + mt
+        buddyList(slot: slot(z, cpu), order, mt)
+    }
+    @inline(__always) func buddyList(slot s: Int, _ order: Int, _ mt: Int) -> Int {
+        (s * OwnedBlocks.buddyOrders + order) * MigrateType.pcpTypes + mt
     }
 
     /// Puts a free chunk into `cpu`'s buddy area, merging with PagePCPBuddy buddies on the same
@@ -92,7 +95,7 @@ extension OwnedBlocks {
         var n = 0
         for o in 0...K.pageblockOrder {
             // Wrapping: a restored file's lengths are not yet checked against the lists.
-            for mt in 0..<MigrateType.pcpTypes { n &+= area.length[(s * OwnedBlocks.buddyOrders + o) * MigrateType.pcpTypes + mt] &<< o }
+            for mt in 0..<MigrateType.pcpTypes { n &+= area.length[buddyList(slot: s, o, mt)] &<< o }
         }
         return n
     }

@@ -121,7 +121,9 @@ struct TraceHandle {
 
     init(_ t: LockTrace?) { ref = t.map { Unmanaged.passUnretained($0) } }
 
-    @inline(__always) func acquire(_ lock: Int) { ref?._withUnsafeGuaranteedRef { $0.acquire(lock) } }
+    /// `@inline(always)`: under `@inline(__always)` the size of a priced acquisition kept this
+    /// out of line, a call for every pcp->lock even with no trace (where only the test runs).
+    @inline(always) func acquire(_ lock: Int) { ref?._withUnsafeGuaranteedRef { $0.acquire(lock) } }
     @inline(__always) func release(_ lock: Int) { ref?._withUnsafeGuaranteedRef { $0.release(lock) } }
     @inline(__always) func work(_ w: LockTrace.Work, _ n: Int) { ref?._withUnsafeGuaranteedRef { $0.work(w, n) } }
     @inline(__always) func memstall(enter: Bool) { ref?._withUnsafeGuaranteedRef { $0.memstall(enter: enter) } }

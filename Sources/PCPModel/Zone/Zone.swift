@@ -126,7 +126,10 @@ public final class Zone {
         trace.acquire(id)
     }
     @inline(__always) func unlockZone() { trace.release(id) }
-    @inline(__always) func lockPCP(_ cpu: Int) { trace.acquire(pcpLockBase &+ cpu) }
+    /// `@inline(always)`: since a priced acquisition's body is inlined beneath it, the optimiser's
+    /// size limit left this out of line under `@inline(__always)`, a call on every fast-path
+    /// allocation and free even with no engine attached.
+    @inline(always) func lockPCP(_ cpu: Int) { trace.acquire(pcpLockBase &+ cpu) }
     @inline(__always) func unlockPCP(_ cpu: Int) { trace.release(pcpLockBase &+ cpu) }
     /// pcp_spin_trylock() on `cpu`'s pcp->lock, by CPU `by` (the same CPU unless remote).
     @inline(__always) func trylockPCP(_ cpu: Int, by: Int? = nil) -> Bool {

@@ -121,9 +121,9 @@ public struct RandomMix: Workload {
     let maxOrder: Int
     /// The next three steps guessed (`prefetchAhead`), and where the next step should end for
     /// them to stand: derived, never saved. Until the first guess, and after a restore, they
-    /// are the empty guesses, which stand for nothing held and prefetch nothing.
+    /// are the empty guesses, which start where no step does and prefetch nothing.
     var ahead = Guesses()
-    var expected = Guess.Start(rng: SplitMix64(seed: 0), count: 0, pages: 0)
+    var expected = Guess.none.start
 
     /// `fill`: the share of memory held at most, in percent; `max_order`: the largest order.
     public init(machine m: Machine, fillPercent: Int = 70, maxOrder: Int = K.maxOrder) {
@@ -155,15 +155,21 @@ public struct RandomMix: Workload {
         return (order, kind, rng.below(50) == 0)
     }
 
+    /// A step's draws are the guess made for it when that guess started where the step starts
+    /// (it nearly always did): the guess drew them alike, so they are not drawn twice.
     public mutating func step(_ m: Machine, cpu: Int, _ rng: inout SplitMix64) throws(FreeError) -> Operation {
-        if allocates(count: held.count, pages: held.pages, &rng) {
-            let (order, kind, atomic) = allocation(&rng)
+        let now = Guess.Start(rng: rng, count: held.count, pages: held.pages)
+        var g = ahead[0]
+        if g.start != now { g = guess(from: now) }
+        rng = g.after
+        if g.slot < 0 {
+            let order = Int(g.order), kind = AllocKind(rawValue: Int(g.kind))!
             let k = order == K.hpagePMDOrder && kind == .anon ? AllocKind.thp : (kind == .thp ? .anon : kind)
-            let op = m.allocOp(cpu: cpu, order: order, kind: k, atomic: atomic, into: &held)
+            let op = m.allocOp(cpu: cpu, order: order, kind: k, atomic: g.atomic, into: &held)
             prefetchAhead(m, rng)
             return op
         }
-        let (r, order) = held.swapRemove(rng.below(held.count))
+        let (r, order) = held.swapRemove(g.slot)
         let op = try m.freeOp(cpu: cpu, r, order: order)
         prefetchAhead(m, rng)
         return op
@@ -179,8 +185,9 @@ public struct RandomMix: Workload {
     /// The guesses slide: when the step just run ended where the last call expected (the
     /// generator, the blocks and pages held), the last call's second and third guesses are this
     /// call's first and second, and one step is replayed, not three (a replay of three was a
-    /// seventh of an operation's instructions). A guess only chooses what to prefetch, so one
-    /// that no longer holds costs a useless prefetch, never a wrong result.
+    /// seventh of an operation's instructions). A guess that no longer holds costs a useless
+    /// prefetch, never a wrong result: a step takes a guess's draws only when it starts where
+    /// the guess did.
     @inline(__always) mutating func prefetchAhead(_ m: Machine, _ rng: SplitMix64) {
         let now = Guess.Start(rng: rng, count: held.count, pages: held.pages)
         if expected == now {
@@ -198,15 +205,16 @@ public struct RandomMix: Workload {
         if third.slot >= 0 { held.prefetch(third.slot) }
     }
 
-    /// A step's draws from `s`: the held slot it frees, or the pages it allocates.
+    /// A step's draws from `s`: the held slot it frees, or what it allocates.
     @inline(__always) func guess(from s: Guess.Start) -> Guess {
         var peek = s.rng
         if allocates(count: s.count, pages: s.pages, &peek) {
-            let pages = s.pages + 1 << allocation(&peek).order
-            return Guess(after: peek, slot: -1, count: s.count + 1, pages: pages)
+            let (order, kind, atomic) = allocation(&peek)
+            return Guess(start: s, after: peek, slot: -1, count: s.count + 1, pages: s.pages + 1 << order,
+                         order: UInt8(order), kind: UInt8(kind.rawValue), atomic: atomic)
         }
         let slot = peek.below(s.count) // drawn before `after` copies the generator
-        return Guess(after: peek, slot: slot, count: s.count - 1, pages: s.pages)
+        return Guess(start: s, after: peek, slot: slot, count: s.count - 1, pages: s.pages, order: 0, kind: 0, atomic: false)
     }
 
     /// Where the step after `g` starts; a free takes the pages of `freed`, its slot's entry as
@@ -222,18 +230,24 @@ public struct RandomMix: Workload {
 }
 
 extension RandomMix {
-    /// One step of `random` guessed ahead: the generator after its draws, the held slot it
-    /// frees (-1: it allocates), and the blocks and pages held after it (before a free's
-    /// pages, which are read when needed).
+    /// One step of `random` guessed ahead: where it starts, the generator after its draws,
+    /// the held slot it frees (-1: it allocates the block of `order`, `kind` and `atomic`),
+    /// and the blocks and pages held after it (before a free's pages, which are read when
+    /// needed). A function of `start` alone, so a step that starts there makes its draws.
     struct Guess {
         struct Start: Equatable {
             var rng: SplitMix64
             var count: Int, pages: Int
         }
+        var start: Start
         var after: SplitMix64
         var slot: Int
         var count: Int, pages: Int
-        static let none = Guess(after: SplitMix64(seed: 0), slot: -1, count: 0, pages: 0)
+        var order: UInt8, kind: UInt8
+        var atomic: Bool
+        /// Stands for nothing: its start, with a count of -1, is no step's.
+        static let none = Guess(start: Start(rng: SplitMix64(seed: 0), count: -1, pages: 0), after: SplitMix64(seed: 0),
+                                slot: -1, count: 0, pages: 0, order: 0, kind: 0, atomic: false)
     }
 
     /// The next three guesses in a ring held in place: sliding moves where the ring starts,

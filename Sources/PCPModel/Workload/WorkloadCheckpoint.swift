@@ -6,7 +6,7 @@ extension RandomMix {
 
     /// Stored properties the checkpoint does not write, and why.
     static let derivedFields: [String: String] = [
-        "ahead": "prefetchAhead's guesses: they choose prefetches only, and the next step replaces stale ones",
+        "ahead": "prefetchAhead's guesses: they choose prefetches, and a step takes one's draws only when it starts where the guess did",
         "expected": "where prefetchAhead expects the next step to end",
     ]
 }

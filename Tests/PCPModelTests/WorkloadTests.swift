@@ -50,6 +50,43 @@ final class WorkloadTests: XCTestCase {
         XCTAssertGreaterThan(freesGuessed, frees * 99 / 100, "the free guessed a step ahead is the one taken")
     }
 
+    /// A `random` step makes the draws it would make with no guesses at all: its guess's when
+    /// the guess started where the step starts, the generator's otherwise. Seeded 0, the run
+    /// starts at an all-zero generator with nothing held, which the empty guesses must not
+    /// pass for; guesses made from elsewhere (as a restore or a reclaim leaves them), and a
+    /// slide onto them, must change no draw.
+    func testRandomStepDrawsAsWithoutGuesses() throws {
+        let m = try Machine(spec: .x86(memory: 128 << 20, cpus: 4))
+        var w = RandomMix(machine: m)
+        var rng = SplitMix64(seed: 0)
+        var stale = 0
+        for n in 0..<20_000 {
+            if n % 7 == 3 {
+                // Guesses from another generator: this step's, and the next one's, onto which
+                // this step's prefetchAhead slides when the step ends where it was expected to.
+                let elsewhere = RandomMix.Guess.Start(rng: SplitMix64(seed: UInt64(n)), count: w.held.count, pages: w.held.pages)
+                w.ahead[0] = w.guess(from: elsewhere)
+                w.ahead[1] = w.guess(from: elsewhere)
+                stale += 1
+            }
+            var direct = rng
+            let allocates = w.allocates(count: w.held.count, pages: w.held.pages, &direct)
+            let order = allocates ? w.allocation(&direct).order : -1
+            let slot = allocates ? -1 : direct.below(w.held.count)
+            let pfn = slot >= 0 ? m.pfn(of: w.held.entry(slot).0) : -1
+            let op = try w.step(m, cpu: n % 4, &rng)
+            XCTAssertEqual(rng, direct, "step \(n) (\(op)) left the generator elsewhere")
+            if allocates {
+                XCTAssertTrue(op.kind == .alloc || op.kind == .allocFailed, "step \(n): \(op), not an allocation")
+                XCTAssertEqual(op.order, order, "step \(n): \(op)")
+            } else {
+                XCTAssertEqual(op.kind, .free, "step \(n): \(op), not a free")
+                XCTAssertEqual(op.pfn, pfn, "step \(n) freed another block than its draw's")
+            }
+        }
+        XCTAssertGreaterThan(stale, 2_000)
+    }
+
     func testJemallocPurgeFreesOnThePurgers() throws {
         let (_, e) = try run("jemalloc-purge", .baseline, params: ["purgers": "1", "pages": "256", "burst": "256"], check: 0)
         XCTAssertEqual(e.perCPUOps[3].allocs, 0, "the purger only frees")

@@ -163,7 +163,7 @@ public struct RandomMix: Workload {
         if g.start != now { g = guess(from: now) }
         rng = g.after
         if g.slot < 0 {
-            let order = Int(g.order), kind = AllocKind(rawValue: Int(g.kind))!
+            let order = Int(g.order), kind = g.kind
             let k = order == K.hpagePMDOrder && kind == .anon ? AllocKind.thp : (kind == .thp ? .anon : kind)
             let op = m.allocOp(cpu: cpu, order: order, kind: k, atomic: g.atomic, into: &held)
             prefetchAhead(m, rng)
@@ -211,10 +211,10 @@ public struct RandomMix: Workload {
         if allocates(count: s.count, pages: s.pages, &peek) {
             let (order, kind, atomic) = allocation(&peek)
             return Guess(start: s, after: peek, slot: -1, count: s.count + 1, pages: s.pages + 1 << order,
-                         order: UInt8(order), kind: UInt8(kind.rawValue), atomic: atomic)
+                         order: UInt8(order), kind: kind, atomic: atomic)
         }
         let slot = peek.below(s.count) // drawn before `after` copies the generator
-        return Guess(start: s, after: peek, slot: slot, count: s.count - 1, pages: s.pages, order: 0, kind: 0, atomic: false)
+        return Guess(start: s, after: peek, slot: slot, count: s.count - 1, pages: s.pages, order: 0, kind: .kernel, atomic: false)
     }
 
     /// Where the step after `g` starts; a free takes the pages of `freed`, its slot's entry as
@@ -243,11 +243,12 @@ extension RandomMix {
         var after: SplitMix64
         var slot: Int
         var count: Int, pages: Int
-        var order: UInt8, kind: UInt8
+        var order: UInt8
+        var kind: AllocKind
         var atomic: Bool
         /// Stands for nothing: its start, with a count of -1, is no step's.
         static let none = Guess(start: Start(rng: SplitMix64(seed: 0), count: -1, pages: 0), after: SplitMix64(seed: 0),
-                                slot: -1, count: 0, pages: 0, order: 0, kind: 0, atomic: false)
+                                slot: -1, count: 0, pages: 0, order: 0, kind: .kernel, atomic: false)
     }
 
     /// The next three guesses in a ring held in place: sliding moves where the ring starts,

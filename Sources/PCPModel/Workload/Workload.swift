@@ -143,7 +143,7 @@ public struct RandomMix: Workload {
     }
 
     /// Whether a step with `count` blocks and `pages` pages held allocates (its first draw,
-    /// when it makes one). `step` and its prediction share it, so they draw alike.
+    /// when it makes one), for `guess`, which makes every step's draws.
     @inline(__always) func allocates(count: Int, pages: Int, _ rng: inout SplitMix64) -> Bool {
         count == 0 || pages < low || (pages < high && rng.below(2) == 0)
     }

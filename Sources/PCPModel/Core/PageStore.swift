@@ -44,24 +44,26 @@ public struct PageStore: ~Copyable {
         /// plus a per-page cpu field would record; the merging policies read it).
         var cpu: UInt16
     }
-    /// Every page's entry, at `slot(i)`: `count` entries by page index, then the entries of the
-    /// first 8 pages of every MAX_ORDER block (their places among the first are never used).
+    /// Every page's entry, at `slot(i)`: `count` entries by page index, then the entry of the
+    /// first page of every MAX_ORDER block (its place among the first is never used).
     private let entries: FixedArray<Entry>
 
     init(count: Int) {
         precondition(count & (1 << K.maxOrder - 1) == 0, "a page store holds whole MAX_ORDER blocks")
         self.count = count
-        entries = FixedArray(zeroed: count + count >> (K.maxOrder - 3))
+        entries = FixedArray(zeroed: count + count >> K.maxOrder)
     }
 
-    /// Where page `i`'s entry lives: at `i`, unless it is one of the first 8 pages of a
-    /// MAX_ORDER block (the group that holds the block's head), which sit with every other
-    /// block's first 8 after the `count` entries. So the heads boot writes lie side by side,
-    /// and every other page costs one predictable test, not a bit shuffle.
+    /// Where page `i`'s entry lives: at `i`, unless it is the first page of a MAX_ORDER block
+    /// (the block's head at boot), whose entry sits with every other block's first after the
+    /// `count` entries. So the heads boot writes lie side by side, and every page costs one
+    /// test, a shift and an add, chosen by a conditional move. (A page's entry is often a
+    /// block's first: a refill takes a split block's lowest pages first, so the rare side is
+    /// not kept out of line.)
     @inline(__always) private func slot(_ i: Int) -> Int {
         debugCheck(UInt(bitPattern: i) < UInt(bitPattern: count), "page \(i) out of 0..<\(count)")
-        if _fastPath(i & (1 << K.maxOrder - 8) != 0) { return i }
-        return count &+ (i &>> (K.maxOrder - 3) & ~7 | i & 7)
+        if _fastPath(i & (1 << K.maxOrder - 1) != 0) { return i }
+        return count &+ i &>> K.maxOrder
     }
     /// Page `i`'s entry wanted soon.
     @inline(__always) func prefetch(_ i: Int) { entries.prefetch(slot(i)) }

@@ -4,6 +4,7 @@
 public enum StateFile {
     static let magic = Array("PCPSIMST".utf8)
     /// Bump whenever what a checkpoint writes changes: an older or newer file is refused.
+    /// 9: page entries by page index, each MAX_ORDER block's first page's after them.
     /// 8: page entries by page index, each MAX_ORDER block's first 8 after them.
     /// 7: vm.swappiness and the contig_pcp switch (a restore had kept their defaults).
     /// 6: a replay's tick records with their drains.
@@ -11,7 +12,7 @@ public enum StateFile {
     /// 4: each CPU's iowait time.
     /// 3: page and LRU entries packed (one entry per page, one per folio).
     /// 2: the invariant checker's memory, the mount's boot time, held blocks field by field.
-    public static let formatVersion: UInt32 = 8
+    public static let formatVersion: UInt32 = 9
     /// Magic, version, a reserved word, the payload's length and its CRC-32.
     public static let headerBytes = 8 + 4 + 4 + 8 + 4
 

@@ -56,10 +56,9 @@ public struct PageStore: ~Copyable {
 
     /// Where page `i`'s entry lives: at `i`, unless it is the first page of a MAX_ORDER block
     /// (the block's head at boot), whose entry sits with every other block's first after the
-    /// `count` entries. So the heads boot writes lie side by side, and every page costs one
-    /// test, a shift and an add, chosen by a conditional move. (A page's entry is often a
-    /// block's first: a refill takes a split block's lowest pages first, so the rare side is
-    /// not kept out of line.)
+    /// `count` entries. So the heads boot writes lie side by side, and every page costs a
+    /// test, a shift and an add. The first page is not left to an out-of-line branch: a refill
+    /// hands out a split block's lowest pages first, so it is often the page taken.
     @inline(__always) private func slot(_ i: Int) -> Int {
         debugCheck(UInt(bitPattern: i) < UInt(bitPattern: count), "page \(i) out of 0..<\(count)")
         if _fastPath(i & (1 << K.maxOrder - 1) != 0) { return i }

@@ -90,6 +90,36 @@ final class TraceReplayTests: XCTestCase {
         return (cpus.map { runs(kernelEvents, cpu: $0) }, cpus.map { runs(simEvents, cpu: $0) }, w as! TraceReplay)
     }
 
+    /// A refill puts a split block's pages on the PCP in address order, so a CPU is handed a
+    /// block's lowest pages first (why `PageStore.slot` does not leave a block's first page to
+    /// an out-of-line branch). In the kernel's 512 MiB fault loop, each order-0 page a refill
+    /// takes, and each page allocated, is nearly always the one after the last; the model's
+    /// refills from the fixture VM's free lists do the same.
+    func testRefillsHandOutABlocksPagesInAddressOrder() throws {
+        func inOrder(_ pfns: [Int]) -> Double {
+            Double(zip(pfns, pfns.dropFirst()).filter { $1 == $0 + 1 }.count) / Double(max(pfns.count - 1, 1))
+        }
+        let lines = try TraceText.lines(Fixture.gunzip("fixtures/trace-6.18/faultloop-512M/trace.gz"))
+        func pfns(_ event: String, refill: Bool) -> [Int] {
+            lines.filter { $0.event == event && $0.fields["order"] == "0" && (!refill || $0.fields["percpu_refill"] == "1") }
+                .map { Int($0.fields["pfn"]!.dropFirst(2), radix: 16)! }
+        }
+        let (kernelRefills, kernelAllocs) = (pfns("mm_page_alloc_zone_locked", refill: true), pfns("mm_page_alloc", refill: false))
+        XCTAssertGreaterThan(kernelRefills.count, 100_000)
+        XCTAssertGreaterThan(inOrder(kernelRefills), 0.9, "the kernel's refills")
+        XCTAssertGreaterThan(inOrder(kernelAllocs), 0.9, "the kernel's allocations")
+
+        let m = try Fixture.machine()
+        let t = Tracer()
+        m.setTracer(t)
+        for _ in 0..<20_000 { XCTAssertNotNil(m.allocPages(cpu: 0, order: 0, kind: .anon)) }
+        let simRefills = t.events.compactMap { if case let .zoneLocked(pfn, 0, _, true) = $0 { pfn } else { nil } }
+        let simAllocs = t.events.compactMap { if case let .pageAlloc(pfn, 0, _, _, _) = $0 { pfn } else { nil } }
+        XCTAssertGreaterThan(simRefills.count, 19_000)
+        XCTAssertGreaterThan(inOrder(simRefills), 0.9, "the model's refills")
+        XCTAssertGreaterThan(inOrder(simAllocs), 0.9, "the model's allocations")
+    }
+
     /// 160 MiB of faults and an unmap on CPU 1: the alloc_factor doubling, no drain.
     func testReplayReproducesTheRefillRuns() throws {
         let (kernel, sim, replay) = try replay("faultloop-160M")

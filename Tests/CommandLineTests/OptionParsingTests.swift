@@ -23,7 +23,8 @@ final class OptionParsingTests: XCTestCase {
         XCTAssertThrowsError(try BenchCommand.parse(["pcp-slowpath"]))
         XCTAssertThrowsError(try BenchCommand.parse(["pcp-fastpath", "--kind", "file"]))
         XCTAssertEqual(try BenchCommand.parse(["pcp-fastpath", "--kind", "kernel"]).kind.allocKind, .kernel)
-        XCTAssertEqual(try BenchCommand.parse(["pcp-fastpath"]).kind.allocKind, .anon)
+        XCTAssertEqual(try BenchCommand.parse(["pcp-fastpath"]).kind.allocKind, .kernel)
+        XCTAssertEqual(try BenchCommand.parse(["pcp-fastpath", "--kind", "anon"]).kind.allocKind, .anon)
         XCTAssertThrowsError(try CompareCommand.parse(["--sweep", "cpus="]))
     }
 

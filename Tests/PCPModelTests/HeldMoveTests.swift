@@ -72,4 +72,34 @@ final class HeldMoveTests: XCTestCase {
         XCTAssertFalse(a.heldOwnersStale, "removeLast and append write owner words at once")
         try InvariantChecker().check(b, after: "moves between holders")
     }
+
+    /// Held blocks mark their LRU folios (`HeldEntry.lruFolio`), which alone have their LRU
+    /// lines read on a free: a restore works the marks out again from the machine, and the
+    /// checker refuses a held LRU folio left unmarked, naming its page.
+    func testHeldBlocksMarkTheirLRUFolios() throws {
+        let m = try Machine(spec: .x86(memory: 128 << 20, cpus: 2))
+        var held = HeldBlocks()
+        let kinds: [AllocKind] = [.anon, .kernel, .file, .slabUnreclaimable, .anon, .pageTable]
+        for k in kinds { _ = m.allocOp(cpu: 0, order: 0, kind: k, into: &held) }
+        let s = try XCTUnwrap(m.heldStores.first)
+        let marks = { (0..<s.count).map { s[$0].lruFolio } }
+        XCTAssertEqual(marks(), kinds.map(\.onLRU))
+        // As a restore leaves them.
+        for k in 0..<s.count { s[k] = HeldEntry(s[k].ref, order: Int(s[k].order), lruFolio: true) }
+        m.noteRestoredHeldStores()
+        XCTAssertEqual(marks(), kinds.map(\.onLRU))
+        try InvariantChecker().check(m, after: "holding")
+        let anon = s[0]
+        s[0] = HeldEntry(anon.ref, order: 0, lruFolio: false)
+        XCTAssertThrowsError(try InvariantChecker().check(m, after: "unmarking")) { e in
+            XCTAssertEqual((e as? InvariantViolation)?.pfn, m.pfn(of: anon.ref))
+        }
+        s[0] = anon
+        while held.count > 0 {
+            let (r, o) = held.swapRemove(held.count / 2)
+            try m.freePages(cpu: 1, r, order: o)
+        }
+        XCTAssertEqual((0..<m.lru.owner.count).filter { m.lru.owner[$0] != 0 || m.lru.flags[$0] != 0 }, [])
+        try InvariantChecker().check(m, after: "freeing")
+    }
 }

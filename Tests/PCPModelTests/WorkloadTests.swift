@@ -34,7 +34,7 @@ final class WorkloadTests: XCTestCase {
         for n in 0..<20_000 {
             // Guessed a step ago: this step, and where the step after it starts.
             let expected = w.expected, slot = w.ahead[0].slot
-            let guessedPFN = n > 0 && slot >= 0 && slot < w.held.count ? m.pfn(of: w.held.entry(slot).0) : -1
+            let guessedPFN = n > 0 && slot >= 0 && slot < w.held.count ? m.pfn(of: w.held.entry(slot).ref) : -1
             let op = try w.step(m, cpu: n % 4, &rng)
             guard n > 0 else { continue }
             if expected == RandomMix.Guess.Start(rng: rng, count: w.held.count, pages: w.held.pages) { stood += 1 }
@@ -73,7 +73,7 @@ final class WorkloadTests: XCTestCase {
             let allocates = w.allocates(count: w.held.count, pages: w.held.pages, &direct)
             let order = allocates ? w.allocation(&direct).order : -1
             let slot = allocates ? -1 : direct.below(w.held.count)
-            let pfn = slot >= 0 ? m.pfn(of: w.held.entry(slot).0) : -1
+            let pfn = slot >= 0 ? m.pfn(of: w.held.entry(slot).ref) : -1
             let op = try w.step(m, cpu: n % 4, &rng)
             XCTAssertEqual(rng, direct, "step \(n) (\(op)) left the generator elsewhere")
             if allocates {

@@ -31,6 +31,7 @@ public final class InvariantChecker {
         for z in m.zones where z.isPopulated { try checkZone(z, m, operation) }
         try checkLRU(m, operation)
         try checkSwap(m, operation)
+        try checkHeld(m, operation)
         if monotonic { try checkMonotonic(m, after: operation) }
     }
 
@@ -75,8 +76,9 @@ public final class InvariantChecker {
                 guard m.lru.order(z.pfn(i)) == o, (f & FolioFlag.file != 0) == (k == .file) else {
                     throw fail(z, i, op, "\(k.name) folio's LRU flags do not match its order or kind")
                 }
-            } else if f != 0 {
-                throw fail(z, i, op, "a \(s) block carries LRU flags \(f)")
+            } else if m.lru.flags[z.pfn(i)] != 0 {
+                // All 16 bits: the free path skips a non-LRU kind's flags unread.
+                throw fail(z, i, op, "a \(s) block carries LRU flags \(m.lru.flags[z.pfn(i)])")
             }
             for t in (i + 1)..<(i + n) where m.lru.folioFlags(z.pfn(t)) != 0 {
                 throw fail(z, t, op, "a tail page carries LRU flags")
@@ -203,6 +205,19 @@ public final class InvariantChecker {
         }
         guard swapped == m.reclaim.swapUsed, m.reclaim.swapUsed <= m.reclaim.swapPages else {
             throw InvariantViolation(zone: "-", pfn: nil, operation: op, what: "\(m.reclaim.swapUsed) swap slots in use of \(m.reclaim.swapPages), the areas hold \(swapped)")
+        }
+    }
+
+    /// A held block not marked an LRU folio has no LRU flags and no holder's tag: a free or a
+    /// removal of it leaves its LRU lines unread (`HeldEntry.lruFolio`).
+    private func checkHeld(_ m: Machine, _ op: String) throws(InvariantViolation) {
+        for s in m.heldStores {
+            for k in 0..<s.count where !s[k].lruFolio {
+                let pfn = m.pfn(of: s[k].ref)
+                guard m.lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) == 0, m.lru.owner[pfn] & HeldStore.tag == 0 else {
+                    throw InvariantViolation(zone: "-", pfn: pfn, operation: op, what: "held block \(k) of store \(s.id) is an LRU folio not marked as one")
+                }
+            }
         }
     }
 

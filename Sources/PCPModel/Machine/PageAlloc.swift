@@ -330,7 +330,9 @@ extension Machine {
             throw .notAllocated(pfn: z.pfn(i), zone: z.type.name, order: order)
         }
         tracer?.emit(.pageFree(pfn: z.pfn(i), order: order))
-        if lru.flags[z.pfn(i)] != 0 { lruDelOnFree(z, cpu: cpu, pfn: z.pfn(i), kindFile: kind == .file) }
+        // Only LRU kinds carry LRU flags (the checker holds every allocated block to it), so
+        // a kernel, slab or page-table block leaves its flags' line untouched.
+        if kind.onLRU && lru.flags[z.pfn(i)] != 0 { lruDelOnFree(z, cpu: cpu, pfn: z.pfn(i), kindFile: kind == .file) }
         accountKind(z, cpu: cpu, kind: kind, pages: -(1 << order))
         allocatedPages &-= 1 &<< order
         countEvent(.pgfree, 1 &<< order)

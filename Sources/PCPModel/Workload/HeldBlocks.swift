@@ -5,6 +5,10 @@
 /// and its offset field its slot, so `migrateFolio` rewrites the slot with the new frame.
 /// Pages held `pinned` (FOLL_LONGTERM, DMA) and non-LRU kinds carry no tag and cannot move.
 ///
+/// Each entry also records whether its folio was an LRU folio when held (`HeldEntry.lruFolio`):
+/// only those can carry a holder's tag, so a free or a removal of any other block leaves the
+/// folio's LRU lines untouched (at a terabyte, each was a cache and TLB miss).
+///
 /// A block moved between holders (`moveLast`, `absorb`) leaves those two words as they were,
 /// naming its old holder and slot: writing them missed the cache on every move (a fifth of
 /// jemalloc-purge's time), and only migration and a saved state read them.
@@ -30,7 +34,8 @@ public struct HeldBlocks {
     /// Holds block `r` of `order`; an LRU folio that is not `pinned` becomes movable.
     public mutating func append(_ r: PageRef, order: Int, _ m: Machine, pinned: Bool = false) {
         let pfn = m.pfn(of: r)
-        hold(r, order: order, pfn: pfn, m, pinned: pinned, lruFolio: m.isFreeLRUFolio(pfn, owner: m.lru.owner[pfn]))
+        hold(r, order: order, pfn: pfn, m, pinned: pinned, onLRU: m.lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0,
+             lruFolio: m.isFreeLRUFolio(pfn, owner: m.lru.owner[pfn]))
     }
 
     /// `append` of a block just allocated as `kind`: finishAlloc put an LRU kind on its list, and
@@ -39,15 +44,16 @@ public struct HeldBlocks {
     mutating func appendNew(_ r: PageRef, order: Int, kind: AllocKind, _ m: Machine, pinned: Bool) {
         let pfn = m.pfn(of: r)
         debugCheck(m.isFreeLRUFolio(pfn, owner: m.lru.owner[pfn]) == kind.onLRU, "new \(kind.name) folio \(pfn) has LRU flags \(m.lru.flags[pfn]), owner \(m.lru.owner[pfn])")
-        hold(r, order: order, pfn: pfn, m, pinned: pinned, lruFolio: kind.onLRU)
+        hold(r, order: order, pfn: pfn, m, pinned: pinned, onLRU: kind.onLRU, lruFolio: kind.onLRU)
     }
 
-    /// Holds block `r` at frame `pfn`; `lruFolio`: an LRU folio no file or anon area owns.
-    @inline(__always) private mutating func hold(_ r: PageRef, order: Int, pfn: Int, _ m: Machine, pinned: Bool, lruFolio: Bool) {
+    /// Holds block `r` at frame `pfn`; `onLRU`: a folio on an LRU or isolated from one;
+    /// `lruFolio`: one of those that no file or anon area owns.
+    @inline(__always) private mutating func hold(_ r: PageRef, order: Int, pfn: Int, _ m: Machine, pinned: Bool, onLRU: Bool, lruFolio: Bool) {
         if store == nil { store = HeldStore() }
         withStore { s in
             let slot = s.count
-            s.append(HeldEntry(r, order: order))
+            s.append(HeldEntry(r, order: order, lruFolio: onLRU))
             s.pages += 1 << order
             if s.exactBelow == slot { s.exactBelow = slot &+ 1 }
             guard lruFolio else { return }
@@ -90,8 +96,8 @@ public struct HeldBlocks {
     }
 
     /// Entry `i` (in bounds), read for a prediction.
-    @inline(__always) func entry(_ i: Int) -> (PageRef, Int) {
-        withStore { s in let e = s[i]; return (e.ref, Int(e.order)) }
+    @inline(__always) func entry(_ i: Int) -> HeldEntry {
+        withStore { $0[i] }
     }
 
     /// Entry `i` wanted soon (a removal at a random slot predicted steps ahead).
@@ -101,20 +107,28 @@ public struct HeldBlocks {
     }
 }
 
-/// One held block in one word (the zone in bits 0-15, the order in 16-23, the page index in
-/// 32-63), so that a removal at a random slot misses one cache line, not one in each of two
-/// arrays, and a move between holders copies one word rather than three fields.
+/// One held block in one word (the zone in bits 0-15, the order in 16-23, `lruFolio` in bit
+/// 24, the page index in 32-63), so that a removal at a random slot misses one cache line, not
+/// one in each of two arrays, and a move between holders copies one word rather than three
+/// fields.
 struct HeldEntry: BitwiseCopyable {
     private var bits: UInt64
-    @inline(__always) init(_ r: PageRef, order: Int) {
-        bits = UInt64(r.zone) | UInt64(UInt8(truncatingIfNeeded: order)) << 16 | UInt64(r.index) << 32
+    @inline(__always) init(_ r: PageRef, order: Int, lruFolio: Bool) {
+        bits = UInt64(r.zone) | UInt64(UInt8(truncatingIfNeeded: order)) << 16 | (lruFolio ? 1 << 24 : 0) | UInt64(r.index) << 32
     }
     @inline(__always) var zone: UInt16 { UInt16(truncatingIfNeeded: bits) }
     @inline(__always) var order: UInt8 { UInt8(truncatingIfNeeded: bits >> 16) }
     @inline(__always) var index: UInt32 { UInt32(truncatingIfNeeded: bits >> 32) }
     @inline(__always) var ref: PageRef { PageRef(zone: Int(zone), index: Int(index)) }
+    /// The folio was on an LRU, or isolated from one, when held. Without it the folio has no
+    /// LRU flags and its owner word carries no holder's tag (only LRU folios are adopted), so
+    /// nothing reads its LRU lines. Never saved: a restore sets it and the machine works it
+    /// out again (`noteRestoredHeldStores`).
+    @inline(__always) var lruFolio: Bool { bits & 1 << 24 != 0 }
+    /// The same block at another place (a migrated folio), still an LRU folio.
+    @inline(__always) func moved(to r: PageRef) -> HeldEntry { HeldEntry(r, order: Int(order), lruFolio: true) }
     /// What a buffer's slots past the last entry hold.
-    static let unused = HeldEntry(PageRef(zone: 0, index: 0), order: 0)
+    static let unused = HeldEntry(PageRef(zone: 0, index: 0), order: 0, lruFolio: false)
 }
 
 /// A HeldBlocks' entries, shared with the machine that moves its folios. The fields are read
@@ -156,7 +170,8 @@ final class HeldStore {
     /// Takes entry `i` out, the last one moving into its place: the moved folio's slot
     /// follows, and the taken folio no longer names this store. `freeing`: the block is about
     /// to be freed, so its lines are asked for first.
-    /// Any tagged owner word is this store's (a folio has one holder), written or not.
+    /// Any tagged owner word is this store's (a folio has one holder), written or not; only
+    /// an LRU folio's can be tagged.
     @inline(__always) func take(_ i: Int, freeing: Bool) -> HeldEntry {
         let e = self[i], last = count - 1
         if i != last { self[i] = self[last] }
@@ -164,8 +179,9 @@ final class HeldStore {
         if exactBelow > last { exactBelow = last }
         pages -= 1 << Int(e.order)
         machine?._withUnsafeGuaranteedRef { m in
-            if freeing { m.prefetchFree(e.ref) }
-            if i != last {
+            if freeing { m.prefetchFree(e.ref, lruFolio: e.lruFolio) }
+            debugCheck(e.lruFolio || m.lru.owner[m.pfn(of: e.ref)] & HeldStore.tag == 0, "held block \(e.ref) without lruFolio carries a holder's tag")
+            if i != last && self[i].lruFolio {
                 let pfn = m.pfn(of: self[i].ref)
                 if m.lru.owner[pfn] & HeldStore.tag != 0 {
                     m.lru.owner[pfn] = ownerTag
@@ -174,7 +190,7 @@ final class HeldStore {
             }
             // The offset as an eager holder would have left it: the slot it leaves.
             let pfn = m.pfn(of: e.ref)
-            if m.lru.owner[pfn] & HeldStore.tag != 0 {
+            if e.lruFolio && m.lru.owner[pfn] & HeldStore.tag != 0 {
                 m.lru.owner[pfn] = 0
                 m.lru.offset[pfn] = UInt32(i)
             }
@@ -284,7 +300,8 @@ final class HeldStore {
         try c.checkRefs(refs)
         if !c.isSaving {
             count = 0
-            for (r, o) in zip(refs, orders) { append(HeldEntry(r, order: Int(o))) }
+            // Every block an LRU folio until the machine says (noteRestoredHeldStores).
+            for (r, o) in zip(refs, orders) { append(HeldEntry(r, order: Int(o), lruFolio: true)) }
             // A saved state's owner words were resolved before it was written.
             exactBelow = count
         }
@@ -292,25 +309,26 @@ final class HeldStore {
 }
 
 extension Machine {
-    /// The lines a free of `r` reads first (its page entry, folio flags and LRU links),
-    /// requested together so that their misses overlap.
-    @inline(__always) func prefetchFree(_ r: PageRef) {
+    /// The lines a free of `r` reads first (its page entry, and an LRU folio's flags and LRU
+    /// links), requested together so that their misses overlap.
+    @inline(__always) func prefetchFree(_ r: PageRef, lruFolio: Bool) {
         withZone(Int(r.zone)) { z in
             let i = Int(r.index), pfn = z.pfn(i)
             z.pages.prefetch(i)
+            guard lruFolio else { return }
             lru.flags.prefetch(pfn)
             lru.links.prefetch(pfn)
         }
     }
 
-    /// The lines a free of `r` reads once its own have come: its LRU neighbours' links and its
-    /// buddy's page entry.
-    @inline(__always) func prefetchUnlink(_ r: PageRef, order: Int) {
-        withZone(Int(r.zone)) { z in
-            let i = Int(r.index), pfn = z.pfn(i)
-            let b = i ^ (1 << order)
+    /// The lines a free of held block `e` reads once its own have come: its buddy's page entry
+    /// and an LRU folio's neighbours' links.
+    @inline(__always) func prefetchUnlink(_ e: HeldEntry) {
+        withZone(Int(e.zone)) { z in
+            let i = Int(e.index), pfn = z.pfn(i)
+            let b = i ^ (1 << Int(e.order))
             if b < z.pages.count { z.pages.prefetch(b) }
-            guard lru.flags[pfn] & FolioFlag.lru != 0 else { return }
+            guard e.lruFolio && lru.flags[pfn] & FolioFlag.lru != 0 else { return }
             let l = lru.links[pfn]
             if l.next != LRUStore.none { lru.links.prefetch(Int(l.next)) }
             if l.prev != LRUStore.none { lru.links.prefetch(Int(l.prev)) }
@@ -338,7 +356,7 @@ extension Machine {
         guard heldOwnersStale else { return }
         heldOwnersStale = false
         for s in heldStores where s.exactBelow < s.count {
-            for k in s.exactBelow..<s.count {
+            for k in s.exactBelow..<s.count where s[k].lruFolio {
                 let pfn = pfn(of: s[k].ref)
                 guard lru.owner[pfn] & HeldStore.tag != 0 else { continue }
                 lru.owner[pfn] = s.ownerTag
@@ -348,14 +366,18 @@ extension Machine {
         }
     }
 
-    /// After a restore: which stores hold an LRU folio untagged (pinned), which the sticky
-    /// flag would have said while they were live.
+    /// After a restore: which blocks are LRU folios, and which stores hold one untagged
+    /// (pinned), which the sticky flag would have said while they were live.
     func noteRestoredHeldStores() {
         for s in heldStores {
-            s.holdsUnadopted = (0..<s.count).contains { k in
-                let pfn = pfn(of: s[k].ref)
-                return lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0 && lru.owner[pfn] == 0
+            var unadopted = false
+            for k in 0..<s.count {
+                let e = s[k], pfn = pfn(of: e.ref)
+                let onLRU = lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0
+                s[k] = HeldEntry(e.ref, order: Int(e.order), lruFolio: onLRU)
+                if onLRU && lru.owner[pfn] == 0 { unadopted = true }
             }
+            s.holdsUnadopted = unadopted
         }
     }
 
@@ -370,7 +392,7 @@ extension Machine {
         let o = lru.owner[pfn]
         guard o & HeldStore.tag != 0 else { return }
         let s = heldStores[Int(o & ~HeldStore.tag)], k = Int(lru.offset[pfn])
-        s[k] = HeldEntry(ref, order: Int(s[k].order))
+        s[k] = s[k].moved(to: ref)
     }
 }
 

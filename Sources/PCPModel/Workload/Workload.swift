@@ -200,8 +200,8 @@ public struct RandomMix: Workload {
         let third = guess(from: start(after: ahead[1], freeing: second))
         ahead[2] = third
         expected = start(after: ahead[0], freeing: first)
-        if let (r, order) = first { m.prefetchUnlink(r, order: order) }
-        if let (r, _) = second { m.prefetchFree(r) }
+        if let first { m.prefetchUnlink(first) }
+        if let second { m.prefetchFree(second.ref, lruFolio: second.lruFolio) }
         if third.slot >= 0 { held.prefetch(third.slot) }
     }
 
@@ -219,12 +219,12 @@ public struct RandomMix: Workload {
 
     /// Where the step after `g` starts; a free takes the pages of `freed`, its slot's entry as
     /// held now (none when the slot lies past the held blocks: a block allocated in between).
-    @inline(__always) func start(after g: Guess, freeing freed: (PageRef, Int)?) -> Guess.Start {
-        Guess.Start(rng: g.after, count: g.count, pages: g.pages - (freed.map { 1 << $0.1 } ?? 0))
+    @inline(__always) func start(after g: Guess, freeing freed: HeldEntry?) -> Guess.Start {
+        Guess.Start(rng: g.after, count: g.count, pages: g.pages - (freed.map { 1 << Int($0.order) } ?? 0))
     }
 
     /// Held entry `slot` when there is one.
-    @inline(__always) func heldEntry(_ slot: Int) -> (PageRef, Int)? {
+    @inline(__always) func heldEntry(_ slot: Int) -> HeldEntry? {
         slot >= 0 && slot < held.count ? held.entry(slot) : nil
     }
 }

@@ -122,8 +122,9 @@ struct HeldEntry: BitwiseCopyable {
     @inline(__always) var ref: PageRef { PageRef(zone: Int(zone), index: Int(index)) }
     /// The folio was on an LRU, or isolated from one, when held. Without it the folio has no
     /// LRU flags and its owner word carries no holder's tag (only LRU folios are adopted), so
-    /// nothing reads its LRU lines. Never saved: a restore sets it and the machine works it
-    /// out again (`noteRestoredHeldStores`).
+    /// nothing reads its LRU lines. Never saved: a restore sets it on every block, and the
+    /// machine works it out again for its registered stores (`noteRestoredHeldStores`); any
+    /// other store holds no movable folio, and the mark only costs it those reads.
     @inline(__always) var lruFolio: Bool { bits & 1 << 24 != 0 }
     /// The same block at another place (a migrated folio), still an LRU folio.
     @inline(__always) func moved(to r: PageRef) -> HeldEntry { HeldEntry(r, order: Int(order), lruFolio: true) }

@@ -194,7 +194,7 @@ public final class InvariantChecker {
                 let pfn = Int(s) - 1
                 resident += 1
                 guard m.lru.owner[pfn] == Machine.anonOwnerBit | UInt32(id + 1), Int(m.lru.offset[pfn]) == o,
-                      m.lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0 else {
+                      m.lru.onLRUOrIsolated(pfn) else {
                     throw InvariantViolation(zone: "-", pfn: pfn, operation: op, what: "anon area \(id) offset \(o) maps a page that is not its folio")
                 }
             }
@@ -214,7 +214,7 @@ public final class InvariantChecker {
         for s in m.heldStores {
             for k in 0..<s.count where !s[k].lruFolio {
                 let pfn = m.pfn(of: s[k].ref)
-                guard m.lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) == 0, m.lru.owner[pfn] & HeldStore.tag == 0 else {
+                guard !m.lru.onLRUOrIsolated(pfn), m.lru.owner[pfn] & HeldStore.tag == 0 else {
                     throw InvariantViolation(zone: "-", pfn: pfn, operation: op, what: "held block \(k) of store \(s.id) is an LRU folio not marked as one")
                 }
             }

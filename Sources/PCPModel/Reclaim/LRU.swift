@@ -113,6 +113,8 @@ public struct LRUStore: ~Copyable {
 
     @inline(__always) public func folioFlags(_ pfn: Int) -> UInt16 { flags[pfn] & 0x0FFF }
     @inline(__always) public func test(_ pfn: Int, _ f: UInt16) -> Bool { flags[pfn] & f != 0 }
+    /// On an LRU list, or isolated from one by reclaim or migration: a folio the LRU side owns.
+    @inline(__always) public func onLRUOrIsolated(_ pfn: Int) -> Bool { test(pfn, FolioFlag.lru | FolioFlag.isolated) }
     @inline(__always) func set(_ pfn: Int, _ f: UInt16) { flags[pfn] |= f }
     @inline(__always) func clear(_ pfn: Int, _ f: UInt16) { flags[pfn] &= ~f }
     @inline(__always) public func order(_ pfn: Int) -> Int { Int(flags[pfn] >> FolioFlag.orderShift) }

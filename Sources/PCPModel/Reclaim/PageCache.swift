@@ -114,7 +114,7 @@ extension Machine {
     /// which folio_referenced() finds at the next scan.
     public func touch(_ ref: PageRef) {
         let z = zones[Int(ref.zone)], pfn = z.pfn(Int(ref.index))
-        if lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0 { lru.set(pfn, FolioFlag.young) }
+        if lru.onLRUOrIsolated(pfn) { lru.set(pfn, FolioFlag.young) }
     }
 
     /// filemap_remove_folio(): a clean folio leaves its file (reclaim, drop_caches).

@@ -65,7 +65,7 @@ extension Machine {
         let s = a.slots[offset]
         if s != 0 && s != AnonArea.swapped {
             let pfn = Int(s) - 1
-            if lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0 { lru.set(pfn, FolioFlag.young) }
+            if lru.onLRUOrIsolated(pfn) { lru.set(pfn, FolioFlag.young) }
             return .hit
         }
         guard let r = allocPages(cpu: cpu, order: 0, kind: .anon) else { return .failed }

@@ -34,7 +34,7 @@ public struct HeldBlocks {
     /// Holds block `r` of `order`; an LRU folio that is not `pinned` becomes movable.
     public mutating func append(_ r: PageRef, order: Int, _ m: Machine, pinned: Bool = false) {
         let pfn = m.pfn(of: r)
-        hold(r, order: order, pfn: pfn, m, pinned: pinned, onLRU: m.lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0,
+        hold(r, order: order, pfn: pfn, m, pinned: pinned, onLRU: m.lru.onLRUOrIsolated(pfn),
              lruFolio: m.isFreeLRUFolio(pfn, owner: m.lru.owner[pfn]))
     }
 
@@ -339,7 +339,7 @@ extension Machine {
     /// An LRU folio (or one isolated from its LRU) that no file and no anon area owns, given
     /// its owner field (read only for an LRU folio): one a holder may make movable.
     @inline(__always) func isFreeLRUFolio(_ pfn: Int, owner: @autoclosure () -> UInt32) -> Bool {
-        guard lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0 else { return false }
+        guard lru.onLRUOrIsolated(pfn) else { return false }
         let o = owner()
         return o == 0 || o & HeldStore.tag != 0
     }
@@ -374,7 +374,7 @@ extension Machine {
             var unadopted = false
             for k in 0..<s.count {
                 let e = s[k], pfn = pfn(of: e.ref)
-                let onLRU = lru.flags[pfn] & (FolioFlag.lru | FolioFlag.isolated) != 0
+                let onLRU = lru.onLRUOrIsolated(pfn)
                 s[k] = HeldEntry(e.ref, order: Int(e.order), lruFolio: onLRU)
                 if onLRU && lru.owner[pfn] == 0 { unadopted = true }
             }

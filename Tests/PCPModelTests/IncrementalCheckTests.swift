@@ -52,6 +52,21 @@ final class IncrementalCheckTests: XCTestCase {
         XCTAssertEqual(v.operation, "the planted corruption")
     }
 
+    /// Only a list's head may have a stale back link (`ListSet.remove`): the second entry of
+    /// a free list and of a PCP list, its back link lost, is caught at once, naming it.
+    func testALostBackLinkBehindAHeadIsCaught() throws {
+        for lists in [0..<Zone.nrFreeLists, Zone.nrFreeLists..<Zone.nrFreeLists + K.nrPCPLists] {
+            let (m, e, z) = try runMachine()
+            let l = try XCTUnwrap(lists.first { z.lists.length[$0] >= 2 }, "no list of \(lists) holds two")
+            let second = Int(z.pages.nextOf(Int(z.lists.head[l])))
+            XCTAssertNil(violation(m, e))
+            z.pages.setPrev(second, PageStore.none)
+            z.lists.touched.add(second)
+            let v = try XCTUnwrap(violation(m, e), "list \(l)")
+            XCTAssertEqual(v.pfn, z.pfn(second), "\(v)")
+        }
+    }
+
     /// A free block split into two free halves that were never merged back.
     func testUnmergedFreeBuddiesAreCaughtNamingThem() throws {
         let (m, e, z) = try runMachine()

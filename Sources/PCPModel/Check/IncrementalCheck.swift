@@ -115,7 +115,7 @@ extension InvariantChecker {
         switch z.pages.state(h) {
         case .buddy:
             let mt = z.blockType(h), l = Zone.freeList(o, mt)
-            guard prev == none ? z.lists.head[l] == UInt32(h) : linked(Int(prev), z, o, mt) && z.pages.nextOf(Int(prev)) == UInt32(h),
+            guard z.lists.head[l] == UInt32(h) || prev != none && linked(Int(prev), z, o, mt) && z.pages.nextOf(Int(prev)) == UInt32(h),
                   next == none ? z.lists.tail[l] == UInt32(h) : linked(Int(next), z, o, mt) && z.pages.prevOf(Int(next)) == UInt32(h) else {
                 throw fail(z, h, operation(), "free order-\(o) block is not linked into the type-\(mt) free list of its order")
             }
@@ -130,7 +130,10 @@ extension InvariantChecker {
             }
             guard m.lru.folioFlags(z.pfn(h)) == 0 else { throw fail(z, h, operation(), "a free block carries LRU flags") }
         case .pcp:
-            guard prev == none || z.pages.nextOf(Int(prev)) == UInt32(h), next == none || z.pages.prevOf(Int(next)) == UInt32(h) else {
+            // A head's back link may be stale. The designs' buddy areas are not the zone's
+            // lists, so for their PagePCPBuddy blocks only the forward side is checked here.
+            let mayBeStale = z.pages.isPCPBuddy(h) || z.lists.head[z.pcpList(z.pages.cpuOf(h), orderToPindex(z.pages.kind(h), o))] == UInt32(h)
+            guard mayBeStale || prev != none && z.pages.nextOf(Int(prev)) == UInt32(h), next == none || z.pages.prevOf(Int(next)) == UInt32(h) else {
                 throw fail(z, h, operation(), "PCP block's list links are broken")
             }
         case .allocated:

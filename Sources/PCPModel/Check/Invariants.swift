@@ -95,7 +95,8 @@ public final class InvariantChecker {
                 while e != PageStore.none {
                     let x = Int(e)
                     guard z.pages.isHead(x, .buddy, order: o) else { throw fail(z, x, op, "entry on order-\(o) free list is not a free order-\(o) block") }
-                    guard z.pages.prevOf(x) == prev else { throw fail(z, x, op, "free list back link is broken") }
+                    // A head's back link may be stale (`ListSet.remove`).
+                    guard prev == PageStore.none || z.pages.prevOf(x) == prev else { throw fail(z, x, op, "free list back link is broken") }
                     guard z.blockType(x) == mt else {
                         throw fail(z, x, op, "block of type \(z.blockType(x)) sits on the type-\(mt) free list")
                     }

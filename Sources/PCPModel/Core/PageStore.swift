@@ -150,7 +150,8 @@ public struct PageStore: ~Copyable {
 /// Heads and tails of many doubly linked lists threaded through one PageStore.
 ///
 /// List `l` is empty when `head[l] == PageStore.none`. New entries go to the head (LIFO, cache
-/// hot) or the tail, as the kernel's list_add / list_add_tail. Noncopyable like PageStore.
+/// hot) or the tail, as the kernel's list_add / list_add_tail. Every back link is exact except
+/// a head's, which `remove` may leave stale. Noncopyable like PageStore.
 struct ListSet: ~Copyable {
     let head: FixedArray<UInt32>
     let tail: FixedArray<UInt32>
@@ -212,12 +213,28 @@ struct ListSet: ~Copyable {
         length[l] &+= n
     }
 
+    /// Takes `i` off list `l`. A head leaves its successor's back link stale: the successor is
+    /// the new head, and a head's back link is never read (`head[l]` says which page heads).
+    /// A pop from a PCP list so writes only the list's ends, not the entry of the page that
+    /// the next pop takes.
     @inline(__always) func remove(_ l: Int, _ i: Int, _ p: borrowing PageStore) {
-        let n = p.nextOf(i), pr = p.prevOf(i)
-        if pr == PageStore.none { head[l] = n } else { p.setNext(Int(pr), n) }
-        if n == PageStore.none { tail[l] = pr } else { p.setPrev(Int(n), pr) }
+        let n = p.nextOf(i)
+        if head[l] == UInt32(truncatingIfNeeded: i) {
+            head[l] = n
+            if n == PageStore.none { tail[l] = PageStore.none }
+        } else {
+            let pr = p.prevOf(i)
+            p.setNext(Int(pr), n)
+            if n == PageStore.none { tail[l] = pr } else { p.setPrev(Int(n), pr) }
+        }
         length[l] &-= 1
         if touched.on { touched.add(i) }
+    }
+
+    /// Gives the heads of lists `ls` the back link none: before a save, so that a saved state
+    /// does not keep the stale links `remove` leaves, which depend on history.
+    func clearHeadBackLinks(_ ls: Range<Int>, _ p: borrowing PageStore) {
+        for l in ls where head[l] != PageStore.none { p.setPrev(Int(head[l]), PageStore.none) }
     }
 }
 

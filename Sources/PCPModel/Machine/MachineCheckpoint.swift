@@ -41,6 +41,8 @@ extension Machine: Checkpointable {
         try c.sync(fields: &thpGFP)
         try c.sync(&lastCompactResult)
         try c.sync(fields: &psiMemory)
+        // The design's lists thread the zones' pages, which the zones save.
+        if c.isSaving { driver.clearHeadBackLinks(self) }
         for z in zones { try z.checkpoint(c) }
         if c.validates { try validateRestored() }
         if !c.isSaving {

@@ -68,6 +68,9 @@ protocol AllocatorPolicy: PolicyDriver, SendableMetatype {
 
     /// Saves or restores the design's own storage, one `sync` line a field (`Checkpoint`).
     func checkpoint(_ c: Checkpoint) throws(CheckpointError)
+    /// Before a save, ahead of the zones' pages: the heads of the design's own lists get the
+    /// back link none (`ListSet.clearHeadBackLinks`).
+    func clearHeadBackLinks(_ m: Machine)
 }
 
 /// A broken invariant of a design's own bookkeeping: where (a page index in the zone), and what.

@@ -36,4 +36,6 @@ extension OwnsNothing {
 
     /// Nothing of its own to save.
     func checkpoint(_ c: Checkpoint) throws(CheckpointError) {}
+
+    func clearHeadBackLinks(_ m: Machine) {}
 }

@@ -5,6 +5,7 @@ extension Zone: Checkpointable {
         try c.section("zone \(id)")
         try c.check(geometry.spanned, "zone \(id)'s spanned pages")
         try c.check(geometry.managed, "zone \(id)'s managed pages")
+        if c.isSaving { lists.clearHeadBackLinks(0..<lists.head.count, pages) }
         try pages.checkpoint(c)
         try c.sync(lists.head)
         try c.sync(lists.tail)

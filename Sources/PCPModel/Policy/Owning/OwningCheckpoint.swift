@@ -44,6 +44,14 @@ extension OwnedBlocks: Checkpointable {
     }
 }
 
+extension OwningPolicy {
+    /// The buddy areas' heads, zone by zone (a zone's lists index its own pages).
+    func clearHeadBackLinks(_ m: Machine) {
+        let perZone = owned.cpus * OwnedBlocks.buddyOrders * MigrateType.pcpTypes
+        for z in m.zones { owned.area.clearHeadBackLinks(z.id * perZone..<(z.id + 1) * perZone, z.pages) }
+    }
+}
+
 extension PCPBuddy {
     func checkpoint(_ c: Checkpoint) throws(CheckpointError) {
         try owned.checkpoint(c)

@@ -3,7 +3,7 @@ import XCTest
 
 /// `ListSet.remove` leaves a head's back link stale when it takes the head: every other back
 /// link stays exact, the lists read the same, and a save gives every head the back link none,
-/// so a saved state does not carry the history of the pops.
+/// so a saved state holds exact links for every listed page, as it did before.
 final class ListSetTests: XCTestCase {
     private func walk(_ s: borrowing ListSet, _ l: Int, _ p: borrowing PageStore) -> [Int] {
         var out: [Int] = [], e = s.head[l]

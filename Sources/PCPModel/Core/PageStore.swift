@@ -231,8 +231,8 @@ struct ListSet: ~Copyable {
         if touched.on { touched.add(i) }
     }
 
-    /// Gives the heads of lists `ls` the back link none: before a save, so that a saved state
-    /// does not keep the stale links `remove` leaves, which depend on history.
+    /// Gives the heads of lists `ls` the back link none, before a save: a state keeps every
+    /// listed page's links exact, as builds whose `remove` reads a head's back link need.
     func clearHeadBackLinks(_ ls: Range<Int>, _ p: borrowing PageStore) {
         for l in ls where head[l] != PageStore.none { p.setPrev(Int(head[l]), PageStore.none) }
     }

@@ -44,7 +44,7 @@ final class ListSetTests: XCTestCase {
             let stale = { (h: UInt32) in h != PageStore.none && z.pages.prevOf(Int(h)) != PageStore.none }
             n.zones += (0..<z.lists.head.count).count { stale(z.lists.head[$0]) }
             if let o = (m.policyObject as? PCPBuddy)?.owned {
-                let perZone = o.cpus * OwnedBlocks.buddyOrders * MigrateType.pcpTypes
+                let perZone = o.areaListsPerZone
                 n.areas += (z.id * perZone..<(z.id + 1) * perZone).count { stale(o.area.head[$0]) }
             }
         }

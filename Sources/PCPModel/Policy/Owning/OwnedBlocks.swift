@@ -60,6 +60,8 @@ final class OwnedBlocks {
     @inline(__always) func block(_ z: Zone, _ b: Int) -> Int { blockBase[z.id] + b }
     /// Index of zone `z`'s CPU `cpu` in the per-CPU arrays.
     @inline(__always) func slot(_ z: Zone, _ cpu: Int) -> Int { z.id * cpus + cpu }
+    /// How many of `area`'s lists each zone has: zone `id`'s start at `id` times this.
+    var areaListsPerZone: Int { cpus * OwnedBlocks.buddyOrders * MigrateType.pcpTypes }
 
     func setOwner(_ z: Zone, block b: Int, _ cpu: Int) {
         if z.owner(ofBlock: b) >= 0 { releaseOwnership(z, block: b) }

@@ -34,7 +34,7 @@ extension OwnedBlocks: Checkpointable {
                 throw CheckpointError("an owned-block list starts outside its zone")
             }
         }
-        let perZone = cpus * OwnedBlocks.buddyOrders * MigrateType.pcpTypes
+        let perZone = areaListsPerZone
         for l in area.head.indices {
             let id = l / perZone, pages = (blockBase[id + 1] - blockBase[id]) << K.pageblockOrder
             for e in [area.head[l], area.tail[l]] where e != PageStore.none && Int(e) >= pages {
@@ -47,7 +47,7 @@ extension OwnedBlocks: Checkpointable {
 extension OwningPolicy {
     /// The buddy areas' heads, zone by zone (a zone's lists index its own pages).
     func clearHeadBackLinks(_ m: Machine) {
-        let perZone = owned.cpus * OwnedBlocks.buddyOrders * MigrateType.pcpTypes
+        let perZone = owned.areaListsPerZone
         for z in m.zones { owned.area.clearHeadBackLinks(z.id * perZone..<(z.id + 1) * perZone, z.pages) }
     }
 }

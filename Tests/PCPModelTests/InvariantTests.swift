@@ -69,6 +69,30 @@ final class InvariantTests: XCTestCase {
         }
     }
 
+    /// The zone's sum of its CPUs' counts, which the sampler reads, is kept through every
+    /// design's moves and rebuilt by a restore; one off is caught.
+    func testTheZonesPCPCountSumFollowsItsCPUs() throws {
+        for policy in Policy.allCases {
+            let spec = try MachineSpec.x86(memory: 256 << 20, cpus: 3)
+            let m = try Machine(spec: spec)
+            m.setPolicy(policy)
+            _ = try run(m, "random", ops: 20000, seed: 4, every: 0)
+            try InvariantChecker().check(m, after: "\(policy)'s run")
+            XCTAssertGreaterThan(m.pcpPagesTotal, 0, "\(policy)")
+            let saving = Checkpoint()
+            try m.checkpoint(saving)
+            let back = try Machine(spec: spec)
+            try back.checkpoint(Checkpoint(restoring: saving.bytes))
+            XCTAssertEqual(back.pcpPagesTotal, m.pcpPagesTotal, "\(policy)")
+            try InvariantChecker().check(back, after: "\(policy)'s restore")
+            let z = back.zones.first { $0.pcpCountTotal > 0 }!
+            z.pcpCountTotal += 1
+            XCTAssertThrowsError(try InvariantChecker().check(back, after: "tampering")) { e in
+                XCTAssertTrue("\(e)".contains("sum of pcp->count"), "\(e)")
+            }
+        }
+    }
+
     /// The fast path reads a page's kind by bit pattern: each kind's raw value must be its
     /// case index, and every kind must come back as written.
     func testEveryAllocKindSurvivesThePageStore() throws {

@@ -21,7 +21,7 @@ final class NewestFirst: OwnsNothing {
                 let i = Int(z.lists.head[l])
                 z.lists.remove(l, i, z.pages)
                 count -= 1 << order
-                z.pcp[cpu].count -= 1 << order
+                z.addPCPCount(cpu, -(1 << order))
                 z.toZone(cpu, i, order: order, self)
             } while count > 0 && !z.lists.isEmpty(l)
         }

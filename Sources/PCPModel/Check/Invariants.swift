@@ -138,6 +138,7 @@ public final class InvariantChecker {
             pcpListed += count
         }
         guard pcpListed == pcpPages else { throw fail(z, nil, op, "\(pcpPages) pages marked PCP but \(pcpListed) on PCP lists") }
+        guard z.pcpCountTotal == pcpListed else { throw fail(z, nil, op, "the zone's sum of pcp->count is \(z.pcpCountTotal) but its CPUs' counts add to \(pcpListed)") }
         do { try m.driver.checkZone(z) } catch { throw fail(z, error.page, op, error.what) }
     }
 

@@ -129,7 +129,7 @@ extension Machine {
             let owner = z.pages.cpuOf(i)
             z.lockPCP(owner)
             p.takeOffPCP(z, cpu: owner, i, order: o)
-            z.pcp[owner].count -= 1 << o
+            z.addPCPCount(owner, -(1 << o))
             z.unlockPCP(owner)
             z.lockZone()
             z.toZone(cpu, i, order: o, p)

@@ -194,7 +194,7 @@ public final class Machine {
     /// Pages held on every PCP of every zone.
     public var pcpPagesTotal: Int {
         var n = 0
-        for z in zones where z.isPopulated { for c in 0..<nrCPUs { n += z.pcp[c].count } }
+        for z in zones { n += z.pcpCountTotal }
         return n
     }
 

@@ -64,13 +64,13 @@ extension Zone {
             if flags.contains(.highAtomic) { return nil }
             let n = nrPCPAlloc(cpu, order: order)
             let got = rmqueueBulk(cpu, order: order, count: n, list: l, mt: mt, flags: flags, p)
-            pcp[cpu].count += got << order
+            addPCPCount(cpu, got << order)
             if lists.isEmpty(l) { return nil }
         }
         let i = Int(lists.head[l])
         lists.remove(l, i, pages)
         trace.work(.listOp, 1)
-        pcp[cpu].count &-= 1 &<< order
+        addPCPCount(cpu, -(1 &<< order))
         return i
     }
 

@@ -36,7 +36,7 @@ extension Zone {
         let pindex = orderToPindex(mt, order)
         lists.addPCPHead(pcpList(cpu, pindex), i, order: order, cpu: cpu, mt: mt, pages)
         trace.work(.listOp, 1)
-        pcp[cpu].count &+= 1 &<< order
+        addPCPCount(cpu, 1 &<< order)
         afterFreeCommit(cpu, order: order, pindex: pindex, p)
     }
 
@@ -83,7 +83,7 @@ extension Zone {
                 let i = Int(lists.tail[l])
                 lists.remove(l, i, pages)
                 count -= n
-                pcp[cpu].count -= n
+                addPCPCount(cpu, -n)
                 toZone(cpu, i, order: order, p)
             } while count > 0 && !lists.isEmpty(l)
         }

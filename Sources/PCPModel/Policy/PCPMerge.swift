@@ -37,7 +37,7 @@ extension Zone {
                 pages.setPCPBuddy(i, true)
                 picked.append(i)
                 count -= n
-                pcp[cpu].count -= n
+                addPCPCount(cpu, -n)
             } while count > 0 && !lists.isEmpty(l)
         }
         // Merge pass: a picked block absorbs its buddy when the buddy is on this PCP too.
@@ -53,7 +53,7 @@ extension Zone {
                 if !pages.isPCPBuddy(b) {
                     // Still on a list: it leaves the PCP with this drain.
                     lists.remove(pcpList(cpu, orderToPindex(pages.kind(b), order)), b, pages)
-                    pcp[cpu].count -= 1 << order
+                    addPCPCount(cpu, -(1 << order))
                 }
                 pages.setTail(b)
                 pages.setTail(i)

@@ -440,7 +440,7 @@ extension Machine {
             z.lists.addTail(l, i, z.pages)
             n += 1
         }
-        z.pcp[cpu].count += n
+        z.addPCPCount(cpu, n)
         z.vmStat.fold(cpu: 0)
     }
 }
@@ -630,7 +630,7 @@ extension Machine {
         guard let i = z.rmqueueSmallest(order: 0, mt: mt, cpu: cpu, p) else { return false }
         z.enterPCP(cpu, i, order: 0, mt: mt, buddy: false)
         z.lists.addHead(z.pcpList(cpu, orderToPindex(mt, 0)), i, z.pages)
-        z.pcp[cpu].count += 1
+        z.addPCPCount(cpu, 1)
         return true
     }
 }

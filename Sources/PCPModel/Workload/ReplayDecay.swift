@@ -159,7 +159,7 @@ extension Machine {
         while n < limit, z.pcp[cpu].count > 0, !z.lists.isEmpty(l) {
             let i = Int(z.lists.tail[l])
             z.lists.remove(l, i, z.pages)
-            z.pcp[cpu].count -= 1
+            z.addPCPCount(cpu, -1)
             _ = z.freeOneBuddy(i, order: 0, mt: z.blockType(i), toTail: false, cpu: cpu, p)
             n += 1
         }

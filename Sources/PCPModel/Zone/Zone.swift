@@ -72,8 +72,18 @@ public final class Zone {
     public internal(set) var pagesetHighMax = 0
     public internal(set) var pagesetBatch = 1
 
-    /// per_cpu_pageset, one per possible CPU.
+    /// per_cpu_pageset, one per possible CPU. A count changes through `addPCPCount`.
     public let pcp: FixedArray<PerCPUPages>
+    /// The CPUs' pcp->count summed, kept as they change: the engine's sampler reads the sum
+    /// every 256 operations, and adding up 256 CPUs' pagesets there was 3 of the 10.6
+    /// first-level data misses an operation of a 1 TiB, 256-CPU run.
+    @exclusivity(unchecked) public internal(set) var pcpCountTotal = 0
+
+    /// pcp->count += n, and the zone's sum with it.
+    @inline(__always) func addPCPCount(_ cpu: Int, _ n: Int) {
+        pcp[cpu].count &+= n
+        pcpCountTotal &+= n
+    }
 
     /// per_cpu_zonestats.stat_threshold (the same for every CPU).
     @exclusivity(unchecked) public internal(set) var statThreshold = 0

@@ -26,6 +26,7 @@ extension Zone: Checkpointable {
         try c.sync(&pagesetHighMax)
         try c.sync(&pagesetBatch)
         try c.sync(pcp)
+        if !c.isSaving { pcpCountTotal = (0..<nrCPUs).reduce(0) { $0 + pcp[$1].count } }
         try c.sync(&statThreshold)
         try vmStat.checkpoint(c)
         try c.sync(numa)
@@ -35,6 +36,7 @@ extension Zone: Checkpointable {
     static let derivedFields: [String: String] = [
         "geometry": "the spec", "nid": "the spec", "base": "the spec", "nrCPUs": "the spec",
         "trace": "the engine records into it", "tracer": "the run's tracing", "pcpLockBase": "the machine's zone and CPU counts",
+        "pcpCountTotal": "the CPUs' pcp counts",
     ]
 }
 

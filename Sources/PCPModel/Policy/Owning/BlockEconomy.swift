@@ -55,7 +55,7 @@ final class BlockEconomy: OwningPolicy {
             z.lock.refills += 1
             got = takeWholeBlocks(z, cpu: cpu, pages: need, mt: mt)
             z.unlockZone()
-            z.pcp[cpu].count += got
+            z.addPCPCount(cpu, got)
         }
         guard got < need else { return }
         for victim in stealOrder(cpu) where got < need {
@@ -66,10 +66,10 @@ final class BlockEconomy: OwningPolicy {
                 let i = Int(s.area.head[l])
                 s.area.remove(l, i, z.pages)
                 s.areaPages[s.slot(z, victim)] &-= K.pageblockNrPages
-                z.pcp[victim].count -= K.pageblockNrPages
+                z.addPCPCount(victim, -K.pageblockNrPages)
                 z.pages.setTail(i)
                 own(z, cpu, i, mt: mt)
-                z.pcp[cpu].count += K.pageblockNrPages
+                z.addPCPCount(cpu, K.pageblockNrPages)
                 got += K.pageblockNrPages
                 stolenBlocks[z.id] += 1
             }
@@ -112,7 +112,7 @@ final class BlockEconomy: OwningPolicy {
         z.lockPCP(best)
         defer { z.unlockPCP(best) }
         guard let i = s.pcpBuddyTake(z, best, order: order, mt: mt) else { return nil }
-        z.pcp[best].count -= 1 << order
+        z.addPCPCount(best, -(1 << order))
         stolenPieces[z.id] += 1
         return i
     }

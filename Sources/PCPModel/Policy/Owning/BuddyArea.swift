@@ -77,12 +77,12 @@ extension OwnedBlocks {
                 let i = Int(z.lists.head[l])
                 z.lists.remove(l, i, z.pages)
                 z.trace.work(.listOp, 1)
-                z.pcp[cpu].count -= 1 << order
+                z.addPCPCount(cpu, -(1 << order))
                 return i
             }
         }
         guard order <= K.pageblockOrder, let i = pcpBuddyTake(z, cpu, order: order, mt: mt) else { return nil }
-        z.pcp[cpu].count -= 1 << order
+        z.addPCPCount(cpu, -(1 << order))
         return i
     }
 

@@ -64,7 +64,7 @@ extension OwningPolicy {
         }
         z.lockPCP(owner)
         z.pcp[owner].allocFactor >>= 1
-        z.pcp[owner].count += 1 << order
+        z.addPCPCount(owner, 1 << order)
         s.pcpBuddyFree(z, owner, i, order: order, mt: mt)
         z.afterFreeCommit(owner, order: order, pindex: pcpAllowedOrder(order) ? orderToPindex(mt, order) : 0, self)
         z.unlockPCP(owner)
@@ -98,7 +98,7 @@ extension OwningPolicy {
                 z.lists.remove(l, i, z.pages)
                 count -= n
                 regular -= n
-                z.pcp[cpu].count -= n
+                z.addPCPCount(cpu, -n)
                 let o = z.owner(ofBlock: i >> K.pageblockOrder)
                 if wholeBlocksOnly && o >= 0 {
                     sendHome(z, i, order: order, owner: o)
@@ -117,7 +117,7 @@ extension OwningPolicy {
                     s.areaPages[s.slot(z, cpu)] &-= 1 &<< o
                     z.pages.setPCPBuddy(i, false)
                     count -= 1 << o
-                    z.pcp[cpu].count -= 1 << o
+                    z.addPCPCount(cpu, -(1 << o))
                     if o == K.pageblockOrder { s.releaseOwnership(z, block: i >> K.pageblockOrder) }
                     drainToZone(z, cpu, i, order: o, locked: &locked)
                 }
@@ -137,7 +137,7 @@ extension OwningPolicy {
         let mt = z.blockType(i)
         guard mt < MigrateType.pcpTypes else { z.toZone(o, i, order: order, self); return }
         z.lockPCP(o)
-        z.pcp[o].count += 1 << order
+        z.addPCPCount(o, 1 << order)
         owned.pcpBuddyFree(z, o, i, order: order, mt: mt)
         z.unlockPCP(o)
     }

@@ -99,7 +99,7 @@ final class PCPBuddy: OwningPolicy {
             z.trace.work(.splitStep, o - order)
             z.trace.work(.listOp, n)
         }
-        z.pcp[cpu].count += got
+        z.addPCPCount(cpu, got)
     }
 
     /// Phase 2's take: a chunk of `mt` between the request and pageblock order, largest first

@@ -14,7 +14,10 @@ import Darwin
 ///
 /// `init(zeroed:)` maps anonymous memory for large arrays: the kernel hands out zero pages on
 /// first touch, so the parts of an array that are never written cost no resident memory (what
-/// a lazily initialised page store needs: a zero page state means "tail").
+/// a lazily initialised page store needs: a zero page state means "tail"). Mappings of
+/// `hugeThreshold` bytes or more ask for transparent huge pages (MADV_HUGEPAGE): a large
+/// machine's page entries are reached at random, and under these hosts' nested paging each
+/// TLB miss's walk costs about as much again as the load it serves.
 public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
     private let base: UnsafeMutablePointer<Element>
     public let count: Int
@@ -23,6 +26,11 @@ public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
 
     /// Arrays at least this large are mapped rather than allocated by `init(zeroed:)`.
     static var mapThreshold: Int { 1 << 16 }
+    /// Mapped arrays at least this large ask for huge pages: the per-pfn arrays of machines of
+    /// 32 GiB or more (LRU links, 16 bytes a pfn; page entries from about 43 GiB). Smaller
+    /// machines (the tests, the default mount) stay on base pages, where a sparse touch costs
+    /// 4 KiB of resident memory rather than 2 MiB.
+    static var hugeThreshold: Int { 128 << 20 }
 
     public init(repeating value: Element, count: Int) {
         precondition(count >= 0, "negative count \(count)")
@@ -58,6 +66,7 @@ public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
               p != UnsafeMutableRawPointer(bitPattern: -1) else {
             fatalError("pcpsim: cannot map \(bytes) bytes for a page array")
         }
+        if bytes >= FixedArray.hugeThreshold { _ = madvise(p, bytes, MADV_HUGEPAGE) }
         base = p.bindMemory(to: Element.self, capacity: count)
         mappedBytes = bytes
         fixedArrayCensus?.born(base, count)

@@ -17,7 +17,7 @@ import Darwin
 /// a lazily initialised page store needs: a zero page state means "tail"). Mappings of
 /// `hugeThreshold` bytes or more ask for transparent huge pages (MADV_HUGEPAGE): a large
 /// machine's page entries are reached at random, and under these hosts' nested paging each
-/// TLB miss's walk costs about as much again as the load it serves.
+/// TLB miss's walk costs more than half as much again as the load it serves.
 public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
     private let base: UnsafeMutablePointer<Element>
     public let count: Int
@@ -66,7 +66,9 @@ public struct FixedArray<Element: BitwiseCopyable>: ~Copyable {
               p != UnsafeMutableRawPointer(bitPattern: -1) else {
             fatalError("pcpsim: cannot map \(bytes) bytes for a page array")
         }
+        #if os(Linux)
         if bytes >= FixedArray.hugeThreshold { _ = madvise(p, bytes, MADV_HUGEPAGE) }
+        #endif
         base = p.bindMemory(to: Element.self, capacity: count)
         mappedBytes = bytes
         fixedArrayCensus?.born(base, count)
